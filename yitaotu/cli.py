@@ -1,0 +1,57 @@
+"""The `yitaotu` command: a thin click group; each area's commands live in their own module.
+
+Modules are imported lazily (kart's MODULE_COMMANDS) so `yitaotu --help` stays fast and a
+heavy parser is loaded only by the command that needs it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from storage.errors import YitaotuError
+
+#: command name -> module under ``yitaotu.commands`` that defines a click command of that name.
+MODULE_COMMANDS: dict[str, str] = {}
+
+
+def register(name: str, module: str) -> None:
+    MODULE_COMMANDS[name] = module
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(MODULE_COMMANDS))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in MODULE_COMMANDS:
+            mod = importlib.import_module(f"yitaotu.commands.{MODULE_COMMANDS[cmd_name]}")
+            return getattr(mod, cmd_name.replace("-", "_") + "_cmd")
+        return super().get_command(ctx, cmd_name)
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except YitaotuError as e:
+            click.echo(f"error: {e.message}", err=True)
+            ctx.exit(e.exit_code)
+
+
+@click.group(cls=LazyGroup)
+@click.version_option(package_name="yitaotu")
+def cli() -> None:
+    """一套图 yitaotu: one closed-loop set of construction drawings per project."""
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        cli.main(args=argv, prog_name="yitaotu", standalone_mode=True)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+
+
+# Areas register their commands here (one line each): name -> module in yitaotu/commands/.
+from yitaotu import commands as _commands  # noqa: E402,F401
