@@ -1,7 +1,13 @@
 """Content-addressed blobs, the database engine and migrations runner.
 
-Imports none of our other packages (see ../shared/design.md §1).
+Imports none of our other packages (see ../shared/design.md §1).  Service API:
+``open_blob_store``/``BlobStore`` (:mod:`storage.blobs`), ``Base``/``make_engine``/
+``session_factory``/``transaction`` (:mod:`storage.db`), ``upgrade``/``current``/``head``
+(:mod:`storage.migrate`).  Those load lazily so that importing ``storage.errors`` (the CLI
+does at start) stays cheap.
 """
+
+from importlib import import_module
 
 from storage.errors import (
     AmbiguousId,
@@ -15,6 +21,28 @@ from storage.errors import (
     YitaotuError,
 )
 
+_LAZY = {
+    "BlobStore": "storage.blobs",
+    "LocalBlobStore": "storage.blobs",
+    "S3BlobStore": "storage.blobs",
+    "open_blob_store": "storage.blobs",
+    "EMPTY_ID": "storage.blobs",
+    "Base": "storage.db",
+    "make_engine": "storage.db",
+    "session_factory": "storage.db",
+    "transaction": "storage.db",
+    "upgrade": "storage.migrate",
+    "current": "storage.migrate",
+    "head": "storage.migrate",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'storage' has no attribute {name!r}")
+
+
 __all__ = [
     "AmbiguousId",
     "Conflict",
@@ -25,4 +53,5 @@ __all__ = [
     "ObjectCorrupt",
     "StorageUnavailable",
     "YitaotuError",
+    *_LAZY,
 ]

@@ -1,0 +1,1 @@
+"""The one alembic history for every table (run through :mod:`storage.migrate`)."""

@@ -1,0 +1,135 @@
+"""The database: one declarative ``Base`` for every package's models, engines, sessions.
+
+SQLite (WAL, foreign keys on, a busy timeout) is the default; PostgreSQL is reached
+through psycopg 3 (``postgresql://`` is rewritten to ``postgresql+psycopg://``).  Failures
+to reach the database surface as :class:`~storage.errors.StorageUnavailable`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, MetaData, create_engine, event, exc
+from sqlalchemy.engine import ExceptionContext, make_url
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from storage.errors import InvalidInput, StorageUnavailable
+
+#: Deterministic constraint names, so alembic can alter them (batch mode on SQLite).
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+#: How long SQLite waits for a competing writer before giving up (milliseconds).
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+class Base(DeclarativeBase):
+    """Every ORM model of every package subclasses this (one alembic history)."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def normalize_url(url: str) -> str:
+    """Pick the psycopg 3 driver for bare PostgreSQL URLs; reject unknown databases."""
+    try:
+        parsed = make_url(url)
+    except exc.ArgumentError as e:
+        raise InvalidInput(f"database URL {url!r} is not valid / 数据库地址无效") from e
+    backend = parsed.get_backend_name()
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    elif backend not in ("sqlite", "postgresql"):
+        raise InvalidInput(f"database URL {url!r}: only sqlite and postgresql are supported")
+    return parsed.render_as_string(hide_password=False)
+
+
+def make_engine(url: str, **kw) -> Engine:
+    """An engine with our connection settings; ``kw`` goes to ``create_engine``."""
+    url = normalize_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = _sqlite_engine(parsed, **kw)
+    else:
+        kw.setdefault("pool_pre_ping", True)
+        engine = create_engine(parsed, **kw)
+    event.listen(engine, "handle_error", _translate_error)
+    return engine
+
+
+def _sqlite_engine(parsed, **kw) -> Engine:
+    database = parsed.database
+    memory = database in (None, "", ":memory:") or parsed.query.get("mode") == "memory"
+    if memory:
+        kw.setdefault("poolclass", StaticPool)
+        kw.setdefault("connect_args", {"check_same_thread": False})
+    else:
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        kw.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    engine = create_engine(parsed, **kw)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record) -> None:
+        # Let SQLAlchemy, not pysqlite, decide where transactions begin, so that
+        # SAVEPOINT and transactional DDL (alembic) work.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        if not memory:
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+_UNAVAILABLE_SQLITE = ("database is locked", "unable to open database", "disk i/o error")
+
+
+def _translate_error(ctx: ExceptionContext) -> None:
+    """Raise StorageUnavailable for 'cannot reach / cannot open the database' errors."""
+    err = ctx.sqlalchemy_exception
+    if not isinstance(err, exc.OperationalError | exc.InterfaceError) and not ctx.is_disconnect:
+        return
+    text = str(ctx.original_exception).strip().splitlines()[0] if ctx.original_exception else ""
+    connecting = ctx.connection is None
+    is_sqlite = ctx.dialect is not None and ctx.dialect.name == "sqlite"
+    if ctx.is_disconnect or (connecting and not is_sqlite) or (
+        is_sqlite and any(s in text.lower() for s in _UNAVAILABLE_SQLITE)
+    ):
+        url = ctx.engine.url.render_as_string(hide_password=True) if ctx.engine else "database"
+        raise StorageUnavailable(f"database {url} unavailable / 数据库不可用: {text}") from err
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions that keep loaded objects usable after commit (web responses, CLI output)."""
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(sf: sessionmaker[Session]) -> Iterator[Session]:
+    """A session in one transaction: committed on success, rolled back on any error."""
+    with sf() as session, session.begin():
+        yield session
+
+
+__all__ = [
+    "NAMING_CONVENTION",
+    "Base",
+    "make_engine",
+    "normalize_url",
+    "session_factory",
+    "transaction",
+]
