@@ -1,0 +1,177 @@
+"""审查合格书: a PDF written with PyMuPDF (CJK text) and signed with pyHanko.
+
+Each signer (the reviewer of each discipline, then the agency) adds one incremental PDF
+signature.  The X.509 identity comes from ``<keys>/x509/<owner>.cert.pem`` + ``.key.pem`` when
+a CA-issued pair is installed there; otherwise a self-issued certificate (EC P-256, ten years)
+is made once per owner and kept beside it (key file 0600, encrypted with
+``YITAOTU_KEY_PASSPHRASE`` when set).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from storage.errors import IntegrityError
+from workflow.clock import CHINA_TZ
+from workflow.signing import KeyRing
+
+_SAFE = re.compile(r"[^0-9A-Za-z_.\-]")
+
+
+@dataclass(frozen=True)
+class Identity:
+    owner: str
+    cert_pem: bytes
+    key_pem: bytes
+    passphrase: bytes | None
+
+
+def _paths(keys: KeyRing, owner: str) -> tuple[Path, Path]:
+    import hashlib
+
+    stem = f"{_SAFE.sub('_', owner)}-{hashlib.sha256(owner.encode()).hexdigest()[:8]}"
+    d = keys.root / "x509"
+    return d / f"{stem}.cert.pem", d / f"{stem}.key.pem"
+
+
+def identity(keys: KeyRing, owner: str, common_name: str, organisation: str) -> Identity:
+    """The X.509 identity of ``owner`` (``org:NAME``/``user:NAME``), self-issued if none."""
+    cert_path, key_path = _paths(keys, owner)
+    pw = keys.passphrase.encode() if keys.passphrase else None
+    if cert_path.exists() and key_path.exists():
+        return Identity(owner, cert_path.read_bytes(), key_path.read_bytes(), pw)
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
+                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),
+                      x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = datetime.now(UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=3650))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True,
+                                         key_encipherment=False, data_encipherment=False,
+                                         key_agreement=False, key_cert_sign=True, crl_sign=False,
+                                         encipher_only=False, decipher_only=False), critical=True)
+            .sign(key, hashes.SHA256()))
+    enc = (serialization.BestAvailableEncryption(pw) if pw
+           else serialization.NoEncryption())
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                enc)
+    cert_pem = cert.public_bytes(serialization.Encoding.PEM)
+    cert_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(key_pem)
+    cert_path.write_bytes(cert_pem)
+    return Identity(owner, cert_pem, key_pem, pw)
+
+
+def render(*, project_code: str, project_name: str, version_id: str, agency: str,
+           reviewers: list[tuple[str, str]], sheets: list[tuple[str, str]],
+           issued: datetime) -> bytes:
+    """The unsigned certificate: project, set version, sheet list, reviewers."""
+    import pymupdf
+
+    doc = pymupdf.open()
+    font = "china-s"
+    width, height = pymupdf.paper_size("a4")
+    lines: list[tuple[float, str]] = [
+        (20, "施工图设计文件审查合格书"),
+        (11, "Certificate of construction drawing review"),
+        (10, ""),
+        (11, f"项目代码 Project code: {project_code}"),
+        (11, f"项目名称 Project: {project_name}"),
+        (11, f"审查机构 Review agency: {agency}"),
+        (9, f"图纸版本 Set version: {version_id}"),
+        (11, f"签发日期 Issued: {issued.astimezone(CHINA_TZ):%Y-%m-%d %H:%M} (UTC+8)"),
+        (10, ""),
+        (11, "审查人员 Reviewers:"),
+        *[(10, f"    {disc or '-'}  {name}") for name, disc in reviewers],
+        (10, ""),
+        (11, f"图纸目录 Sheets ({len(sheets)}):"),
+        *[(10, f"    {no}  {title or ''}") for no, title in sheets],
+        (10, ""),
+        (10, "经审查，上述施工图设计文件符合法律法规和工程建设强制性标准，审查合格。"),
+        (9, "The drawings above were reviewed and found compliant; signed electronically."),
+    ]
+    page = doc.new_page(width=width, height=height)
+    y = 60.0
+    for size, text in lines:
+        if y > height - 60:
+            page = doc.new_page(width=width, height=height)
+            y = 60.0
+        if text:
+            page.insert_text((56, y), text, fontname=font, fontsize=size)
+        y += size * 1.7
+    doc.set_metadata({"title": f"审查合格书 {project_code}", "creator": "yitaotu",
+                      "subject": version_id})
+    data = doc.tobytes(garbage=3, deflate=True)
+    doc.close()
+    return data
+
+
+def sign(pdf: bytes, signers: list[tuple[Identity, str]]) -> bytes:
+    """Add one incremental signature per (identity, field name), in order."""
+    import tempfile
+
+    from pyhanko.keys import load_cert_from_pemder, load_private_key_from_pemder_data
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers as hs
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+    for ident, field in signers:
+        with tempfile.NamedTemporaryFile(suffix=".pem") as tf:
+            tf.write(ident.cert_pem)
+            tf.flush()
+            cert = load_cert_from_pemder(tf.name)
+        key = load_private_key_from_pemder_data(ident.key_pem, passphrase=ident.passphrase)
+        signer = hs.SimpleSigner(signing_cert=cert, signing_key=key,
+                                 cert_registry=SimpleCertificateStore.from_certs([cert]))
+        out = io.BytesIO()
+        writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+        hs.sign_pdf(writer, hs.PdfSignatureMetadata(field_name=field, reason="审查合格 approved",
+                                                    md_algorithm="sha256"),
+                    signer=signer, output=out)
+        pdf = out.getvalue()
+    return pdf
+
+
+def verify(pdf: bytes, trusted_cert_pems: list[bytes]) -> list[dict[str, Any]]:
+    """Validate every signature against the given (self-issued or CA) certificates."""
+    from asn1crypto import pem
+    from asn1crypto import x509 as ax509
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+
+    roots = []
+    for data in trusted_cert_pems:
+        _, _, der = pem.unarmor(data)
+        roots.append(ax509.Certificate.load(der))
+    try:
+        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+        sigs = reader.embedded_signatures
+    except Exception as e:
+        raise IntegrityError(f"审查合格书无法读取 certificate PDF unreadable: {e}") from e
+    out = []
+    for sig in sigs:
+        ctx = ValidationContext(trust_roots=roots, allow_fetching=False)
+        status = validate_pdf_signature(sig, ctx)
+        out.append({"field": sig.field_name,
+                    "signer": status.signing_cert.subject.human_friendly,
+                    "intact": status.intact, "valid": status.valid,
+                    "trusted": status.trusted, "bottom_line": status.bottom_line,
+                    "coverage": str(status.coverage)})
+    return out
