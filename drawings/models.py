@@ -24,8 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
-from storage.db import Base
 
+from storage.db import Base
 from storage.errors import IntegrityError
 
 PARTY_ROLES = ("设计", "审查", "建设", "施工", "监理", "档案馆", "监督")

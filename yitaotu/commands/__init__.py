@@ -3,3 +3,16 @@
 from yitaotu.cli import register
 
 __all__ = ["register"]
+
+# foundation (registry, ingest, store integrity)
+register("init", "registry")
+register("project", "registry")
+register("unit", "registry")
+register("log", "registry")
+register("show", "registry")
+register("ls", "registry")
+register("export", "registry")
+register("ingest", "ingest")
+register("verify", "store")
+register("fsck", "store")
+register("gc", "store")

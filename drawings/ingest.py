@@ -1,0 +1,471 @@
+"""Ingest: files, directories and zips -> blobs + sheet rows + (maybe) a new set version.
+
+Three phases so bad input and crashes never corrupt state:
+
+1. *validate*: expand the paths, sniff each file's bytes (never the extension), read it into
+   the neutral model, pick its sheet number(s), build the index; any problem raises an error
+   naming the file before anything is written;
+2. *store blobs*: every file and its index go into the blob store (content-addressed, so a
+   retry or a crash leaves at most unreferenced blobs that ``gc`` removes);
+3. *one DB transaction*: blob and sheet rows, then a version only if the manifest changed,
+   then ``head`` moves.  Rows are written last, so no row ever names a missing blob.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+import re
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import orjson
+from sqlalchemy.orm import Session
+
+from drawings import registry
+from drawings.models import Project, SetVersion
+from storage.errors import (
+    FileFormatError,
+    InvalidInput,
+    StorageUnavailable,
+    YitaotuError,
+)
+
+#: Largest single upload accepted (bytes); ``YITAOTU_MAX_UPLOAD`` overrides.
+MAX_UPLOAD = int(os.environ.get("YITAOTU_MAX_UPLOAD", str(1 << 30)))
+HEAD_SIZE = 65536
+
+#: ``A-101 平面图`` / ``建施-01_一层平面图`` / ``S101``: sheet number, then an optional title.
+_NAME_RE = re.compile(
+    r"^(?P<number>(?:[A-Za-z]{1,4}|[\u4e00-\u9fff]{1,4})[-_]?\d{1,4}(?:[.-]\d{1,3})*[A-Za-z]?)"
+    r"(?:[\s_]+(?P<title>.+))?$"
+)
+_PAGE_LABEL_RE = re.compile(r"图\s*号\s*(?:sheet\s*no\.?)?\s*[:：]?\s*(\S+)", re.IGNORECASE)
+_PAGE_NUMBER_RE = re.compile(
+    r"^(?:[A-Za-z]{1,4}|[\u4e00-\u9fff]{1,4})-\d{1,4}(?:[.-]\d{1,3})*[A-Za-z]?$"
+)
+
+#: progress(file name, bytes done, bytes total)
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class Source:
+    """One uploaded file, wherever it lives (disk or zip member)."""
+
+    name: str  # what the user sees in messages (path or zip!member)
+    size: int
+    _open: Callable[[], io.BufferedIOBase | Any]
+
+    @property
+    def basename(self) -> str:
+        return PurePosixPath(self.name.replace("\\", "/").split("!")[-1]).name
+
+    def open(self) -> Any:
+        return self._open()
+
+
+@dataclass
+class Prepared:
+    source: Source
+    blob: str
+    format: str
+    version: str
+    index: bytes
+    index_id: str
+    units: str | None
+    title: dict[str, str]
+    reader_version: str
+    #: sheet number -> (page or None, 图名)
+    sheets: dict[str, tuple[int | None, str | None]]
+
+
+@dataclass
+class IngestResult:
+    project: str
+    version: SetVersion | None
+    changed: bool
+    added: list[str] = field(default_factory=list)
+    modified: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    files: int = 0
+    bytes: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def message(self) -> str:
+        if not self.changed:
+            return "没有变化 nothing changed"
+        assert self.version is not None
+        return (
+            f"版本 version {self.version.id[:12]}: +{len(self.added)} ~{len(self.modified)} "
+            f"-{len(self.removed)} ={len(self.unchanged)}"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "project": self.project,
+            "version": self.version.id if self.version else None,
+            "changed": self.changed,
+            "added": self.added,
+            "modified": self.modified,
+            "removed": self.removed,
+            "unchanged": self.unchanged,
+            "files": self.files,
+            "bytes": self.bytes,
+            "warnings": self.warnings,
+        }
+
+
+# -- phase 0: sources ---------------------------------------------------------------------------
+
+
+def _check_member_name(zip_path: Path, name: str) -> None:
+    n = name.replace("\\", "/")
+    parts = PurePosixPath(n).parts
+    if n.startswith("/") or re.match(r"^[A-Za-z]:", n) or ".." in parts:
+        raise InvalidInput(
+            f"{zip_path}: 压缩包内含不安全的路径 unsafe member name {name!r} "
+            "(absolute or containing '..')"
+        )
+
+
+def _zip_sources(path: Path, display: str) -> list[Source]:
+    try:
+        zf = zipfile.ZipFile(path)
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, EOFError) as e:
+        raise FileFormatError(display, f"bad zip archive: {e}") from None
+    for info in infos:
+        _check_member_name(path, info.filename)
+    out = []
+    for info in sorted(infos, key=lambda i: i.filename):
+        if info.is_dir() or PurePosixPath(info.filename).name.startswith("."):
+            continue
+        if info.file_size > MAX_UPLOAD:
+            raise InvalidInput(f"{display}!{info.filename}: larger than {MAX_UPLOAD} bytes")
+
+        def opener(info: zipfile.ZipInfo = info) -> Any:
+            return zipfile.ZipFile(path).open(info)
+
+        out.append(Source(f"{display}!{info.filename}", info.file_size, opener))
+    zf.close()
+    return out
+
+
+def _is_zip(path: Path) -> bool:
+    with open(path, "rb") as f:
+        return f.read(4) in (b"PK\x03\x04", b"PK\x05\x06")
+
+
+def expand(paths: Iterable[str | os.PathLike[str]]) -> list[Source]:
+    """Files, directories (recursively, hidden files skipped) and zips, in a stable order."""
+    out: list[Source] = []
+    for raw in paths:
+        p = Path(raw)
+        if not p.exists():
+            raise InvalidInput(f"{raw}: 文件不存在 no such file or directory")
+        files = (
+            sorted(f for f in p.rglob("*") if f.is_file() and not f.name.startswith("."))
+            if p.is_dir()
+            else [p]
+        )
+        for f in files:
+            display = str(f)
+            if _is_zip(f):
+                out.extend(_zip_sources(f, display))
+                continue
+            size = f.stat().st_size
+            if size > MAX_UPLOAD:
+                raise InvalidInput(f"{display}: larger than {MAX_UPLOAD} bytes / 文件过大")
+            out.append(Source(display, size, lambda f=f: f.open("rb")))
+    if not out:
+        raise InvalidInput("没有可导入的文件 nothing to ingest")
+    return out
+
+
+# -- sheet numbers ------------------------------------------------------------------------------
+
+
+def number_from_name(name: str) -> tuple[str, str | None] | None:
+    """``"A-101 平面图.dxf"`` -> ``("A-101", "平面图")``; None when the name has no number."""
+    stem = PurePosixPath(name).stem.strip()
+    m = _NAME_RE.match(stem)
+    if not m:
+        return None
+    return m.group("number"), (m.group("title") or None)
+
+
+def load_mapping(path: str | os.PathLike[str]) -> dict[str, dict[str, str]]:
+    """A ``--map`` file: JSON ``{file: number | {"number", "title"}}`` or CSV
+    ``file,number[,title]`` (header optional); keys are file names or paths."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as e:
+        raise InvalidInput(f"{path}: cannot read mapping file: {e}") from None
+    out: dict[str, dict[str, str]] = {}
+    if text.lstrip().startswith(("{", "[")):
+        try:
+            data = orjson.loads(text)
+        except orjson.JSONDecodeError as e:
+            raise InvalidInput(f"{path}: invalid JSON mapping: {e}") from None
+        if not isinstance(data, dict):
+            raise InvalidInput(f"{path}: JSON mapping must be an object {{file: number}}")
+        for k, v in data.items():
+            if isinstance(v, str):
+                out[k] = {"number": v}
+            elif isinstance(v, dict) and isinstance(v.get("number"), str):
+                out[k] = {
+                    "number": v["number"],
+                    **({"title": v["title"]} if v.get("title") else {}),
+                }
+            else:
+                raise InvalidInput(f"{path}: bad mapping entry for {k!r}")
+        return out
+    for i, row in enumerate(csv.reader(io.StringIO(text))):
+        if not row or not "".join(row).strip():
+            continue
+        if i == 0 and row[0].strip().lower() in ("file", "path", "文件", "文件名"):
+            continue
+        if len(row) < 2 or not row[1].strip():
+            raise InvalidInput(f"{path}:{i + 1}: expected file,number[,title]")
+        entry = {"number": row[1].strip()}
+        if len(row) > 2 and row[2].strip():
+            entry["title"] = row[2].strip()
+        out[row[0].strip()] = entry
+    return out
+
+
+def _page_number(sheet: Any) -> str | None:
+    """A sheet number read from a PDF page's text: after a 图号 label, else a lone number."""
+    texts = [e.text.strip() for e in sheet.entities if e.text and e.text.strip()]
+    for i, t in enumerate(texts):
+        m = _PAGE_LABEL_RE.search(t)
+        if m:
+            value = m.group(1)
+            if value in (":", "："):
+                continue
+            return value
+        if re.fullmatch(r"图\s*号(?:\s*sheet\s*no\.?)?\s*[:：]?", t, re.I) and i + 1 < len(texts):
+            return texts[i + 1]
+    for t in texts:
+        if _PAGE_NUMBER_RE.match(t):
+            return t
+    return None
+
+
+# -- phase 1: validate --------------------------------------------------------------------------
+
+
+def _read_all(src: Source) -> bytes:
+    try:
+        with src.open() as f:
+            data = f.read(MAX_UPLOAD + 1)
+    except (OSError, zipfile.BadZipFile, EOFError) as e:
+        raise FileFormatError(src.name, f"cannot read: {e}") from None
+    if len(data) > MAX_UPLOAD:
+        raise InvalidInput(f"{src.name}: larger than {MAX_UPLOAD} bytes / 文件过大")
+    return data
+
+
+def prepare(src: Source, mapping: dict[str, dict[str, str]] | None = None) -> Prepared:
+    """Read one file fully into the model; every failure is a :class:`FileFormatError`."""
+    import drawings
+    from drawings import index as drawing_index
+
+    data = _read_all(src)
+    info = drawings.detect_format(data[:HEAD_SIZE], src.name)
+    try:
+        drawing = drawings.read(data, name=src.name)
+    except YitaotuError:
+        raise
+    except Exception as e:  # a reader library choking on damaged input
+        raise FileFormatError(src.name, f"unreadable {info.format}: {e}") from None
+    index = drawing_index.dumps(drawing)
+    title = {k: str(v).strip() for k, v in (drawing.title or {}).items() if str(v).strip()}
+    sheets: dict[str, tuple[int | None, str | None]] = {}
+    stem = PurePosixPath(src.basename).stem
+    if drawing.format == "pdf" and len(drawing.sheets) > 1:
+        for i, page in enumerate(drawing.sheets, start=1):
+            number = _page_number(page) or f"{stem}-p{i}"
+            if number in sheets:
+                number = f"{stem}-p{i}"
+            sheets[number] = (i, None)
+    else:
+        number, name_title = _number_for(src, title, mapping)
+        sheets[number] = (None, title.get("title") or name_title)
+    return Prepared(
+        source=src,
+        blob=hashlib.sha256(data).hexdigest(),
+        format=info.format,
+        version=info.version,
+        index=index,
+        index_id=hashlib.sha256(index).hexdigest(),
+        units=drawing.units,
+        title=title,
+        reader_version=str(getattr(drawings, "READER_VERSION", "")),
+        sheets=sheets,
+    )
+
+
+def _number_for(
+    src: Source, title: dict[str, str], mapping: dict[str, dict[str, str]] | None
+) -> tuple[str, str | None]:
+    if title.get("number"):
+        return title["number"], None
+    from_name = number_from_name(src.basename)
+    if from_name:
+        return from_name
+    if mapping:
+        inner = src.name.split("!")[-1]
+        for key in (src.name, inner, src.basename, PurePosixPath(src.basename).stem):
+            if key in mapping:
+                return mapping[key]["number"], mapping[key].get("title")
+    return PurePosixPath(src.basename).stem, None
+
+
+# -- the whole thing ----------------------------------------------------------------------------
+
+
+def ingest(
+    session: Session,
+    blobs: Any,
+    project: str | Project,
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    message: str,
+    author: str,
+    unit: str | None = None,
+    replace: bool = False,
+    mapping: str | os.PathLike[str] | dict[str, dict[str, str]] | None = None,
+    progress: Progress | None = None,
+) -> IngestResult:
+    """Ingest ``paths`` into ``project`` and move ``head`` if the set changed.
+
+    The caller commits ``session`` (one transaction); on any error nothing is committed and
+    at most unreferenced blobs remain (``yitaotu gc``).
+    """
+    proj = registry.get_project(session, project)
+    unit_code = None
+    if unit is not None:
+        u = registry.get_unit(session, unit)
+        if u.project_code != proj.code:
+            raise InvalidInput(f"building unit {u.code} belongs to project {u.project_code}")
+        unit_code = u.code
+    if isinstance(mapping, (str, os.PathLike)):
+        mapping = load_mapping(mapping)
+
+    # 1. validate everything
+    prepared: list[Prepared] = []
+    seen: dict[str, str] = {}
+    for src in expand(paths):
+        p = prepare(src, mapping)
+        for number in p.sheets:
+            if number in seen:
+                raise InvalidInput(
+                    f"图号重复 duplicate sheet number {number!r}: {seen[number]} and {src.name}"
+                )
+            seen[number] = src.name
+        prepared.append(p)
+
+    # 2. blobs first
+    total = sum(p.source.size for p in prepared)
+    done = 0
+    for p in prepared:
+        base = done
+
+        def tick(n: int, base: int = base, name: str = p.source.name) -> None:
+            if progress is not None:
+                progress(name, base + n, total)
+
+        with p.source.open() as f:
+            oid = _put(blobs, f, p.source.name, tick)
+        if oid != p.blob:
+            raise InvalidInput(f"{p.source.name}: file changed while it was being ingested")
+        if _put(blobs, io.BytesIO(p.index), p.source.name, None) != p.index_id:
+            raise StorageUnavailable(f"{p.source.name}: index blob stored under a wrong id")
+        done += p.source.size
+        if progress is not None:
+            progress(p.source.name, done, total)
+
+    # 3. rows last, in the caller's transaction
+    entries: dict[str, dict[str, Any]] = {}
+    for p in prepared:
+        registry.record_blob(session, p.blob, p.source.size, format=p.format, version=p.version)
+        registry.record_blob(session, p.index_id, len(p.index), format="index")
+        for number, (page, sheet_title) in p.sheets.items():
+            registry.record_sheet(
+                session,
+                p.blob,
+                page,
+                format=p.format,
+                version=p.version,
+                units=p.units,
+                number=p.title.get("number") if page is None else number,
+                title=sheet_title,
+                discipline=p.title.get("discipline"),
+                revision=p.title.get("revision"),
+                scale=p.title.get("scale"),
+                index_blob_id=p.index_id,
+                reader_version=p.reader_version,
+            )
+            entries[number] = {
+                "blob": p.blob,
+                "page": page,
+                "format": p.format,
+                "version": p.version,
+                "title": sheet_title,
+                "number": number,
+                "index": p.index_id,
+                "unit": unit_code,
+            }
+    head = registry.get_ref(session, proj, "head")
+    old = head.manifest if head is not None else {}
+    new = dict(entries) if replace else {**old, **entries}
+    result = IngestResult(
+        project=proj.code, version=None, changed=False, files=len(prepared), bytes=total
+    )
+    for k in sorted(new):
+        if k not in old:
+            result.added.append(k)
+        elif old[k] != new[k]:
+            result.modified.append(k)
+        else:
+            result.unchanged.append(k)
+    result.removed = sorted(set(old) - set(new))
+    if head is not None and new == old:
+        return result
+    v = registry.commit_version(
+        session,
+        proj,
+        new,
+        parents=[head.id] if head is not None else [],
+        author=author,
+        message=message,
+    )
+    registry.move_ref(session, proj, "head", v.id, actor=author, reason=f"ingest: {message}")
+    result.version = v
+    result.changed = True
+    return result
+
+
+def _put(blobs: Any, f: Any, name: str, tick: Callable[[int], None] | None) -> str:
+    try:
+        return blobs.put(f, size_limit=MAX_UPLOAD, progress=tick)
+    except StorageUnavailable as e:
+        raise StorageUnavailable(f"{name}: 存储不可用 blob store failed: {e.message}") from e
+    except YitaotuError:
+        raise
+    except Exception as e:  # network stacks raise their own types (urllib3, minio)
+        raise StorageUnavailable(f"{name}: 存储不可用 blob store failed: {e}") from e
+
+
+def iter_sheets(version: SetVersion) -> Iterator[tuple[str, dict[str, Any]]]:
+    yield from sorted(version.manifest.items())

@@ -1,0 +1,68 @@
+"""Integrity commands: verify, fsck, gc."""
+
+from __future__ import annotations
+
+import click
+
+from storage.errors import IntegrityError
+from yitaotu.commands._common import emit, get_app, json_option
+
+
+def _print_report(rep, title: str) -> None:  # noqa: ANN001 - a maintenance.Report
+    for p in rep.problems:
+        click.echo(f"错误 problem: {p}")
+    for c in rep.cleanable:
+        click.echo(f"可清理 cleanable: {c}")
+    checked = ", ".join(f"{k}={v}" for k, v in rep.checked.items())
+    state = "完好 ok" if rep.ok else f"{len(rep.problems)} 个问题 problems"
+    click.echo(f"{title}: {state} ({checked})")
+
+
+@click.command("verify")
+@click.argument("project", required=False)
+@json_option
+def verify_cmd(project: str | None, as_json: bool) -> None:
+    """校验 Re-hash every blob and recompute every version id (of PROJECT)."""
+    from drawings.maintenance import verify
+
+    app = get_app()
+    with app.session() as s:
+        rep = verify(s, app.blobs, project)
+    emit(rep.to_dict(), as_json, lambda: _print_report(rep, "verify"))
+    if not rep.ok:
+        raise IntegrityError(f"verify found {len(rep.problems)} problems: {rep.problems[0]}")
+
+
+@click.command("fsck")
+@json_option
+def fsck_cmd(as_json: bool) -> None:
+    """检查 Dangling rows and bad version ids (fail); orphans and temp files (gc cleans)."""
+    from drawings.maintenance import fsck
+
+    app = get_app()
+    with app.session() as s:
+        rep = fsck(s, app.blobs)
+    emit(rep.to_dict(), as_json, lambda: _print_report(rep, "fsck"))
+    if not rep.ok:
+        raise IntegrityError(f"fsck found {len(rep.problems)} problems: {rep.problems[0]}")
+
+
+@click.command("gc")
+@click.option("--dry-run", is_flag=True, help="只列出 only list what would be removed.")
+@json_option
+def gc_cmd(dry_run: bool, as_json: bool) -> None:
+    """清理 Remove unreferenced blobs and temp files (do not run during an ingest)."""
+    from drawings.maintenance import gc
+
+    app = get_app()
+    with app.session() as s:
+        data = gc(s, app.blobs, dry_run=dry_run)
+    verb = "将删除 would delete" if dry_run else "已删除 deleted"
+    emit(
+        data,
+        as_json,
+        lambda: click.echo(
+            f"{verb} {len(data['deleted'])} blobs ({data['bytes']} bytes), "
+            f"{data['temp']} temp files"
+        ),
+    )

@@ -1,0 +1,91 @@
+"""The composition root: settings -> database engine, sessions and the blob store.
+
+Commands get one :class:`App` and call services with ``app.session()`` (one transaction)
+and ``app.blobs``; nothing else knows where data lives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cached_property
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from storage.errors import StorageUnavailable
+from yitaotu.settings import Settings
+
+
+class App:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> App:
+        return cls(settings or Settings.from_env())
+
+    @cached_property
+    def engine(self) -> Any:
+        from storage.db import make_engine
+
+        if self.settings.database_url.startswith("sqlite:///"):
+            self.settings.home.mkdir(parents=True, exist_ok=True)
+        return make_engine(self.settings.database_url)
+
+    @cached_property
+    def session_factory(self) -> Any:
+        from storage.db import session_factory
+
+        return session_factory(self.engine)
+
+    @cached_property
+    def blobs(self) -> Any:
+        from storage.blobs import open_blob_store
+
+        s = self.settings
+        return open_blob_store(
+            s.blobs_url,
+            endpoint=s.s3_endpoint,
+            access_key=s.s3_access_key,
+            secret_key=s.s3_secret_key,
+            secure=s.s3_secure,
+        )
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One transaction: committed when the block ends, rolled back on any error."""
+        from sqlalchemy.exc import OperationalError, ProgrammingError
+
+        from storage.db import transaction
+
+        try:
+            with transaction(self.session_factory) as s:
+                yield s
+        except (OperationalError, ProgrammingError) as e:
+            text = str(e.orig).lower() if e.orig is not None else str(e).lower()
+            if "no such table" in text or ("relation" in text and "does not exist" in text):
+                raise StorageUnavailable(
+                    "数据库未初始化 database not initialised: run `yitaotu init`"
+                ) from e
+            raise
+
+    def init(self) -> dict[str, str]:
+        """Create the home, the database schema (alembic upgrade) and the blob store; idempotent."""
+        from storage.migrate import upgrade
+
+        try:
+            self.settings.home.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StorageUnavailable(f"cannot create home {self.settings.home}: {e}") from e
+        upgrade(self.engine)
+        blobs = self.blobs
+        return {
+            "home": str(self.settings.home),
+            "database": self.engine.url.render_as_string(hide_password=True),
+            "blobs": blobs.url,
+        }
+
+    def close(self) -> None:
+        if "engine" in self.__dict__:
+            self.engine.dispose()
