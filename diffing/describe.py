@@ -1,0 +1,132 @@
+"""Say what changed between a matched old and new entity (``what`` + ``details``).
+
+The old entity is first mapped through the global alignment, so a drawing shifted as a whole
+gives no ``moved``.  A pure translation of the rest is ``moved`` with ``moved_by``; other
+geometry differences are named by the key that differs (radius, rotation, scale, vertices...).
+Differences within the tolerance are no change at all.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from diffing.geometry import differing_keys, transform_geometry, transform_point, translate_geometry
+from diffing.report import Alignment
+
+#: Labels for ``what``, in the order they are reported.
+WHAT_ORDER = (
+    "moved", "rotated", "scaled", "radius", "vertices", "geometry", "text", "attributes",
+    "block", "layer", "style", "xdata",
+)
+_POLY_KINDS = frozenset({"LWPOLYLINE", "POLYLINE", "SPLINE", "HATCH", "LEADER", "PATH", "SOLID",
+                         "TRACE", "3DFACE", "MLINE"})
+_ANCHOR_KEYS = frozenset({"insert", "center", "location"})
+STYLE_KEYS = ("color", "linetype", "lineweight")
+
+
+def _label(kind: str, key: str) -> str:
+    if key == "radius":
+        return "radius"
+    if key == "rotation":
+        return "rotated"
+    if key in ("height", "scale"):
+        return "scaled"
+    if key in ("points", "control_points", "fit_points", "paths", "items", "vertices",
+               "defpoints") and kind in _POLY_KINDS:
+        return "vertices"
+    return "geometry"
+
+
+def _short(v: Any) -> Any:
+    """Keep details small: long point lists are summarised by their length."""
+    if isinstance(v, list | tuple) and len(v) > 8:
+        return {"count": len(v)}
+    return v
+
+
+def describe(
+    old: Any,
+    new: Any,
+    al: Alignment,
+    tol: float,
+    *,
+    ignore_style: bool = False,
+    include_xdata: bool = False,
+    changed_blocks: frozenset[str] = frozenset(),
+) -> tuple[tuple[str, ...], dict[str, Any]] | None:
+    """``(what, details)`` for a matched pair, or ``None`` when they are equal within ``tol``.
+
+    ``changed_blocks`` names block definitions whose content differs between the two files; an
+    INSERT that differs only by that is labelled ``block`` (the engine folds those into one
+    change per definition).
+    """
+    what: set[str] = set()
+    details: dict[str, Any] = {}
+    kind = new.kind
+
+    a = transform_geometry(old.geometry, al)
+    b = new.geometry
+    ax, ay = transform_point(al, old.anchor)
+    vx, vy = new.anchor[0] - ax, new.anchor[1] - ay
+    moved = abs(vx) > tol or abs(vy) > tol
+    keys = differing_keys(a, b, tol)
+    if keys:
+        if moved:
+            rest = differing_keys(translate_geometry(a, vx, vy), b, tol)
+            if len(rest) < len(keys):  # the translation explains part of the difference
+                what.add("moved")
+                details["moved_by"] = [vx, vy]
+                keys = rest
+        for k in keys:
+            if kind == "DIMENSION" and k == "block":
+                continue  # anonymous geometry block: renamed on every save
+            if kind == "INSERT" and k in _ANCHOR_KEYS and "moved" not in what:
+                what.add("moved")
+                details["moved_by"] = [vx, vy]
+                continue
+            label = _label(kind, k)
+            what.add(label)
+            if label == "radius":
+                details["radius"] = [a[k], b[k]] if k in a and k in b else None
+            elif label == "rotated":
+                details["rotation"] = [a.get(k), b.get(k)]
+            elif label == "scaled":
+                details.setdefault("scale", {})[k] = [a.get(k), b.get(k)]
+            elif label == "vertices":
+                va, vb = a.get(k) or [], b.get(k) or []
+                details.setdefault("vertices", {})[k] = {"old": len(va), "new": len(vb)}
+            else:
+                details.setdefault("geometry", {})[k] = [_short(a.get(k)), _short(b.get(k))]
+    if (old.text or "") != (new.text or ""):
+        what.add("text")
+        details["text"] = {"before": old.text, "after": new.text}
+    if old.attribs != new.attribs:
+        what.add("attributes")
+        tags = sorted(old.attribs.keys() | new.attribs.keys())
+        details["attributes"] = {
+            t: [old.attribs.get(t), new.attribs.get(t)]
+            for t in tags
+            if old.attribs.get(t) != new.attribs.get(t)
+        }
+    if old.layer != new.layer:
+        what.add("layer")
+        details["layer"] = [old.layer, new.layer]
+    style_diff = {
+        k: [old.style.get(k), new.style.get(k)]
+        for k in sorted(old.style.keys() | new.style.keys())
+        if old.style.get(k) != new.style.get(k)
+    }
+    if style_diff and not ignore_style:
+        what.add("style")
+        details["style"] = style_diff
+    if include_xdata and (old.xdata or None) != (new.xdata or None):
+        what.add("xdata")
+        details["xdata"] = {"before": old.xdata, "after": new.xdata}
+    if not what and kind == "INSERT" and old.fingerprint != new.fingerprint:
+        block = new.geometry.get("block")
+        if block in changed_blocks:
+            what.add("block")
+            details["block"] = block
+    if not what:
+        return None
+    return tuple(w for w in WHAT_ORDER if w in what), details

@@ -1,0 +1,375 @@
+"""Match the entities of two revisions of a sheet, then describe what changed.
+
+Order of evidence (design.md §4):
+
+1. exact content fingerprints, as multisets (handles, owners and draw order never count);
+2. handles, only when the exactly matched pairs show the two files share a handle space;
+3. global alignment (see :mod:`diffing.align`), verified by how much it matches;
+4. type + spatial nearest neighbours (shapely STRtree over bboxes) and same-shape groups, with
+   plausibility rules, assigned greedily by cost: no O(n²) loop;
+5. tolerance comparison of every candidate pair (:func:`diffing.describe.describe`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import shapely
+
+from diffing import align as _align
+from diffing.describe import describe
+from diffing.geometry import (
+    bbox_diag,
+    bbox_iou,
+    bbox_union,
+    finite_bbox,
+    transform_bbox,
+    transform_point,
+)
+from diffing.report import IDENTITY, Alignment
+from diffing.views import SheetView
+
+#: Kinds distinctive enough to pair as "moved" by identical shape even when far apart.
+_DISTINCT_KINDS = frozenset({"INSERT", "TEXT", "MTEXT", "HATCH", "SPLINE", "DIMENSION", "ELLIPSE"})
+_TEXT_KINDS = frozenset({"TEXT", "MTEXT", "ATTRIB", "ATTDEF"})
+#: Share of exactly matched pairs that must keep their handle before handles are trusted.
+HANDLE_SPACE_SHARE = 0.9
+HANDLE_SPACE_MIN_PAIRS = 5
+#: Neighbour search radius as a share of the sheet's extent diagonal.
+NEAR_SHARE = 0.02
+FAR_SHARE = 0.25
+
+
+@dataclass
+class Modified:
+    old: int
+    new: int
+    what: tuple[str, ...]
+    details: dict[str, Any]
+
+
+@dataclass
+class SheetMatch:
+    """Raw outcome for one sheet pair, in entity indices."""
+
+    alignment: Alignment = IDENTITY
+    modified: list[Modified] = field(default_factory=list)
+    removed: list[int] = field(default_factory=list)
+    added: list[int] = field(default_factory=list)
+    unchanged: int = 0
+    handle_space_shared: bool = False
+    extent_diag: float = 0.0
+
+
+class _Lazy:
+    """Decode entities of one side once, on demand."""
+
+    def __init__(self, view: SheetView) -> None:
+        self.view = view
+        self.cache: dict[int, Any] = {}
+
+    def __getitem__(self, i: int) -> Any:
+        e = self.cache.get(i)
+        if e is None:
+            e = self.cache[i] = self.view.entity(i)
+        return e
+
+
+def exact_pairs(old: SheetView, new: SheetView) -> list[tuple[int, int]]:
+    """Multiset match of fingerprints; duplicates pair in file order, equal handles first."""
+    buckets: dict[bytes, deque[int]] = defaultdict(deque)
+    for i, fp in enumerate(old.fingerprints):
+        buckets[fp].append(i)
+    pairs: list[tuple[int, int]] = []
+    dup_new: list[int] = []
+    for j, fp in enumerate(new.fingerprints):
+        q = buckets.get(fp)
+        if not q:
+            continue
+        if len(q) == 1:
+            pairs.append((q.popleft(), j))
+        else:
+            dup_new.append(j)
+    if dup_new:
+        oh, nh = old.handles, new.handles
+        for j in dup_new:
+            q = buckets[new.fingerprints[j]]
+            if not q:
+                continue
+            h = nh[j]
+            pick = None
+            if h is not None:
+                for i in q:
+                    if oh[i] == h:
+                        pick = i
+                        break
+            if pick is None:
+                pick = q.popleft()
+            else:
+                q.remove(pick)
+            pairs.append((pick, j))
+    return pairs
+
+
+def shares_handle_space(old: SheetView, new: SheetView, pairs: list[tuple[int, int]]) -> bool:
+    """True when most exactly matched pairs kept their handle: the same file lineage."""
+    if len(pairs) < HANDLE_SPACE_MIN_PAIRS:
+        return False
+    oh, nh = old.handles, new.handles
+    same = sum(1 for i, j in pairs if oh[i] is not None and oh[i] == nh[j])
+    return same >= HANDLE_SPACE_SHARE * len(pairs)
+
+
+def _extent(view: SheetView, lazy: _Lazy, idx: list[int]):
+    if view.extents is not None and finite_bbox(view.extents):
+        return view.extents
+    bb = None
+    for i in idx:
+        bb = bbox_union(bb, lazy[i].bbox)
+    return bb if finite_bbox(bb) else None
+
+
+def match_sheet(
+    old: SheetView,
+    new: SheetView,
+    *,
+    tol: float,
+    ignore_style: bool = False,
+    include_xdata: bool = False,
+    use_handles: bool = True,
+    changed_blocks: frozenset[str] = frozenset(),
+) -> SheetMatch:
+    res = SheetMatch()
+    lo, ln = _Lazy(old), _Lazy(new)
+    pairs = exact_pairs(old, new)
+    res.unchanged = len(pairs)
+    mo = np.zeros(len(old), dtype=bool)
+    mn = np.zeros(len(new), dtype=bool)
+    if pairs:
+        arr = np.asarray(pairs, dtype=np.int64)
+        mo[arr[:, 0]] = True
+        mn[arr[:, 1]] = True
+    u_old = np.flatnonzero(~mo).tolist()
+    u_new = np.flatnonzero(~mn).tolist()
+
+    def _desc(i: int, j: int, al: Alignment):
+        return describe(lo[i], ln[j], al, tol, ignore_style=ignore_style,
+                        include_xdata=include_xdata, changed_blocks=changed_blocks)
+
+    if include_xdata:
+        for i, j in pairs:
+            a, b = lo[i], ln[j]
+            if (a.xdata or None) != (b.xdata or None):
+                res.unchanged -= 1
+                res.modified.append(Modified(i, j, ("xdata",),
+                                             {"xdata": {"before": a.xdata, "after": b.xdata}}))
+
+    ext = bbox_union(_extent(old, lo, u_old), _extent(new, ln, u_new))
+    diag = bbox_diag(ext) or 1.0
+    res.extent_diag = diag
+    candidates: list[tuple[int, int]] = []
+
+    # 2. handles, where evidently shared
+    if use_handles and u_old and u_new and shares_handle_space(old, new, pairs):
+        res.handle_space_shared = True
+        by_handle = {old.handles[i]: i for i in u_old if old.handles[i] is not None}
+        taken_o: set[int] = set()
+        taken_n: set[int] = set()
+        for j in u_new:
+            h = new.handles[j]
+            i = by_handle.get(h) if h is not None else None
+            if i is not None and lo[i].kind == ln[j].kind:
+                candidates.append((i, j))
+                taken_o.add(i)
+                taken_n.add(j)
+        u_old = [i for i in u_old if i not in taken_o]
+        u_new = [j for j in u_new if j not in taken_n]
+
+    # 3. global alignment, only when little matched exactly
+    al = IDENTITY
+    if (
+        len(u_old) >= 3
+        and len(u_new) >= 3
+        and len(pairs) < 0.5 * min(len(old), len(new))
+    ):
+        q = max(2 * tol, diag * 1e-9)
+        guess = _align.estimate([lo[i] for i in u_old], [ln[j] for j in u_new], q)
+        if not guess.is_identity:
+            hits = _match_under(guess, u_old, u_new, lo, ln, tol, q, _desc)
+            if len(hits) >= max(3, 0.2 * min(len(u_old), len(u_new))):
+                al = guess
+                hit_o = {i for i, _ in hits}
+                hit_n = {j for _, j in hits}
+                u_old = [i for i in u_old if i not in hit_o]
+                u_new = [j for j in u_new if j not in hit_n]
+                res.unchanged += len(hits)
+    res.alignment = al
+
+    # 4. neighbours and same-shape groups
+    if u_old and u_new:
+        candidates += _neighbour_pairs(u_old, u_new, lo, ln, al, tol, diag)
+    paired_o: set[int] = set()
+    paired_n: set[int] = set()
+    for i, j in candidates:
+        if i in paired_o or j in paired_n:
+            continue
+        paired_o.add(i)
+        paired_n.add(j)
+        d = _desc(i, j, al)
+        if d is None:
+            res.unchanged += 1
+        else:
+            res.modified.append(Modified(i, j, d[0], d[1]))
+    res.removed = [i for i in u_old if i not in paired_o]
+    res.added = [j for j in u_new if j not in paired_n]
+    res.modified.sort(key=lambda m: m.new)
+    return res
+
+
+def _match_under(al, u_old, u_new, lo, ln, tol, q, desc) -> list[tuple[int, int]]:
+    """Old/new entities equal once the old one is mapped through ``al``."""
+    hits: list[tuple[int, int]] = []
+    eps = max(tol, q) * max(1.0, al.scale) * 2
+    if al.scale == 1 and al.rotation == 0:
+        by_shape: dict[tuple[str, str], list[int]] = defaultdict(list)
+        for j in u_new:
+            e = ln[j]
+            by_shape[(e.kind, e.shape)].append(j)
+        used: set[int] = set()
+        for i in u_old:
+            e = lo[i]
+            ax, ay = e.anchor[0] + al.dx, e.anchor[1] + al.dy
+            for j in by_shape.get((e.kind, e.shape), ()):
+                if j in used:
+                    continue
+                bx, by = ln[j].anchor
+                if abs(bx - ax) <= eps and abs(by - ay) <= eps:
+                    used.add(j)
+                    hits.append((i, j))
+                    break
+        return hits
+    cell = eps * 4
+    grid: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for j in u_new:
+        x, y = ln[j].anchor
+        grid[(math.floor(x / cell), math.floor(y / cell))].append(j)
+    used = set()
+    for i in u_old:
+        e = lo[i]
+        x, y = transform_point(al, e.anchor)
+        cx, cy = math.floor(x / cell), math.floor(y / cell)
+        found = False
+        for gx in (cx - 1, cx, cx + 1):
+            for gy in (cy - 1, cy, cy + 1):
+                for j in grid.get((gx, gy), ()):
+                    if j in used or ln[j].kind != e.kind:
+                        continue
+                    if desc(i, j, al) is None:
+                        used.add(j)
+                        hits.append((i, j))
+                        found = True
+                        break
+                if found:
+                    break
+            if found:
+                break
+    return hits
+
+
+def _poly_vertices(e) -> int:
+    pts = e.geometry.get("points") or e.geometry.get("items") or ()
+    return len(pts)
+
+
+def _distinct(e) -> bool:
+    return e.kind in _DISTINCT_KINDS or (
+        e.kind in ("LWPOLYLINE", "POLYLINE", "PATH") and _poly_vertices(e) >= 3
+    )
+
+
+def _neighbour_pairs(u_old, u_new, lo, ln, al: Alignment, tol: float, diag: float):
+    """Candidate (old, new) pairs sorted by cost; implausible pairs are left out."""
+    near = NEAR_SHARE * diag
+    far = FAR_SHARE * diag
+    shapes_valid = al.scale == 1 and al.rotation == 0
+    o_anchor = {i: transform_point(al, lo[i].anchor) for i in u_old}
+    o_bbox = {i: transform_bbox(al, lo[i].bbox) for i in u_old}
+
+    def box_of(bb, anchor, pad):
+        if not finite_bbox(bb):
+            bb = (anchor[0], anchor[1], anchor[0], anchor[1])
+        return (bb[0] - pad, bb[1] - pad, bb[2] + pad, bb[3] + pad)
+
+    eps = max(tol, diag * 1e-12)
+    new_boxes = [box_of(ln[j].bbox, ln[j].anchor, eps) for j in u_new]
+    tree = shapely.STRtree(shapely.box(*np.asarray(new_boxes, dtype=float).T))
+    queries = []
+    for i in u_old:
+        bb = o_bbox[i]
+        pad = max(near, 0.5 * bbox_diag(bb)) if finite_bbox(bb) else near
+        queries.append(box_of(bb, o_anchor[i], pad))
+    qi, tj = tree.query(shapely.box(*np.asarray(queries, dtype=float).T))
+    cand = {(u_old[a], u_new[b]) for a, b in zip(qi.tolist(), tj.tolist(), strict=True)}
+
+    if shapes_valid:
+        g_old: dict[tuple[str, str], list[int]] = defaultdict(list)
+        g_new: dict[tuple[str, str], list[int]] = defaultdict(list)
+        for i in u_old:
+            e = lo[i]
+            if _distinct(e):
+                g_old[(e.kind, e.shape)].append(i)
+        for j in u_new:
+            e = ln[j]
+            if _distinct(e):
+                g_new[(e.kind, e.shape)].append(j)
+        for k, olds in g_old.items():
+            news = g_new.get(k)
+            if news and len(olds) * len(news) <= 64:
+                cand.update((i, j) for i in olds for j in news)
+
+    scored: list[tuple[float, int, int]] = []
+    for i, j in cand:
+        a, b = lo[i], ln[j]
+        if a.kind != b.kind:
+            continue
+        ax, ay = o_anchor[i]
+        d = math.hypot(b.anchor[0] - ax, b.anchor[1] - ay)
+        same_shape = shapes_valid and a.shape == b.shape and bool(a.shape)
+        if same_shape:
+            if d > far:
+                continue
+            cost = d / diag
+        elif d <= tol:
+            cost = 0.001
+        else:
+            iou = bbox_iou(o_bbox[i], b.bbox)
+            if iou >= 0.5:
+                cost = 0.01 + (1 - iou) * 0.01
+            elif d <= near and _same_label(a, b):
+                cost = 0.02 + d / diag
+            elif a.kind == "LINE" and a.layer == b.layer and _shares_endpoint(a, b, al, tol):
+                cost = 0.05 + d / diag
+            else:
+                continue
+        if a.layer != b.layer:
+            cost += 0.1
+        scored.append((cost, i, j))
+    scored.sort()
+    return [(i, j) for _, i, j in scored]
+
+
+def _same_label(a, b) -> bool:
+    """Same text content, or INSERTs of the same block: a nearby pair is one object."""
+    if a.kind in _TEXT_KINDS:
+        return bool(a.text) and a.text == b.text
+    return a.kind == "INSERT" and a.geometry.get("block") == b.geometry.get("block")
+
+
+def _shares_endpoint(a, b, al: Alignment, tol: float) -> bool:
+    pa = [transform_point(al, p) for p in a.geometry.get("points", ())]
+    pb = b.geometry.get("points", ())
+    return any(abs(p[0] - r[0]) <= tol and abs(p[1] - r[1]) <= tol for p in pa for r in pb)

@@ -1,0 +1,92 @@
+"""One read-only view over a sheet, whether fully decoded or a stored fingerprint index.
+
+The engine needs per entity only a fingerprint and a handle up front; everything else is
+decoded on demand (``entity(i)``), so a warm diff from two ``SheetIndex`` decodes just the
+entities that did not match exactly.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from drawings.model import BBox, Drawing, Entity, Sheet
+
+
+def fp_bytes(fp: Any) -> bytes:
+    """Fingerprints as 16 raw bytes whatever their spelling (hex str, numpy bytes)."""
+    if isinstance(fp, bytes):
+        return fp
+    if isinstance(fp, str):
+        try:
+            return bytes.fromhex(fp)
+        except ValueError:
+            return fp.encode()
+    return bytes(fp)
+
+
+@dataclass
+class SheetView:
+    name: str
+    fingerprints: list[bytes]
+    handles: Sequence[str | None]
+    entity: Callable[[int], Entity]
+    extents: BBox | None = None
+    paper: dict[str, Any] | None = None
+
+    def __len__(self) -> int:
+        return len(self.fingerprints)
+
+
+def view_of_sheet(sheet: Sheet) -> SheetView:
+    ents = sheet.entities
+    ext = sheet.extents if all(math.isfinite(v) for v in sheet.extents) else None
+    return SheetView(
+        name=sheet.name,
+        fingerprints=[fp_bytes(e.fingerprint) for e in ents],
+        handles=[e.handle for e in ents],
+        entity=ents.__getitem__,
+        extents=ext,
+        paper=sheet.paper,
+    )
+
+
+def view_of_index_sheet(sheet: Any) -> SheetView:
+    """A ``drawings.index.SheetIndex`` (fingerprints "S16" array, handles, ``entity(i)``)."""
+    fps = sheet.fingerprints
+    fps = fps.tolist() if hasattr(fps, "tolist") else list(fps)
+    # numpy "S" arrays strip trailing NUL bytes: pad back to the digest size
+    fps = [fp_bytes(f).ljust(16, b"\0") if isinstance(f, bytes) else fp_bytes(f) for f in fps]
+    handles = sheet.handles
+    handles = handles.tolist() if hasattr(handles, "tolist") else list(handles)
+    handles = [h.decode() if isinstance(h, bytes) else (h or None) for h in handles]
+    ext = getattr(sheet, "extents", None)
+    if ext is not None and not all(math.isfinite(v) for v in ext):
+        ext = None
+    return SheetView(
+        name=sheet.name,
+        fingerprints=fps,
+        handles=handles,
+        entity=sheet.entity,
+        extents=tuple(ext) if ext is not None else None,
+        paper=getattr(sheet, "paper", None),
+    )
+
+
+def sheet_views(src: Any) -> list[SheetView]:
+    """Views for a ``Drawing`` or a ``DrawingIndex``."""
+    if isinstance(src, Drawing):
+        return [view_of_sheet(s) for s in src.sheets]
+    return [view_of_index_sheet(s) for s in src.sheets]
+
+
+def block_fingerprints(src: Any) -> dict[str, str]:
+    """Block name -> definition digest, for a ``Drawing`` or a ``DrawingIndex``."""
+    blocks = getattr(src, "blocks", None) or {}
+    out: dict[str, str] = {}
+    for name, b in blocks.items():
+        fp = getattr(b, "fingerprint", b)
+        out[name] = fp if isinstance(fp, str) else fp_bytes(fp).hex()
+    return out

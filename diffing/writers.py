@@ -1,0 +1,145 @@
+"""Render a :class:`DiffReport`: writers chosen by name (kart's ``get_diff_writer_class``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TextIO
+
+import orjson
+
+from diffing.report import ADDED, KINDS, MODIFIED, REMOVED, Change, DiffReport
+
+KIND_LABEL = {ADDED: "新增 added", REMOVED: "删除 removed", MODIFIED: "修改 modified"}
+WHAT_LABEL = {
+    "moved": "移动 moved",
+    "rotated": "旋转 rotated",
+    "scaled": "缩放 scaled",
+    "radius": "半径 radius",
+    "vertices": "顶点 vertices",
+    "geometry": "几何 geometry",
+    "text": "文字 text",
+    "attributes": "属性 attributes",
+    "block": "块定义 block",
+    "layer": "图层 layer",
+    "style": "样式 style",
+    "xdata": "扩展数据 xdata",
+}
+
+
+def _num(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    return str(v)
+
+
+def _what_text(c: Change) -> str:
+    parts = []
+    d = c.details
+    for w in c.what:
+        label = WHAT_LABEL.get(w, w)
+        if w == "moved" and "moved_by" in d:
+            dx, dy = d["moved_by"]
+            label += f" ({_num(dx)}, {_num(dy)})"
+        elif w == "text" and "text" in d:
+            label += f" {d['text']['before']!r} → {d['text']['after']!r}"
+        elif w == "radius" and d.get("radius"):
+            label += f" {_num(d['radius'][0])} → {_num(d['radius'][1])}"
+        elif w == "rotated" and d.get("rotation"):
+            label += f" {_num(d['rotation'][0])}° → {_num(d['rotation'][1])}°"
+        elif w == "layer":
+            label += f" {d['layer'][0]} → {d['layer'][1]}"
+        elif w == "attributes":
+            label += " " + ", ".join(f"{t}: {a!r} → {b!r}" for t, (a, b) in d["attributes"].items())
+        elif w == "style":
+            label += " " + ", ".join(f"{k} {a} → {b}" for k, (a, b) in d["style"].items())
+        elif w == "block":
+            refs = d.get("references") or []
+            label += f" {d.get('block')}" + (f" ({len(refs)} 处引用 references)" if refs else "")
+        parts.append(label)
+    return "; ".join(parts)
+
+
+def _table(title: str, counts: dict[str, dict[str, int]], head: str) -> list[str]:
+    if not counts:
+        return []
+    w = max(len(head), *(len(k) for k in counts)) + 2
+    lines = [title, f"  {head:<{w}}新增 added  删除 removed  修改 modified"]
+    for key in sorted(counts):
+        c = counts[key]
+        lines.append(
+            f"  {key:<{w}}{c.get(ADDED, 0):>8}  {c.get(REMOVED, 0):>12}  {c.get(MODIFIED, 0):>13}"
+        )
+    return lines
+
+
+def text_lines(report: DiffReport) -> list[str]:
+    s = report.stats
+    al = report.alignment
+    out = [
+        f"一套图 差异 Diff ({report.engine})",
+        f"旧 Old: {report.old.path} ({report.old.format}, {report.old.entities} 个实体 entities)",
+        f"新 New: {report.new.path} ({report.new.format}, {report.new.entities} 个实体 entities)",
+    ]
+    if not al.is_identity:
+        out.append(
+            f"整体对齐 Alignment: dx={_num(al.dx)} dy={_num(al.dy)} "
+            f"scale={_num(al.scale)} rotation={_num(al.rotation)}°"
+        )
+    out.append(
+        f"汇总 Summary: 新增 added {s[ADDED]} · 删除 removed {s[REMOVED]} · "
+        f"修改 modified {s[MODIFIED]} · 未变 unchanged {s['unchanged']}"
+    )
+    if not report:
+        out.append("无变化 No changes.")
+        return out
+    for attr, title, head in (("layer", "按图层 By layer", "图层 Layer"),
+                              ("type", "按类型 By type", "类型 Type")):
+        counts: dict[str, dict[str, int]] = {}
+        for (key, kind), n in report.counts_by(attr).items():
+            counts.setdefault(key, {})[kind] = n
+        out += [""] + _table(title, counts, head)
+    out += ["", "变更 Changes:"]
+    multi = len(report.sheets) > 1
+    for c in report.changes:
+        h = f"{c.old_handle or '-'} → {c.new_handle or '-'}"
+        sheet = f" [{c.sheet}]" if multi else ""
+        line = f"  {c.id:<6}{KIND_LABEL[c.kind]:<14}{c.type:<11}{c.layer:<16}{h}{sheet}"
+        if c.kind == MODIFIED:
+            line += f"  {_what_text(c)}"
+        line += f"  云线 cloud {c.cluster}"
+        out.append(line)
+    return out
+
+
+def write_text(report: DiffReport, stream: TextIO) -> None:
+    """Readable summary: counts per layer and type, then the changes (zh-CN with English)."""
+    stream.write("\n".join(text_lines(report)) + "\n")
+
+
+def write_json(report: DiffReport, stream: TextIO) -> None:
+    """The design.md §4 JSON contract."""
+    stream.write(orjson.dumps(report.to_json(), option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+def write_quiet(report: DiffReport, stream: TextIO) -> None:
+    """Nothing: the exit code says it all."""
+
+
+WRITERS: dict[str, Callable[[DiffReport, TextIO], None]] = {
+    "text": write_text,
+    "json": write_json,
+    "quiet": write_quiet,
+}
+FORMATS = tuple(WRITERS)
+
+
+def get_writer(name: str) -> Callable[[DiffReport, TextIO], None]:
+    try:
+        return WRITERS[name]
+    except KeyError:
+        from storage.errors import InvalidInput
+
+        raise InvalidInput(f"unknown diff format {name!r} (one of {', '.join(WRITERS)})") from None
+
+
+__all__ = ["FORMATS", "KINDS", "get_writer", "write_json", "write_quiet", "write_text"]
