@@ -1,0 +1,174 @@
+"""Rendering of sheets from the neutral model: PDF (text kept as text), PNG, SVG, overlays, tiles.
+
+The route is model -> display list (:mod:`.flatten`) -> one PDF content stream per page
+(:mod:`.pdf`) -> PyMuPDF for rasters (PNG, tiles) and SVG, so every output shows the same
+picture and nothing is drawn one object per entity.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from drawings.model import Drawing
+from drawings.render.page import (
+    DEFAULT_PAPER,
+    PAPER_SIZES,
+    PageSpec,
+    build,
+    pick_sheet,
+    plan,
+)
+from storage.errors import InvalidInput
+
+#: Bump whenever output pixels may change: tile caches are keyed by it.
+RENDERER_VERSION = "yitaotu-render/1"
+FORMATS = ("png", "pdf", "svg")
+MAX_PIXELS = 400_000_000
+
+Progress = Callable[[str], None]
+
+__all__ = [
+    "DEFAULT_PAPER",
+    "FORMATS",
+    "PAPER_SIZES",
+    "RENDERER_VERSION",
+    "PageSpec",
+    "build",
+    "format_of",
+    "overlay",
+    "pick_sheet",
+    "plan",
+    "render",
+    "render_bytes",
+    "to_png",
+    "to_svg",
+]
+
+
+def format_of(path: str | Path) -> str:
+    ext = Path(path).suffix.lower().lstrip(".")
+    if ext not in FORMATS:
+        raise InvalidInput(
+            f"{path}: unsupported output format {ext or '(none)'!r} / 不支持的输出格式; "
+            f"use .png, .pdf or .svg"
+        )
+    return ext
+
+
+def _zoom(page, dpi: float | None, width: int | None) -> float:
+    if width is not None:
+        if width <= 0:
+            raise InvalidInput(f"--width must be positive / 宽度必须为正: {width}")
+        return width / page.rect.width
+    dpi = 150.0 if dpi is None else float(dpi)
+    if dpi <= 0:
+        raise InvalidInput(f"--dpi must be positive / 分辨率必须为正: {dpi}")
+    return dpi / 72.0
+
+
+def to_png(page, *, dpi: float | None = None, width: int | None = None) -> bytes:
+    """Rasterise a page to PNG bytes at ``dpi`` (default 150) or ``width`` pixels."""
+    import pymupdf
+
+    z = _zoom(page, dpi, width)
+    if page.rect.width * z * page.rect.height * z > MAX_PIXELS:
+        raise InvalidInput(f"image too large / 图像过大: {page.rect.width * z:.0f} px wide")
+    pix = page.get_pixmap(matrix=pymupdf.Matrix(z, z), alpha=False)
+    return pix.tobytes("png")
+
+
+def to_svg(page) -> bytes:
+    svg = page.get_svg_image(text_as_path=False)
+    # viewers lacking Heiti fall back to any CJK font instead of tofu
+    svg = svg.replace('font-family="Heiti"',
+                      'font-family="Heiti, SimHei, \'Noto Sans CJK SC\', \'Microsoft YaHei\', '
+                      'sans-serif"')
+    return svg.encode("utf-8")
+
+
+def page_bytes(spec: PageSpec, fmt: str, *, dpi: float | None = None,
+               width: int | None = None) -> bytes:
+    import pymupdf
+
+    doc = pymupdf.open()
+    try:
+        page = build(spec, doc, compress=fmt == "pdf")
+        if fmt == "png":
+            return to_png(page, dpi=dpi, width=width)
+        if fmt == "svg":
+            return to_svg(page)
+        return doc.tobytes(garbage=0, deflate=True)
+    finally:
+        doc.close()
+
+
+def render_bytes(
+    drawing: Drawing,
+    fmt: str,
+    *,
+    layout: str | None = None,
+    dpi: float | None = None,
+    width: int | None = None,
+    paper: str | None = None,
+    progress: Progress | None = None,
+) -> bytes:
+    """One sheet of ``drawing`` as PNG/PDF/SVG bytes (``layout`` picks the sheet)."""
+    if fmt not in FORMATS:
+        raise InvalidInput(f"unsupported output format {fmt!r} / 不支持的输出格式")
+    sheet = pick_sheet(drawing, layout)
+    if progress:
+        progress("layout")
+    spec = plan(drawing, sheet, paper=paper)
+    if progress:
+        progress("draw")
+    data = page_bytes(spec, fmt, dpi=dpi, width=width)
+    if progress:
+        progress("write")
+    return data
+
+
+def write_atomic(path: str | Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` via a temp file in the same directory and a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def render(
+    drawing: Drawing,
+    out: str | Path,
+    *,
+    layout: str | None = None,
+    dpi: float | None = None,
+    width: int | None = None,
+    paper: str | None = None,
+    progress: Progress | None = None,
+) -> Path:
+    """Render one sheet of ``drawing`` to ``out``; the format follows the extension."""
+    fmt = format_of(out)
+    data = render_bytes(drawing, fmt, layout=layout, dpi=dpi, width=width, paper=paper,
+                        progress=progress)
+    return write_atomic(out, data)
+
+
+def overlay(report, old_drawing: Drawing, new_drawing: Drawing, out_path: str | Path, *,
+            sheet: str | None = None, dpi: float | None = None, width: int | None = None,
+            paper: str | None = None) -> Path:
+    """Diff overlay (removed red, added green, modified orange, unchanged grey, clouds)."""
+    from drawings.render.overlay import overlay_bytes
+
+    fmt = format_of(out_path)
+    data = overlay_bytes(report, old_drawing, new_drawing, fmt, sheet=sheet, dpi=dpi,
+                         width=width, paper=paper)
+    return write_atomic(out_path, data)

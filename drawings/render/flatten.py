@@ -1,0 +1,879 @@
+"""Sheet geometry -> a display list of polylines, fills and text runs in sheet coordinates.
+
+Everything a page needs is reduced to a few primitive lists grouped by style, so the writers
+(PDF/SVG) emit each group in one pass: no per-entity objects, no quadratic loops.  Nested block
+references are expanded with an affine transform stack; curves are flattened to a chord
+tolerance given in drawing units.  Coordinates stay in drawing (world) units here; the writer
+maps them to the page with one vectorised transform.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from drawings.model import Drawing, Entity, Sheet
+from drawings.render.colors import RGB, is_byblock, to_rgb
+from drawings.render.linetypes import Dash, dash_for
+
+#: Affine 2D transform (a, b, c, d, e, f): x' = a*x + c*y + e, y' = b*x + d*y + f (PDF order).
+Matrix = tuple[float, float, float, float, float, float]
+IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+
+#: Text height in CAD is the capital height; the font size (em) is larger by this factor.
+CAP_TO_EM = 1.0 / 0.72
+#: MTEXT default line spacing, as a multiple of the text height (AutoCAD: 5/3).
+MTEXT_LINE_SPACING = 5.0 / 3.0
+DEFAULT_LINEWEIGHT_MM = 0.25
+MAX_DEPTH = 16
+#: Hatch pattern lines per hatch above which the hatch is drawn as a solid fill instead.
+MAX_PATTERN_LINES = 1500
+
+#: Stroke style key: (rgb, lineweight mm, const width in drawing units, dash, round-dot cap)
+StrokeKey = tuple[RGB, float, float, Dash | None, bool]
+
+
+def mul(m: Matrix, n: Matrix) -> Matrix:
+    """``m`` after ``n`` (apply n first, then m)."""
+    a, b, c, d, e, f = m
+    a2, b2, c2, d2, e2, f2 = n
+    return (
+        a * a2 + c * b2,
+        b * a2 + d * b2,
+        a * c2 + c * d2,
+        b * c2 + d * d2,
+        a * e2 + c * f2 + e,
+        b * e2 + d * f2 + f,
+    )
+
+
+def scale_of(m: Matrix) -> float:
+    return math.sqrt(abs(m[0] * m[3] - m[1] * m[2])) or 1e-12
+
+
+def placement(insert: Iterable[float], rotation_deg: float, sx: float, sy: float) -> Matrix:
+    x, y = tuple(insert)[:2]
+    r = math.radians(rotation_deg or 0.0)
+    cs, sn = math.cos(r), math.sin(r)
+    return (cs * sx, sn * sx, -sn * sy, cs * sy, x, y)
+
+
+@dataclass(slots=True)
+class StrokeGroup:
+    coords: list[float] = field(default_factory=list)  # x0, y0, x1, y1, ... of all polylines
+    counts: list[int] = field(default_factory=list)  # points per polyline
+
+
+@dataclass(slots=True)
+class FillGroup:
+    coords: list[float] = field(default_factory=list)
+    counts: list[int] = field(default_factory=list)  # points per ring
+    rings: list[int] = field(default_factory=list)  # rings per filled area (even-odd)
+
+
+@dataclass(slots=True)
+class PatternFill:
+    """A pattern hatch: its lines are clipped to the boundary rings (even-odd)."""
+
+    rgb: RGB
+    lineweight: float
+    ring_coords: list[float]
+    ring_counts: list[int]
+    #: (x0, y0, x1, y1, dash or None, phase) per pattern line, drawing units
+    lines: list[tuple[float, float, float, float, Dash | None, float]]
+
+
+@dataclass(slots=True)
+class TextRun:
+    #: glyph space (1 unit = 1 em, origin on the baseline at the left) -> drawing units
+    matrix: Matrix
+    text: str
+    rgb: RGB
+
+
+@dataclass(slots=True)
+class ViewportRef:
+    """A paper-space viewport: model space shown inside ``clip`` (paper units) via ``matrix``."""
+
+    clip: tuple[float, float, float, float]
+    matrix: Matrix  # model -> paper
+
+
+@dataclass
+class DisplayList:
+    strokes: dict[StrokeKey, StrokeGroup] = field(default_factory=dict)
+    fills: dict[RGB, FillGroup] = field(default_factory=dict)
+    patterns: list[PatternFill] = field(default_factory=list)
+    texts: list[TextRun] = field(default_factory=list)
+    viewports: list[ViewportRef] = field(default_factory=list)
+
+    def bounds(self) -> tuple[float, float, float, float] | None:
+        """Extents of everything drawn (text by its origin and size), or None if empty."""
+        import numpy as np
+
+        arrays = [np.asarray(g.coords) for g in self.strokes.values() if g.coords]
+        arrays += [np.asarray(g.coords) for g in self.fills.values() if g.coords]
+        arrays += [np.asarray(p.ring_coords) for p in self.patterns if p.ring_coords]
+        pts = []
+        for t in self.texts:
+            a, b, c, d, e, f = t.matrix
+            pts += [e, f, e + a * len(t.text) * 0.6 + c, f + b * len(t.text) * 0.6 + d]
+        if pts:
+            arrays.append(np.asarray(pts))
+        for vp in self.viewports:
+            arrays.append(np.asarray(vp.clip))
+        if not arrays:
+            return None
+        xy = np.concatenate(arrays).reshape(-1, 2)
+        xy = xy[np.isfinite(xy).all(axis=1)]
+        if not len(xy):
+            return None
+        lo, hi = xy.min(axis=0), xy.max(axis=0)
+        return (float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1]))
+
+    def __len__(self) -> int:
+        return (
+            sum(len(g.counts) for g in self.strokes.values())
+            + sum(len(g.rings) for g in self.fills.values())
+            + len(self.patterns)
+            + len(self.texts)
+        )
+
+
+@dataclass(slots=True)
+class _Ctx:
+    matrix: Matrix
+    layer: str
+    rgb: RGB
+    lineweight: float
+    linetype: str | None
+    override: RGB | None
+    depth: int
+    stack: tuple[str, ...]
+
+
+# --------------------------------------------------------------------------- curve helpers
+
+
+def _segments(radius: float, sweep: float, tol: float) -> int:
+    """Chords needed so the sagitta of each stays under ``tol``."""
+    if radius <= tol or sweep <= 0:
+        return 1
+    step = 2.0 * math.acos(max(-1.0, 1.0 - tol / radius))
+    return max(1, min(512, math.ceil(sweep / step)))
+
+
+def arc_points(
+    cx: float, cy: float, r: float, a0: float, a1: float, tol: float
+) -> list[float]:
+    """Points of a CCW arc from a0 to a1 (radians)."""
+    sweep = a1 - a0
+    n = _segments(r, sweep, tol)
+    step = sweep / n
+    cos, sin = math.cos, math.sin
+    out: list[float] = []
+    for i in range(n + 1):
+        t = a0 + step * i
+        out.append(cx + r * cos(t))
+        out.append(cy + r * sin(t))
+    return out
+
+
+def bulge_points(vertices: list, closed: bool, tol: float) -> list[float]:
+    """Flatten (x, y, bulge) vertices; a bulge is tan(arc angle / 4) of the following segment."""
+    n = len(vertices)
+    if n == 0:
+        return []
+    out: list[float] = []
+    last = n if closed else n - 1
+    for i in range(last):
+        v = vertices[i]
+        x0, y0 = v[0], v[1]
+        bulge = v[2] if len(v) > 2 else 0.0
+        w = vertices[(i + 1) % n]
+        x1, y1 = w[0], w[1]
+        if not out:
+            out.append(x0)
+            out.append(y0)
+        if bulge:
+            theta = 4.0 * math.atan(bulge)
+            dx, dy = x1 - x0, y1 - y0
+            chord = math.hypot(dx, dy)
+            if chord > 0:
+                r = chord / (2.0 * math.sin(abs(theta) / 2.0))
+                # centre: from chord midpoint along the normal
+                h = r * math.cos(theta / 2.0)
+                mx, my = (x0 + x1) / 2.0, (y0 + y1) / 2.0
+                sgn = 1.0 if theta > 0 else -1.0
+                cx = mx - sgn * h * dy / chord
+                cy = my + sgn * h * dx / chord
+                a0 = math.atan2(y0 - cy, x0 - cx)
+                k = _segments(abs(r), abs(theta), tol)
+                step = theta / k
+                for j in range(1, k):
+                    t = a0 + step * j
+                    out.append(cx + abs(r) * math.cos(t))
+                    out.append(cy + abs(r) * math.sin(t))
+        out.append(x1)
+        out.append(y1)
+    if n == 1:
+        out.append(vertices[0][0])
+        out.append(vertices[0][1])
+    return out
+
+
+def ellipse_points(g: Mapping[str, Any], tol: float) -> list[float]:
+    cx, cy = g["center"][:2]
+    mx, my = g["major_axis"][:2]
+    ratio = float(g.get("ratio", 1.0))
+    t0 = float(g.get("start_param", 0.0))
+    t1 = float(g.get("end_param", math.tau))
+    if t1 <= t0:
+        t1 += math.tau
+    nx, ny = -my * ratio, mx * ratio
+    r = math.hypot(mx, my)
+    n = _segments(r, t1 - t0, tol)
+    step = (t1 - t0) / n
+    out: list[float] = []
+    for i in range(n + 1):
+        t = t0 + step * i
+        c, s = math.cos(t), math.sin(t)
+        out.append(cx + c * mx + s * nx)
+        out.append(cy + c * my + s * ny)
+    return out
+
+
+def spline_points(g: Mapping[str, Any], tol: float) -> list[float]:
+    from ezdxf.math import BSpline, fit_points_to_cad_cv
+
+    cps = g.get("control_points") or []
+    degree = int(g.get("degree", 3) or 3)
+    try:
+        if len(cps) >= 2:
+            knots = g.get("knots") or None
+            weights = g.get("weights") or None
+            order = degree + 1
+            if len(cps) < order:
+                order = len(cps)
+                knots = None
+            if knots is not None and len(knots) != len(cps) + order:
+                knots = None
+            if weights is not None and len(weights) != len(cps):
+                weights = None
+            spline = BSpline([(p[0], p[1]) for p in cps], order=order, knots=knots,
+                             weights=weights)
+        else:
+            fit = g.get("fit_points") or []
+            if len(fit) < 2:
+                return []
+            spline = fit_points_to_cad_cv([(p[0], p[1]) for p in fit])
+        out: list[float] = []
+        for p in spline.flattening(max(tol, 1e-9), segments=4):
+            out.append(p.x)
+            out.append(p.y)
+        return out
+    except (ValueError, ZeroDivisionError, IndexError, TypeError, ArithmeticError):
+        pts = cps or g.get("fit_points") or []
+        return [c for p in pts for c in p[:2]]
+
+
+def _xf(pts: list[float], m: Matrix) -> list[float]:
+    if m == IDENTITY:
+        return pts
+    a, b, c, d, e, f = m
+    out = [0.0] * len(pts)
+    for i in range(0, len(pts), 2):
+        x, y = pts[i], pts[i + 1]
+        out[i] = a * x + c * y + e
+        out[i + 1] = b * x + d * y + f
+    return out
+
+
+# --------------------------------------------------------------------------- text layout
+
+_FONT = None
+
+
+def font():
+    """The CJK-capable font used to measure and show text (PyMuPDF built-in, no file)."""
+    global _FONT
+    if _FONT is None:
+        import pymupdf
+
+        _FONT = pymupdf.Font("china-s")
+    return _FONT
+
+
+def text_width(text: str) -> float:
+    """Advance width of ``text`` in em."""
+    return font().text_length(text, 1.0)
+
+
+def _wrap(line: str, width_em: float) -> list[str]:
+    """Wrap one paragraph to ``width_em``; CJK wraps anywhere, Latin at spaces."""
+    if width_em <= 0 or text_width(line) <= width_em:
+        return [line]
+    out: list[str] = []
+    cur = ""
+    for token in _tokens(line):
+        trial = cur + token
+        if cur and text_width(trial) > width_em:
+            out.append(cur.rstrip())
+            cur = token.lstrip()
+        else:
+            cur = trial
+    if cur:
+        out.append(cur)
+    return out
+
+
+def _tokens(line: str) -> list[str]:
+    tokens: list[str] = []
+    word = ""
+    for ch in line:
+        if ord(ch) > 0x2E80:  # CJK: each character may break
+            if word:
+                tokens.append(word)
+                word = ""
+            tokens.append(ch)
+        elif ch == " ":
+            tokens.append(word + " ")
+            word = ""
+        else:
+            word += ch
+    if word:
+        tokens.append(word)
+    return tokens
+
+
+# --------------------------------------------------------------------------- the flattener
+
+
+class Flattener:
+    """Expands the entities of one sheet into a :class:`DisplayList`.
+
+    ``paint`` may colour top-level entities (diff overlays): it returns an RGB that then
+    applies to the entity and everything inside it, or None for its own colours.
+    """
+
+    def __init__(
+        self,
+        drawing: Drawing,
+        *,
+        tol: float,
+        paint: Callable[[Entity], RGB | None] | None = None,
+        dl: DisplayList | None = None,
+    ) -> None:
+        self.drawing = drawing
+        self.tol = tol
+        self.paint = paint
+        self.dl = dl if dl is not None else DisplayList()
+        self.hidden = {
+            name for name, info in drawing.layers.items() if not info.on or info.frozen
+        }
+        self.metric = drawing.units not in ("in", "ft")
+        self._dash_cache: dict[str, Dash | None] = {}
+        self.pdf_text = drawing.format == "pdf"
+
+    # -- style -------------------------------------------------------------------------
+    def _dash(self, name: str | None) -> Dash | None:
+        if not name:
+            return None
+        try:
+            return self._dash_cache[name]
+        except KeyError:
+            d = dash_for(name, self.drawing.linetypes, metric=self.metric)
+            self._dash_cache[name] = d
+            return d
+
+    def _layer_style(self, layer: str) -> tuple[Any, str, int]:
+        info = self.drawing.layers.get(layer)
+        if info is None:
+            return 7, "Continuous", -3
+        return info.color, info.linetype, info.lineweight
+
+    def _style(self, e: Entity, ctx: _Ctx) -> tuple[RGB, float, str | None]:
+        if ctx.override is not None:
+            rgb = ctx.override
+        else:
+            color = e.style.get("color", 256) if e.style else 256
+            if color == 256 or color == "BYLAYER":
+                color = self._layer_style(e.layer)[0]
+            rgb = ctx.rgb if is_byblock(color) else to_rgb(color)
+        lw = e.style.get("lineweight", -1) if e.style else -1
+        if lw == -1:
+            lw = self._layer_style(e.layer)[2]
+        if lw == -2:
+            lw_mm = ctx.lineweight
+        elif isinstance(lw, int | float) and lw >= 0:
+            lw_mm = max(lw / 100.0, 0.05)
+        else:
+            lw_mm = DEFAULT_LINEWEIGHT_MM
+        lt = e.style.get("linetype") if e.style else None
+        if lt is None or lt.upper() == "BYLAYER":
+            lt = self._layer_style(e.layer)[1]
+        elif lt.upper() == "BYBLOCK":
+            lt = ctx.linetype
+        return rgb, lw_mm, lt
+
+    def _group(self, ctx_scale: float, rgb: RGB, lw: float, lt: str | None,
+               width: float = 0.0, dot: bool = False) -> StrokeGroup:
+        dash = self._dash(lt)
+        if dash is not None and ctx_scale != 1.0:
+            dash = tuple(x * ctx_scale for x in dash)
+        key = (rgb, lw, width, dash, dot)
+        g = self.dl.strokes.get(key)
+        if g is None:
+            g = self.dl.strokes[key] = StrokeGroup()
+        return g
+
+    # -- entry points ------------------------------------------------------------------
+    def sheet(self, sheet: Sheet, matrix: Matrix = IDENTITY) -> DisplayList:
+        paper = sheet.paper is not None
+        for e in sheet.entities:
+            if e.layer in self.hidden:
+                continue
+            override = self.paint(e) if self.paint is not None else None
+            ctx = _Ctx(matrix, e.layer, (0.0, 0.0, 0.0), DEFAULT_LINEWEIGHT_MM, None,
+                       override, 0, ())
+            if e.kind == "VIEWPORT":
+                if paper:
+                    self._viewport(e)
+                continue
+            self.entity(e, ctx)
+        return self.dl
+
+    def entity(self, e: Entity, ctx: _Ctx) -> None:
+        handler = _HANDLERS.get(e.kind)
+        if handler is None:
+            return
+        try:
+            handler(self, e, ctx)
+        except (KeyError, IndexError, TypeError, ValueError, ZeroDivisionError):
+            # A malformed entity must not sink the sheet; readers report damage separately.
+            return
+
+    # -- kinds -------------------------------------------------------------------------
+    def _stroke(self, e: Entity, ctx: _Ctx, pts: list[float], width: float = 0.0) -> None:
+        if len(pts) < 4:
+            return
+        rgb, lw, lt = self._style(e, ctx)
+        s = scale_of(ctx.matrix) if ctx.matrix != IDENTITY else 1.0
+        g = self._group(s, rgb, lw, lt, width * s)
+        g.coords.extend(_xf(pts, ctx.matrix))
+        g.counts.append(len(pts) // 2)
+
+    def _fill(self, rgb: RGB, rings: list[list[float]], m: Matrix) -> None:
+        rings = [r for r in rings if len(r) >= 6]
+        if not rings:
+            return
+        g = self.dl.fills.get(rgb)
+        if g is None:
+            g = self.dl.fills[rgb] = FillGroup()
+        for r in rings:
+            g.coords.extend(_xf(r, m))
+            g.counts.append(len(r) // 2)
+        g.rings.append(len(rings))
+
+    def line(self, e: Entity, ctx: _Ctx) -> None:
+        (x0, y0), (x1, y1) = (p[:2] for p in e.geometry["points"][:2])
+        self._stroke(e, ctx, [x0, y0, x1, y1])
+
+    def polyline(self, e: Entity, ctx: _Ctx) -> None:
+        g = e.geometry
+        pts = bulge_points(g["points"], bool(g.get("closed")), self._tol(ctx))
+        width = float(g.get("width") or 0.0)
+        self._stroke(e, ctx, pts, width)
+
+    def points_line(self, e: Entity, ctx: _Ctx) -> None:
+        pts = [c for p in e.geometry["points"] for c in p[:2]]
+        self._stroke(e, ctx, pts)
+
+    def _tol(self, ctx: _Ctx) -> float:
+        return self.tol / scale_of(ctx.matrix) if ctx.matrix != IDENTITY else self.tol
+
+    def circle(self, e: Entity, ctx: _Ctx) -> None:
+        g = e.geometry
+        cx, cy = g["center"][:2]
+        self._stroke(e, ctx, arc_points(cx, cy, float(g["radius"]), 0.0, math.tau,
+                                        self._tol(ctx)))
+
+    def arc(self, e: Entity, ctx: _Ctx) -> None:
+        g = e.geometry
+        cx, cy = g["center"][:2]
+        a0 = math.radians(float(g["start_angle"]))
+        a1 = math.radians(float(g["end_angle"]))
+        while a1 <= a0:
+            a1 += math.tau
+        self._stroke(e, ctx, arc_points(cx, cy, float(g["radius"]), a0, a1, self._tol(ctx)))
+
+    def ellipse(self, e: Entity, ctx: _Ctx) -> None:
+        self._stroke(e, ctx, ellipse_points(e.geometry, self._tol(ctx)))
+
+    def spline(self, e: Entity, ctx: _Ctx) -> None:
+        pts = spline_points(e.geometry, self._tol(ctx))
+        if e.geometry.get("closed") and len(pts) >= 4 and pts[:2] != pts[-2:]:
+            pts += pts[:2]
+        self._stroke(e, ctx, pts)
+
+    def point(self, e: Entity, ctx: _Ctx) -> None:
+        x, y = e.geometry["location"][:2]
+        rgb, lw, _ = self._style(e, ctx)
+        g = self._group(1.0, rgb, max(lw, 0.35), None, 0.0, True)
+        g.coords.extend(_xf([x, y, x, y], ctx.matrix))
+        g.counts.append(2)
+
+    def solid(self, e: Entity, ctx: _Ctx) -> None:
+        pts = [p[:2] for p in e.geometry["points"]]
+        if len(pts) == 4:
+            pts = [pts[0], pts[1], pts[3], pts[2]]  # DXF SOLID vertex order is a zigzag
+        ring = [c for p in pts for c in p]
+        rgb = self._style(e, ctx)[0]
+        self._fill(rgb, [ring], ctx.matrix)
+
+    def face(self, e: Entity, ctx: _Ctx) -> None:
+        pts = [c for p in e.geometry["points"] for c in p[:2]]
+        self._stroke(e, ctx, pts + pts[:2])
+
+    def image(self, e: Entity, ctx: _Ctx) -> None:
+        g = e.geometry
+        x, y = g["insert"][:2]
+        ux, uy = g["u"][:2]
+        vx, vy = g["v"][:2]
+        w, h = g.get("size", (1, 1))[:2]
+        ux, uy, vx, vy = ux * w, uy * w, vx * h, vy * h
+        ring = [x, y, x + ux, y + uy, x + ux + vx, y + uy + vy, x + vx, y + vy, x, y]
+        self._stroke(e, ctx, ring)
+
+    def hatch(self, e: Entity, ctx: _Ctx) -> None:
+        g = e.geometry
+        tol = self._tol(ctx)
+        rings = []
+        for path in g.get("paths") or []:
+            r = bulge_points(path, True, tol)
+            if len(r) >= 6:
+                rings.append(r)
+        if not rings:
+            return
+        rgb, lw, _ = self._style(e, ctx)
+        if g.get("solid") or str(g.get("pattern", "")).upper() == "SOLID":
+            self._fill(rgb, rings, ctx.matrix)
+            return
+        lines = _pattern_lines(g, rings)
+        if lines is None:
+            self._fill(rgb, rings, ctx.matrix)
+            return
+        m = ctx.matrix
+        s = scale_of(m) if m != IDENTITY else 1.0
+        out = []
+        for x0, y0, x1, y1, dash, phase in lines:
+            p = _xf([x0, y0, x1, y1], m)
+            if dash is not None and s != 1.0:
+                dash = tuple(d * s for d in dash)
+                phase *= s
+            out.append((p[0], p[1], p[2], p[3], dash, phase))
+        ring_coords: list[float] = []
+        counts = []
+        for r in rings:
+            ring_coords.extend(_xf(r, m))
+            counts.append(len(r) // 2)
+        self.dl.patterns.append(PatternFill(rgb, min(lw, 0.18), ring_coords, counts, out))
+
+    def text(self, e: Entity, ctx: _Ctx) -> None:
+        content = e.text
+        if not content:
+            return
+        g = e.geometry
+        h = float(g.get("height") or 1.0)
+        x, y = g["insert"][:2]
+        rot = float(g.get("rotation") or 0.0)
+        wf = float(g.get("width_factor") or 1.0)
+        rgb = self._style(e, ctx)[0]
+        if self.pdf_text:
+            em = h
+            m = placement((x, y), rot, em, em)
+            self.dl.texts.append(TextRun(mul(ctx.matrix, m), content, rgb))
+            return
+        em = h * CAP_TO_EM
+        halign = int(g.get("halign") or 0)
+        valign = int(g.get("valign") or 0)
+        dx = 0.0
+        if halign in (1, 2, 4):
+            w = text_width(content) * wf
+            dx = -w / 2.0 if halign in (1, 4) else -w
+        dy = 0.0
+        if halign == 4 and valign == 0:
+            dy = -h / 2.0
+        elif valign == 1:
+            dy = 0.3 * h
+        elif valign == 2:
+            dy = -h / 2.0
+        elif valign == 3:
+            dy = -h
+        base = placement((x, y), rot, 1.0, 1.0)
+        local = (em * wf, 0.0, 0.0, em, dx * em, dy)
+        self.dl.texts.append(TextRun(mul(ctx.matrix, mul(base, local)), content, rgb))
+
+    def mtext(self, e: Entity, ctx: _Ctx) -> None:
+        content = e.text
+        if not content:
+            return
+        g = e.geometry
+        h = float(g.get("height") or 1.0)
+        x, y = g["insert"][:2]
+        rot = float(g.get("rotation") or 0.0)
+        width = float(g.get("width") or 0.0)
+        att = int(g.get("attachment") or 1)
+        rgb = self._style(e, ctx)[0]
+        em = h * CAP_TO_EM
+        lines: list[str] = []
+        for para in content.replace("\r\n", "\n").split("\n"):
+            lines.extend(_wrap(para, width / em if width > 0 else 0.0))
+        spacing = h * MTEXT_LINE_SPACING * float(g.get("line_spacing_factor") or 1.0)
+        total = (len(lines) - 1) * spacing + h
+        row, col = divmod(max(1, min(9, att)) - 1, 3)
+        top = 0.0 if row == 0 else (total / 2.0 if row == 1 else total)
+        base = mul(ctx.matrix, placement((x, y), rot, 1.0, 1.0))
+        for i, line in enumerate(lines):
+            if not line.strip():
+                continue
+            w = text_width(line) * em if col else 0.0
+            dx = 0.0 if col == 0 else (-w / 2.0 if col == 1 else -w)
+            dy = top - h - i * spacing
+            local = (em, 0.0, 0.0, em, dx, dy)
+            self.dl.texts.append(TextRun(mul(base, local), line, rgb))
+
+    def insert(self, e: Entity, ctx: _Ctx) -> None:
+        g = e.geometry
+        name = g.get("block")
+        block = self.drawing.blocks.get(name) if name else None
+        if block is None or ctx.depth >= MAX_DEPTH or name in ctx.stack:
+            return
+        sx, sy = (tuple(g.get("scale") or (1.0, 1.0)) + (1.0, 1.0))[:2]
+        rot = float(g.get("rotation") or 0.0)
+        bx, by = block.base_point[:2]
+        rgb, lw, lt = self._style(e, ctx)
+        cols = max(1, int(g.get("columns") or 1))
+        rows = max(1, int(g.get("rows") or 1))
+        cs = float(g.get("column_spacing") or 0.0)
+        rs = float(g.get("row_spacing") or 0.0)
+        ix, iy = g["insert"][:2]
+        r = math.radians(rot)
+        cr, sr = math.cos(r), math.sin(r)
+        for i in range(rows):
+            for j in range(cols):
+                ox, oy = j * cs, i * rs
+                px = ix + ox * cr - oy * sr
+                py = iy + ox * sr + oy * cr
+                m = mul(placement((px, py), rot, sx, sy), (1.0, 0.0, 0.0, 1.0, -bx, -by))
+                child = _Ctx(mul(ctx.matrix, m), e.layer, rgb, lw, lt, ctx.override,
+                             ctx.depth + 1, ctx.stack + (name,))
+                self._block(block.entities, child, e.attribs)
+
+    def _block(self, entities: list[Entity], ctx: _Ctx, attribs: Mapping[str, str]) -> None:
+        hidden = self.hidden
+        for be in entities:
+            kind = be.kind
+            if kind == "ATTDEF":
+                continue  # definitions only; values come as ATTRIB entities of the INSERT
+            layer = be.layer
+            if layer == "0":
+                be_ctx = ctx
+            else:
+                if layer in hidden:
+                    continue
+                be_ctx = ctx
+            self.entity(be, be_ctx)
+
+    def dimension(self, e: Entity, ctx: _Ctx) -> None:
+        name = e.geometry.get("block")
+        block = self.drawing.blocks.get(name) if name else None
+        if block is None or ctx.depth >= MAX_DEPTH:
+            return
+        rgb, lw, lt = self._style(e, ctx)
+        child = _Ctx(ctx.matrix, e.layer, rgb, lw, lt, ctx.override, ctx.depth + 1,
+                     ctx.stack + (name,))
+        self._block(block.entities, child, {})
+
+    def path(self, e: Entity, ctx: _Ctx) -> None:
+        """A PDF vector path (page points)."""
+        g = e.geometry
+        subpaths: list[list[float]] = []
+        cur: list[float] = []
+        for item in g.get("items") or []:
+            op = item[0]
+            if op == "re":
+                x0, y0, x1, y1 = item[1:5]
+                subpaths.append([x0, y0, x1, y0, x1, y1, x0, y1, x0, y0])
+                cur = []
+                continue
+            if op == "qu":
+                q = [c for p in item[1:5] for c in p[:2]]
+                subpaths.append(q + q[:2])
+                cur = []
+                continue
+            p0 = item[1]
+            if not cur or (cur[-2], cur[-1]) != (p0[0], p0[1]):
+                cur = [p0[0], p0[1]]
+                subpaths.append(cur)
+            if op == "l":
+                cur.extend(item[2][:2])
+            elif op == "c":
+                (x0, y0), (x1, y1), (x2, y2), (x3, y3) = (p[:2] for p in item[1:5])
+                for k in range(1, 9):
+                    t = k / 8.0
+                    u = 1 - t
+                    cur.append(u**3 * x0 + 3 * u * u * t * x1 + 3 * u * t * t * x2 + t**3 * x3)
+                    cur.append(u**3 * y0 + 3 * u * u * t * y1 + 3 * u * t * t * y2 + t**3 * y3)
+        if g.get("closed"):
+            for sp in subpaths:
+                if len(sp) >= 4 and sp[:2] != sp[-2:]:
+                    sp.extend(sp[:2])
+        fill = g.get("fill")
+        stroke = g.get("stroke")
+        if ctx.override is not None:
+            if fill is not None:
+                fill = ctx.override
+            if stroke is not None or fill is None:
+                stroke = ctx.override
+        if fill is not None:
+            self._fill(_pdf_rgb(fill), subpaths, ctx.matrix)
+        if stroke is not None:
+            width_pt = float(g.get("width") or 0.0)
+            key_rgb = _pdf_rgb(stroke)
+            grp = self._group(1.0, key_rgb, max(width_pt * 25.4 / 72.0, 0.05), None)
+            for sp in subpaths:
+                if len(sp) >= 4:
+                    grp.coords.extend(_xf(sp, ctx.matrix))
+                    grp.counts.append(len(sp) // 2)
+
+    def _viewport(self, e: Entity) -> None:
+        g = e.geometry
+        status = g.get("status", 1)
+        if status is not None and int(status) <= 0:
+            return
+        if g.get("id") == 1:
+            return  # the overall paper-space viewport
+        cx, cy = g["center"][:2]
+        w, h = float(g["width"]), float(g["height"])
+        vh = float(g.get("view_height") or 0.0)
+        if w <= 0 or h <= 0 or vh <= 0:
+            return
+        vx, vy = (g.get("view_center") or (0.0, 0.0))[:2]
+        s = h / vh
+        twist = math.radians(float(g.get("twist") or 0.0))
+        c, sn = math.cos(twist) * s, math.sin(twist) * s
+        # model (vx, vy) -> paper (cx, cy), scaled by s and rotated by the view twist
+        m = (c, sn, -sn, c, cx - (c * vx - sn * vy), cy - (sn * vx + c * vy))
+        self.dl.viewports.append(
+            ViewportRef((cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2), m)
+        )
+
+
+def _pdf_rgb(c: Any) -> RGB:
+    if isinstance(c, tuple | list) and len(c) >= 3:
+        if all(isinstance(v, float) for v in c[:3]) and max(c[:3]) <= 1.0:
+            return (float(c[0]), float(c[1]), float(c[2]))
+        return to_rgb(tuple(c[:3]))
+    return to_rgb(c)
+
+
+# --------------------------------------------------------------------------- hatch patterns
+
+
+def _pattern_lines(g: Mapping[str, Any], rings: list[list[float]]):
+    """Lines of a pattern hatch covering the boundary's bbox (clipped later by the writer)."""
+    from ezdxf.tools import pattern as ezpattern
+
+    name = str(g.get("pattern") or "ANSI31").upper()
+    table = _patterns()
+    definition = g.get("pattern_lines") or table.get(name) or table["ANSI31"]
+    scale = float(g.get("pattern_scale") or 1.0) or 1.0
+    angle = float(g.get("pattern_angle") or 0.0)
+    if g.get("pattern_lines") is None:
+        definition = ezpattern.scale_pattern(definition, scale, angle)
+    xs = [c for r in rings for c in r[0::2]]
+    ys = [c for r in rings for c in r[1::2]]
+    x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+    corners = ((x0, y0), (x1, y0), (x1, y1), (x0, y1))
+    out = []
+    for line in definition:
+        ang, base, offset, dashes = line[0], line[1], line[2], line[3]
+        a = math.radians(ang)
+        ux, uy = math.cos(a), math.sin(a)
+        nx, ny = -uy, ux
+        bx, by = base[:2]
+        ox, oy = offset[:2]
+        spacing = ox * nx + oy * ny
+        if abs(spacing) < 1e-12:
+            continue
+        ts = [((px - bx) * nx + (py - by) * ny) / spacing for px, py in corners]
+        k0, k1 = math.ceil(min(ts)), math.floor(max(ts))
+        if k1 - k0 + 1 > MAX_PATTERN_LINES:
+            return None
+        dash = None
+        if dashes:
+            from drawings.render.linetypes import to_dash
+
+            dash = to_dash(list(dashes))
+            if dash is not None and sum(dash) <= 0:
+                dash = None
+        for k in range(k0, k1 + 1):
+            px, py = bx + k * ox, by + k * oy
+            us = [(cx - px) * ux + (cy - py) * uy for cx, cy in corners]
+            u0, u1 = min(us), max(us)
+            phase = (u0 % sum(dash)) if dash else 0.0
+            out.append((px + u0 * ux, py + u0 * uy, px + u1 * ux, py + u1 * uy, dash, phase))
+        if len(out) > MAX_PATTERN_LINES * 2:
+            return None
+    return out
+
+
+_PATTERNS: dict[str, Any] | None = None
+
+
+def _patterns() -> dict[str, Any]:
+    global _PATTERNS
+    if _PATTERNS is None:
+        from ezdxf.tools import pattern as ezpattern
+
+        _PATTERNS = {k.upper(): v for k, v in ezpattern.load().items()}
+    return _PATTERNS
+
+
+_HANDLERS: dict[str, Callable[[Flattener, Entity, _Ctx], None]] = {
+    "LINE": Flattener.line,
+    "LWPOLYLINE": Flattener.polyline,
+    "POLYLINE": Flattener.polyline,
+    "CIRCLE": Flattener.circle,
+    "ARC": Flattener.arc,
+    "ELLIPSE": Flattener.ellipse,
+    "SPLINE": Flattener.spline,
+    "POINT": Flattener.point,
+    "TEXT": Flattener.text,
+    "ATTRIB": Flattener.text,
+    "MTEXT": Flattener.mtext,
+    "INSERT": Flattener.insert,
+    "DIMENSION": Flattener.dimension,
+    "HATCH": Flattener.hatch,
+    "SOLID": Flattener.solid,
+    "TRACE": Flattener.solid,
+    "3DFACE": Flattener.face,
+    "LEADER": Flattener.points_line,
+    "IMAGE": Flattener.image,
+    "PATH": Flattener.path,
+}
+
+
+def flatten(
+    drawing: Drawing,
+    sheet: Sheet,
+    *,
+    tol: float,
+    paint: Callable[[Entity], RGB | None] | None = None,
+    dl: DisplayList | None = None,
+) -> DisplayList:
+    """Display list of ``sheet`` (drawing units); curves within ``tol`` drawing units."""
+    return Flattener(drawing, tol=tol, paint=paint, dl=dl).sheet(sheet)

@@ -1,0 +1,182 @@
+"""Display list -> one PDF content stream (bytes), and pages built from it with PyMuPDF.
+
+Coordinates are mapped to the page with one numpy transform per style group and written as
+integers in 1/100 pt (``0.01 0 0 0.01 0 0 cm``); each group is one run of ``m l … S`` with a
+stroke every few hundred subpaths, so MuPDF can cull chunks when rendering a tile.  Text stays
+text: a Type0 CJK font (PyMuPDF's ``china-s``, UTF-16 encoded) keeps it searchable.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import numpy as np
+
+from drawings.render.flatten import DisplayList, Matrix, mul, scale_of
+
+#: PDF user-space units per point for path coordinates (we write 1/100 pt integers).
+Q = 100.0
+#: Subpaths per stroke/fill operator: keeps display-list nodes small enough to cull for tiles.
+CHUNK = 200
+FONT = "china-s"
+MM = 72.0 / 25.4
+_LIMIT = 2.0e9  # keep integers inside PDF's 32-bit range
+
+
+def _ints(coords: list[float], m: Matrix) -> np.ndarray:
+    xy = np.asarray(coords, dtype=np.float64).reshape(-1, 2)
+    a, b, c, d, e, f = m
+    out = np.empty_like(xy)
+    out[:, 0] = (xy[:, 0] * a + xy[:, 1] * c + e) * Q
+    out[:, 1] = (xy[:, 0] * b + xy[:, 1] * d + f) * Q
+    np.nan_to_num(out, copy=False, nan=0.0, posinf=_LIMIT, neginf=-_LIMIT)
+    np.clip(out, -_LIMIT, _LIMIT, out=out)
+    return np.rint(out).astype(np.int64)
+
+
+_TEMPLATES: dict[tuple[int, bool], str] = {}
+
+
+def _template(k: int, close: bool) -> str:
+    key = (k, close)
+    s = _TEMPLATES.get(key)
+    if s is None:
+        s = "%d %d m\n" + "%d %d l\n" * (k - 1) + ("h\n" if close else "")
+        _TEMPLATES[key] = s
+    return s
+
+
+def _paths(ints: np.ndarray, counts: Iterable[int], op: bytes, *, close: bool = False,
+           groups: list[int] | None = None) -> bytes:
+    """Subpaths with ``op`` after every CHUNK of them (or after each group of rings)."""
+    parts: list[str] = []
+    if groups is None:
+        for i, k in enumerate(counts):
+            parts.append(_template(k, close))
+            if i % CHUNK == CHUNK - 1:
+                parts.append(op.decode() + "\n")
+        parts.append(op.decode() + "\n")
+    else:
+        it = iter(counts)
+        for n in groups:
+            for _ in range(n):
+                parts.append(_template(next(it), close))
+            parts.append(op.decode() + "\n")
+    fmt = "".join(parts)
+    return (fmt % tuple(ints.ravel().tolist())).encode()
+
+
+def _rgb(rgb: tuple[float, float, float]) -> str:
+    return f"{rgb[0]:.3f} {rgb[1]:.3f} {rgb[2]:.3f}"
+
+
+def _dash(dash: tuple[float, ...] | None, scale: float, phase: float = 0.0) -> str | None:
+    """PDF dash operator, or None when the pattern is too fine to see (drawn solid)."""
+    if not dash:
+        return "[] 0 d"
+    d = [x * scale * Q for x in dash]
+    if sum(d) < 1.5 * Q:  # a period under 1.5 pt looks solid and slows rasterising
+        return "[] 0 d"
+    return "[" + " ".join(str(max(0, round(x))) for x in d) + f"] {round(phase * scale * Q)} d"
+
+
+def content(dl: DisplayList, m: Matrix, *, model: DisplayList | None = None) -> tuple[bytes, bool]:
+    """Content stream bytes drawing ``dl`` through ``m`` (drawing units -> page pt).
+
+    ``model`` is the model-space display list shown in ``dl``'s viewports.  Returns the bytes
+    and whether text (needing the font resource) was written.
+    """
+    out: list[bytes] = []
+    has_text = False
+    if model is not None:
+        for vp in dl.viewports:
+            x0, y0, x1, y1 = vp.clip
+            clip = _ints([x0, y0, x1, y1], m)
+            (cx0, cy0), (cx1, cy1) = clip.tolist()
+            rx, ry = min(cx0, cx1), min(cy0, cy1)
+            out.append(b"q 0.01 0 0 0.01 0 0 cm %d %d %d %d re W n 100 0 0 100 0 0 cm\n"
+                       % (rx, ry, abs(cx1 - cx0), abs(cy1 - cy0)))
+            body, t = content(model, mul(m, vp.matrix))
+            has_text |= t
+            out.append(body)
+            out.append(b"Q\n")
+    s = scale_of(m)
+    out.append(b"q 0.01 0 0 0.01 0 0 cm 1 J 1 j\n")
+    for rgb, g in dl.fills.items():
+        if not g.counts:
+            continue
+        out.append(b"%s rg\n" % _rgb(rgb).encode())
+        out.append(_paths(_ints(g.coords, m), g.counts, b"f*", close=True, groups=g.rings))
+    for p in dl.patterns:
+        out.append(b"q\n")
+        out.append(_paths(_ints(p.ring_coords, m), p.ring_counts, b"W* n", close=True,
+                          groups=[len(p.ring_counts)]))
+        out.append(b"%s RG %d w\n" % (_rgb(p.rgb).encode(), max(1, round(p.lineweight * MM * Q))))
+        plain = [ln for ln in p.lines if ln[4] is None]
+        if plain:
+            coords = [c for ln in plain for c in ln[:4]]
+            out.append(_paths(_ints(coords, m), [2] * len(plain), b"S"))
+        for x0, y0, x1, y1, dash, phase in (ln for ln in p.lines if ln[4] is not None):
+            (a0, b0), (a1, b1) = _ints([x0, y0, x1, y1], m).tolist()
+            out.append(b"%s %d %d m %d %d l S\n" % (_dash(dash, s, phase).encode(), a0, b0, a1, b1))
+        out.append(b"Q\n")
+    for (rgb, lw_mm, width, dash, _dot), g in dl.strokes.items():
+        if not g.counts:
+            continue
+        w = width * s if width > 0 else lw_mm * MM
+        out.append(b"%s RG %d w %s\n" % (_rgb(rgb).encode(), max(1, round(w * Q)),
+                                         _dash(dash, s).encode()))
+        out.append(_paths(_ints(g.coords, m), g.counts, b"S"))
+    out.append(b"Q\n")
+    if dl.texts:
+        has_text = True
+        out.append(b"BT /%s 1 Tf\n" % FONT.encode())
+        last = None
+        for t in dl.texts:
+            a, b, c, d, e, f = mul(m, t.matrix)
+            if not (math.isfinite(e) and math.isfinite(f)) or abs(e) > 1e7 or abs(f) > 1e7:
+                continue
+            if t.rgb != last:
+                out.append(b"%s rg\n" % _rgb(t.rgb).encode())
+                last = t.rgb
+            out.append(b"%.5f %.5f %.5f %.5f %.2f %.2f Tm <%s> Tj\n" % (
+                a, b, c, d, e, f, t.text.encode("utf-16-be").hex().encode()))
+        out.append(b"ET\n")
+    return b"".join(out), has_text
+
+
+_W: str | None = None
+
+
+def _ascii_widths() -> str:
+    """/W for the proportional ASCII CIDs 1..95 of Adobe-GB1 (default is 1000 = full width).
+
+    Widths are those of the font MuPDF shows the text with, so layout measured with
+    :func:`drawings.render.flatten.text_width` matches what is drawn.
+    """
+    global _W
+    if _W is None:
+        from drawings.render.flatten import font
+
+        f = font()
+        _W = "[1 [" + " ".join(str(round(f.glyph_advance(c) * 1000)) for c in range(32, 127))
+        _W += "]]"
+    return _W
+
+
+def new_page(doc, width_pt: float, height_pt: float, stream: bytes, *, text: bool,
+             compress: bool = True):
+    """Append a page to ``doc`` whose whole content is ``stream``."""
+    page = doc.new_page(width=width_pt, height=height_pt)
+    if text:
+        font_xref = page.insert_font(fontname=FONT)
+        kind, value = doc.xref_get_key(font_xref, "DescendantFonts")
+        if kind == "array":
+            cid_font = int(value.strip("[] ").split()[0])
+            doc.xref_set_key(cid_font, "W", _ascii_widths())
+    xref = doc.get_new_xref()
+    doc.update_object(xref, "<<>>")
+    doc.update_stream(xref, stream, compress=compress)
+    doc.xref_set_key(page.xref, "Contents", f"{xref} 0 R")
+    return page
