@@ -83,14 +83,16 @@ def to_png(page, *, dpi: float | None = None, width: int | None = None) -> bytes
 def to_svg(page) -> bytes:
     svg = page.get_svg_image(text_as_path=False)
     # viewers lacking Heiti fall back to any CJK font instead of tofu
-    svg = svg.replace('font-family="Heiti"',
-                      'font-family="Heiti, SimHei, \'Noto Sans CJK SC\', \'Microsoft YaHei\', '
-                      'sans-serif"')
+    svg = svg.replace(
+        'font-family="Heiti"',
+        "font-family=\"Heiti, SimHei, 'Noto Sans CJK SC', 'Microsoft YaHei', sans-serif\"",
+    )
     return svg.encode("utf-8")
 
 
-def page_bytes(spec: PageSpec, fmt: str, *, dpi: float | None = None,
-               width: int | None = None) -> bytes:
+def page_bytes(
+    spec: PageSpec, fmt: str, *, dpi: float | None = None, width: int | None = None
+) -> bytes:
     import pymupdf
 
     doc = pymupdf.open()
@@ -157,18 +159,28 @@ def render(
 ) -> Path:
     """Render one sheet of ``drawing`` to ``out``; the format follows the extension."""
     fmt = format_of(out)
-    data = render_bytes(drawing, fmt, layout=layout, dpi=dpi, width=width, paper=paper,
-                        progress=progress)
+    data = render_bytes(
+        drawing, fmt, layout=layout, dpi=dpi, width=width, paper=paper, progress=progress
+    )
     return write_atomic(out, data)
 
 
-def overlay(report, old_drawing: Drawing, new_drawing: Drawing, out_path: str | Path, *,
-            sheet: str | None = None, dpi: float | None = None, width: int | None = None,
-            paper: str | None = None) -> Path:
+def overlay(
+    report,
+    old_drawing: Drawing,
+    new_drawing: Drawing,
+    out_path: str | Path,
+    *,
+    sheet: str | None = None,
+    dpi: float | None = None,
+    width: int | None = None,
+    paper: str | None = None,
+) -> Path:
     """Diff overlay (removed red, added green, modified orange, unchanged grey, clouds)."""
     from drawings.render.overlay import overlay_bytes
 
     fmt = format_of(out_path)
-    data = overlay_bytes(report, old_drawing, new_drawing, fmt, sheet=sheet, dpi=dpi,
-                         width=width, paper=paper)
+    data = overlay_bytes(
+        report, old_drawing, new_drawing, fmt, sheet=sheet, dpi=dpi, width=width, paper=paper
+    )
     return write_atomic(out_path, data)

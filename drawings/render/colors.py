@@ -15,8 +15,7 @@ BLACK: RGB = (0.0, 0.0, 0.0)
 DEFAULT: RGB = BLACK
 
 _ACI: list[RGB] = [
-    ((v >> 16 & 255) / 255.0, (v >> 8 & 255) / 255.0, (v & 255) / 255.0)
-    for v in DXF_DEFAULT_COLORS
+    ((v >> 16 & 255) / 255.0, (v >> 8 & 255) / 255.0, (v & 255) / 255.0) for v in DXF_DEFAULT_COLORS
 ]
 _ACI[7] = BLACK
 _ACI[255] = BLACK  # the other "white" of the palette

@@ -165,9 +165,7 @@ def _segments(radius: float, sweep: float, tol: float) -> int:
     return max(1, min(512, math.ceil(sweep / step)))
 
 
-def arc_points(
-    cx: float, cy: float, r: float, a0: float, a1: float, tol: float
-) -> list[float]:
+def arc_points(cx: float, cy: float, r: float, a0: float, a1: float, tol: float) -> list[float]:
     """Points of a CCW arc from a0 to a1 (radians)."""
     sweep = a1 - a0
     n = _segments(r, sweep, tol)
@@ -262,8 +260,7 @@ def spline_points(g: Mapping[str, Any], tol: float) -> list[float]:
                 knots = None
             if weights is not None and len(weights) != len(cps):
                 weights = None
-            spline = BSpline([(p[0], p[1]) for p in cps], order=order, knots=knots,
-                             weights=weights)
+            spline = BSpline([(p[0], p[1]) for p in cps], order=order, knots=knots, weights=weights)
         else:
             fit = g.get("fit_points") or []
             if len(fit) < 2:
@@ -370,9 +367,7 @@ class Flattener:
         self.tol = tol
         self.paint = paint
         self.dl = dl if dl is not None else DisplayList()
-        self.hidden = {
-            name for name, info in drawing.layers.items() if not info.on or info.frozen
-        }
+        self.hidden = {name for name, info in drawing.layers.items() if not info.on or info.frozen}
         self.metric = drawing.units not in ("in", "ft")
         self._dash_cache: dict[str, Dash | None] = {}
         self.pdf_text = drawing.format == "pdf"
@@ -418,8 +413,15 @@ class Flattener:
             lt = ctx.linetype
         return rgb, lw_mm, lt
 
-    def _group(self, ctx_scale: float, rgb: RGB, lw: float, lt: str | None,
-               width: float = 0.0, dot: bool = False) -> StrokeGroup:
+    def _group(
+        self,
+        ctx_scale: float,
+        rgb: RGB,
+        lw: float,
+        lt: str | None,
+        width: float = 0.0,
+        dot: bool = False,
+    ) -> StrokeGroup:
         dash = self._dash(lt)
         if dash is not None and ctx_scale != 1.0:
             dash = tuple(x * ctx_scale for x in dash)
@@ -436,8 +438,9 @@ class Flattener:
             if e.layer in self.hidden:
                 continue
             override = self.paint(e) if self.paint is not None else None
-            ctx = _Ctx(matrix, e.layer, (0.0, 0.0, 0.0), DEFAULT_LINEWEIGHT_MM, None,
-                       override, 0, ())
+            ctx = _Ctx(
+                matrix, e.layer, (0.0, 0.0, 0.0), DEFAULT_LINEWEIGHT_MM, None, override, 0, ()
+            )
             if e.kind == "VIEWPORT":
                 if paper:
                     self._viewport(e)
@@ -497,8 +500,7 @@ class Flattener:
     def circle(self, e: Entity, ctx: _Ctx) -> None:
         g = e.geometry
         cx, cy = g["center"][:2]
-        self._stroke(e, ctx, arc_points(cx, cy, float(g["radius"]), 0.0, math.tau,
-                                        self._tol(ctx)))
+        self._stroke(e, ctx, arc_points(cx, cy, float(g["radius"]), 0.0, math.tau, self._tol(ctx)))
 
     def arc(self, e: Entity, ctx: _Ctx) -> None:
         g = e.geometry
@@ -668,8 +670,16 @@ class Flattener:
                 px = ix + ox * cr - oy * sr
                 py = iy + ox * sr + oy * cr
                 m = mul(placement((px, py), rot, sx, sy), (1.0, 0.0, 0.0, 1.0, -bx, -by))
-                child = _Ctx(mul(ctx.matrix, m), e.layer, rgb, lw, lt, ctx.override,
-                             ctx.depth + 1, ctx.stack + (name,))
+                child = _Ctx(
+                    mul(ctx.matrix, m),
+                    e.layer,
+                    rgb,
+                    lw,
+                    lt,
+                    ctx.override,
+                    ctx.depth + 1,
+                    ctx.stack + (name,),
+                )
                 self._block(block.entities, child, e.attribs)
 
     def _block(self, entities: list[Entity], ctx: _Ctx, attribs: Mapping[str, str]) -> None:
@@ -693,8 +703,9 @@ class Flattener:
         if block is None or ctx.depth >= MAX_DEPTH:
             return
         rgb, lw, lt = self._style(e, ctx)
-        child = _Ctx(ctx.matrix, e.layer, rgb, lw, lt, ctx.override, ctx.depth + 1,
-                     ctx.stack + (name,))
+        child = _Ctx(
+            ctx.matrix, e.layer, rgb, lw, lt, ctx.override, ctx.depth + 1, ctx.stack + (name,)
+        )
         self._block(block.entities, child, {})
 
     def path(self, e: Entity, ctx: _Ctx) -> None:
@@ -767,9 +778,7 @@ class Flattener:
         c, sn = math.cos(twist) * s, math.sin(twist) * s
         # model (vx, vy) -> paper (cx, cy), scaled by s and rotated by the view twist
         m = (c, sn, -sn, c, cx - (c * vx - sn * vy), cy - (sn * vx + c * vy))
-        self.dl.viewports.append(
-            ViewportRef((cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2), m)
-        )
+        self.dl.viewports.append(ViewportRef((cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2), m))
 
 
 def _pdf_rgb(c: Any) -> RGB:

@@ -107,8 +107,12 @@ def _entity_box(sheet: Sheet) -> BBox | None:
     xs0 = [e.bbox for e in sheet.entities if _finite(e.bbox)]
     if not xs0:
         return None
-    return (min(b[0] for b in xs0), min(b[1] for b in xs0), max(b[2] for b in xs0),
-            max(b[3] for b in xs0))
+    return (
+        min(b[0] for b in xs0),
+        min(b[1] for b in xs0),
+        max(b[2] for b in xs0),
+        max(b[3] for b in xs0),
+    )
 
 
 def _paper_pt(sheet: Sheet) -> tuple[float, float, float]:
@@ -146,8 +150,9 @@ def plan(
         m = (unit_pt, 0.0, 0.0, unit_pt, 0.0, 0.0)
         src = Path(drawing.path)
         if paint is None and src.is_file():
-            return PageSpec(w, h, m, DisplayList(), passthrough=(str(src),
-                            drawing.sheets.index(sheet)))
+            return PageSpec(
+                w, h, m, DisplayList(), passthrough=(str(src), drawing.sheets.index(sheet))
+            )
         dl = flatten(drawing, sheet, tol=TOL_PT / unit_pt, paint=paint)
         return PageSpec(w, h, m, dl, box=(0.0, 0.0, w / unit_pt, h / unit_pt))
 
@@ -196,8 +201,11 @@ def plan(
 
 def _inside(b: BBox, p: BBox) -> bool:
     w, h = p[2] - p[0], p[3] - p[1]
-    return b[0] >= p[0] - 0.1 * w and b[1] >= p[1] - 0.1 * h and b[2] <= p[2] + 0.1 * w and (
-        b[3] <= p[3] + 0.1 * h
+    return (
+        b[0] >= p[0] - 0.1 * w
+        and b[1] >= p[1] - 0.1 * h
+        and b[2] <= p[2] + 0.1 * w
+        and (b[3] <= p[3] + 0.1 * h)
     )
 
 

@@ -47,8 +47,14 @@ def _template(k: int, close: bool) -> str:
     return s
 
 
-def _paths(ints: np.ndarray, counts: Iterable[int], op: bytes, *, close: bool = False,
-           groups: list[int] | None = None) -> bytes:
+def _paths(
+    ints: np.ndarray,
+    counts: Iterable[int],
+    op: bytes,
+    *,
+    close: bool = False,
+    groups: list[int] | None = None,
+) -> bytes:
     """Subpaths with ``op`` after every CHUNK of them (or after each group of rings)."""
     parts: list[str] = []
     if groups is None:
@@ -95,8 +101,10 @@ def content(dl: DisplayList, m: Matrix, *, model: DisplayList | None = None) -> 
             clip = _ints([x0, y0, x1, y1], m)
             (cx0, cy0), (cx1, cy1) = clip.tolist()
             rx, ry = min(cx0, cx1), min(cy0, cy1)
-            out.append(b"q 0.01 0 0 0.01 0 0 cm %d %d %d %d re W n 100 0 0 100 0 0 cm\n"
-                       % (rx, ry, abs(cx1 - cx0), abs(cy1 - cy0)))
+            out.append(
+                b"q 0.01 0 0 0.01 0 0 cm %d %d %d %d re W n 100 0 0 100 0 0 cm\n"
+                % (rx, ry, abs(cx1 - cx0), abs(cy1 - cy0))
+            )
             body, t = content(model, mul(m, vp.matrix))
             has_text |= t
             out.append(body)
@@ -110,8 +118,15 @@ def content(dl: DisplayList, m: Matrix, *, model: DisplayList | None = None) -> 
         out.append(_paths(_ints(g.coords, m), g.counts, b"f*", close=True, groups=g.rings))
     for p in dl.patterns:
         out.append(b"q\n")
-        out.append(_paths(_ints(p.ring_coords, m), p.ring_counts, b"W* n", close=True,
-                          groups=[len(p.ring_counts)]))
+        out.append(
+            _paths(
+                _ints(p.ring_coords, m),
+                p.ring_counts,
+                b"W* n",
+                close=True,
+                groups=[len(p.ring_counts)],
+            )
+        )
         out.append(b"%s RG %d w\n" % (_rgb(p.rgb).encode(), max(1, round(p.lineweight * MM * Q))))
         plain = [ln for ln in p.lines if ln[4] is None]
         if plain:
@@ -125,8 +140,9 @@ def content(dl: DisplayList, m: Matrix, *, model: DisplayList | None = None) -> 
         if not g.counts:
             continue
         w = width * s if width > 0 else lw_mm * MM
-        out.append(b"%s RG %d w %s\n" % (_rgb(rgb).encode(), max(1, round(w * Q)),
-                                         _dash(dash, s).encode()))
+        out.append(
+            b"%s RG %d w %s\n" % (_rgb(rgb).encode(), max(1, round(w * Q)), _dash(dash, s).encode())
+        )
         out.append(_paths(_ints(g.coords, m), g.counts, b"S"))
     out.append(b"Q\n")
     if dl.texts:
@@ -140,8 +156,10 @@ def content(dl: DisplayList, m: Matrix, *, model: DisplayList | None = None) -> 
             if t.rgb != last:
                 out.append(b"%s rg\n" % _rgb(t.rgb).encode())
                 last = t.rgb
-            out.append(b"%.5f %.5f %.5f %.5f %.2f %.2f Tm <%s> Tj\n" % (
-                a, b, c, d, e, f, t.text.encode("utf-16-be").hex().encode()))
+            out.append(
+                b"%.5f %.5f %.5f %.5f %.2f %.2f Tm <%s> Tj\n"
+                % (a, b, c, d, e, f, t.text.encode("utf-16-be").hex().encode())
+            )
         out.append(b"ET\n")
     return b"".join(out), has_text
 
@@ -165,8 +183,9 @@ def _ascii_widths() -> str:
     return _W
 
 
-def new_page(doc, width_pt: float, height_pt: float, stream: bytes, *, text: bool,
-             compress: bool = True):
+def new_page(
+    doc, width_pt: float, height_pt: float, stream: bytes, *, text: bool, compress: bool = True
+):
     """Append a page to ``doc`` whose whole content is ``stream``."""
     page = doc.new_page(width=width_pt, height=height_pt)
     if text:
