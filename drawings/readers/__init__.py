@@ -1,0 +1,80 @@
+"""Readers: any supported file (by its bytes) into a :class:`drawings.model.Drawing`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from drawings.detect import HEAD_SIZE, detect_format
+from drawings.model import Drawing
+from storage.errors import FileFormatError, YitaotuError
+
+#: Bump whenever fingerprints or geometry produced by any reader change: caches keyed on it.
+READER_VERSION = "yitaotu-read/1"
+
+
+def _load(source: str | Path | bytes, name: str | None) -> tuple[bytes, str]:
+    if isinstance(source, bytes | bytearray | memoryview):
+        return bytes(source), name or "<bytes>"
+    path = Path(source)
+    label = name or str(path)
+    try:
+        return path.read_bytes(), label
+    except IsADirectoryError:
+        raise FileFormatError(label, "is a directory, not a drawing file") from None
+    except FileNotFoundError:
+        raise FileFormatError(label, "no such file / 文件不存在") from None
+    except OSError as e:
+        raise FileFormatError(label, f"cannot read file: {e.strerror or e}") from None
+
+
+def read(source: str | Path | bytes, *, name: str | None = None) -> Drawing:
+    """Read a DXF (ASCII or binary), DWG (R13+) or PDF into the neutral model.
+
+    The format comes from the bytes.  Damaged DXF goes through ``ezdxf.recover`` (findings in
+    ``Drawing.warnings``); anything unreadable raises :class:`FileFormatError` naming the file.
+    """
+    data, label = _load(source, name)
+    info = detect_format(data[:HEAD_SIZE], label)
+    from drawings.readers.common import finish
+
+    try:
+        if info.format in ("dxf", "dxf-binary"):
+            drawing = _read_dxf(data, label, binary=info.format == "dxf-binary")
+        elif info.format == "dwg":
+            from drawings.readers.dwg import read_dwg
+
+            drawing = read_dwg(data, label, info.version)
+        else:
+            from drawings.readers.pdf import read_pdf
+
+            drawing = read_pdf(data, label)
+        drawing.path = label
+        finish(drawing)
+        from drawings.titleblock import fill_title
+
+        fill_title(drawing)
+    except YitaotuError:
+        raise
+    except (MemoryError, KeyboardInterrupt):
+        raise
+    except Exception as e:  # a reader bug must still name the file, never a bare traceback
+        raise FileFormatError(label, f"cannot read {info.format}: {type(e).__name__}: {e}") from e
+    return drawing
+
+
+def _read_dxf(data: bytes, label: str, *, binary: bool) -> Drawing:
+    from drawings.readers import dxf_fast
+
+    warnings: list[str] = []
+    try:
+        if binary:
+            codes, vals, version = dxf_fast.binary_tags(data)
+        else:
+            codes, vals, version = dxf_fast.text_tags(data, warnings)
+        drawing = dxf_fast.read_tags(codes, vals, label, version)
+    except dxf_fast.DXFDamaged as e:
+        from drawings.readers.dxf_ezdxf import read_recover
+
+        return read_recover(data, label, str(e))
+    drawing.warnings[:0] = warnings
+    return drawing

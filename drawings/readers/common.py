@@ -1,0 +1,430 @@
+"""What every reader shares once it has built entities: bbox, anchor, fingerprints, extents.
+
+Readers only fill ``kind``, ``layer``, ``handle``, ``geometry``, ``text``, ``style``,
+``attribs`` (and ``xdata``); :func:`finish` then derives the rest the same way for DXF, DWG and
+PDF, so two files of the same drawing fingerprint equal whatever format they came in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from typing import Any
+
+import orjson
+
+from drawings.model import (
+    EMPTY_BBOX,
+    FINGERPRINT_DECIMALS,
+    BBox,
+    BlockDef,
+    Drawing,
+    Entity,
+    Point,
+)
+
+_ND = FINGERPRINT_DECIMALS
+_blake = hashlib.blake2b
+_dumps = orjson.dumps
+
+#: geometry keys holding one point / a list of points / a list of (x, y, bulge) / hatch paths.
+_PT, _PTS, _VERTS, _PATHS, _ITEMS = 1, 2, 3, 4, 5
+POINT_KEYS: dict[str, tuple[tuple[str, int], ...]] = {
+    "LINE": (("points", _PTS),),
+    "LWPOLYLINE": (("points", _VERTS),),
+    "POLYLINE": (("points", _VERTS),),
+    "CIRCLE": (("center", _PT),),
+    "ARC": (("center", _PT),),
+    "ELLIPSE": (("center", _PT),),
+    "SPLINE": (("control_points", _PTS), ("fit_points", _PTS)),
+    "POINT": (("location", _PT),),
+    "TEXT": (("insert", _PT),),
+    "ATTRIB": (("insert", _PT),),
+    "ATTDEF": (("insert", _PT),),
+    "MTEXT": (("insert", _PT),),
+    "INSERT": (("insert", _PT),),
+    "DIMENSION": (("defpoints", _PTS),),
+    "HATCH": (("paths", _PATHS),),
+    "SOLID": (("points", _PTS),),
+    "TRACE": (("points", _PTS),),
+    "3DFACE": (("points", _PTS),),
+    "LEADER": (("points", _PTS),),
+    "VIEWPORT": (("center", _PT),),
+    "IMAGE": (("insert", _PT),),
+    "WIPEOUT": (("insert", _PT),),
+    "PATH": (("items", _ITEMS),),
+}
+
+
+# --------------------------------------------------------------------------- canonical form
+
+
+def _r(v: float) -> float:
+    return round(v, _ND) + 0.0  # "+ 0.0" turns -0.0 into 0.0
+
+
+def canon(value: Any) -> Any:
+    """Round floats, normalise containers: equal content gives equal JSON (see model.digest)."""
+    t = type(value)
+    if t is float:
+        return round(value, _ND) + 0.0
+    if t is tuple or t is list:
+        return [canon(v) for v in value]
+    if t is dict:
+        return {k: canon(value[k]) for k in sorted(value)}
+    if value is None or t is str or t is int or t is bool:
+        return value
+    if isinstance(value, float):
+        return round(float(value), _ND) + 0.0
+    if isinstance(value, int):
+        return int(value)
+    return str(value)
+
+
+def hexdigest(payload: Any) -> str:
+    """blake2b-128 hex of the canonical JSON of an already canonical ``payload``."""
+    return _blake(_dumps(payload), digest_size=16).hexdigest()
+
+
+def _shift_pt(p: Any, dx: float, dy: float) -> tuple:
+    return (p[0] - dx, p[1] - dy, *p[2:])
+
+
+def relative_geometry(kind: str, geometry: dict[str, Any], anchor: Point) -> dict[str, Any]:
+    """``geometry`` with every position taken relative to ``anchor`` (vectors unchanged)."""
+    keys = POINT_KEYS.get(kind)
+    if not keys:
+        return geometry
+    dx, dy = anchor
+    g = dict(geometry)
+    for key, typ in keys:
+        v = g.get(key)
+        if v is None:
+            continue
+        if typ == _PT:
+            g[key] = (v[0] - dx, v[1] - dy)
+        elif typ in (_PTS, _VERTS):
+            g[key] = [_shift_pt(p, dx, dy) for p in v]
+        elif typ == _PATHS:
+            g[key] = [[_shift_pt(p, dx, dy) for p in path] for path in v]
+        elif typ == _ITEMS:
+            g[key] = [_shift_item(it, dx, dy) for it in v]
+    return g
+
+
+def _shift_item(item: Any, dx: float, dy: float) -> tuple:
+    op = item[0]
+    if op == "re":
+        x0, y0, x1, y1 = item[1:5]
+        return ("re", x0 - dx, y0 - dy, x1 - dx, y1 - dy)
+    return (op, *((p[0] - dx, p[1] - dy) for p in item[1:]))
+
+
+# --------------------------------------------------------------------------- bbox and anchor
+
+
+def _pts_bbox(pts: Any) -> BBox:
+    if not pts:
+        return EMPTY_BBOX
+    xs = [p[0] for p in pts]
+    ys = [p[1] for p in pts]
+    return (min(xs), min(ys), max(xs), max(ys))
+
+
+def _union(a: BBox, b: BBox) -> BBox:
+    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+
+
+def _arc_bbox(cx: float, cy: float, r: float, a0: float, a1: float) -> BBox:
+    a0 %= 360.0
+    a1 %= 360.0
+    span = (a1 - a0) % 360.0 or 360.0
+    pts = [
+        (cx + r * math.cos(math.radians(a0)), cy + r * math.sin(math.radians(a0))),
+        (cx + r * math.cos(math.radians(a0 + span)), cy + r * math.sin(math.radians(a0 + span))),
+    ]
+    for q in (0.0, 90.0, 180.0, 270.0):
+        if (q - a0) % 360.0 <= span:
+            pts.append((cx + r * math.cos(math.radians(q)), cy + r * math.sin(math.radians(q))))
+    return _pts_bbox(pts)
+
+
+def _verts_bbox(verts: Any, closed: bool) -> BBox:
+    box = _pts_bbox(verts)
+    n = len(verts)
+    for i, v in enumerate(verts):
+        b = v[2] if len(v) > 2 else 0.0
+        if b and (i + 1 < n or closed):
+            w = verts[(i + 1) % n]
+            box = _union(box, _bulge_bbox(v[0], v[1], w[0], w[1], b))
+    return box
+
+
+def _bulge_bbox(x0: float, y0: float, x1: float, y1: float, b: float) -> BBox:
+    chord = math.hypot(x1 - x0, y1 - y0)
+    if chord == 0:
+        return (x0, y0, x0, y0)
+    theta = 4 * math.atan(b)
+    r = chord / (2 * math.sin(theta / 2))
+    mx, my = (x0 + x1) / 2, (y0 + y1) / 2
+    # centre lies on the chord's perpendicular, at distance r*cos(theta/2) from its middle
+    d = r * math.cos(theta / 2)
+    ux, uy = -(y1 - y0) / chord, (x1 - x0) / chord
+    cx, cy = mx + ux * d, my + uy * d
+    a0 = math.degrees(math.atan2(y0 - cy, x0 - cx))
+    a1 = math.degrees(math.atan2(y1 - cy, x1 - cx))
+    if b < 0:
+        a0, a1 = a1, a0
+    return _arc_bbox(cx, cy, abs(r), a0, a1)
+
+
+def _text_bbox(x: float, y: float, h: float, rot: float, wf: float, text: str | None) -> BBox:
+    s = text or ""
+    w = sum(1.0 if ord(c) > 0x2E7F else 0.6 for c in s) * h * (wf or 1.0)
+    c, sn = math.cos(math.radians(rot)), math.sin(math.radians(rot))
+    pts = [
+        (x, y),
+        (x + w * c, y + w * sn),
+        (x - h * sn, y + h * c),
+        (x + w * c - h * sn, y + w * sn + h * c),
+    ]
+    return _pts_bbox(pts)
+
+
+def _mtext_bbox(g: dict[str, Any], text: str | None) -> BBox:
+    x, y = g["insert"]
+    h = g.get("height") or 1.0
+    lines = (text or "").split("\n")
+    w = g.get("width") or max(sum(1.0 if ord(c) > 0x2E7F else 0.6 for c in ln) for ln in lines) * h
+    total_h = h * (1 + 1.667 * (len(lines) - 1))
+    att = int(g.get("attachment") or 1)
+    col, row = (att - 1) % 3, (att - 1) // 3
+    x0 = -w * col / 2
+    y1 = total_h * row / 2
+    rot = g.get("rotation") or 0.0
+    c, sn = math.cos(math.radians(rot)), math.sin(math.radians(rot))
+    corners = [(x0, y1), (x0 + w, y1), (x0, y1 - total_h), (x0 + w, y1 - total_h)]
+    return _pts_bbox([(x + px * c - py * sn, y + px * sn + py * c) for px, py in corners])
+
+
+def _ellipse_bbox(g: dict[str, Any]) -> BBox:
+    cx, cy = g["center"]
+    mx, my = g["major_axis"]
+    ratio = g.get("ratio") or 1.0
+    nx, ny = -my * ratio, mx * ratio
+    t0, t1 = g.get("start_param", 0.0), g.get("end_param", math.tau)
+    span = (t1 - t0) % math.tau or math.tau
+    steps = max(8, int(span / (math.tau / 64)))
+    pts = []
+    for i in range(steps + 1):
+        t = t0 + span * i / steps
+        pts.append(
+            (cx + mx * math.cos(t) + nx * math.sin(t), cy + my * math.cos(t) + ny * math.sin(t))
+        )
+    return _pts_bbox(pts)
+
+
+def transform_bbox(box: BBox, g: dict[str, Any], base: Point) -> BBox:
+    """Block-space ``box`` placed by an INSERT's insert/scale/rotation (corners transformed)."""
+    if box[0] > box[2]:
+        return EMPTY_BBOX
+    ix, iy = g["insert"]
+    sx, sy = g.get("scale", (1.0, 1.0))
+    rot = math.radians(g.get("rotation", 0.0))
+    c, s = math.cos(rot), math.sin(rot)
+    bx, by = base
+    out = []
+    for px, py in ((box[0], box[1]), (box[2], box[1]), (box[0], box[3]), (box[2], box[3])):
+        px, py = (px - bx) * sx, (py - by) * sy
+        out.append((ix + px * c - py * s, iy + px * s + py * c))
+    cols, rows = g.get("columns", 1), g.get("rows", 1)
+    if cols > 1 or rows > 1:
+        dx, dy = g.get("column_spacing", 0.0), g.get("row_spacing", 0.0)
+        ex, ey = (cols - 1) * dx, (rows - 1) * dy
+        out += [(x + ex * c - ey * s, y + ex * s + ey * c) for x, y in out]
+    return _pts_bbox(out)
+
+
+def entity_bbox(e: Entity, blocks: dict[str, BlockDef], block_boxes: dict[str, BBox]) -> BBox:
+    g = e.geometry
+    k = e.kind
+    try:
+        if k == "LINE" or k in ("SOLID", "TRACE", "3DFACE", "LEADER"):
+            return _pts_bbox(g["points"])
+        if k in ("LWPOLYLINE", "POLYLINE"):
+            return _verts_bbox(g["points"], g.get("closed", False))
+        if k == "CIRCLE":
+            (cx, cy), r = g["center"], g["radius"]
+            return (cx - r, cy - r, cx + r, cy + r)
+        if k == "ARC":
+            (cx, cy) = g["center"]
+            return _arc_bbox(cx, cy, g["radius"], g["start_angle"], g["end_angle"])
+        if k == "ELLIPSE":
+            return _ellipse_bbox(g)
+        if k == "SPLINE":
+            return _pts_bbox(g.get("control_points") or g.get("fit_points"))
+        if k == "POINT":
+            x, y = g["location"]
+            return (x, y, x, y)
+        if k in ("TEXT", "ATTRIB", "ATTDEF") or (k == "TEXT" and "font" in g):
+            x, y = g["insert"]
+            return _text_bbox(
+                x,
+                y,
+                g.get("height", 1.0),
+                g.get("rotation", 0.0),
+                g.get("width_factor", 1.0),
+                e.text,
+            )
+        if k == "MTEXT":
+            return _mtext_bbox(g, e.text)
+        if k == "INSERT":
+            name = g["block"]
+            bd = blocks.get(name)
+            box = transform_bbox(
+                block_boxes.get(name, EMPTY_BBOX), g, bd.base_point if bd else (0.0, 0.0)
+            )
+            if box[0] > box[2]:
+                x, y = g["insert"]
+                box = (x, y, x, y)
+            return box
+        if k == "DIMENSION":
+            box = _pts_bbox(g.get("defpoints"))
+            name = g.get("block")
+            if name and name in block_boxes:
+                bb = block_boxes[name]
+                if bb[0] <= bb[2]:
+                    box = _union(box, bb) if box[0] <= box[2] else bb
+            return box
+        if k == "HATCH":
+            box = EMPTY_BBOX
+            for path in g.get("paths", ()):
+                box = _union(box, _verts_bbox(path, True))
+            return box
+        if k == "VIEWPORT":
+            (x, y), w, h = g["center"], g.get("width", 0.0), g.get("height", 0.0)
+            return (x - w / 2, y - h / 2, x + w / 2, y + h / 2)
+        if k in ("IMAGE", "WIPEOUT"):
+            x, y = g["insert"]
+            ux, uy = g.get("u", (1.0, 0.0))
+            vx, vy = g.get("v", (0.0, 1.0))
+            w, h = g.get("size", (1.0, 1.0))
+            pts = [
+                (x, y),
+                (x + ux * w, y + uy * w),
+                (x + vx * h, y + vy * h),
+                (x + ux * w + vx * h, y + uy * w + vy * h),
+            ]
+            return _pts_bbox(pts)
+        if k == "PATH":
+            pts = []
+            for it in g.get("items", ()):
+                if it[0] == "re":
+                    pts += [(it[1], it[2]), (it[3], it[4])]
+                else:
+                    pts += list(it[1:])
+            return _pts_bbox(pts)
+    except (KeyError, TypeError, ValueError, ZeroDivisionError, IndexError):
+        return EMPTY_BBOX
+    return EMPTY_BBOX
+
+
+def entity_anchor(e: Entity) -> Point:
+    """A reference point that moves with the entity; used to make :attr:`Entity.shape`."""
+    keys = POINT_KEYS.get(e.kind)
+    g = e.geometry
+    if keys:
+        for key, typ in keys:
+            v = g.get(key)
+            if not v:
+                continue
+            if typ == _PT:
+                return (v[0], v[1])
+            if typ in (_PTS, _VERTS):
+                return (v[0][0], v[0][1])
+            if typ == _PATHS and v[0]:
+                return (v[0][0][0], v[0][0][1])
+            if typ == _ITEMS:
+                it = v[0]
+                return (it[1], it[2]) if it[0] == "re" else (it[1][0], it[1][1])
+    if e.bbox[0] <= e.bbox[2]:
+        return (e.bbox[0], e.bbox[1])
+    return (0.0, 0.0)
+
+
+# --------------------------------------------------------------------------- fingerprints
+
+
+def _style_key(style: dict[str, Any]) -> list:
+    return [style.get("color"), style.get("linetype"), style.get("lineweight")]
+
+
+def payload(e: Entity, geometry: dict[str, Any], ref: str | None) -> list:
+    """The fingerprinted content: kind, layer, geometry, text, style, attribs (+ block ref)."""
+    g = geometry
+    if e.kind in ("INSERT", "DIMENSION") and g.get("block", "").startswith("*"):
+        g = dict(g)
+        g["block"] = "*"  # anonymous block names are renumbered freely by CAD programs
+    return [
+        e.kind,
+        e.layer,
+        canon(g),
+        e.text,
+        _style_key(e.style),
+        {k: e.attribs[k] for k in sorted(e.attribs)} if e.attribs else None,
+        ref,
+    ]
+
+
+def fingerprint_entity(e: Entity, block_fps: dict[str, str]) -> None:
+    ref = block_fps.get(e.geometry.get("block", "")) if e.kind in ("INSERT", "DIMENSION") else None
+    e.fingerprint = hexdigest(payload(e, e.geometry, ref))
+    e.shape = hexdigest(payload(e, relative_geometry(e.kind, e.geometry, e.anchor), ref))
+
+
+def finish(drawing: Drawing) -> Drawing:
+    """Fill bbox, anchor, fingerprint and shape of every entity, block digests, sheet extents."""
+    blocks = drawing.blocks
+    block_fps: dict[str, str] = {}
+    block_boxes: dict[str, BBox] = {}
+    visiting: set[str] = set()
+
+    def do_block(name: str) -> None:
+        if name in block_fps or name in visiting:
+            return
+        bd = blocks.get(name)
+        if bd is None:
+            return
+        visiting.add(name)
+        for e in bd.entities:
+            ref = e.geometry.get("block") if e.kind in ("INSERT", "DIMENSION") else None
+            if ref:
+                do_block(ref)
+        box = EMPTY_BBOX
+        for e in bd.entities:
+            _finish_entity(e, blocks, block_boxes, block_fps)
+            if e.kind not in ("ATTDEF",):
+                box = _union(box, e.bbox)
+        visiting.discard(name)
+        block_boxes[name] = box
+        bd.fingerprint = hexdigest(
+            [canon(bd.base_point), sorted(e.fingerprint for e in bd.entities)]
+        )
+        block_fps[name] = bd.fingerprint
+
+    for name in blocks:
+        do_block(name)
+    for sheet in drawing.sheets:
+        ext = EMPTY_BBOX
+        for e in sheet.entities:
+            _finish_entity(e, blocks, block_boxes, block_fps)
+            if e.kind != "VIEWPORT" and math.isfinite(e.bbox[0]):
+                ext = _union(ext, e.bbox)
+        sheet.extents = ext
+    return drawing
+
+
+def _finish_entity(e: Entity, blocks: dict, block_boxes: dict, block_fps: dict) -> None:
+    e.bbox = entity_bbox(e, blocks, block_boxes)
+    e.anchor = entity_anchor(e)
+    fingerprint_entity(e, block_fps)

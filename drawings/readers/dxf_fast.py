@@ -1,0 +1,890 @@
+"""Tag-level DXF reader: ASCII and binary DXF straight into the neutral model.
+
+``ezdxf.readfile`` builds a full object model (seconds for 100k entities); the diff only needs
+each entity's content, so this reader walks the raw ``(group code, value)`` pairs once with
+per-kind handlers.  Anything it cannot make sense of structurally raises :class:`DXFDamaged`,
+and :mod:`drawings.readers.dxf_ezdxf` retries through ``ezdxf.recover``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+from drawings.model import BlockDef, Drawing, Entity, LayerInfo, Sheet
+
+_U_RE = re.compile(r"\\U\+([0-9A-Fa-f]{4})")
+_M_RE = re.compile(r"\\M\+([1-5])([0-9A-Fa-f]{4})")
+_MIF = {"1": "cp932", "2": "cp950", "3": "cp949", "4": "johab", "5": "gb2312"}
+_CODEPAGE_RE = re.compile(rb"\$DWGCODEPAGE[ \t]*\r?\n\s*3[ \t]*\r?\n\s*(\S+)")
+_ACADVER_RE = re.compile(rb"\$ACADVER[ \t]*\r?\n\s*1[ \t]*\r?\n\s*(AC\d{4})")
+
+UNITS = {
+    0: "unitless",
+    1: "in",
+    2: "ft",
+    3: "mi",
+    4: "mm",
+    5: "cm",
+    6: "m",
+    7: "km",
+    8: "uin",
+    9: "mil",
+    10: "yd",
+    11: "A",
+    12: "nm",
+    13: "um",
+    14: "dm",
+    15: "dam",
+    16: "hm",
+    17: "Gm",
+    18: "au",
+    19: "ly",
+    20: "pc",
+}
+
+_TEXT_SPECIAL = (
+    ("%%c", "\u2300"),
+    ("%%C", "\u2300"),
+    ("%%d", "\u00b0"),
+    ("%%D", "\u00b0"),
+    ("%%p", "\u00b1"),
+    ("%%P", "\u00b1"),
+    ("%%%", "%"),
+)
+_MIRROR = "mirror"  # extrusion (0, 0, -1): OCS x axis is WCS -x
+
+
+class DXFDamaged(Exception):
+    """The tag stream is not a well-formed DXF; the caller falls back to ezdxf.recover."""
+
+
+# --------------------------------------------------------------------------- decoding
+
+
+def encoding_for(data: bytes, version: str) -> str:
+    if version >= "AC1021":
+        return "utf-8"
+    m = _CODEPAGE_RE.search(data[:65536])
+    if not m:
+        return "cp1252"
+    from ezdxf.tools.codepage import toencoding
+
+    return toencoding(m.group(1).decode("ascii", "replace"))
+
+
+def decode_escapes(text: str) -> str:
+    """``\\U+XXXX`` and ``\\M+nXXXX`` escapes (R2000-R2004 non-ASCII text) to characters."""
+    if "\\U+" in text:
+        text = _U_RE.sub(lambda m: chr(int(m.group(1), 16)), text)
+    if "\\M+" in text:
+
+        def mif(m: re.Match) -> str:
+            try:
+                return bytes.fromhex(m.group(2)).decode(_MIF[m.group(1)])
+            except (UnicodeDecodeError, LookupError):
+                return m.group(0)
+
+        text = _M_RE.sub(mif, text)
+    return text
+
+
+def text_tags(data: bytes, warnings: list[str]) -> tuple[list[int], list[str], str]:
+    """Decode an ASCII DXF and split it into parallel code/value lists."""
+    m = _ACADVER_RE.search(data[:65536])
+    version = m.group(1).decode() if m else "AC1009"
+    enc = encoding_for(data, version)
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+        enc = "utf-8"
+    try:
+        text = data.decode(enc)
+    except UnicodeDecodeError:
+        text = data.decode(enc, errors="replace")
+        warnings.append(f"text not valid {enc}: undecodable bytes replaced / 文字编码有误")
+    except LookupError:
+        text = data.decode("cp1252", errors="replace")
+        warnings.append(f"unknown code page {enc}, read as cp1252")
+    return split_tags(decode_escapes(text)) + (version,)
+
+
+def split_tags(text: str) -> tuple[list[int], list[str]]:
+    if "\r" in text[:4096]:
+        text = text.replace("\r\n", "\n")
+    lines = text.split("\n")
+    if len(lines) % 2:
+        if lines[-1].strip():
+            raise DXFDamaged("odd number of lines: truncated tag stream")
+        lines.pop()
+    try:
+        codes = list(map(int, lines[0::2]))
+    except ValueError as e:
+        raise DXFDamaged(f"invalid group code: {e}") from None
+    return codes, lines[1::2]
+
+
+def binary_tags(data: bytes) -> tuple[list[int], list[str], str]:
+    from ezdxf.lldxf.tagger import binary_tags_loader
+
+    codes: list[int] = []
+    vals: list[str] = []
+    try:
+        for tag in binary_tags_loader(data, errors="replace"):
+            v = tag.value
+            codes.append(tag.code)
+            if isinstance(v, bytes | bytearray):
+                vals.append(v.hex().upper())
+            elif isinstance(v, float):
+                vals.append(repr(v))
+            else:
+                vals.append(str(v))
+    except Exception as e:  # ezdxf raises DXFStructureError, struct.error, IndexError ...
+        raise DXFDamaged(f"binary DXF: {e}") from None
+    version = "AC1009"
+    for i in range(min(len(codes) - 1, 400)):
+        if codes[i] == 9 and vals[i] == "$ACADVER":
+            version = vals[i + 1]
+            break
+    return codes, [decode_escapes(v) if "\\" in v else v for v in vals], version
+
+
+# --------------------------------------------------------------------------- small helpers
+
+
+def _f(v: str | None, default: float = 0.0) -> float:
+    if v is None:
+        return default
+    try:
+        return float(v)
+    except ValueError:
+        return default
+
+
+def _i(v: str | None, default: int = 0) -> int:
+    if v is None:
+        return default
+    try:
+        return int(v)
+    except ValueError:
+        try:
+            return int(float(v))
+        except ValueError:
+            return default
+
+
+def _pt(d: dict, xc: int) -> tuple[float, float]:
+    return (_f(d.get(xc)), _f(d.get(xc + 10)))
+
+
+def _norm_deg(a: float) -> float:
+    a %= 360.0
+    return 0.0 if round(a, 6) >= 360.0 else a
+
+
+def _special(s: str) -> str:
+    if "%%" in s:
+        for a, b in _TEXT_SPECIAL:
+            s = s.replace(a, b)
+    return s
+
+
+def _is_float_code(c: int) -> bool:
+    return 10 <= c < 60 or 110 <= c < 150 or 210 <= c < 240 or 460 <= c < 470 or 1010 <= c < 1060
+
+
+class _OCS:
+    """Arbitrary-axis OCS to WCS (projected to XY), via ezdxf for the rare general case."""
+
+    def __init__(self, ex: float, ey: float, ez: float) -> None:
+        from ezdxf.math import OCS
+
+        self.ocs = OCS((ex, ey, ez))
+        self.flip = ez < 0
+
+    def pt(self, x: float, y: float, z: float = 0.0) -> tuple[float, float]:
+        v = self.ocs.to_wcs((x, y, z))
+        return (v.x, v.y)
+
+    def angle(self, deg: float) -> float:
+        v = self.ocs.to_wcs((math.cos(math.radians(deg)), math.sin(math.radians(deg)), 0.0))
+        return math.degrees(math.atan2(v.y, v.x))
+
+
+def _ocs_of(d: dict) -> Any:
+    z = d.get(230)
+    if z is None:
+        return None
+    ex, ey, ez = _f(d.get(210)), _f(d.get(220)), _f(z, 1.0)
+    if abs(ex) < 1e-12 and abs(ey) < 1e-12:
+        return None if ez >= 0 else _MIRROR
+    return _OCS(ex, ey, ez)
+
+
+def _opt(d: dict, ocs: Any, xc: int) -> tuple[float, float]:
+    x, y = _f(d.get(xc)), _f(d.get(xc + 10))
+    if ocs is None:
+        return (x, y)
+    if ocs is _MIRROR:
+        return (-x, y)
+    return ocs.pt(x, y, _f(d.get(xc + 20)))
+
+
+def _oangle(ocs: Any, deg: float) -> float:
+    if ocs is None:
+        return deg
+    if ocs is _MIRROR:
+        return 180.0 - deg
+    return ocs.angle(deg)
+
+
+def _arc_angles(ocs: Any, a0: float, a1: float) -> tuple[float, float]:
+    if ocs is None:
+        return _norm_deg(a0), _norm_deg(a1)
+    b0, b1 = _oangle(ocs, a0), _oangle(ocs, a1)
+    if ocs is _MIRROR or ocs.flip:
+        b0, b1 = b1, b0
+    return _norm_deg(b0), _norm_deg(b1)
+
+
+def _verts(ocs: Any, verts: list[tuple[float, float, float]]) -> list[tuple[float, float, float]]:
+    if ocs is None:
+        return verts
+    if ocs is _MIRROR:
+        return [(-x, y, -b) for x, y, b in verts]
+    sign = -1.0 if ocs.flip else 1.0
+    return [(*ocs.pt(x, y), sign * b) for x, y, b in verts]
+
+
+def normalise_insert(x: float, y: float, sx: float, sy: float, rot: float) -> dict[str, Any]:
+    """One spelling for equal placements: a negative y scale becomes a 180 degree turn."""
+    if sy < 0:
+        rot += 180.0
+        sx, sy = -sx, -sy
+    return {"insert": (x, y), "scale": (sx, sy), "rotation": _norm_deg(rot)}
+
+
+def bulge_of_arc(sweep_deg: float) -> float:
+    return math.tan(math.radians(sweep_deg) / 4.0)
+
+
+# --------------------------------------------------------------------------- the reader
+
+
+class DXFTagReader:
+    """Walks the tag lists section by section; see :func:`read_tags`."""
+
+    def __init__(self, codes: list[int], vals: list[str], name: str, version: str) -> None:
+        self.c = codes
+        self.v = vals
+        self.name = name
+        self.version = version
+        self.header: dict[str, Any] = {}
+        self.layers: dict[str, LayerInfo] = {}
+        self._layers_ci: dict[str, LayerInfo] = {}
+        self.linetypes: dict[str, Any] = {}
+        self.block_records: dict[str, str] = {}  # handle -> name
+        self.blocks: dict[str, BlockDef] = {}
+        self.block_flags: dict[str, int] = {}
+        self.model: list[Entity] = []
+        self.paper: list[Entity] = []
+        self.layouts: list[dict[str, Any]] = []
+        self.warnings: list[str] = []
+        self.skipped: dict[str, int] = {}
+
+    # -- structure -------------------------------------------------------------------------
+
+    def run(self) -> Drawing:
+        c, v = self.c, self.v
+        zeros = [i for i, code in enumerate(c) if code == 0]
+        self._zeros = zeros
+        nz = len(zeros)
+        j = 0
+        seen_eof = False
+        while j < nz:
+            i = zeros[j]
+            word = v[i].strip()
+            if word == "SECTION":
+                sec = v[i + 1].strip() if i + 1 < len(c) and c[i + 1] == 2 else ""
+                k = j + 1
+                while k < nz and v[zeros[k]].strip() != "ENDSEC":
+                    k += 1
+                if k >= nz:
+                    raise DXFDamaged(f"section {sec or '?'} has no ENDSEC (truncated file)")
+                self._section(sec, j, k)
+                j = k + 1
+            elif word == "EOF":
+                seen_eof = True
+                break
+            else:
+                raise DXFDamaged(f"unexpected {word!r} outside a section")
+        if not seen_eof:
+            self.warnings.append("no EOF marker: file may be truncated / 文件可能不完整")
+        return self._drawing()
+
+    def _section(self, sec: str, j0: int, j1: int) -> None:
+        zeros = self._zeros
+        if sec == "HEADER":
+            self._header(zeros[j0] + 2, zeros[j1])
+        elif sec == "TABLES":
+            for j in range(j0 + 1, j1):
+                self._table_entry(zeros[j], zeros[j + 1])
+        elif sec == "BLOCKS":
+            self._blocks(j0 + 1, j1)
+        elif sec == "ENTITIES":
+            for ent, paper in self._entities(j0 + 1, j1, in_block=False):
+                (self.paper if paper else self.model).append(ent)
+        elif sec == "OBJECTS":
+            for j in range(j0 + 1, j1):
+                i = zeros[j]
+                if self.v[i].strip() == "LAYOUT":
+                    self._layout(i, zeros[j + 1])
+
+    def _header(self, s: int, e: int) -> None:
+        c, v = self.c, self.v
+        var = None
+        for i in range(s, e):
+            if c[i] == 9:
+                var = v[i].strip()
+            elif var is not None and var not in self.header:
+                self.header[var] = v[i].strip()
+
+    def _dict(self, s: int, e: int) -> dict[int, str]:
+        """First-wins code -> value map of the tags after the entity's 0 tag."""
+        c, v = self.c, self.v
+        return dict(zip(c[e - 1 : s : -1], v[e - 1 : s : -1], strict=True))
+
+    def _table_entry(self, s: int, e: int) -> None:
+        kind = self.v[s].strip()
+        if kind == "LAYER":
+            d = self._dict(s, e)
+            name = d.get(2, "0")
+            tc = d.get(420)
+            color: int | str = f"#{_i(tc) & 0xFFFFFF:06x}" if tc else abs(_i(d.get(62), 7))
+            flags = _i(d.get(70))
+            info = LayerInfo(
+                name=name,
+                color=color,
+                linetype=d.get(6, "Continuous"),
+                lineweight=_i(d.get(370), -3),
+                on=_i(d.get(62), 7) >= 0,
+                frozen=bool(flags & 1),
+                plot=_i(d.get(290), 1) != 0,
+            )
+            self.layers[name] = info
+            self._layers_ci[name.upper()] = info
+        elif kind == "LTYPE":
+            d = self._dict(s, e)
+            pattern = [_f(self.v[i]) for i in range(s, e) if self.c[i] == 49]
+            self.linetypes[d.get(2, "")] = {"description": d.get(3, ""), "pattern": pattern}
+        elif kind == "BLOCK_RECORD":
+            d = self._dict(s, e)
+            if 5 in d:
+                self.block_records[d[5].strip().upper()] = d.get(2, "")
+
+    def _layout(self, s: int, e: int) -> None:
+        c, v = self.c, self.v
+        split = s
+        for i in range(s, e):
+            if c[i] == 100 and v[i].strip() == "AcDbLayout":
+                split = i
+                break
+        plot = self._dict(s, split + 1) if split > s else {}
+        lay = self._dict(split, e)
+        w, h = _f(plot.get(44)), _f(plot.get(45))
+        units = "mm" if _i(plot.get(72), 1) == 1 else "in"
+        paper = {"width": w, "height": h, "units": units, "rotation": _i(plot.get(73)) * 90}
+        if units == "in":
+            paper["width"], paper["height"] = w / 25.4, h / 25.4
+        self.layouts.append(
+            {
+                "name": lay.get(1, ""),
+                "tab": _i(lay.get(71)),
+                "block_record": (lay.get(330) or "").strip().upper(),
+                "paper": paper,
+            }
+        )
+
+    def _blocks(self, j0: int, j1: int) -> None:
+        zeros, v = self._zeros, self.v
+        j = j0
+        while j < j1:
+            i = zeros[j]
+            if v[i].strip() != "BLOCK":
+                j += 1
+                continue
+            d = self._dict(i, zeros[j + 1])
+            name = d.get(2) or d.get(3) or ""
+            k = j + 1
+            while k < j1 and v[zeros[k]].strip() != "ENDBLK":
+                k += 1
+            ents = [ent for ent, _ in self._entities(j + 1, k, in_block=True)]
+            if name in self.blocks:
+                self.warnings.append(f"duplicate block definition {name!r} ignored")
+            else:
+                self.blocks[name] = BlockDef(name=name, base_point=_pt(d, 10), entities=ents)
+                self.block_flags[name] = _i(d.get(70))
+            j = k + 1
+
+    # -- entities ------------------------------------------------------------------------
+
+    def _entities(self, j0: int, j1: int, *, in_block: bool) -> list[tuple[Entity, bool]]:
+        zeros, v = self._zeros, self.v
+        out: list[tuple[Entity, bool]] = []
+        j = j0
+        while j < j1:
+            s, e = zeros[j], zeros[j + 1]
+            kind = v[s].strip()
+            j += 1
+            if kind == "POLYLINE":
+                k = j
+                while k < j1 and v[zeros[k]].strip() == "VERTEX":
+                    k += 1
+                vert_spans = [(zeros[x], zeros[x + 1]) for x in range(j, k)]
+                if k < j1 and v[zeros[k]].strip() == "SEQEND":
+                    k += 1
+                j = k
+                parsed = self._entity(kind, s, e, in_block, vert_spans)
+            elif kind == "INSERT":
+                k = j
+                while k < j1 and v[zeros[k]].strip() == "ATTRIB":
+                    k += 1
+                att_spans = [(zeros[x], zeros[x + 1]) for x in range(j, k)]
+                if att_spans and k < j1 and v[zeros[k]].strip() == "SEQEND":
+                    k += 1
+                j = k
+                parsed = self._entity(kind, s, e, in_block, att_spans)
+            elif kind in ("SEQEND", "VERTEX", "ATTRIB"):
+                continue  # stray sequence parts (already consumed when well formed)
+            else:
+                parsed = self._entity(kind, s, e, in_block, None)
+            if parsed is not None:
+                out.append(parsed)
+        return out
+
+    def _entity(
+        self, kind: str, s: int, e: int, in_block: bool, subs: Any
+    ) -> tuple[Entity, bool] | None:
+        d = self._dict(s, e)
+        layer_name = d.get(8, "0")
+        lay = self.layers.get(layer_name) or self._layers_ci.get(layer_name.upper())
+        if lay is not None:
+            layer_name = lay.name
+        try:
+            handler = _HANDLERS.get(kind)
+            if handler is None:
+                geometry, text, attribs = {"raw": self._raw_digest(kind, s, e)}, None, {}
+                self.skipped[kind] = self.skipped.get(kind, 0) + 1
+            else:
+                geometry, text, attribs = handler(self, d, s, e, subs)
+        except (ValueError, IndexError, KeyError, ZeroDivisionError, TypeError) as exc:
+            self.warnings.append(f"{kind} {d.get(5, '?')}: skipped, unreadable ({exc})")
+            return None
+        ent = Entity(
+            kind=kind,
+            layer=layer_name,
+            handle=d.get(5),
+            geometry=geometry,
+            text=text,
+            style=self._style(d, lay),
+            attribs=attribs,
+            xdata=self._xdata(s, e) if 1001 in d else None,
+        )
+        return ent, not in_block and d.get(67, "0").strip() == "1"
+
+    def _style(self, d: dict, lay: LayerInfo | None) -> dict[str, Any]:
+        tc = d.get(420)
+        aci = _i(d.get(62), 256)
+        if tc is not None:
+            color: int | str = f"#{_i(tc) & 0xFFFFFF:06x}"
+        elif aci == 256:
+            color = lay.color if lay else 7
+        else:
+            color = abs(aci)
+        lt = d.get(6)
+        if lt is None or lt.upper() == "BYLAYER":
+            lt = lay.linetype if lay else "Continuous"
+        elif lay is not None and lt.upper() == lay.linetype.upper():
+            lt = lay.linetype
+        lw = _i(d.get(370), -1)
+        if lw == -1:
+            lw = lay.lineweight if lay else -3
+        return {"color": color, "linetype": lt, "lineweight": lw}
+
+    def _xdata(self, s: int, e: int) -> dict[str, Any]:
+        c, v = self.c, self.v
+        out: dict[str, list] = {}
+        cur: list | None = None
+        for i in range(s + 1, e):
+            code = c[i]
+            if code == 1001:
+                cur = out.setdefault(v[i].strip(), [])
+            elif code > 1001 and cur is not None:
+                cur.append([code, v[i]])
+        return out
+
+    def _raw_digest(self, kind: str, s: int, e: int) -> str:
+        from drawings.readers.common import hexdigest
+
+        c, v = self.c, self.v
+        tags = []
+        in_group = False
+        for i in range(s + 1, e):
+            code = c[i]
+            if code == 102:
+                in_group = v[i].strip().startswith("{")
+                continue
+            if in_group or code in (5, 330, 360) or code >= 1000:
+                continue
+            val = v[i]
+            if _is_float_code(code):
+                tags.append([code, round(_f(val), 6) + 0.0])
+            else:
+                tags.append([code, val.strip()])
+        return hexdigest([kind, tags])
+
+    # -- assembly --------------------------------------------------------------------------
+
+    def _drawing(self) -> Drawing:
+        if "0" not in self.layers:
+            self.layers["0"] = LayerInfo("0")
+        sheets = [Sheet("Model", self.model + self._block_entities("*MODEL_SPACE"))]
+        br = self.block_records
+        seen_paper = False
+        for lay in sorted(self.layouts, key=lambda x: (x["tab"], x["name"])):
+            brname = br.get(lay["block_record"], "")
+            if brname.upper() == "*MODEL_SPACE" or lay["name"].upper() == "MODEL":
+                continue
+            if brname.upper() == "*PAPER_SPACE":
+                ents = self.paper + self._block_entities("*PAPER_SPACE")
+                seen_paper = True
+            else:
+                ents = self._block_entities(brname.upper()) if brname else []
+            if ents:
+                sheets.append(Sheet(lay["name"], ents, paper=lay["paper"]))
+        if not seen_paper and self.paper:
+            sheets.append(Sheet("Layout1", self.paper))
+        # layout blocks are sheets, not blocks anybody inserts
+        blocks = {
+            n: b
+            for n, b in self.blocks.items()
+            if not n.upper().startswith(("*MODEL_SPACE", "*PAPER_SPACE"))
+        }
+        units = UNITS.get(_i(self.header.get("$INSUNITS")), "unitless")
+        if self.skipped:
+            kinds = ", ".join(f"{k}×{n}" for k, n in sorted(self.skipped.items()))
+            self.warnings.append(f"kept as opaque digests (no geometry): {kinds}")
+        return Drawing(
+            path=self.name,
+            format="dxf",
+            version=self.header.get("$ACADVER", self.version),
+            units=units,
+            sheets=sheets,
+            blocks=blocks,
+            layers=self.layers,
+            linetypes=self.linetypes,
+            warnings=self.warnings,
+        )
+
+    def _block_entities(self, upper_name: str) -> list[Entity]:
+        for n, b in self.blocks.items():
+            if n.upper() == upper_name:
+                return b.entities
+        return []
+
+
+# --------------------------------------------------------------------------- kind handlers
+# Each returns (geometry, text, attribs) from the first-wins dict ``d`` and/or the tag span.
+
+Result = tuple[dict[str, Any], str | None, dict[str, str]]
+
+
+def _line(r: DXFTagReader, d: dict, s: int, e: int, subs: Any) -> Result:
+    return {"points": [_pt(d, 10), _pt(d, 11)]}, None, {}
+
+
+def _point(r: DXFTagReader, d: dict, s: int, e: int, subs: Any) -> Result:
+    return {"location": _pt(d, 10)}, None, {}
+
+
+def _circle(r: DXFTagReader, d: dict, s: int, e: int, subs: Any) -> Result:
+    return {"center": _opt(d, _ocs_of(d), 10), "radius": _f(d.get(40))}, None, {}
+
+
+def _arc(r: DXFTagReader, d: dict, s: int, e: int, subs: Any) -> Result:
+    ocs = _ocs_of(d)
+    a0, a1 = _arc_angles(ocs, _f(d.get(50)), _f(d.get(51), 360.0))
+    return (
+        {"center": _opt(d, ocs, 10), "radius": _f(d.get(40)), "start_angle": a0, "end_angle": a1},
+        None,
+        {},
+    )
+
+
+def _lwpolyline(r: DXFTagReader, d: dict, s: int, e: int, subs: Any) -> Result:
+    c, v = r.c, r.v
+    verts: list[list[float]] = []
+    for i in range(s + 1, e):
+        code = c[i]
+        if code == 10:
+            verts.append([float(v[i]), 0.0, 0.0])
+        elif code == 20 and verts:
+            verts[-1][1] = float(v[i])
+        elif code == 42 and verts:
+            verts[-1][2] = float(v[i])
+        elif code >= 1000:
+            break
+    pts = [(x, y, b) for x, y, b in verts]
+    flags = _i(d.get(70))
+    g = {"points": _verts(_ocs_of(d), pts), "closed": bool(flags & 1), "width": _f(d.get(43))}
+    return g, None, {}
+
+
+def _polyline(r: DXFTagReader, d: dict, s: int, e: int, subs: Any) -> Result:
+    flags = _i(d.get(70))
+    pts = []
+    for vs, ve in subs or ():
+        vd = r._dict(vs, ve)
+        vflags = _i(vd.get(70))
+        if vflags & 16 or (vflags & 128 and not vflags & 64):
+            continue  # spline frame control points, polyface face records
+        pts.append((_f(vd.get(10)), _f(vd.get(20)), _f(vd.get(42))))
+    ocs = None if flags & (8 | 16 | 64) else _ocs_of(d)
+    g = {"points": _verts(ocs, pts), "closed": bool(flags & 1), "width": _f(d.get(40))}
+    if flags & (8 | 16 | 64):
+        g["mode"] = "3d" if flags & 8 else "mesh" if flags & 16 else "polyface"
+    return g, None, {}
+
+
+def _text_geometry(d: dict, valign_code: int) -> dict[str, Any]:
+    ocs = _ocs_of(d)
+    h, va = _i(d.get(72)), _i(d.get(valign_code))
+    use_align = (h or va) and 11 in d and h not in (3, 5)
+    g = {
+        "insert": _opt(d, ocs, 11 if use_align else 10),
+        "height": _f(d.get(40), 1.0),
+        "rotation": _norm_deg(_oangle(ocs, _f(d.get(50)))),
+        "width_factor": _f(d.get(41), 1.0),
+        "halign": h,
+        "valign": va,
+        "style": d.get(7, "Standard"),
+    }
+    if h in (3, 5) and 11 in d:
+        g["align_point"] = _opt(d, ocs, 11)
+    return g
+
+
+def _text(r: DXFTagReader, d: dict, s: int, e: int, subs: Any) -> Result:
+    return _text_geometry(d, 73), _special(d.get(1, "")), {}
+
+
+def _attdef(r: DXFTagReader, d: dict, s: int, e: int, subs: Any) -> Result:
+    g = _text_geometry(d, 74)
+    return g, _special(d.get(1, "")), {d.get(2, ""): d.get(3, "")}
+
+
+def _attrib(r: DXFTagReader, d: dict, s: int, e: int, subs: Any) -> Result:
+    return _text_geometry(d, 74), _special(d.get(1, "")), {d.get(2, ""): d.get(1, "")}
+
+
+def plain_mtext(raw: str) -> str:
+    if "\\" in raw or "{" in raw or "%%" in raw or "^" in raw:
+        from ezdxf.tools.text import plain_mtext as _plain
+
+        return _special(_plain(raw))
+    return raw
+
+
+def _mtext(r: DXFTagReader, d: dict, s: int, e: int, subs: Any) -> Result:
+    c, v = r.c, r.v
+    parts: list[str] = []
+    last = ""
+    for i in range(s + 1, e):
+        code = c[i]
+        if code == 3:
+            parts.append(v[i])
+        elif code == 1:
+            last = v[i]
+            break
+        elif code == 101:
+            break
+    raw = "".join(parts) + last
+    ocs = _ocs_of(d)
+    if 11 in d:
+        rot = math.degrees(math.atan2(_f(d.get(21)), _f(d.get(11))))
+    else:
+        rot = _oangle(ocs, math.degrees(_f(d.get(50))))
+    g = {
+        "insert": _opt(d, ocs, 10) if 11 not in d else _pt(d, 10),
+        "height": _f(d.get(40), 1.0),
+        "rotation": _norm_deg(rot),
+        "width": _f(d.get(41)),
+        "attachment": _i(d.get(71), 1),
+        "style": d.get(7, "Standard"),
+    }
+    return g, plain_mtext(raw), {}
+
+
+def _insert(r: DXFTagReader, d: dict, s: int, e: int, subs: Any) -> Result:
+    ocs = _ocs_of(d)
+    x, y = _opt(d, ocs, 10)
+    sx, sy, rot = _f(d.get(41), 1.0), _f(d.get(42), 1.0), _f(d.get(50))
+    if ocs is _MIRROR:
+        rot, sx = -rot, -sx
+    elif ocs is not None:
+        rot = ocs.angle(rot)
+        if ocs.flip:
+            sx = -sx
+    g = normalise_insert(x, y, sx, sy, rot)
+    g["block"] = d.get(2, "")
+    cols, rows = _i(d.get(70), 1), _i(d.get(71), 1)
+    if cols > 1 or rows > 1:
+        g.update(columns=cols, rows=rows, column_spacing=_f(d.get(44)), row_spacing=_f(d.get(45)))
+    attribs: dict[str, str] = {}
+    for a_s, a_e in subs or ():
+        ad = r._dict(a_s, a_e)
+        attribs[ad.get(2, "")] = _special(ad.get(1, ""))
+    return g, None, attribs
+
+
+def _dimension(r: DXFTagReader, d: dict, s: int, e: int, subs: Any) -> Result:
+    ocs = _ocs_of(d)
+    defpoints = [_pt(d, 10)]
+    if 11 in d:
+        defpoints.append(_opt(d, ocs, 11))
+    for code in (13, 14, 15, 16):
+        if code in d:
+            defpoints.append(_pt(d, code) if code != 16 else _opt(d, ocs, 16))
+    text = d.get(1)
+    g = {
+        "block": d.get(2, ""),
+        "dimtype": _i(d.get(70)) & 0x4F,
+        "defpoints": defpoints,
+        "measurement": _f(d.get(42)) if 42 in d else None,
+        "dimstyle": d.get(3, "Standard"),
+    }
+    if 50 in d:
+        g["rotation"] = _norm_deg(_f(d.get(50)))
+    return g, (_special(text) if text and text != "<>" else None), {}
+
+
+def _ellipse(r: DXFTagReader, d: dict, s: int, e: int, subs: Any) -> Result:
+    t0, t1 = _f(d.get(41)), _f(d.get(42), math.tau)
+    if _f(d.get(230), 1.0) < 0:
+        t0, t1 = -t1, -t0
+    full = abs((t1 - t0) - math.tau) < 1e-9
+    t0, t1 = (0.0, math.tau) if full else (t0 % math.tau, t1 % math.tau)
+    if not full and round(t1, 9) == 0.0:
+        t1 = math.tau
+    g = {
+        "center": _pt(d, 10),
+        "major_axis": _pt(d, 11),
+        "ratio": _f(d.get(40), 1.0),
+        "start_param": t0,
+        "end_param": t1,
+    }
+    return g, None, {}
+
+
+def _spline(r: DXFTagReader, d: dict, s: int, e: int, subs: Any) -> Result:
+    c, v = r.c, r.v
+    knots, weights, cps, fits = [], [], [], []
+    for i in range(s + 1, e):
+        code = c[i]
+        if code == 40:
+            knots.append(float(v[i]))
+        elif code == 41:
+            weights.append(float(v[i]))
+        elif code == 10:
+            cps.append([float(v[i]), 0.0])
+        elif code == 20 and cps:
+            cps[-1][1] = float(v[i])
+        elif code == 11:
+            fits.append([float(v[i]), 0.0])
+        elif code == 21 and fits:
+            fits[-1][1] = float(v[i])
+        elif code >= 1000:
+            break
+    g = {
+        "degree": _i(d.get(71), 3),
+        "control_points": [tuple(p) for p in cps],
+        "knots": knots,
+        "weights": weights,
+        "fit_points": [tuple(p) for p in fits],
+        "closed": bool(_i(d.get(70)) & 1),
+    }
+    return g, None, {}
+
+
+def _points4(r: DXFTagReader, d: dict, s: int, e: int, subs: Any) -> Result:
+    ocs = None if r.v[s].strip() == "3DFACE" else _ocs_of(d)
+    pts = [_opt(d, ocs, code) for code in (10, 11, 12, 13) if code in d]
+    return {"points": pts}, None, {}
+
+
+def _leader(r: DXFTagReader, d: dict, s: int, e: int, subs: Any) -> Result:
+    c, v = r.c, r.v
+    pts: list[list[float]] = []
+    for i in range(s + 1, e):
+        code = c[i]
+        if code == 10:
+            pts.append([float(v[i]), 0.0])
+        elif code == 20 and pts:
+            pts[-1][1] = float(v[i])
+        elif code >= 1000:
+            break
+    return {"points": [tuple(p) for p in pts], "dimstyle": d.get(3, "")}, None, {}
+
+
+def _viewport(r: DXFTagReader, d: dict, s: int, e: int, subs: Any) -> Result:
+    g = {
+        "center": _pt(d, 10),
+        "width": _f(d.get(40)),
+        "height": _f(d.get(41)),
+        "view_center": _pt(d, 12),
+        "view_height": _f(d.get(45)),
+        "status": _i(d.get(68)),
+    }
+    return g, None, {}
+
+
+def _image(r: DXFTagReader, d: dict, s: int, e: int, subs: Any) -> Result:
+    g = {"insert": _pt(d, 10), "u": _pt(d, 11), "v": _pt(d, 12), "size": _pt(d, 13)}
+    return g, None, {}
+
+
+def _hatch(r: DXFTagReader, d: dict, s: int, e: int, subs: Any) -> Result:
+    from drawings.readers.hatch import parse_hatch
+
+    return parse_hatch(r.c, r.v, s, e, d, _verts, _ocs_of(d)), None, {}
+
+
+_HANDLERS = {
+    "LINE": _line,
+    "POINT": _point,
+    "CIRCLE": _circle,
+    "ARC": _arc,
+    "LWPOLYLINE": _lwpolyline,
+    "POLYLINE": _polyline,
+    "TEXT": _text,
+    "ATTDEF": _attdef,
+    "ATTRIB": _attrib,
+    "MTEXT": _mtext,
+    "INSERT": _insert,
+    "DIMENSION": _dimension,
+    "ELLIPSE": _ellipse,
+    "SPLINE": _spline,
+    "SOLID": _points4,
+    "TRACE": _points4,
+    "3DFACE": _points4,
+    "LEADER": _leader,
+    "VIEWPORT": _viewport,
+    "IMAGE": _image,
+    "WIPEOUT": _image,
+    "HATCH": _hatch,
+}
+
+
+def read_tags(codes: list[int], vals: list[str], name: str, version: str) -> Drawing:
+    """The tag lists of a whole DXF file into a :class:`Drawing` (fingerprints not yet set)."""
+    return DXFTagReader(codes, vals, name, version).run()
