@@ -6,23 +6,10 @@ target metadata is :data:`storage.db.Base.metadata` with every package's models 
 
 from __future__ import annotations
 
-import importlib
-
 from alembic import context
 
+from migrations import load_models
 from storage.db import Base
-
-#: Packages whose ORM models live in the shared metadata (each imported if it exists).
-MODEL_MODULES = ("drawings.models", "workflow.models")
-
-
-def _load_models() -> None:
-    for name in MODEL_MODULES:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as e:
-            if e.name != name:  # a real import error inside an existing module
-                raise
 
 
 def _configure(**kw: object) -> None:
@@ -55,7 +42,7 @@ def run_offline() -> None:
         context.run_migrations()
 
 
-_load_models()
+load_models()
 if context.is_offline_mode():
     run_offline()
 else:

@@ -71,7 +71,13 @@ def _sqlite_engine(parsed, **kw) -> Engine:
         kw.setdefault("poolclass", StaticPool)
         kw.setdefault("connect_args", {"check_same_thread": False})
     else:
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(database).expanduser().parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StorageUnavailable(
+                f"database folder {folder} cannot be created / 无法创建数据库目录: {e.strerror}"
+            ) from e
         kw.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
     engine = create_engine(parsed, **kw)
 
@@ -90,7 +96,9 @@ def _sqlite_engine(parsed, **kw) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn) -> None:
-        conn.exec_driver_sql("BEGIN")
+        # ``conn.execution_options(sqlite_begin="BEGIN IMMEDIATE")`` takes the write lock
+        # up front, for transactions that read then write and must not lose the race.
+        conn.exec_driver_sql(conn.get_execution_options().get("sqlite_begin", "BEGIN"))
 
     return engine
 

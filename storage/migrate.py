@@ -1,8 +1,9 @@
 """Run the alembic history in ``migrations/`` programmatically (no alembic.ini).
 
 The location is found through the installed ``migrations`` package, so this works from
-a checkout and from a wheel alike.  :func:`upgrade` is idempotent and, on PostgreSQL,
-serialised by an advisory lock so two processes starting at once do not race.
+a checkout and from a wheel alike.  :func:`upgrade` is idempotent and serialised (a
+PostgreSQL advisory lock, SQLite ``BEGIN IMMEDIATE``) so processes starting at once
+do not race.
 """
 
 from __future__ import annotations
@@ -38,10 +39,13 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to ``revision`` (default: the newest); a no-op when already there."""
-    with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
-        command.upgrade(alembic_config(conn), revision)
+    with engine.connect() as conn:
+        # Two processes starting at once: the second waits, then finds nothing to do.
+        conn.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+        with conn.begin():
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+            command.upgrade(alembic_config(conn), revision)
 
 
 def current(engine: Engine) -> str | None:

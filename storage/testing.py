@@ -152,7 +152,7 @@ class SeaweedServer:
         except OSError:
             return ""
 
-    def stop(self, term_timeout: float = 2.0) -> None:
+    def stop(self, term_timeout: float = 1.0) -> None:
         """SIGTERM, then SIGKILL after ``term_timeout`` seconds; idempotent."""
         proc = self.proc
         if proc is not None and proc.poll() is None:
@@ -169,9 +169,9 @@ class SeaweedServer:
         self.proc = None
 
     def close(self) -> None:
+        """Stop and delete the stored data (a given directory keeps ``weed.log``)."""
         self.stop()
-        if self._own_dir:
-            shutil.rmtree(self.dir, ignore_errors=True)
+        shutil.rmtree(self.dir if self._own_dir else self.dir / "data", ignore_errors=True)
 
     def __enter__(self) -> SeaweedServer:
         return self.start()
