@@ -486,6 +486,8 @@ class Flattener:
 
     def polyline(self, e: Entity, ctx: _Ctx) -> None:
         g = e.geometry
+        if g.get("mode") in ("polyface", "mesh"):
+            return  # vertices without their faces: nothing faithful to draw
         pts = bulge_points(g["points"], bool(g.get("closed")), self._tol(ctx))
         width = float(g.get("width") or 0.0)
         self._stroke(e, ctx, pts, width)
@@ -563,7 +565,7 @@ class Flattener:
         if g.get("solid") or str(g.get("pattern", "")).upper() == "SOLID":
             self._fill(rgb, rings, ctx.matrix)
             return
-        lines = _pattern_lines(g, rings)
+        lines = _pattern_lines(g, rings, self.metric)
         if lines is None:
             self._fill(rgb, rings, ctx.matrix)
             return
@@ -601,6 +603,20 @@ class Flattener:
         em = h * CAP_TO_EM
         halign = int(g.get("halign") or 0)
         valign = int(g.get("valign") or 0)
+        align = g.get("align_point")
+        if halign in (3, 5) and align is not None:
+            # aligned (3) / fit (5): the text spans insert -> align_point
+            ax, ay = align[:2]
+            span = math.hypot(ax - x, ay - y)
+            natural = text_width(content) * em * wf
+            if span > 0 and natural > 0:
+                rot = math.degrees(math.atan2(ay - y, ax - x))
+                k = span / natural
+                if halign == 3:
+                    em *= k
+                else:
+                    wf *= k
+            halign = 0
         dx = 0.0
         if halign in (1, 2, 4):
             w = text_width(content) * wf
@@ -687,7 +703,13 @@ class Flattener:
         for be in entities:
             kind = be.kind
             if kind == "ATTDEF":
-                continue  # definitions only; values come as ATTRIB entities of the INSERT
+                # the reader folds ATTRIBs into INSERT.attribs (tag -> value) without their
+                # placement: show each value where its definition sits in the block
+                tag = next(iter(be.attribs), None) if be.attribs else None
+                value = attribs.get(tag) if tag is not None else None
+                if value and (be.layer == "0" or be.layer not in hidden):
+                    self.text(Entity("ATTRIB", be.layer, None, be.geometry, value, be.style), ctx)
+                continue
             layer = be.layer
             if layer == "0":
                 be_ctx = ctx
@@ -767,6 +789,13 @@ class Flattener:
             return
         if g.get("id") == 1:
             return  # the overall paper-space viewport
+        vc = g.get("view_center") or (0.0, 0.0)
+        if (
+            "id" not in g
+            and abs(float(g.get("view_height") or 0) - float(g["height"])) < 1e-6
+            and math.dist(vc[:2], g["center"][:2]) < 1e-6
+        ):
+            return  # paper space seen at 1:1 through itself: the overall viewport (id 1)
         cx, cy = g["center"][:2]
         w, h = float(g["width"]), float(g["height"])
         vh = float(g.get("view_height") or 0.0)
@@ -792,12 +821,12 @@ def _pdf_rgb(c: Any) -> RGB:
 # --------------------------------------------------------------------------- hatch patterns
 
 
-def _pattern_lines(g: Mapping[str, Any], rings: list[list[float]]):
+def _pattern_lines(g: Mapping[str, Any], rings: list[list[float]], metric: bool = True):
     """Lines of a pattern hatch covering the boundary's bbox (clipped later by the writer)."""
     from ezdxf.tools import pattern as ezpattern
 
     name = str(g.get("pattern") or "ANSI31").upper()
-    table = _patterns()
+    table = _patterns(metric)
     definition = g.get("pattern_lines") or table.get(name) or table["ANSI31"]
     scale = float(g.get("pattern_scale") or 1.0) or 1.0
     angle = float(g.get("pattern_angle") or 0.0)
@@ -840,16 +869,18 @@ def _pattern_lines(g: Mapping[str, Any], rings: list[list[float]]):
     return out
 
 
-_PATTERNS: dict[str, Any] | None = None
+_PATTERNS: dict[bool, dict[str, Any]] = {}
 
 
-def _patterns() -> dict[str, Any]:
-    global _PATTERNS
-    if _PATTERNS is None:
+def _patterns(metric: bool) -> dict[str, Any]:
+    """ezdxf's standard patterns: acadiso.pat (mm) or acad.pat (inch) like the drawing."""
+    table = _PATTERNS.get(metric)
+    if table is None:
         from ezdxf.tools import pattern as ezpattern
 
-        _PATTERNS = {k.upper(): v for k, v in ezpattern.load().items()}
-    return _PATTERNS
+        loaded = ezpattern.load(measurement=1 if metric else 0)
+        table = _PATTERNS[metric] = {k.upper(): v for k, v in loaded.items()}
+    return table
 
 
 _HANDLERS: dict[str, Callable[[Flattener, Entity, _Ctx], None]] = {

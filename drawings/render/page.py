@@ -120,7 +120,10 @@ def _paper_pt(sheet: Sheet) -> tuple[float, float, float]:
     p = sheet.paper or {}
     units = str(p.get("units", "mm")).lower()
     unit_pt = {"mm": MM, "in": 72.0, "inch": 72.0, "pt": 1.0, "cm": 10 * MM}.get(units, MM)
-    return float(p.get("width") or 0) * unit_pt, float(p.get("height") or 0) * unit_pt, unit_pt
+    w, h = float(p.get("width") or 0) * unit_pt, float(p.get("height") or 0) * unit_pt
+    if int(p.get("rotation") or 0) % 180 == 90:  # plotted rotated: shown landscape/portrait
+        w, h = h, w
+    return w, h, unit_pt
 
 
 def model_sheet(drawing: Drawing) -> Sheet | None:
@@ -166,13 +169,7 @@ def plan(
                 m = fit(b, w, h, margin_mm * MM)
             else:
                 m = (unit_pt, 0.0, 0.0, unit_pt, 0.0, 0.0)
-            model = None
-            if dl.viewports:
-                ms = model_sheet(drawing)
-                if ms is not None:
-                    vs = max(abs(vp.matrix[0]) + abs(vp.matrix[1]) for vp in dl.viewports)
-                    model = flatten(drawing, ms, tol=TOL_PT / (m[0] * vs), paint=paint)
-            return PageSpec(w, h, m, dl, model=model, box=pbox)
+            return PageSpec(w, h, m, dl, model=_model(drawing, dl, m, paint), box=pbox)
 
     # model space (or a layout forced onto a given paper / box)
     pw, ph = paper_size(paper)
@@ -196,7 +193,18 @@ def plan(
         box = b
     else:
         m = fit(box, W * MM, H * MM, 0.0)
-    return PageSpec(W * MM, H * MM, m, dl, box=box)
+    return PageSpec(W * MM, H * MM, m, dl, model=_model(drawing, dl, m, paint), box=box)
+
+
+def _model(drawing: Drawing, dl: DisplayList, m: Matrix, paint) -> DisplayList | None:
+    """Model space flattened finely enough for the most enlarging viewport of ``dl``."""
+    if not dl.viewports:
+        return None
+    ms = model_sheet(drawing)
+    if ms is None:
+        return None
+    vs = max(math.hypot(vp.matrix[0], vp.matrix[1]) for vp in dl.viewports)
+    return flatten(drawing, ms, tol=TOL_PT / max(m[0] * vs, 1e-12), paint=paint)
 
 
 def _inside(b: BBox, p: BBox) -> bool:
