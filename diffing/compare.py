@@ -150,6 +150,7 @@ def diff_drawings(
     tol = default_tolerance(*fmts) if tolerance is None else float(tolerance)
     use_handles = "pdf" not in fmts
     changed_blocks = _changed_blocks(old, new)
+    layers = (getattr(old, "layers", None) or {}, getattr(new, "layers", None) or {})
     sheet_pairs = _pair_sheets(sheet_views(old), sheet_views(new), sheet)
 
     pending: list[tuple[str, str | None, str | None, SheetMatch, list[dict[str, Any]], int, int]]
@@ -160,7 +161,8 @@ def diff_drawings(
         nv_ = nv or _empty_view(name)
         m = match_sheet(ov_, nv_, tol=tol, ignore_style=ignore_style,
                         include_xdata=include_xdata, use_handles=use_handles,
-                        changed_blocks=changed_blocks)
+                        changed_blocks=changed_blocks,
+                        layers=layers)
         changes = _sheet_changes(m, ov_, nv_)
         pending.append((name, ov and ov.name, nv and nv.name, m, changes, len(ov_), len(nv_)))
 

@@ -44,6 +44,13 @@ def _short(v: Any) -> Any:
     return v
 
 
+def _follows_layer(key: str, values: list[Any], old_layer: Any, new_layer: Any) -> bool:
+    """True when both style values are just the respective layer's own value (BYLAYER)."""
+    if old_layer is None or new_layer is None:
+        return False
+    return getattr(old_layer, key, None) == values[0] and getattr(new_layer, key, None) == values[1]
+
+
 def describe(
     old: Any,
     new: Any,
@@ -53,12 +60,14 @@ def describe(
     ignore_style: bool = False,
     include_xdata: bool = False,
     changed_blocks: frozenset[str] = frozenset(),
+    layers: tuple[dict[str, Any], dict[str, Any]] | None = None,
 ) -> tuple[tuple[str, ...], dict[str, Any]] | None:
     """``(what, details)`` for a matched pair, or ``None`` when they are equal within ``tol``.
 
     ``changed_blocks`` names block definitions whose content differs between the two files; an
     INSERT that differs only by that is labelled ``block`` (the engine folds those into one
-    change per definition).
+    change per definition).  ``layers`` (old, new layer tables) lets a move to another layer
+    not also count as a style change when the entity simply follows its layer's style.
     """
     what: set[str] = set()
     details: dict[str, Any] = {}
@@ -116,6 +125,9 @@ def describe(
         for k in sorted(old.style.keys() | new.style.keys())
         if old.style.get(k) != new.style.get(k)
     }
+    if style_diff and old.layer != new.layer and layers is not None:
+        lo, ln = layers[0].get(old.layer), layers[1].get(new.layer)
+        style_diff = {k: v for k, v in style_diff.items() if not _follows_layer(k, v, lo, ln)}
     if style_diff and not ignore_style:
         what.add("style")
         details["style"] = style_diff

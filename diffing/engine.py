@@ -142,6 +142,7 @@ def match_sheet(
     include_xdata: bool = False,
     use_handles: bool = True,
     changed_blocks: frozenset[str] = frozenset(),
+    layers: tuple[dict[str, Any], dict[str, Any]] | None = None,
 ) -> SheetMatch:
     res = SheetMatch()
     lo, ln = _Lazy(old), _Lazy(new)
@@ -158,7 +159,8 @@ def match_sheet(
 
     def _desc(i: int, j: int, al: Alignment):
         return describe(lo[i], ln[j], al, tol, ignore_style=ignore_style,
-                        include_xdata=include_xdata, changed_blocks=changed_blocks)
+                        include_xdata=include_xdata, changed_blocks=changed_blocks,
+                        layers=layers)
 
     if include_xdata:
         for i, j in pairs:
