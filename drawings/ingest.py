@@ -83,6 +83,7 @@ class Prepared:
     reader_version: str
     #: sheet number -> (page or None, 图名)
     sheets: dict[str, tuple[int | None, str | None]]
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -282,6 +283,7 @@ def prepare(src: Source, mapping: dict[str, dict[str, str]] | None = None) -> Pr
 
     data = _read_all(src)
     info = drawings.detect_format(data[:HEAD_SIZE], src.name)
+    _check_complete(src.name, info.format, data)
     try:
         drawing = drawings.read(data, name=src.name)
     except YitaotuError:
@@ -291,15 +293,19 @@ def prepare(src: Source, mapping: dict[str, dict[str, str]] | None = None) -> Pr
     index = drawing_index.dumps(drawing)
     title = {k: str(v).strip() for k, v in (drawing.title or {}).items() if str(v).strip()}
     sheets: dict[str, tuple[int | None, str | None]] = {}
+    warnings: list[str] = []
     stem = PurePosixPath(src.basename).stem
     if drawing.format == "pdf" and len(drawing.sheets) > 1:
         for i, page in enumerate(drawing.sheets, start=1):
-            number = _page_number(page) or f"{stem}-p{i}"
-            if number in sheets:
+            number = _page_number(page)
+            if number is None or number in sheets:
                 number = f"{stem}-p{i}"
+                warnings.append(f"{src.name} page {i}: no 图号 found, using {number}")
             sheets[number] = (i, None)
     else:
-        number, name_title = _number_for(src, title, mapping)
+        number, name_title, how = _number_for(src, title, mapping)
+        if how == "stem":
+            warnings.append(f"{src.name}: no 图号 in the title block or name, using {number!r}")
         sheets[number] = (None, title.get("title") or name_title)
     return Prepared(
         source=src,
@@ -312,23 +318,35 @@ def prepare(src: Source, mapping: dict[str, dict[str, str]] | None = None) -> Pr
         title=title,
         reader_version=str(getattr(drawings, "READER_VERSION", "")),
         sheets=sheets,
+        warnings=warnings,
     )
+
+
+def _check_complete(name: str, fmt: str, data: bytes) -> None:
+    """Refuse truncated uploads the (recovering) readers would accept: the archive keeps
+    only whole files."""
+    tail = data[-1024:]
+    if fmt == "dxf" and not re.search(rb"(^|\n)\s*EOF\s*$", tail):
+        raise FileFormatError(name, "truncated DXF: no EOF marker / DXF 文件不完整")
+    if fmt == "pdf" and b"%%EOF" not in tail:
+        raise FileFormatError(name, "truncated PDF: no %%EOF marker / PDF 文件不完整")
 
 
 def _number_for(
     src: Source, title: dict[str, str], mapping: dict[str, dict[str, str]] | None
-) -> tuple[str, str | None]:
+) -> tuple[str, str | None, str]:
+    """(number, title from outside the title block, where the number came from)."""
     if title.get("number"):
-        return title["number"], None
+        return title["number"], None, "title"
     from_name = number_from_name(src.basename)
     if from_name:
-        return from_name
+        return from_name[0], from_name[1], "name"
     if mapping:
         inner = src.name.split("!")[-1]
         for key in (src.name, inner, src.basename, PurePosixPath(src.basename).stem):
             if key in mapping:
-                return mapping[key]["number"], mapping[key].get("title")
-    return PurePosixPath(src.basename).stem, None
+                return mapping[key]["number"], mapping[key].get("title"), "map"
+    return PurePosixPath(src.basename).stem, None, "stem"
 
 
 # -- the whole thing ----------------------------------------------------------------------------
@@ -432,6 +450,7 @@ def ingest(
     result = IngestResult(
         project=proj.code, version=None, changed=False, files=len(prepared), bytes=total
     )
+    result.warnings = [w for p in prepared for w in p.warnings]
     for k in sorted(new):
         if k not in old:
             result.added.append(k)
