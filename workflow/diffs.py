@@ -1,0 +1,90 @@
+"""What changed between two set versions, for reviewers and the one-third rule.
+
+Set level (sheets added/removed/changed) comes from the manifests alone.  Per-sheet changes
+(change ids, bboxes, clusters) come from the diff engine (``diffing``) through the single
+function :func:`sheet_report`; when it cannot produce a report (engine missing, unreadable
+sheet) callers get None and fall back to "the sheet changed, region unknown".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+BBox = tuple[float, float, float, float]
+
+
+@dataclass
+class SheetChanges:
+    """Changes of one sheet between two revisions, as the workflow needs them."""
+
+    changes: list[dict[str, Any]] = field(default_factory=list)  # {"id", "kind", "bbox"}
+    clusters: list[BBox] = field(default_factory=list)
+    extents: BBox | None = None
+
+    def changed_fraction(self) -> float | None:
+        """Area of the union of the change clusters ÷ the sheet's extents (None if unknown)."""
+        if not self.extents:
+            return None
+        x0, y0, x1, y1 = self.extents
+        total = (x1 - x0) * (y1 - y0)
+        if total <= 0:
+            return None
+        from shapely.geometry import box
+        from shapely.ops import unary_union
+
+        boxes = [box(*b) for b in self.clusters if b[2] >= b[0] and b[3] >= b[1]]
+        if not boxes:
+            return 0.0
+        clip = box(*self.extents)
+        return min(unary_union(boxes).intersection(clip).area / total, 1.0)
+
+    def touches(self, region: Any) -> bool:
+        """Does any change bbox meet the shapely ``region``?"""
+        from shapely.geometry import box
+
+        return any(box(*c["bbox"]).buffer(1e-9).intersects(region) for c in self.changes
+                   if c.get("bbox"))
+
+
+def set_diff(old_manifest: dict[str, dict[str, Any]] | None,
+             new_manifest: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
+    old_manifest = old_manifest or {}
+    return {
+        "added": sorted(set(new_manifest) - set(old_manifest)),
+        "removed": sorted(set(old_manifest) - set(new_manifest)),
+        "changed": sorted(k for k in set(old_manifest) & set(new_manifest)
+                          if (old_manifest[k]["blob"], old_manifest[k].get("page"))
+                          != (new_manifest[k]["blob"], new_manifest[k].get("page"))),
+    }
+
+
+def sheet_report(blobs: Any, old: dict[str, Any], new: dict[str, Any]) -> SheetChanges | None:
+    """Per-sheet changes from the diff engine, or None when it cannot tell (unreadable sheet,
+    no blob store).  This is the one place the workflow calls ``diffing``."""
+    if blobs is None:
+        return None
+    try:
+        import diffing
+        import drawings
+
+        a = drawings.read(blobs.read_bytes(old["blob"]), name=f"{old['blob'][:12]}")
+        b = drawings.read(blobs.read_bytes(new["blob"]), name=f"{new['blob'][:12]}")
+        data = diffing.diff_drawings(a, b, old_blob=old["blob"], new_blob=new["blob"]).to_json()
+    except Exception:  # noqa: BLE001 - an unreadable sheet is "region unknown", not fatal
+        return None
+    out = _from_report(data)
+    page = new.get("page") or 1
+    sheet = b.sheets[page - 1] if len(b.sheets) >= page else (b.sheets[0] if b.sheets else None)
+    if sheet is not None:
+        ext = tuple(float(v) for v in sheet.extents)
+        if all(abs(v) != float("inf") for v in ext) and ext[2] > ext[0] and ext[3] > ext[1]:
+            out.extents = ext  # type: ignore[assignment]
+    return out
+
+
+def _from_report(data: dict[str, Any]) -> SheetChanges:
+    changes = [{"id": c.get("id"), "kind": c.get("kind"), "bbox": c.get("bbox")}
+               for c in data.get("changes", [])]
+    clusters = [tuple(c["bbox"]) for c in data.get("clusters", []) if c.get("bbox")]
+    return SheetChanges(changes, clusters, None)
