@@ -243,6 +243,54 @@ class DiffReport:
             "options": dict(self.options),
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DiffReport:
+        """Rebuild a report from :meth:`to_json` output (the report cache stores that)."""
+
+        def bb(v: Any) -> BBox:
+            return (float(v[0]), float(v[1]), float(v[2]), float(v[3]))
+
+        changes: dict[str, list[Change]] = {}
+        for c in data["changes"]:
+            changes.setdefault(c.get("sheet", ""), []).append(Change(
+                id=c["id"], kind=c["kind"], type=c["type"], layer=c["layer"], bbox=bb(c["bbox"]),
+                sheet=c.get("sheet", ""), old_handle=c.get("old_handle"),
+                new_handle=c.get("new_handle"), old_index=c.get("old_index"),
+                new_index=c.get("new_index"), what=tuple(c.get("what") or ()),
+                details=c.get("details") or {}, cluster=c.get("cluster"),
+            ))
+        clusters: dict[str, list[Cluster]] = {}
+        for c in data["clusters"]:
+            clusters.setdefault(c.get("sheet", ""), []).append(Cluster(
+                id=c["id"], sheet=c.get("sheet", ""), bbox=bb(c["bbox"]),
+                changes=tuple(c["changes"]),
+            ))
+        sheets = []
+        for s in data.get("sheets", []):
+            al = s["alignment"]
+            sheets.append(SheetDiff(
+                name=s["name"],
+                alignment=Alignment(al["dx"], al["dy"], al["scale"], al["rotation"]),
+                changes=tuple(changes.get(s["name"], ())),
+                clusters=tuple(clusters.get(s["name"], ())),
+                unchanged=s["summary"]["unchanged"], old_entities=s["entities"]["old"],
+                new_entities=s["entities"]["new"], old_name=s.get("old_name"),
+                new_name=s.get("new_name"),
+            ))
+
+        def info(d: dict[str, Any]) -> FileInfo:
+            return FileInfo(path=d.get("path") or "", format=d.get("format") or "",
+                            entities=d.get("entities") or 0, blob=d.get("blob"),
+                            version=d.get("version"))
+
+        return cls(old=info(data["old"]), new=info(data["new"]), sheets=tuple(sheets),
+                   options=dict(data.get("options") or {}), engine=data["engine"])
+
+    def with_files(self, old: FileInfo, new: FileInfo) -> DiffReport:
+        """The same result described as coming from other files (e.g. cached by blob id)."""
+        return DiffReport(old=old, new=new, sheets=self.sheets, options=self.options,
+                          engine=self.engine)
+
 
 #: Kept for readers of style.md: the dvc-data name for the same thing.
 DiffResult = DiffReport

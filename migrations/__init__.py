@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 
 #: Packages whose ORM models live in the shared ``storage.db.Base.metadata``.
-MODEL_MODULES = ("drawings.models", "workflow.models")
+MODEL_MODULES = ("drawings.models", "workflow.models", "diffing.models")
 
 
 def load_models() -> list[str]:

@@ -102,5 +102,17 @@ def test_json_contract_keys():
     assert {"engine", "old", "new", "alignment", "summary", "changes", "clusters"} <= js.keys()
     assert js["engine"] == "yitaotu-diff/1"
     c = js["changes"][0]
-    assert {"id", "kind", "old_handle", "new_handle", "type", "layer", "bbox", "cluster"} <= c.keys()
+    keys = {"id", "kind", "old_handle", "new_handle", "type", "layer", "bbox", "cluster"}
+    assert keys <= c.keys()
     assert js["clusters"][0]["changes"] == [c["id"]]
+
+
+def test_json_round_trip():
+    from diffing import DiffReport
+
+    old = [*grid(), ent("CIRCLE", "S-COL", "AB", center=(9000, 9000), radius=200)]
+    new = [*grid()[:-2], ent("CIRCLE", "S-COL", "AB", center=(9000, 9000), radius=250)]
+    r = diff_drawings(drawing(old), drawing(new))
+    again = DiffReport.from_json(r.to_json())
+    assert again.to_json() == r.to_json()
+    assert again.stats == r.stats and bool(again)

@@ -16,3 +16,6 @@ register("ingest", "ingest")
 register("verify", "store")
 register("fsck", "store")
 register("gc", "store")
+
+# diff engine (issue #4)
+register("diff", "diff")

@@ -1,0 +1,212 @@
+"""`yitaotu diff`: compare two files, two set versions, or one sheet across versions.
+
+    yitaotu diff OLD NEW                      two files (DXF/DWG/PDF, any mix)
+    yitaotu diff PROJECT V1 V2 [--sheet NO]   two set versions (or one sheet of them)
+    yitaotu diff PROJECT:V1 PROJECT:V2        the same, spelled as references
+
+Exit codes as diff(1): 0 no changes, 1 changes found, 2 error (the message names the file).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import click
+
+from storage.errors import InvalidInput, YitaotuError
+
+EXIT_SAME, EXIT_DIFFERENT, EXIT_ERROR = 0, 1, 2
+
+
+def _write_out(text: str, output: Path | None) -> None:
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    output = Path(output)
+    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp",
+                               dir=output.parent if str(output.parent) else ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, output)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _render(report: Any, fmt: str) -> str:
+    from diffing import get_writer
+
+    buf = io.StringIO()
+    get_writer(fmt)(report, buf)
+    return buf.getvalue()
+
+
+def _set_text(sd: Any) -> str:
+    from diffing.setdiff import ADDED, CHANGED, REMOVED, UNCHANGED
+
+    label = {ADDED: "新增 added", REMOVED: "删除 removed", CHANGED: "修改 changed",
+             UNCHANGED: "未变 unchanged"}
+    s = sd.stats
+    lines = [
+        f"一套图 版本差异 Set diff: {sd.project} {sd.old_version[:12]} → {sd.new_version[:12]}",
+        f"汇总 Summary: 新增 added {s[ADDED]} · 删除 removed {s[REMOVED]} · "
+        f"修改 changed {s[CHANGED]} · 未变 unchanged {s[UNCHANGED]}",
+        "",
+        f"  {'图号 Sheet':<20}{'状态 Status':<18}变更 Changes (+added −removed ~modified)",
+    ]
+    for e in sd.sheets:
+        counts = ""
+        if e.summary is not None:
+            x = e.summary
+            counts = f"+{x['added']} −{x['removed']} ~{x['modified']}"
+            if e.status == UNCHANGED:
+                counts += "  (重存 re-saved, 内容未变 same content)"
+        lines.append(f"  {e.number:<20}{label[e.status]:<18}{counts}")
+    return "\n".join(lines) + "\n"
+
+
+def _is_ref(arg: str) -> bool:
+    return ":" in arg and not Path(arg).exists()
+
+
+def _overlay(report: Any, old_drawing: Any, new_drawing: Any, out: Path, sheet: str | None):
+    """Helper E's renderer draws the overlay; absent renderer -> a clear error."""
+    try:
+        from drawings import render
+    except ImportError:
+        render = None
+    fn = getattr(render, "overlay", None)
+    if fn is None:
+        raise InvalidInput("--overlay: the renderer (drawings.render.overlay) is not available")
+    return fn(report, old_drawing, new_drawing, out, sheet=sheet)
+
+
+@click.command("diff")
+@click.argument("args", nargs=-1, required=True, metavar="OLD NEW | PROJECT V1 V2")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "quiet"]), default="text",
+              show_default=True, help="输出格式 output format.")
+@click.option("--json", "as_json", is_flag=True, help="同 --format json (machine output).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="写入文件 write the report to FILE.")
+@click.option("--dxf", "dxf_out", type=click.Path(dir_okay=False, path_type=Path),
+              help="标注 DXF: the new drawing with YTT-* change layers and revision clouds.")
+@click.option("--overlay", "overlay_out", type=click.Path(dir_okay=False, path_type=Path),
+              help="叠加图 overlay picture (.png/.svg/.pdf).")
+@click.option("--ignore-style", is_flag=True, help="忽略样式 ignore colour/linetype/lineweight.")
+@click.option("--tolerance", type=float, help="容差 tolerance (drawing units; PDF: points).")
+@click.option("--include-xdata", is_flag=True, help="比较扩展数据 report XDATA differences.")
+@click.option("--sheet", help="图纸/布局 sheet number (store) or layout/page name (files).")
+@click.option("--no-cache", is_flag=True, help="不用缓存 recompute store diffs.")
+def diff_cmd(args: tuple[str, ...], fmt: str, as_json: bool, output: Path | None,
+             dxf_out: Path | None, overlay_out: Path | None, ignore_style: bool,
+             tolerance: float | None, include_xdata: bool, sheet: str | None,
+             no_cache: bool) -> None:
+    """比较图纸 Compare two drawings or two set versions (exit 0 same, 1 changed, 2 error)."""
+    if as_json:
+        fmt = "json"
+    if tolerance is not None and not tolerance >= 0:
+        raise click.BadParameter("must be >= 0", param_hint="--tolerance")
+    opts = {"tolerance": tolerance, "ignore_style": ignore_style, "include_xdata": include_xdata}
+    try:
+        changed = _run(args, fmt, output, dxf_out, overlay_out, sheet, not no_cache, opts)
+    except YitaotuError as e:
+        click.echo(f"error: {e.message}", err=True)
+        sys.exit(EXIT_ERROR)
+    except OSError as e:  # writing -o/--dxf output
+        click.echo(f"error: {getattr(e, 'filename', '') or ''}: {e.strerror or e}", err=True)
+        sys.exit(EXIT_ERROR)
+    sys.exit(EXIT_DIFFERENT if changed else EXIT_SAME)
+
+
+def _run(args, fmt, output, dxf_out, overlay_out, sheet, use_cache, opts) -> bool:
+    if len(args) == 3:
+        project, v1, v2 = args
+        return _store(project, v1, v2, fmt, output, dxf_out, overlay_out, sheet, use_cache, opts)
+    if len(args) != 2:
+        raise InvalidInput("usage: yitaotu diff OLD NEW | yitaotu diff PROJECT V1 V2")
+    old, new = args
+    if _is_ref(old) and _is_ref(new):
+        po, ro = old.rsplit(":", 1)
+        pn, rn = new.rsplit(":", 1)
+        if po != pn:
+            raise InvalidInput(f"references name two projects: {po} and {pn}")
+        return _store(po, ro, rn, fmt, output, dxf_out, overlay_out, sheet, use_cache, opts)
+    for p in (old, new):
+        if _is_ref(p):
+            raise InvalidInput(f"{p}: mixing a store reference with a file is not supported")
+    return _files(Path(old), Path(new), fmt, output, dxf_out, overlay_out, sheet, opts)
+
+
+def _files(old: Path, new: Path, fmt, output, dxf_out, overlay_out, sheet, opts) -> bool:
+    from diffing import diff_drawings, write_markup_dxf
+    from diffing.compare import read_drawing, sha256_file
+
+    od = read_drawing(old)
+    nd = read_drawing(new)
+    report = diff_drawings(od, nd, sheet=sheet, old_blob=sha256_file(old),
+                           new_blob=sha256_file(new), old_path=str(old), new_path=str(new),
+                           **opts)
+    _write_out(_render(report, fmt), output)
+    if dxf_out is not None:
+        write_markup_dxf(report, new, dxf_out, old_drawing=od, new_drawing=nd)
+    if overlay_out is not None:
+        _overlay(report, od, nd, overlay_out, sheet)
+    return bool(report)
+
+
+def _store(project, v1, v2, fmt, output, dxf_out, overlay_out, sheet, use_cache, opts) -> bool:
+    from diffing import setdiff
+    from yitaotu.commands._common import get_app
+
+    app = get_app()
+    with app.session() as s:
+        if sheet is None:
+            if dxf_out is not None or overlay_out is not None:
+                raise InvalidInput("--dxf/--overlay need --sheet NO (one sheet)")
+            sd = setdiff.diff_versions(s, app.blobs, project, v1, v2, use_cache=use_cache,
+                                       **opts)
+            if fmt == "json":
+                import orjson
+
+                text = orjson.dumps(sd.to_json(), option=orjson.OPT_INDENT_2).decode() + "\n"
+            elif fmt == "quiet":
+                text = ""
+            else:
+                text = _set_text(sd)
+            _write_out(text, output)
+            return bool(sd)
+        a = setdiff.sheet_entry(s, project, v1, sheet)
+        b = setdiff.sheet_entry(s, project, v2, sheet)
+        report = setdiff.diff_entries(s, app.blobs, a, b, label=sheet, use_cache=use_cache,
+                                      **opts)
+    _write_out(_render(report, fmt), output)
+    if dxf_out is not None or overlay_out is not None:
+        _store_pictures(app, a, b, sheet, report, dxf_out, overlay_out)
+    return bool(report)
+
+
+def _store_pictures(app, a, b, sheet, report, dxf_out, overlay_out) -> None:
+    """Pictures need the drawings themselves: fetch both blobs to a temp dir and read them."""
+    from diffing import write_markup_dxf
+    from diffing.compare import read_drawing
+
+    with tempfile.TemporaryDirectory(prefix="yitaotu-diff-") as tmp:
+        paths = []
+        for side, e in (("old", a), ("new", b)):
+            p = Path(tmp) / f"{side}.{e.get('format') or 'bin'}"
+            p.write_bytes(app.blobs.read_bytes(e["blob"]))
+            paths.append(p)
+        od, nd = read_drawing(paths[0]), read_drawing(paths[1])
+        for d, e in ((od, a), (nd, b)):
+            if e.get("page"):
+                d.sheets = [d.sheets[int(e["page"]) - 1]]
+        if dxf_out is not None:
+            write_markup_dxf(report, paths[1], dxf_out, old_drawing=od, new_drawing=nd)
+        if overlay_out is not None:
+            _overlay(report, od, nd, overlay_out, None)
