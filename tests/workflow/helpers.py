@@ -18,7 +18,7 @@ CODE = "2023-110105-04-01-123450"
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # a Monday, 09:00 in Beijing
 
 #: user -> (organisation, role, discipline)
-PEOPLE = {
+PEOPLE: dict[str, tuple[str, str | None, str | None]] = {
     "des": ("甲设计院", "design", None),
     "rev_a": ("乙审查中心", "review", "建筑"),
     "rev_s": ("乙审查中心", "review", "结构"),
@@ -27,6 +27,7 @@ PEOPLE = {
     "sup": ("戊监理公司", "supervisor", None),
     "arc": ("市城建档案馆", "archivist", None),
     "ins": ("市质监站", "inspector", None),
+    "nobody": ("无关单位", None, None),  # an organisation that is no party of the project
 }
 
 
@@ -98,7 +99,120 @@ def setup_world(sf: Any, blobs: Any, keys: KeyRing, *, sm2_org: str | None = Non
         for user, (org, role, disc) in PEOPLE.items():
             if org not in orgs:
                 service.add_org(s, keys, org, alg="sm2-sm3" if org == sm2_org else "ed25519")
-                service.add_party(s, CODE, role, org)
+                if role:
+                    service.add_party(s, CODE, role, org)
                 orgs[org] = role
             service.add_user(s, keys, user, org, discipline=disc)
     return World(sf, blobs, keys)
+
+
+# -- a scripted walk with named checkpoints (for the row-by-row tests) ---------------------------
+
+USER_OF = {"design": "des", "review": "rev_a", "owner": "own", "contractor": "con",
+           "supervisor": "sup", "archivist": "arc", "inspector": "ins"}
+
+CHECKPOINTS = ("draft", "submitted", "in_review", "has_opinion", "returned", "answered",
+               "resubmitted", "in_review2", "approved", "change_proposed", "change_half",
+               "change_confirmed", "current", "as_built_submitted", "as_built_half",
+               "as_built_confirmed", "accepted", "archived")
+
+
+class Driver:
+    """Walks a world along the loop to a checkpoint; ``versions`` keeps what it committed."""
+
+    def __init__(self, w: World, *, klass: str = "general", first: str = "owner") -> None:
+        self.w, self.klass, self.first = w, klass, first
+        self.second = "supervisor" if first == "owner" else "owner"
+        self.versions: dict[str, str] = {}
+        self.done = 0
+
+    def version(self, name: str, sheets: dict[str, bytes], parent: str | None) -> str:
+        w = self.w
+        with w.sf() as s, s.begin():
+            vid = commit(s, w.blobs, sheets, parents=[self.versions[parent]] if parent else [],
+                         at=w.tick(0.01), message=name)
+        self.versions[name] = vid
+        return vid
+
+    def goto(self, checkpoint: str) -> Driver:
+        target = CHECKPOINTS.index(checkpoint)
+        while self.done < target:
+            self.done += 1
+            getattr(self, "_" + CHECKPOINTS[self.done])()
+        return self
+
+    def opinion(self, category: str = "mandatory") -> None:
+        from workflow import opinions
+
+        w = self.w
+        with w.sf() as s, s.begin():
+            opinions.add_opinion(s, CODE, user="rev_a", keys=w.keys, sheet_no="A-101",
+                                 anchor={"type": "point", "coords": [800, 140]},
+                                 category=category, text="意见 opinion", now=w.tick(0.01))
+
+    def _submitted(self) -> None:
+        v1 = self.version("v1", {"A-101": sheet_dxf("A-101", "平面")}, None)
+        self.w.fire("submit", "des", version=v1)
+
+    def _in_review(self) -> None:
+        self.w.fire("accept_review", "rev_a")
+
+    def _has_opinion(self) -> None:
+        self.opinion()
+
+    def _returned(self) -> None:
+        self.w.fire("return", "rev_a")
+
+    def _answered(self) -> None:
+        from workflow import opinions
+
+        w = self.w
+        with w.sf() as s, s.begin():
+            opinions.reply(s, CODE, 1, "已改 fixed", user="des", keys=w.keys, now=w.tick(0.01))
+        self.version("v2", {"A-101": sheet_dxf("A-101", "平面", extra=3)}, "v1")
+
+    def _resubmitted(self) -> None:
+        self.w.fire("resubmit", "des", version=self.versions["v2"])
+
+    def _in_review2(self) -> None:
+        self.w.fire("accept_review", "rev_a")
+
+    def _approved(self) -> None:
+        from workflow import opinions
+
+        w = self.w
+        with w.sf() as s, s.begin():
+            opinions.close(s, CODE, 1, "ok", user="rev_a", keys=w.keys, now=w.tick(0.01))
+        w.fire("approve", "rev_a")
+
+    def _change_proposed(self) -> None:
+        v3 = self.version("v3", {"A-101": sheet_dxf("A-101", "平面", extra=4)}, "v2")
+        self.w.fire("propose_change", "des", version=v3, reason="变更 change", klass=self.klass)
+
+    def _change_half(self) -> None:
+        self.w.fire("confirm_change", USER_OF[self.first])
+
+    def _change_confirmed(self) -> None:
+        self.w.fire("confirm_change", USER_OF[self.second])
+
+    def _current(self) -> None:
+        self.w.fire("sign_change", "des")
+        if self.klass == "major":  # back through review, then approved
+            self.w.fire("accept_review", "rev_a")
+            self.w.fire("approve", "rev_a")
+
+    def _as_built_submitted(self) -> None:
+        v4 = self.version("v4", {"A-101": sheet_dxf("A-101", "平面", extra=4, box=900)}, "v3")
+        self.w.fire("submit_as_built", "con", version=v4)
+
+    def _as_built_half(self) -> None:
+        self.w.fire("confirm_as_built", USER_OF[self.first])
+
+    def _as_built_confirmed(self) -> None:
+        self.w.fire("confirm_as_built", USER_OF[self.second])
+
+    def _accepted(self) -> None:
+        self.w.fire("accept", "own")
+
+    def _archived(self) -> None:
+        self.w.fire("archive", "arc")
