@@ -63,10 +63,17 @@ def free_ports(n: int) -> list[int]:
 class SeaweedServer:
     """One ``weed server`` with S3 on a private directory; use as a context manager."""
 
-    def __init__(self, directory: str | os.PathLike | None = None, *, start_timeout: float = 60):
+    def __init__(
+        self,
+        directory: str | os.PathLike | None = None,
+        *,
+        start_timeout: float = 60,
+        extra_args: list[str] | tuple[str, ...] = (),
+    ):
         self._own_dir = directory is None
         self.dir = Path(directory or tempfile.mkdtemp(prefix="yitaotu-weed-"))
         self.start_timeout = start_timeout
+        self.extra_args = list(extra_args)
         self.access_key = ACCESS_KEY
         self.secret_key = SECRET_KEY
         self.proc: subprocess.Popen[bytes] | None = None
@@ -103,6 +110,7 @@ class SeaweedServer:
             "-s3.port.lance=0",
             "-volume.max=0",
             "-master.volumeSizeLimitMB=256",
+            *self.extra_args,
         ]
         self._log = open(self.dir / "weed.log", "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(

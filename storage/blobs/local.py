@@ -82,15 +82,15 @@ class LocalBlobStore:
         try:
             try:
                 oid, _size = copy_hashing(stream, write, size_limit=size_limit, progress=progress)
+                dest = self.path(oid)
+                if dest.exists():
+                    return oid  # dedup: the temp file is dropped below, never synced
                 try:
                     os.fsync(fd)
                 except OSError as e:
                     raise self._failed(e) from e
             finally:
                 os.close(fd)
-            dest = self.path(oid)
-            if dest.exists():
-                return oid  # dedup: the temp file is dropped below
             os.chmod(tmp, OBJECT_MODE)
             dest.parent.mkdir(exist_ok=True)
             os.replace(tmp, dest)
