@@ -8,7 +8,7 @@ from typing import Any
 
 from diffing.cluster import cluster_boxes, group_bbox
 from diffing.engine import SheetMatch, match_sheet
-from diffing.geometry import bbox_union, finite_bbox, transform_bbox
+from diffing.geometry import bbox_union, finite_bbox, transform_bbox, values_equal
 from diffing.report import (
     ADDED,
     ENGINE_VERSION,
@@ -20,7 +20,7 @@ from diffing.report import (
     FileInfo,
     SheetDiff,
 )
-from diffing.views import SheetView, block_fingerprints, sheet_views
+from diffing.views import SheetView, block_fingerprints, fp_bytes, sheet_views
 
 #: Default absolute tolerance by format: CAD files in drawing units, PDF in points.
 DEFAULT_TOLERANCE = {"dxf": 1e-4, "dwg": 1e-4, "pdf": 0.05}
@@ -66,11 +66,33 @@ def _empty_view(name: str) -> SheetView:
     return SheetView(name=name, fingerprints=[], handles=[], entity=lambda i: None)  # type: ignore
 
 
-def _changed_blocks(old: Any, new: Any) -> frozenset[str]:
+def _block_view(name: str, block: Any) -> SheetView:
+    ents = list(block.entities)
+    return SheetView(name=name, fingerprints=[fp_bytes(e.fingerprint) for e in ents],
+                     handles=[None] * len(ents), entity=ents.__getitem__)
+
+
+def _changed_blocks(old: Any, new: Any, **opts: Any) -> frozenset[str]:
+    """Named block definitions whose content differs beyond the options (tolerance, style).
+
+    Digests differ for any change at all; the definitions are then compared with the engine
+    itself, so e.g. renamed text styles inside a block do not count under ``ignore_style``.
+    """
     ob, nb = block_fingerprints(old), block_fingerprints(new)
-    return frozenset(
-        n for n in ob.keys() & nb.keys() if not n.startswith("*") and ob[n] != nb[n]
-    )
+    suspects = {n for n in ob.keys() & nb.keys() if not n.startswith("*") and ob[n] != nb[n]}
+    if not suspects:
+        return frozenset()
+    changed: set[str] = set()
+    for name in sorted(suspects):
+        a, b = old.blocks[name], new.blocks[name]
+        if not values_equal(tuple(a.base_point), tuple(b.base_point), opts["tol"]):
+            changed.add(name)
+            continue
+        m = match_sheet(_block_view(name, a), _block_view(name, b), use_handles=False,
+                        changed_blocks=frozenset(suspects - {name}), **opts)
+        if m.modified or m.added or m.removed:
+            changed.add(name)
+    return frozenset(changed)
 
 
 def _sheet_changes(m: SheetMatch, ov: SheetView, nv: SheetView) -> list[dict[str, Any]]:
@@ -149,8 +171,9 @@ def diff_drawings(
     fmts = tuple(f for f in (getattr(old, "format", ""), getattr(new, "format", "")) if f)
     tol = default_tolerance(*fmts) if tolerance is None else float(tolerance)
     use_handles = "pdf" not in fmts
-    changed_blocks = _changed_blocks(old, new)
     layers = (getattr(old, "layers", None) or {}, getattr(new, "layers", None) or {})
+    changed_blocks = _changed_blocks(old, new, tol=tol, ignore_style=ignore_style,
+                                     include_xdata=include_xdata, layers=layers)
     sheet_pairs = _pair_sheets(sheet_views(old), sheet_views(new), sheet)
 
     pending: list[tuple[str, str | None, str | None, SheetMatch, list[dict[str, Any]], int, int]]

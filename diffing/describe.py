@@ -22,6 +22,7 @@ _POLY_KINDS = frozenset({"LWPOLYLINE", "POLYLINE", "SPLINE", "HATCH", "LEADER", 
                          "TRACE", "3DFACE", "MLINE"})
 _ANCHOR_KEYS = frozenset({"insert", "center", "location"})
 STYLE_KEYS = ("color", "linetype", "lineweight")
+_TEXT_KINDS = frozenset({"TEXT", "MTEXT", "ATTRIB", "ATTDEF"})
 
 
 def _label(kind: str, key: str) -> str:
@@ -44,11 +45,20 @@ def _short(v: Any) -> Any:
     return v
 
 
+def _same_style_value(key: str, a: Any, b: Any) -> bool:
+    """Linetype names are case-insensitive in DXF/DWG ("CONTINUOUS" is "Continuous")."""
+    if isinstance(a, str) and isinstance(b, str) and key == "linetype":
+        return a.casefold() == b.casefold()
+    return a == b
+
+
 def _follows_layer(key: str, values: list[Any], old_layer: Any, new_layer: Any) -> bool:
     """True when both style values are just the respective layer's own value (BYLAYER)."""
     if old_layer is None or new_layer is None:
         return False
-    return getattr(old_layer, key, None) == values[0] and getattr(new_layer, key, None) == values[1]
+    return _same_style_value(key, getattr(old_layer, key, None), values[0]) and _same_style_value(
+        key, getattr(new_layer, key, None), values[1]
+    )
 
 
 def describe(
@@ -79,6 +89,12 @@ def describe(
     vx, vy = new.anchor[0] - ax, new.anchor[1] - ay
     moved = abs(vx) > tol or abs(vy) > tol
     keys = differing_keys(a, b, tol)
+    text_style = None
+    if "style" in keys and kind in _TEXT_KINDS:
+        # a text style is referenced by name; renamed auto-generated styles ("textstyle3")
+        # are a style matter, dropped by --ignore-style like colours
+        keys.remove("style")
+        text_style = [a.get("style"), b.get("style")]
     if keys:
         if moved:
             rest = differing_keys(translate_geometry(a, vx, vy), b, tol)
@@ -123,8 +139,10 @@ def describe(
     style_diff = {
         k: [old.style.get(k), new.style.get(k)]
         for k in sorted(old.style.keys() | new.style.keys())
-        if old.style.get(k) != new.style.get(k)
+        if not _same_style_value(k, old.style.get(k), new.style.get(k))
     }
+    if text_style is not None:
+        style_diff["text_style"] = text_style
     if style_diff and old.layer != new.layer and layers is not None:
         lo, ln = layers[0].get(old.layer), layers[1].get(new.layer)
         style_diff = {k: v for k, v in style_diff.items() if not _follows_layer(k, v, lo, ln)}
