@@ -446,6 +446,9 @@ def ingest(
             }
     head = registry.get_ref(session, proj, "head")
     old = head.manifest if head is not None else {}
+    for number, e in entries.items():
+        if number in old and _same_sheet(old[number], e):
+            entries[number] = old[number]  # same bytes: keep the entry (and its index) as is
     new = dict(entries) if replace else {**old, **entries}
     result = IngestResult(
         project=proj.code, version=None, changed=False, files=len(prepared), bytes=total
@@ -473,6 +476,13 @@ def ingest(
     result.version = v
     result.changed = True
     return result
+
+
+def _same_sheet(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Equal but for the index (a newer reader or another file name changes only that)."""
+    return {k: v for k, v in a.items() if k != "index"} == {
+        k: v for k, v in b.items() if k != "index"
+    }
 
 
 def _put(blobs: Any, f: Any, name: str, tick: Callable[[int], None] | None) -> str:
