@@ -1,0 +1,620 @@
+"""Closed-loop commands: org/user/party, submit, review, opinion, change, asbuilt, accept,
+archive, status, inbox, audit, workflow graph.  Each is one call into ``workflow`` services;
+the acting user is ``--as USER`` or ``YITAOTU_USER``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import click
+
+from storage.errors import InvalidInput
+from yitaotu.commands._common import emit, get_app, json_option, short
+
+as_option = click.option("--as", "as_user", metavar="USER", envvar="YITAOTU_USER",
+                         help="操作人 acting user (default: $YITAOTU_USER).")
+
+
+def _keys() -> Any:
+    from workflow.signing import KeyRing
+
+    return KeyRing(get_app().settings.home / "keys")
+
+
+def _user(as_user: str | None) -> str:
+    user = as_user or get_app().settings.user
+    if not user:
+        raise InvalidInput("须指定用户 who is acting? use --as USER or set YITAOTU_USER")
+    return user
+
+
+def _fire(project: str, event: str, as_user: str | None, as_json: bool, **kw: Any) -> None:
+    from workflow import service
+    from workflow.machine import EVENT_LABELS, STATE_LABELS, State
+
+    app = get_app()
+    with app.session() as s:
+        ev = service.fire(s, project, event, user=_user(as_user), keys=_keys(), blobs=app.blobs,
+                          **kw)
+        data = ev.to_dict()
+    to = State(data["payload"]["to"])
+    emit(data, as_json, lambda: click.echo(
+        f"{EVENT_LABELS[event]}: {project} → {STATE_LABELS[to]} "
+        f"(审计 audit #{data['seq']} {data['hash'][:12]})"))
+
+
+# -- organisations, users, parties --------------------------------------------------------------
+
+
+@click.group("org")
+def org_cmd() -> None:
+    """单位 Organisations (each has a key pair)."""
+
+
+@org_cmd.command("add")
+@click.argument("name")
+@click.option("--alg", type=click.Choice(["ed25519", "sm2-sm3"]), default="ed25519",
+              show_default=True, help="签名算法 signature algorithm.")
+@json_option
+def org_add(name: str, alg: str, as_json: bool) -> None:
+    """Add organisation NAME."""
+    from workflow import service
+
+    with get_app().session() as s:
+        data = service.add_org(s, _keys(), name, alg=alg).to_dict()
+    emit(data, as_json, lambda: click.echo(f"已添加单位 added organisation {name} ({alg})"))
+
+
+@org_cmd.command("list")
+@json_option
+def org_list(as_json: bool) -> None:
+    """List organisations."""
+    from workflow import service
+
+    with get_app().session() as s:
+        data = [o.to_dict() for o in service.list_orgs(s)]
+    emit(data, as_json, lambda: [click.echo(f"{o['name']}\t{o['alg']}\t{', '.join(o['users'])}")
+                                 for o in data])
+
+
+@click.group("user")
+def user_cmd() -> None:
+    """用户 Users (each has a key pair)."""
+
+
+@user_cmd.command("add")
+@click.argument("name")
+@click.option("--org", required=True, help="所属单位 organisation.")
+@click.option("--display-name", help="姓名 display name.")
+@click.option("--discipline", help="专业 discipline (reviewers: 建筑/结构/给排水/暖通/电气…).")
+@json_option
+def user_add(name: str, org: str, display_name: str | None, discipline: str | None,
+             as_json: bool) -> None:
+    """Add user NAME to organisation --org."""
+    from workflow import service
+
+    with get_app().session() as s:
+        data = service.add_user(s, _keys(), name, org, display_name=display_name,
+                                discipline=discipline).to_dict()
+    emit(data, as_json, lambda: click.echo(f"已添加用户 added user {name} ({org})"))
+
+
+@user_cmd.command("list")
+@json_option
+def user_list(as_json: bool) -> None:
+    """List users."""
+    from workflow import service
+
+    with get_app().session() as s:
+        data = [u.to_dict() for u in service.list_users(s)]
+    emit(data, as_json, lambda: [click.echo(
+        f"{u['name']}\t{u['organisation']}\t{u['discipline'] or ''}") for u in data])
+
+
+@click.group("party")
+def party_cmd() -> None:
+    """项目参与方 Project parties: an organisation in a role."""
+
+
+@party_cmd.command("add")
+@click.argument("project")
+@click.argument("role")
+@click.argument("org")
+@json_option
+def party_add(project: str, role: str, org: str, as_json: bool) -> None:
+    """Make ORG a party of PROJECT as ROLE (design 设计, review 审查, owner 建设, contractor
+    施工, supervisor 监理, archivist 档案馆, inspector 监督)."""
+    from workflow import service
+
+    with get_app().session() as s:
+        data = service.add_party(s, project, role, org).to_dict()
+    emit(data, as_json, lambda: click.echo(f"{project}: {data['role']} {org}"))
+
+
+# -- the loop -----------------------------------------------------------------------------------
+
+
+@click.command("submit")
+@click.argument("project")
+@click.argument("rev")
+@click.option("--large/--not-large", default=None,
+              help="一级以上建筑/大型市政工程: 15 working days of review (else 10).")
+@as_option
+@json_option
+def submit_cmd(project: str, rev: str, large: bool | None, as_user: str | None,
+               as_json: bool) -> None:
+    """报审 Submit version REV of PROJECT for review (or resubmit after a return)."""
+    from workflow import service
+
+    with get_app().session() as s:
+        event = "resubmit" if service.get_flow(s, project).state == "returned" else "submit"
+    _fire(project, event, as_user, as_json, version=rev, large_works=large)
+
+
+@click.group("review")
+def review_cmd() -> None:
+    """审查 Review agency actions."""
+
+
+@review_cmd.command("accept")
+@click.argument("project")
+@as_option
+@json_option
+def review_accept(project: str, as_user: str | None, as_json: bool) -> None:
+    """受理 Accept the submitted set for review (the clock starts)."""
+    _fire(project, "accept_review", as_user, as_json)
+
+
+@review_cmd.command("return")
+@click.argument("project")
+@as_option
+@json_option
+def review_return(project: str, as_user: str | None, as_json: bool) -> None:
+    """退回 Return the set to the design firm with the open opinions (the clock pauses)."""
+    _fire(project, "return", as_user, as_json)
+
+
+@review_cmd.command("approve")
+@click.argument("project")
+@click.option("--reviewer", "reviewers", multiple=True,
+              help="签章审查人 reviewer who signs the certificate (default: one per discipline).")
+@as_option
+@json_option
+def review_approve(project: str, reviewers: tuple[str, ...], as_user: str | None,
+                   as_json: bool) -> None:
+    """审查合格 Approve: moves `approved` and `current`, issues the signed certificate."""
+    _fire(project, "approve", as_user, as_json, reviewers=list(reviewers) or None)
+
+
+@review_cmd.command("diff")
+@click.argument("project")
+@json_option
+def review_diff(project: str, as_json: bool) -> None:
+    """本轮修改 What changed since the last round (sheets and per-sheet changes)."""
+    from workflow import opinions
+
+    app = get_app()
+    with app.session() as s:
+        data = opinions.round_changes(s, app.blobs, project)
+
+    def text() -> None:
+        click.echo(f"第 {data['round']} 轮 round {data['round']}: {short(data['previous'])} → "
+                   f"{short(data['version'])}")
+        for k, label in (("added", "新增 added"), ("removed", "删除 removed"),
+                         ("changed", "修改 changed")):
+            click.echo(f"  {label}: {', '.join(data[k]) or '-'}")
+        for sheet, changes in data["sheets"].items():
+            if changes is None:
+                click.echo(f"  {sheet}: (无法比较 not comparable)")
+                continue
+            for c in changes:
+                click.echo(f"  {sheet} {c['id']} {c['kind']} {c['bbox']} {c['mark'] or ''}")
+    emit(data, as_json, text)
+
+
+@review_cmd.command("mark")
+@click.argument("project")
+@click.argument("sheet")
+@click.argument("change_id")
+@click.argument("mark", type=click.Choice(["accepted", "queried"]))
+@click.option("--text", help="质询内容 query text (queried).")
+@click.option("--category", default="general", show_default=True)
+@as_option
+@json_option
+def review_mark(project: str, sheet: str, change_id: str, mark: str, text: str | None,
+                category: str, as_user: str | None, as_json: bool) -> None:
+    """Mark change CHANGE_ID of SHEET accepted or queried (a query becomes an opinion)."""
+    from workflow import opinions
+
+    app = get_app()
+    with app.session() as s:
+        m = opinions.mark_change(s, project, sheet, change_id, mark, user=_user(as_user),
+                                 keys=_keys(), blobs=app.blobs, text=text, category=category)
+        data = {"sheet": sheet, "change_id": change_id, "mark": mark, "opinion": m.opinion_id}
+    emit(data, as_json, lambda: click.echo(f"{sheet} {change_id}: {mark}"))
+
+
+# -- opinions -----------------------------------------------------------------------------------
+
+
+def _floats(text: str, n: int | None, what: str) -> list[float]:
+    try:
+        vals = [float(v) for v in text.replace(";", ",").replace(" ", ",").split(",") if v]
+    except ValueError:
+        raise InvalidInput(f"{what}: numbers expected, got {text!r}") from None
+    if n is not None and len(vals) != n:
+        raise InvalidInput(f"{what}: expected {n} numbers, got {text!r}")
+    return vals
+
+
+@click.group("opinion")
+def opinion_cmd() -> None:
+    """审查意见 Review opinions."""
+
+
+@opinion_cmd.command("add")
+@click.argument("project")
+@click.argument("sheet")
+@click.argument("text")
+@click.option("--point", help="X,Y")
+@click.option("--rect", help="X0,Y0,X1,Y1")
+@click.option("--polygon", help="X,Y;X,Y;X,Y…")
+@click.option("--category", "-c", default="general", show_default=True,
+              help="mandatory 强制性条文 / general 一般性 / advice 建议")
+@click.option("--change", "change_id", help="关联修改 diff change id.")
+@as_option
+@json_option
+def opinion_add(project: str, sheet: str, text: str, point: str | None, rect: str | None,
+                polygon: str | None, category: str, change_id: str | None,
+                as_user: str | None, as_json: bool) -> None:
+    """Add an opinion TEXT on SHEET, anchored by --point, --rect or --polygon."""
+    from workflow import opinions
+
+    given = [(k, v) for k, v in (("point", point), ("rect", rect), ("polygon", polygon)) if v]
+    if len(given) != 1:
+        raise InvalidInput("须给出一个锚点 give exactly one of --point, --rect, --polygon")
+    kind, raw = given[0]
+    if kind == "polygon":
+        coords: Any = [_floats(p, 2, "--polygon") for p in raw.split(";") if p.strip()]
+    else:
+        coords = _floats(raw, 2 if kind == "point" else 4, f"--{kind}")
+    with get_app().session() as s:
+        o = opinions.add_opinion(s, project, user=_user(as_user), keys=_keys(), sheet_no=sheet,
+                                 anchor={"type": kind, "coords": coords}, category=category,
+                                 text=text, change_id=change_id)
+        data = opinions.opinion_dict(o)
+    emit(data, as_json, lambda: click.echo(f"意见 opinion #{data['number']} ({data['category']})"))
+
+
+def _opinion_action(action: str) -> click.Command:
+    @click.command(action)
+    @click.argument("project")
+    @click.argument("number", type=int)
+    @click.argument("text", required=action == "reply", default="")
+    @click.option("--if-lock", type=int, help="乐观锁 fail if the opinion changed since LOCK.")
+    @as_option
+    @json_option
+    def cmd(project: str, number: int, text: str, if_lock: int | None, as_user: str | None,
+            as_json: bool) -> None:
+        from workflow import opinions
+
+        with get_app().session() as s:
+            o = getattr(opinions, action)(s, project, number, text, user=_user(as_user),
+                                          keys=_keys(), expect_lock=if_lock)
+            data = opinions.opinion_dict(o)
+        emit(data, as_json, lambda: click.echo(f"意见 opinion #{number}: {data['state']}"))
+
+    cmd.help = {"reply": "答复 Reply to opinion NUMBER (design firm).",
+                "close": "关闭 Close opinion NUMBER (reviewer).",
+                "reopen": "重新打开 Reopen opinion NUMBER (reviewer)."}[action]
+    return cmd
+
+
+for _action in ("reply", "close", "reopen"):
+    opinion_cmd.add_command(_opinion_action(_action))
+
+
+@opinion_cmd.command("list")
+@click.argument("project")
+@click.option("--state", type=click.Choice(["open", "answered", "closed", "reopened"]))
+@click.option("--sheet")
+@json_option
+def opinion_list(project: str, state: str | None, sheet: str | None, as_json: bool) -> None:
+    """List opinions (those whose anchored region changed first)."""
+    from workflow import opinions
+
+    with get_app().session() as s:
+        data = [opinions.opinion_dict(o)
+                for o in opinions.list_opinions(s, project, state=state, sheet_no=sheet)]
+
+    def text() -> None:
+        for o in data:
+            flag = " ⚠受影响 affected" if o["affected"] else ""
+            click.echo(f"#{o['number']}\t{o['state']}\t{o['category']}\t{o['sheet']}\t"
+                       f"{o['text']}{flag}")
+    emit(data, as_json, text)
+
+
+# -- design changes, as-built, acceptance, archive ----------------------------------------------
+
+
+@click.group("change")
+def change_cmd() -> None:
+    """设计变更 Design changes."""
+
+
+@change_cmd.command("propose")
+@click.argument("project")
+@click.argument("rev")
+@click.option("--reason", required=True, help="变更原因 reason.")
+@click.option("--class", "klass", type=click.Choice(["general", "major"]), default="general",
+              show_default=True, help="一般/重大 general or major (major goes back to review).")
+@as_option
+@json_option
+def change_propose(project: str, rev: str, reason: str, klass: str, as_user: str | None,
+                   as_json: bool) -> None:
+    """Propose version REV (based on `current`) as a design change."""
+    _fire(project, "propose_change", as_user, as_json, version=rev, reason=reason, klass=klass)
+
+
+@change_cmd.command("confirm")
+@click.argument("project")
+@as_option
+@json_option
+def change_confirm(project: str, as_user: str | None, as_json: bool) -> None:
+    """确认 Confirm the pending change (owner or supervisor)."""
+    _fire(project, "confirm_change", as_user, as_json)
+
+
+@change_cmd.command("reject")
+@click.argument("project")
+@click.option("--reason", default="")
+@as_option
+@json_option
+def change_reject(project: str, reason: str, as_user: str | None, as_json: bool) -> None:
+    """驳回 Reject the pending change (owner or supervisor)."""
+    _fire(project, "reject_change", as_user, as_json, reason=reason)
+
+
+@change_cmd.command("sign")
+@click.argument("project")
+@as_option
+@json_option
+def change_sign(project: str, as_user: str | None, as_json: bool) -> None:
+    """签署 The design firm signs the confirmed change (general: `current` moves; major: review)."""
+    _fire(project, "sign_change", as_user, as_json)
+
+
+@change_cmd.command("list")
+@click.argument("project")
+@json_option
+def change_list(project: str, as_json: bool) -> None:
+    """List design changes."""
+    from sqlalchemy import select
+
+    from drawings import registry
+    from workflow.models import DesignChange
+
+    with get_app().session() as s:
+        code = registry.get_project(s, project).code
+        data = [c.to_dict() for c in s.scalars(select(DesignChange).where(
+            DesignChange.project_code == code).order_by(DesignChange.number))]
+    emit(data, as_json, lambda: [click.echo(
+        f"C-{c['number']}\t{c['class']}\t{c['state']}\t{short(c['version'])}\t{c['reason']}")
+        for c in data])
+
+
+@click.group("asbuilt")
+def asbuilt_cmd() -> None:
+    """竣工图 As-built set."""
+
+
+@asbuilt_cmd.command("submit")
+@click.argument("project")
+@click.argument("rev")
+@click.option("--redrawn", multiple=True, metavar="SHEET",
+              help="重新绘制的图纸 sheets declared redrawn (repeatable).")
+@as_option
+@json_option
+def asbuilt_submit(project: str, rev: str, redrawn: tuple[str, ...], as_user: str | None,
+                   as_json: bool) -> None:
+    """Submit version REV as the as-built set (contractor); flags sheets changed > 1/3."""
+    _fire(project, "submit_as_built", as_user, as_json, version=rev, redrawn=list(redrawn))
+
+
+@asbuilt_cmd.command("confirm")
+@click.argument("project")
+@as_option
+@json_option
+def asbuilt_confirm(project: str, as_user: str | None, as_json: bool) -> None:
+    """确认 Confirm the as-built set (supervisor or owner)."""
+    _fire(project, "confirm_as_built", as_user, as_json)
+
+
+@asbuilt_cmd.command("reject")
+@click.argument("project")
+@click.option("--reason", default="")
+@as_option
+@json_option
+def asbuilt_reject(project: str, reason: str, as_user: str | None, as_json: bool) -> None:
+    """退回 Return the as-built set (supervisor or owner)."""
+    _fire(project, "reject_as_built", as_user, as_json, reason=reason)
+
+
+@click.command("accept")
+@click.argument("project")
+@as_option
+@json_option
+def accept_cmd(project: str, as_user: str | None, as_json: bool) -> None:
+    """竣工验收 Accept the project (owner): moves `as-built`."""
+    _fire(project, "accept", as_user, as_json)
+
+
+@click.command("archive")
+@click.argument("project")
+@as_option
+@json_option
+def archive_cmd(project: str, as_user: str | None, as_json: bool) -> None:
+    """归档 Archive the accepted project (archive): moves `archived`."""
+    _fire(project, "archive", as_user, as_json)
+
+
+# -- reading ------------------------------------------------------------------------------------
+
+
+@click.command("status")
+@click.argument("project")
+@as_option
+@json_option
+def status_cmd(project: str, as_user: str | None, as_json: bool) -> None:
+    """状态 Where PROJECT stands: state, refs, review clock, opinions, change, as-built."""
+    from workflow import service
+
+    with get_app().session() as s:
+        data = service.status(s, project, user=as_user)
+
+    def text() -> None:
+        click.echo(f"{data['project']} {data['name']}\n状态 State: {data['label']}")
+        for ref, vid in sorted(data["refs"].items()):
+            click.echo(f"  {ref:10} {short(vid)}")
+        if rnd := data.get("round"):
+            c = rnd["clock"]
+            over = " 已超期 OVERDUE" if c["overdue"] else ""
+            click.echo(f"审查 Round {rnd['number']}: 已用 used {c['used']}/{c['limit']} "
+                       f"工作日 working days, 到期 due {c['due'] or '-'}{over}")
+        if data["opinions"]:
+            click.echo("意见 Opinions: " + ", ".join(f"{k}={v}"
+                                                    for k, v in sorted(data["opinions"].items())))
+        if ch := data.get("change"):
+            click.echo(f"设计变更 Change C-{ch['number']} ({ch['class']}): {ch['state']}")
+        if ab := data.get("as_built"):
+            click.echo(f"竣工图 As-built: {ab['state']}")
+            for f in ab["redraw"]:
+                mark = "已重绘 redrawn" if f["redrawn"] else "须重绘 must be redrawn"
+                click.echo(f"  {f['sheet']}: 修改面积 {f['fraction']:.0%} > 1/3 — {mark}")
+        if cert := data.get("certificate"):
+            click.echo(f"审查合格书 Certificate: blob {short(cert['blob'])}")
+        allowed = data.get("you", {}).get("allowed", data["allowed"])
+        click.echo("可执行 Allowed now: " + (", ".join(allowed) or "-"))
+    emit(data, as_json, text)
+
+
+@click.command("inbox")
+@as_option
+@click.option("--unread", is_flag=True, help="仅未读 unread only.")
+@click.option("--mark-read", is_flag=True, help="标为已读 mark the listed messages read.")
+@json_option
+def inbox_cmd(as_user: str | None, unread: bool, mark_read: bool, as_json: bool) -> None:
+    """待办 Messages for the acting user."""
+    from workflow import service
+
+    with get_app().session() as s:
+        msgs = service.inbox(s, _user(as_user), unread=unread, mark_read=mark_read)
+        data = [{"id": m.id, "project": m.project_code, "message": m.message,
+                 "created": m.created.isoformat(),
+                 "read": m.read_at.isoformat() if m.read_at else None} for m in msgs]
+    emit(data, as_json, lambda: [click.echo(f"{'  ' if m['read'] else '* '}{m['created'][:16]} "
+                                            f"{m['message']}") for m in data])
+
+
+@click.group("audit")
+def audit_cmd() -> None:
+    """审计 The signed hash chain of a project."""
+
+
+@audit_cmd.command("log")
+@click.argument("project")
+@json_option
+def audit_log(project: str, as_json: bool) -> None:
+    """Show the chain, oldest first."""
+    from drawings import registry
+    from workflow import audit
+
+    with get_app().session() as s:
+        data = [e.to_dict() for e in audit.events(s, registry.get_project(s, project).code)]
+    emit(data, as_json, lambda: [click.echo(
+        f"#{e['seq']:<4} {e['at'][:19]} {e['event']:<17} {e['actor']:<10} "
+        f"{short(e['version'])} {e['hash'][:12]} ← {e['prev'][:12]}") for e in data])
+
+
+@audit_cmd.command("verify")
+@click.argument("project")
+@json_option
+def audit_verify(project: str, as_json: bool) -> None:
+    """Recompute the chain, check every signature and every blob it names; exit 50 if not."""
+    from drawings import registry
+    from storage.errors import IntegrityError
+    from workflow import audit
+
+    app = get_app()
+    with app.session() as s:
+        rep = audit.verify_chain(s, registry.get_project(s, project).code, app.blobs)
+    data = rep.to_dict()
+
+    def text() -> None:
+        click.echo(f"{project}: {data['events']} 事件 events, {data['signatures']} 签名 "
+                   f"signatures, {data['blobs']} 文件 blobs checked")
+        for p in data["problems"]:
+            click.echo(f"  ✗ {p}")
+        if rep.ok:
+            click.echo("完整 OK: chain intact, all signatures valid")
+    emit(data, as_json, text)
+    if not rep.ok:
+        raise IntegrityError(f"{project}: {len(rep.problems)} 处问题 problems in the audit chain")
+
+
+def parse_when(text: str) -> datetime:
+    """ISO date/time; without a zone it is Beijing time (UTC+8)."""
+    from workflow.clock import CHINA_TZ
+
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(f"无效的时间 invalid date/time {text!r} (ISO, e.g. 2026-05-01T12:00)"
+                           ) from None
+    return when if when.tzinfo else when.replace(tzinfo=CHINA_TZ)
+
+
+@audit_cmd.command("at")
+@click.argument("project")
+@click.argument("when")
+@json_option
+def audit_at(project: str, when: str, as_json: bool) -> None:
+    """The set in force (`current`) at WHEN, with the chain entry that proves it."""
+    from workflow import service
+
+    with get_app().session() as s:
+        data = service.set_in_force(s, project, parse_when(when))
+
+    def text() -> None:
+        v = data["version"]
+        click.echo(f"{data['project']} @ {data['at']}: 施工现行版 set in force {v['id']}")
+        for no, e in sorted(v["manifest"].items()):
+            click.echo(f"  {no}\t{short(e['blob'])}\t{e.get('title') or ''}")
+        if p := data["proof"]:
+            click.echo(f"证明 proof: audit #{p['seq']} {p['event']} by {p['actor']} at {p['at']}, "
+                       f"hash {p['hash'][:16]}, signed by {', '.join(p['signers'])}")
+        if h := data["chain_head"]:
+            click.echo(f"链头 chain head: #{h['seq']} {h['hash'][:16]}")
+    emit(data, as_json, text)
+
+
+@click.group("workflow")
+def workflow_cmd() -> None:
+    """流程 The declared transition table."""
+
+
+@workflow_cmd.command("graph")
+@click.option("--format", "fmt", type=click.Choice(["mermaid", "dot", "json"]),
+              default="mermaid", show_default=True)
+def workflow_graph(fmt: str) -> None:
+    """Print the state machine as Mermaid, Graphviz DOT or JSON rows."""
+    import orjson
+
+    from workflow import machine
+
+    if fmt == "json":
+        click.echo(orjson.dumps(machine.describe(), option=orjson.OPT_INDENT_2).decode())
+    else:
+        click.echo(machine.to_mermaid() if fmt == "mermaid" else machine.to_dot(), nl=False)
