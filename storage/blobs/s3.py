@@ -208,17 +208,25 @@ class S3BlobStore:
             self.client.remove_object(self.bucket, key)
 
     def _temp(self) -> list[tuple[str, float, Callable[[], None]]]:
-        """(name, age in seconds, remover) of every leftover under this store's prefix."""
+        """(name, age in seconds, remover) of every leftover under this store's prefix.
+
+        Names are relative to the prefix: ``tmp/<key>`` objects and, for interrupted
+        multipart uploads, ``upload:objects/<oid>:<upload id>``.
+        """
         now = time.time()
         found: list[tuple[str, float, Callable[[], None]]] = []
         with self._errors("listing of temp entries"):
+            base = self._objects.removesuffix("objects/")
             for o in self.client.list_objects(self.bucket, prefix=self._tmp, recursive=True):
                 name = o.object_name or ""
                 age = now - o.last_modified.timestamp() if o.last_modified else now
                 found.append(
-                    (name, age, lambda n=name: self.client.remove_object(self.bucket, n))
+                    (
+                        name.removeprefix(base),
+                        age,
+                        lambda n=name: self.client.remove_object(self.bucket, n),
+                    )
                 )
-            base = self._objects.removesuffix("objects/")
             with contextlib.suppress(S3Error):  # servers without ListMultipartUploads
                 result = self.client._list_multipart_uploads(self.bucket, prefix=base)
                 for up in result.uploads:
@@ -228,7 +236,7 @@ class S3BlobStore:
                     started = up.initiated_time.timestamp() if up.initiated_time else 0.0
                     found.append(
                         (
-                            f"upload:{name}:{upload_id}",
+                            f"upload:{name.removeprefix(base)}:{upload_id}",
                             now - started,
                             lambda n=name, u=upload_id: self.client._abort_multipart_upload(
                                 self.bucket, n, u

@@ -195,3 +195,15 @@ def test_bad_urls(url):
 def test_put_file_missing(blob_store, tmp_path):
     with pytest.raises(NotFound, match="nope.dxf"):
         blob_store.put_file(tmp_path / "nope.dxf")
+
+
+def test_concurrent_puts_of_the_same_bytes(blob_store):
+    from concurrent.futures import ThreadPoolExecutor
+
+    data = os.urandom(1 << 20)
+    with ThreadPoolExecutor(4) as pool:
+        ids = set(pool.map(lambda _: blob_store.put_bytes(data), range(8)))
+    assert ids == {sha(data)}
+    assert list(blob_store.iter_ids()) == [sha(data)]
+    assert blob_store.read_bytes(sha(data), verify=True) == data
+    assert blob_store.temp_entries() == []

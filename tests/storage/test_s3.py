@@ -86,3 +86,14 @@ def test_server_stopped_mid_put_then_every_call_is_unavailable(seaweedfs_factory
     store = s3_store(server, "ingest")
     assert list(store.iter_ids()) == [kept]
     assert store.read_bytes(kept, verify=True) == b"before the outage"
+
+
+def test_interrupted_multipart_upload_is_a_temp_entry(seaweedfs):
+    store = s3_store(seaweedfs, "yitaotu-test", secrets.token_hex(6))
+    oid = "a" * 64
+    upload_id = store.client._create_multipart_upload(store.bucket, store.key(oid), {})
+    assert store.temp_entries() == [f"upload:objects/{oid}:{upload_id}"]
+    assert list(store.iter_ids()) == [] and not store.has(oid)
+    assert store.clean_temp(older_than_s=3600) == 0
+    assert store.clean_temp() == 1
+    assert store.temp_entries() == []
