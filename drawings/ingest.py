@@ -447,6 +447,8 @@ def ingest(
     head = registry.get_ref(session, proj, "head")
     old = head.manifest if head is not None else {}
     for number, e in entries.items():
+        if number in old and unit_code is None:
+            e["unit"] = old[number].get("unit")  # no --unit: a sheet keeps its unit
         if number in old and _same_sheet(old[number], e):
             entries[number] = old[number]  # same bytes: keep the entry (and its index) as is
     new = dict(entries) if replace else {**old, **entries}
