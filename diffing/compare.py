@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from typing import Any
 
 from diffing.cluster import cluster_boxes, group_bbox
@@ -243,10 +244,44 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
     return h.hexdigest()
 
 
+_DXF_EOF = re.compile(rb"(^|\n)\s*EOF\s*$")
+
+
+def check_complete(path: str | os.PathLike[str]) -> None:
+    """Refuse a truncated file: the recovering DXF reader would read what is left, and the
+    diff would then report everything after the cut as removed."""
+    from drawings import detect_format
+    from drawings.detect import HEAD_SIZE
+    from storage.errors import FileFormatError
+
+    label = str(path)
+    try:
+        with open(path, "rb") as f:
+            head = f.read(HEAD_SIZE)
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(0, size - 1024))
+            tail = f.read()
+    except FileNotFoundError:
+        raise FileFormatError(label, "no such file / 文件不存在") from None
+    except IsADirectoryError:
+        raise FileFormatError(label, "is a directory, not a drawing file") from None
+    except OSError as e:
+        raise FileFormatError(label, f"cannot read file: {e.strerror or e}") from None
+    fmt = detect_format(head, label).format
+    if fmt == "dxf" and not _DXF_EOF.search(tail):
+        raise FileFormatError(label, "truncated DXF: no EOF marker / DXF 文件不完整")
+    if fmt == "dxf-binary" and b"EOF" not in tail:
+        raise FileFormatError(label, "truncated binary DXF: no EOF / DXF 文件不完整")
+    if fmt == "pdf" and b"%%EOF" not in tail:
+        raise FileFormatError(label, "truncated PDF: no %%EOF marker / PDF 文件不完整")
+
+
 def read_drawing(path: str | os.PathLike[str]) -> Any:
-    """Read a file through the drawings package (lazy import: readers are heavy)."""
+    """Read a whole, undamaged file through the drawings package (lazy: readers are heavy)."""
     from drawings import read  # type: ignore[attr-defined]
 
+    check_complete(path)
     return read(str(path))
 
 
