@@ -1,0 +1,188 @@
+"""Guards, opinions, optimistic locking, outbox and the audit chain in detail."""
+
+from __future__ import annotations
+
+import pytest
+
+from drawings import registry
+from storage.errors import Conflict, InvalidInput, NotFound
+from tests.workflow.helpers import CODE, Driver, World, setup_world, sheet_dxf
+from workflow import audit, opinions, service
+from workflow.machine import TransitionNotAllowed
+from workflow.models import AuditEvent, JSONText
+
+
+def test_resubmit_needs_every_opinion_answered(sqlite_world: World) -> None:
+    w = sqlite_world
+    d = Driver(w).goto("returned")
+    v2 = d.version("v2", {"A-101": sheet_dxf("A-101", "平面", extra=3)}, "v1")
+    with pytest.raises(TransitionNotAllowed, match="unanswered opinions: #1"):
+        w.fire("resubmit", "des", version=v2)
+    with pytest.raises(TransitionNotAllowed, match="equals `submitted`"):
+        w.fire("resubmit", "des", version=d.versions["v1"])
+
+
+def test_return_needs_an_open_opinion_and_approval_no_open_mandatory(sqlite_world: World) -> None:
+    w = sqlite_world
+    d = Driver(w).goto("in_review")
+    with pytest.raises(TransitionNotAllowed, match="no open opinion"):
+        w.fire("return", "rev_a")
+    d.opinion("general")
+    d.opinion("mandatory")
+    with pytest.raises(TransitionNotAllowed, match="open mandatory opinions: #2"):
+        w.fire("approve", "rev_a")
+    with w.sf() as s, s.begin():
+        opinions.close(s, CODE, 2, user="rev_a", keys=w.keys)
+    w.fire("approve", "rev_a")  # an open general opinion does not block approval
+    assert w.state() == "approved"
+
+
+def test_major_change_goes_back_to_review(sqlite_world: World) -> None:
+    w = sqlite_world
+    d = Driver(w, klass="major").goto("change_confirmed")
+    w.fire("sign_change", "des")
+    with w.sf() as s:
+        assert registry.get_ref(s, CODE, "current").id == d.versions["v2"]  # not moved
+        assert registry.get_ref(s, CODE, "submitted").id == d.versions["v3"]
+    assert w.state() == "submitted"
+    w.fire("accept_review", "rev_a")
+    w.fire("approve", "rev_a")
+    with w.sf() as s:
+        assert registry.get_ref(s, CODE, "current").id == d.versions["v3"]
+        assert service.status(s, CODE)["change"]["state"] == "applied"
+
+
+def test_change_must_descend_from_current(sqlite_world: World) -> None:
+    w = sqlite_world
+    d = Driver(w).goto("approved")
+    stray = d.version("stray", {"A-101": sheet_dxf("A-101", "平面", extra=9)}, None)
+    with pytest.raises(TransitionNotAllowed, match="does not descend"):
+        w.fire("propose_change", "des", version=stray, reason="x", klass="general")
+    ok = d.version("v3", {"A-101": sheet_dxf("A-101", "平面", extra=9)}, "v2")
+    with pytest.raises(InvalidInput, match="reason"):
+        w.fire("propose_change", "des", version=ok, reason=" ", klass="general")
+    with w.sf() as s:
+        assert service.get_flow(s, CODE).state == "approved"  # nothing half-written
+
+
+def test_acceptance_needs_both_confirmations(sqlite_world: World) -> None:
+    w = sqlite_world
+    Driver(w).goto("as_built_half")
+    with pytest.raises(TransitionNotAllowed):
+        w.fire("accept", "own")
+    with pytest.raises(TransitionNotAllowed, match="already confirmed"):
+        w.fire("confirm_as_built", "own")  # the owner confirmed first
+    w.fire("confirm_as_built", "sup")
+    w.fire("accept", "own")
+    with pytest.raises(TransitionNotAllowed):
+        w.fire("accept", "own")
+
+
+def test_as_built_waits_for_pending_change(sqlite_world: World) -> None:
+    w = sqlite_world
+    d = Driver(w).goto("change_proposed")
+    v = d.version("ab", {"A-101": sheet_dxf("A-101", "平面", extra=4)}, "v3")
+    with pytest.raises(TransitionNotAllowed):
+        w.fire("submit_as_built", "con", version=v)  # not from change_proposed at all
+
+
+def test_opinion_rules(sqlite_world: World) -> None:
+    w = sqlite_world
+    d = Driver(w).goto("in_review")
+    with w.sf() as s, s.begin():
+        with pytest.raises(Conflict, match="may not"):
+            opinions.add_opinion(s, CODE, user="des", keys=w.keys, sheet_no="A-101",
+                                 anchor={"type": "point", "coords": [1, 1]}, category="general",
+                                 text="x")
+        with pytest.raises(NotFound, match="Z-999"):
+            opinions.add_opinion(s, CODE, user="rev_a", keys=w.keys, sheet_no="Z-999",
+                                 anchor={"type": "point", "coords": [1, 1]}, category="general",
+                                 text="x")
+    for kind, coords in [("point", [1]), ("rect", [1, 2, 3]), ("polygon", [[0, 0], [1, 1]]),
+                         ("polygon", [[0, 0], [1, 1], [1, 0], [0, 1]]), ("circle", [1, 2])]:
+        with pytest.raises(InvalidInput):
+            opinions.make_anchor(kind, coords)
+    with pytest.raises(InvalidInput):
+        opinions.parse_category("urgent")
+    assert opinions.parse_category("强制性条文") == "mandatory"
+    d.opinion("advice")
+    with w.sf() as s, s.begin():
+        o = opinions.close(s, CODE, 1, "ok", user="rev_a", keys=w.keys)
+        assert o.state == "closed"
+        o = opinions.reopen(s, CODE, 1, "again", user="rev_a", keys=w.keys)
+        assert o.state == "reopened"
+        with pytest.raises(Conflict, match="cannot reopen"):
+            opinions.reopen(s, CODE, 1, user="rev_a", keys=w.keys)
+        lock = o.lock
+    with w.sf() as s, s.begin():
+        opinions.reply(s, CODE, 1, "done", user="des", keys=w.keys, expect_lock=lock)
+    with w.sf() as s, s.begin(), pytest.raises(Conflict, match="reload"):
+        opinions.reply(s, CODE, 1, "again", user="des", keys=w.keys, expect_lock=lock)
+    with w.sf() as s:
+        (o,) = opinions.list_opinions(s, CODE)
+        assert [r.kind for r in o.replies] == ["close", "reopen", "reply"]
+
+
+def test_expect_lock_refuses_stale_forms(sqlite_world: World) -> None:
+    w = sqlite_world
+    Driver(w).goto("submitted")
+    with w.sf() as s:
+        seen = service.status(s, CODE)["lock"]
+    w.fire("accept_review", "rev_a", expect_lock=seen)
+    with pytest.raises(Conflict, match="changed since you looked"):
+        w.fire("accept_review", "rev_s", expect_lock=seen)
+
+
+def test_outbox_tells_the_next_actor(sqlite_world: World) -> None:
+    w = sqlite_world
+    Driver(w).goto("submitted")
+    with w.sf() as s:
+        rev = service.inbox(s, "rev_s")
+        assert len(rev) == 1 and "受理" in rev[0].message
+        assert service.inbox(s, "des") == []
+        assert service.inbox(s, "own") == []
+    with w.sf() as s, s.begin():
+        assert service.inbox(s, "rev_s", unread=True, mark_read=True)
+    with w.sf() as s:
+        assert service.inbox(s, "rev_s", unread=True) == []
+    d = Driver(w)
+    d.done = 1  # continue the same walk: submitted -> in_review -> returned
+    d.goto("returned")
+    with w.sf() as s:
+        (msg,) = service.inbox(s, "des")
+        assert "退回" in msg.message and "Resubmit" in msg.message
+
+
+def test_sm2_organisation_signs_chain(engine, local_blobs, keys) -> None:
+    from storage.db import session_factory
+
+    w = setup_world(session_factory(engine), local_blobs, keys, sm2_org="乙审查中心")
+    Driver(w).goto("in_review")
+    with w.sf() as s:
+        ev = audit.events(s, CODE)[-1]
+        algs = {r["signer"]: r["alg"] for r in JSONText.load(ev.signatures)}
+        assert algs == {"user:rev_a": "sm2-sm3", "org:乙审查中心": "sm2-sm3"}
+        rep = audit.verify_chain(s, CODE, w.blobs)
+        assert rep.ok and rep.signatures == 2 * rep.events
+
+
+def test_verify_names_forged_signature_and_unknown_key(sqlite_world: World) -> None:
+    w = sqlite_world
+    Driver(w).goto("in_review")
+    from workflow.signing import KeyRing
+
+    rogue = KeyRing(w.keys.root.parent / "rogue", passphrase="")
+    rogue.create("user:des")
+    with w.sf() as s, s.begin():
+        ev = s.query(AuditEvent).filter_by(seq=1).one()
+        sigs = JSONText.load(ev.signatures)
+        sigs[0] = rogue.sign("user:des", bytes.fromhex(ev.hash))  # valid, but unregistered key
+        ev.signatures = JSONText.dump(sigs)
+        ev2 = s.query(AuditEvent).filter_by(seq=2).one()
+        sigs2 = JSONText.load(ev2.signatures)
+        sigs2[1]["sig"] = sigs2[1]["sig"][::-1]
+        ev2.signatures = JSONText.dump(sigs2)
+    with w.sf() as s:
+        problems = audit.verify_chain(s, CODE).problems
+    assert any("#1" in p and "not registered" in p for p in problems)
+    assert any("#2" in p and "bad signature" in p for p in problems)
