@@ -151,8 +151,90 @@ def _raw_upload(s3, path: Path, size: int) -> None:
         )
 
 
+# -- section: ingest (registry helper) --------------------------------------------------------
+
+
+def _make_sheet_set(directory: Path, sheets: int, entities: int) -> list[Path]:
+    """``sheets`` DXF sheets named ``A-NNN <title>.dxf``, each with ``entities`` entities."""
+    import ezdxf
+
+    files = []
+    for i in range(sheets):
+        doc = ezdxf.new("R2013", setup=False)
+        msp = doc.modelspace()
+        for k in range(entities):
+            x, y = (k % 50) * 100 + i, (k // 50) * 100
+            if k % 3 == 0:
+                msp.add_line((x, y), (x + 80, y + 40), dxfattribs={"layer": "A-WALL"})
+            elif k % 3 == 1:
+                msp.add_circle((x, y), 20, dxfattribs={"layer": "A-COLS"})
+            else:
+                msp.add_text(f"T{i}-{k}", dxfattribs={"insert": (x, y), "height": 5})
+        path = directory / f"A-{i + 1:03d} 平面图{i + 1}.dxf"
+        doc.saveas(path)
+        files.append(path)
+    return files
+
+
+def bench_ingest(args: argparse.Namespace) -> list[Row]:
+    """A 100-sheet set through ``drawings.ingest`` (read, index, store, one transaction)
+    against ``ezdxf.readfile`` of the same files (reference: parsing alone)."""
+    import ezdxf
+
+    from drawings import registry
+    from drawings.ingest import ingest
+    from storage.blobs import open_blob_store
+    from storage.db import make_engine, session_factory, transaction
+    from storage.migrate import upgrade
+
+    work = Path(tempfile.mkdtemp(prefix="yitaotu-bench-ingest-", dir=args.tmp))
+    rows: list[Row] = []
+    try:
+        src = work / "set"
+        src.mkdir()
+        files = _make_sheet_set(src, args.sheets, args.entities)
+        nbytes = sum(f.stat().st_size for f in files)
+        ref = best_of(args.repeat, lambda: [ezdxf.readfile(f) for f in files])
+        rows.append(Row("ingest", f"ezdxf.readfile x{len(files)} (reference)", ref, nbytes))
+        runs = iter(range(1000))
+
+        def fresh() -> None:
+            n = next(runs)
+            home = work / f"home{n}"
+            engine = make_engine(f"sqlite:///{home / 'y.db'}")
+            upgrade(engine)
+            state["sf"] = session_factory(engine)
+            state["blobs"] = open_blob_store((home / "objects").as_uri())
+            with transaction(state["sf"]) as s:
+                registry.create_project(s, "2023-110105-04-01-123450", "bench")
+
+        def run() -> None:
+            with transaction(state["sf"]) as s:
+                r = ingest(
+                    s,
+                    state["blobs"],
+                    "2023-110105-04-01-123450",
+                    [src],
+                    message="bench",
+                    author="bench",
+                )
+            assert len(r.added) == len(files)
+
+        state: dict = {}
+        t = best_of(args.repeat, run, fresh)
+        rows.append(Row("ingest", f"ingest {len(files)} sheets (SQLite, local)", t, nbytes, ref))
+        print(
+            f"ingest: {len(files) / t:.1f} sheets/s, ezdxf.readfile: {len(files) / ref:.1f} "
+            f"sheets/s, ratio {ref / t:.2f} (1.0 = as fast as parsing with ezdxf alone)"
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return rows
+
+
 SECTIONS: dict[str, Callable[[argparse.Namespace], list[Row]]] = {
     "blobs": bench_blobs,
+    "ingest": bench_ingest,
 }
 
 
@@ -162,6 +244,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--size-mib", type=int, default=512, help="size of the generated file")
     parser.add_argument("--repeat", type=int, default=2, help="best of N runs")
     parser.add_argument("--tmp", default=None, help="where to generate data (default: $TMPDIR)")
+    parser.add_argument("--sheets", type=int, default=100, help="ingest: sheets in the set")
+    parser.add_argument("--entities", type=int, default=300, help="ingest: entities per sheet")
     args = parser.parse_args(argv)
     rows: list[Row] = []
     for name in args.section or list(SECTIONS):
