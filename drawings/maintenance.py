@@ -158,6 +158,7 @@ def export_version(
                     dst.write(chunk)
             if h.hexdigest() != oid:
                 raise ObjectCorrupt(f"blob {oid} ({first_no}): bytes do not match their id")
+            os.chmod(tmp, 0o644)
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
