@@ -12,6 +12,8 @@ import math
 import re
 from typing import Any
 
+import numpy as np
+
 from drawings.model import BlockDef, Drawing, Entity, LayerInfo, Sheet
 
 _U_RE = re.compile(r"\\U\+([0-9A-Fa-f]{4})")
@@ -109,19 +111,37 @@ def text_tags(data: bytes, warnings: list[str]) -> tuple[list[int], list[str], s
     return split_tags(decode_escapes(text)) + (version,)
 
 
+#: ``split_tags`` works through the text in pieces of about this many characters, so the
+#: group-code strings of the whole file never exist at once (they are the bulk of the memory).
+SPLIT_CHUNK = 1 << 22
+
+
 def split_tags(text: str) -> tuple[list[int], list[str]]:
+    """Parallel lists of group codes (int) and raw values of an ASCII DXF text."""
     if "\r" in text[:4096]:
         text = text.replace("\r\n", "\n")
-    lines = text.split("\n")
-    if len(lines) % 2:
-        if lines[-1].strip():
-            raise DXFDamaged("odd number of lines: truncated tag stream")
-        lines.pop()
-    try:
-        codes = list(map(int, lines[0::2]))
-    except ValueError as e:
-        raise DXFDamaged(f"invalid group code: {e}") from None
-    return codes, lines[1::2]
+    codes: list[int] = []
+    vals: list[str] = []
+    n = len(text)
+    pos = 0
+    while pos < n:
+        end = text.find("\n", min(pos + SPLIT_CHUNK, n))
+        end = n if end < 0 else end
+        if end < n and text.count("\n", pos, end) % 2 == 0:
+            nxt = text.find("\n", end + 1)  # pieces must hold whole (code, value) pairs
+            end = n if nxt < 0 else nxt
+        lines = text[pos:end].split("\n")
+        pos = end + 1
+        if len(lines) % 2:
+            if lines[-1].strip():
+                raise DXFDamaged("odd number of lines: truncated tag stream")
+            lines.pop()
+        try:
+            codes += map(int, lines[0::2])
+        except ValueError as e:
+            raise DXFDamaged(f"invalid group code: {e}") from None
+        vals += lines[1::2]
+    return codes, vals
 
 
 def binary_tags(data: bytes) -> tuple[list[int], list[str], str]:
@@ -174,7 +194,7 @@ def _i(v: str | None, default: int = 0) -> int:
 
 
 def _pt(d: dict, xc: int) -> tuple[float, float]:
-    return (_f(d.get(xc)), _f(d.get(xc + 10)))
+    return (float(d.get(xc) or 0.0), float(d.get(xc + 10) or 0.0))
 
 
 def _norm_deg(a: float) -> float:
@@ -291,12 +311,13 @@ class DXFTagReader:
         self.layouts: list[dict[str, Any]] = []
         self.warnings: list[str] = []
         self.skipped: dict[str, int] = {}
+        self._styles: dict[tuple, dict[str, Any]] = {}
 
     # -- structure -------------------------------------------------------------------------
 
     def run(self) -> Drawing:
         c, v = self.c, self.v
-        zeros = [i for i, code in enumerate(c) if code == 0]
+        zeros = np.flatnonzero(np.array(c, dtype=np.int64) == 0).tolist()
         self._zeros = zeros
         nz = len(zeros)
         j = 0
@@ -481,18 +502,26 @@ class DXFTagReader:
             self.warnings.append(f"{kind} {d.get(5, '?')}: skipped, unreadable ({exc})")
             return None
         ent = Entity(
-            kind=kind,
-            layer=layer_name,
-            handle=d.get(5),
-            geometry=geometry,
-            text=text,
-            style=self._style(d, lay),
-            attribs=attribs,
-            xdata=self._xdata(s, e) if 1001 in d else None,
+            kind,
+            layer_name,
+            d.get(5),
+            geometry,
+            text,
+            self._style(d, lay),
+            attribs,
+            self._xdata(s, e) if 1001 in d else None,
         )
-        return ent, not in_block and d.get(67, "0").strip() == "1"
+        return ent, not in_block and 67 in d and d[67].strip() == "1"
 
     def _style(self, d: dict, lay: LayerInfo | None) -> dict[str, Any]:
+        """Resolved style; equal spellings share one dict (treat it as read-only)."""
+        key = (lay.name if lay else None, d.get(62), d.get(420), d.get(6), d.get(370))
+        st = self._styles.get(key)
+        if st is None:
+            st = self._styles[key] = self._resolve_style(d, lay)
+        return st
+
+    def _resolve_style(self, d: dict, lay: LayerInfo | None) -> dict[str, Any]:
         tc = d.get(420)
         aci = _i(d.get(62), 256)
         if tc is not None:
