@@ -98,7 +98,9 @@ def _sqlite_engine(parsed, **kw) -> Engine:
     def _on_begin(conn) -> None:
         # ``conn.execution_options(sqlite_begin="BEGIN IMMEDIATE")`` takes the write lock
         # up front, for transactions that read then write and must not lose the race.
-        conn.exec_driver_sql(conn.get_execution_options().get("sqlite_begin", "BEGIN"))
+        options = conn.get_execution_options()
+        if options.get("isolation_level") != "AUTOCOMMIT":
+            conn.exec_driver_sql(options.get("sqlite_begin", "BEGIN"))
 
     return engine
 

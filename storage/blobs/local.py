@@ -35,7 +35,11 @@ def _fsync_dir(path: Path) -> None:
 
 
 class LocalBlobStore:
-    """A content-addressed directory; safe for concurrent writers of the same blob."""
+    """A content-addressed directory; safe for concurrent writers of the same blob.
+
+    A read-only directory still opens (inspection, verify); puts then fail with
+    :class:`StorageUnavailable`.
+    """
 
     def __init__(self, root: str | os.PathLike) -> None:
         self.root = Path(root).absolute()
@@ -44,8 +48,6 @@ class LocalBlobStore:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise StorageUnavailable(f"blob directory {self.root}: {e.strerror or e}") from e
-        if not os.access(self.root, os.W_OK | os.X_OK):
-            raise StorageUnavailable(f"blob directory {self.root} is not writable / 目录不可写")
 
     def __repr__(self) -> str:
         return f"LocalBlobStore({str(self.root)!r})"

@@ -12,7 +12,7 @@ import pytest
 from storage.blobs import EMPTY_ID, BlobStore, open_blob_store
 from storage.blobs.local import LocalBlobStore
 from storage.blobs.s3 import S3BlobStore
-from storage.errors import InvalidInput, NotFound, ObjectCorrupt
+from storage.errors import InvalidInput, NotFound, ObjectCorrupt, StorageUnavailable
 
 DATA = b"LINE\n0\nA-WALL\n" * 100
 
@@ -207,3 +207,13 @@ def test_concurrent_puts_of_the_same_bytes(blob_store):
     assert list(blob_store.iter_ids()) == [sha(data)]
     assert blob_store.read_bytes(sha(data), verify=True) == data
     assert blob_store.temp_entries() == []
+
+
+def test_local_put_into_a_vanished_directory_is_unavailable(tmp_path):
+    import shutil
+
+    root = tmp_path / "objects"
+    store = open_blob_store(root.as_uri())
+    shutil.rmtree(root)
+    with pytest.raises(StorageUnavailable, match=str(root)):
+        store.put_bytes(DATA)

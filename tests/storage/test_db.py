@@ -148,3 +148,13 @@ def test_sqlite_path_is_a_directory_is_unavailable(tmp_path):
     with pytest.raises(StorageUnavailable, match="unable to open"), eng.connect():
         pass
     eng.dispose()
+
+
+def test_sqlite_autocommit_connection(tmp_path):
+    eng = make_engine(f"sqlite:///{tmp_path / 'a.db'}")
+    with eng.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+        c.execute(text("CREATE TABLE t (x INTEGER)"))
+        c.execute(text("INSERT INTO t VALUES (1)"))
+    with eng.connect() as c:
+        assert c.execute(text("SELECT x FROM t")).scalar() == 1
+    eng.dispose()
