@@ -73,8 +73,10 @@ class VerifyReport:
                 "signatures": self.signatures, "blobs": self.blobs, "problems": self.problems}
 
 
-def verify_chain(s: Session, project: str, blobs: Any = None) -> VerifyReport:
-    """Recompute the chain and every signature; with ``blobs``, re-hash every blob it names."""
+def verify_chain(s: Session, project: str, blobs: Any = None,
+                 keys: KeyRing | None = None) -> VerifyReport:
+    """Recompute the chain and every signature; with ``blobs``, re-hash every blob it names;
+    with ``keys`` too, validate the signatures inside every 审查合格书 PDF with pyHanko."""
     rep = VerifyReport(project)
     registered: dict[str, tuple[str, str]] = {
         k.fingerprint: (k.owner, k.public) for k in s.scalars(select(SigningKey))}
@@ -119,7 +121,32 @@ def verify_chain(s: Session, project: str, blobs: Any = None) -> VerifyReport:
         prev = ev.hash
     if blobs is not None:
         _check_blobs(s, blobs, blob_ids, rep)
+        if keys is not None:
+            _check_certificates(s, blobs, keys, rep)
     return rep
+
+
+def _check_certificates(s: Session, blobs: Any, keys: KeyRing, rep: VerifyReport) -> None:
+    from workflow import certificate
+    from workflow.models import Certificate
+
+    for cert in s.scalars(select(Certificate).where(Certificate.project_code == rep.project)):
+        where = f"审查合格书 certificate {cert.blob_id[:12]}"
+        try:
+            pdf = blobs.read_bytes(cert.blob_id)
+            owners = JSONText.load(cert.signers)
+            results = certificate.verify(pdf, certificate.trust_for(keys, owners))
+        except YitaotuError as e:
+            rep.problems.append(f"{where}: {e}")
+            continue
+        rep.signatures += len(results)
+        if len(results) != len(owners):
+            rep.problems.append(f"{where}: {len(results)} PDF 签名 signatures, "
+                                f"expected {len(owners)}")
+        for r in results:
+            if not (r["intact"] and r["valid"] and r["trusted"]):
+                rep.problems.append(f"{where}: PDF 签名无效 signature {r['field']} by "
+                                    f"{r['signer']} is not valid")
 
 
 def _blobs_of(body: dict[str, Any]) -> list[str]:

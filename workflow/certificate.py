@@ -78,6 +78,16 @@ def identity(keys: KeyRing, owner: str, common_name: str, organisation: str) -> 
     return Identity(owner, cert_pem, key_pem, pw)
 
 
+def trust_for(keys: KeyRing, owners: list[str]) -> list[bytes]:
+    """The certificates (PEM) of ``owners`` as kept in the key directory."""
+    out = []
+    for owner in owners:
+        path, _ = _paths(keys, owner)
+        if path.exists():
+            out.append(path.read_bytes())
+    return out
+
+
 def render(*, project_code: str, project_name: str, version_id: str, agency: str,
            reviewers: list[tuple[str, str]], sheets: list[tuple[str, str]],
            issued: datetime) -> bytes:
@@ -85,7 +95,6 @@ def render(*, project_code: str, project_name: str, version_id: str, agency: str
     import pymupdf
 
     doc = pymupdf.open()
-    font = "china-s"
     width, height = pymupdf.paper_size("a4")
     lines: list[tuple[float, str]] = [
         (20, "施工图设计文件审查合格书"),
@@ -106,15 +115,23 @@ def render(*, project_code: str, project_name: str, version_id: str, agency: str
         (10, "经审查，上述施工图设计文件符合法律法规和工程建设强制性标准，审查合格。"),
         (9, "The drawings above were reviewed and found compliant; signed electronically."),
     ]
-    page = doc.new_page(width=width, height=height)
-    y = 60.0
+    cjk, latin = pymupdf.Font("china-s"), pymupdf.Font("helv")
+    page, y, writer = None, height, None
     for size, text in lines:
         if y > height - 60:
+            if writer is not None:
+                writer.write_text(page)
             page = doc.new_page(width=width, height=height)
-            y = 60.0
-        if text:
-            page.insert_text((56, y), text, fontname=font, fontsize=size)
+            writer, y = pymupdf.TextWriter(page.rect), 60.0
+        x = 56.0
+        # Latin runs in Helvetica (the CJK font's Latin glyphs are full width)
+        for run in re.findall(r"[ -~]+|[^ -~]+", text):
+            font = latin if run.isascii() else cjk
+            _, end = writer.append((x, y), run, font=font, fontsize=size)
+            x = end.x
         y += size * 1.7
+    assert writer is not None and page is not None
+    writer.write_text(page)
     doc.set_metadata({"title": f"审查合格书 {project_code}", "creator": "yitaotu",
                       "subject": version_id})
     data = doc.tobytes(garbage=3, deflate=True)

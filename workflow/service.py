@@ -734,14 +734,7 @@ def issue_certificate(a: Act, version: SetVersion, *, reviewers: list[str] | Non
 
 def certificate_trust(keys: KeyRing, cert: Certificate) -> list[bytes]:
     """The X.509 certificates of a certificate PDF's signers (self-issued: they are the roots)."""
-    from workflow.certificate import _paths
-
-    out = []
-    for owner in JSONText.load(cert.signers):
-        path, _ = _paths(keys, owner)
-        if path.exists():
-            out.append(path.read_bytes())
-    return out
+    return certificate.trust_for(keys, JSONText.load(cert.signers))
 
 
 # -- the one-third rule -------------------------------------------------------------------------
