@@ -218,3 +218,16 @@ def test_size_limit(sf, store, project, sheet_set, monkeypatch) -> None:
     with pytest.raises(InvalidInput, match="larger than"):
         run(sf, store, [sheet_set])
     assert state(sf, store) == (0, 0, 0, [])
+
+
+def test_ingest_verify_export_on_both_stores(sf, blob_store, project, sheet_set, tmp_path) -> None:
+    from drawings.maintenance import export_version, verify
+
+    r = run(sf, blob_store, [sheet_set])
+    with transaction(sf) as s:
+        assert verify(s, blob_store, CODE).ok
+        assert fsck(s, blob_store).ok
+        written = export_version(s, blob_store, r.version, tmp_path / "out")
+    assert len(written) == 3
+    exported = (tmp_path / "out" / "A-101.dxf").read_bytes()
+    assert exported == (sheet_set / "A-101 一层平面图.dxf").read_bytes()
