@@ -186,3 +186,15 @@ def test_verify_names_forged_signature_and_unknown_key(sqlite_world: World) -> N
         problems = audit.verify_chain(s, CODE).problems
     assert any("#1" in p and "not registered" in p for p in problems)
     assert any("#2" in p and "bad signature" in p for p in problems)
+
+
+def test_status_shows_overdue_review(sqlite_world: World) -> None:
+    from datetime import timedelta
+
+    w = sqlite_world
+    Driver(w).goto("in_review")
+    with w.sf() as s:
+        soon = service.status(s, CODE, now=w.t + timedelta(days=3))["round"]["clock"]
+        late = service.status(s, CODE, now=w.t + timedelta(days=30))["round"]["clock"]
+    assert soon["running"] and not soon["overdue"] and soon["limit"] == 10
+    assert late["overdue"] and late["used"] > 10
