@@ -53,6 +53,8 @@ POINT_KEYS: dict[str, tuple[tuple[str, int], ...]] = {
     "IMAGE": (("insert", _PT),),
     "WIPEOUT": (("insert", _PT),),
     "PATH": (("items", _ITEMS),),
+    "RAY": (("start", _PT),),
+    "XLINE": (("start", _PT),),
 }
 
 

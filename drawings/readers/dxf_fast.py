@@ -678,6 +678,8 @@ def _polyline(r: DXFTagReader, d: dict, s: int, e: int, subs: Any) -> Result:
         if vflags & 16 or (vflags & 128 and not vflags & 64):
             continue  # spline frame control points, polyface face records
         pts.append((_f(vd.get(10)), _f(vd.get(20)), _f(vd.get(42))))
+    if flags & 1 and len(pts) > 1 and pts[-1][:2] == pts[0][:2]:
+        pts.pop()  # an explicit closing vertex on a closed polyline adds nothing
     ocs = None if flags & (8 | 16 | 64) else _ocs_of(d)
     g = {"points": _verts(ocs, pts), "closed": bool(flags & 1), "width": _f(d.get(40))}
     if flags & (8 | 16 | 64):
@@ -865,6 +867,10 @@ def _leader(r: DXFTagReader, d: dict, s: int, e: int, subs: Any) -> Result:
     return {"points": [tuple(p) for p in pts], "dimstyle": d.get(3, "")}, None, {}
 
 
+def _ray(r: DXFTagReader, d: dict, s: int, e: int, subs: Any) -> Result:
+    return {"start": _pt(d, 10), "direction": _pt(d, 11)}, None, {}
+
+
 def _viewport(r: DXFTagReader, d: dict, s: int, e: int, subs: Any) -> Result:
     g = {
         "center": _pt(d, 10),
@@ -908,6 +914,8 @@ _HANDLERS = {
     "3DFACE": _points4,
     "LEADER": _leader,
     "VIEWPORT": _viewport,
+    "RAY": _ray,
+    "XLINE": _ray,
     "IMAGE": _image,
     "WIPEOUT": _image,
     "HATCH": _hatch,

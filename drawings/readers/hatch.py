@@ -165,6 +165,8 @@ def parse_hatch(
                 path.append((x, y, b))
         else:
             path = _edges(cur, cur.n(93))
+        if len(path) > 1 and path[-1][:2] == path[0][:2]:
+            path.pop()  # an explicit closing vertex: same loop as without it
         nsrc = cur.n(97)
         for _k in range(nsrc):
             cur.take(330)
