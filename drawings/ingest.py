@@ -444,7 +444,7 @@ def ingest(
                 "index": p.index_id,
                 "unit": unit_code,
             }
-    head = registry.get_ref(session, proj, "head")
+    head = registry.get_ref(session, proj, "head", lock=True)
     old = head.manifest if head is not None else {}
     for number, e in entries.items():
         if number in old and unit_code is None:

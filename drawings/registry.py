@@ -480,9 +480,13 @@ def list_versions(s: Session, project: str | Project) -> list[SetVersion]:
 # -- refs and the reflog ------------------------------------------------------------------------
 
 
-def get_ref(s: Session, project: str | Project, ref: str) -> SetVersion | None:
+def get_ref(
+    s: Session, project: str | Project, ref: str, *, lock: bool = False
+) -> SetVersion | None:
+    """Where ``ref`` points now; ``lock`` holds the ref row until the transaction ends
+    (PostgreSQL ``FOR UPDATE``), so read-modify-move sequences serialise."""
     code = get_project(s, project).code
-    r = s.get(Ref, (code, ref))
+    r = s.get(Ref, (code, ref), with_for_update=lock or None, populate_existing=lock)
     return None if r is None else get_version(s, r.version_id)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from storage.errors import StorageUnavailable
+from storage.errors import Conflict, StorageUnavailable
 from yitaotu.settings import Settings
 
 
@@ -55,6 +55,7 @@ class App:
     @contextmanager
     def session(self) -> Iterator[Session]:
         """One transaction: committed when the block ends, rolled back on any error."""
+        from sqlalchemy.exc import IntegrityError as DBIntegrityError
         from sqlalchemy.exc import OperationalError, ProgrammingError
 
         from storage.db import transaction
@@ -62,6 +63,8 @@ class App:
         try:
             with transaction(self.session_factory) as s:
                 yield s
+        except DBIntegrityError as e:
+            raise Conflict("并发修改冲突 a concurrent change got there first: please retry") from e
         except (OperationalError, ProgrammingError) as e:
             text = str(e.orig).lower() if e.orig is not None else str(e).lower()
             if "no such table" in text or ("relation" in text and "does not exist" in text):
