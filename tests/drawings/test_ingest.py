@@ -231,3 +231,32 @@ def test_ingest_verify_export_on_both_stores(sf, blob_store, project, sheet_set,
     assert len(written) == 3
     exported = (tmp_path / "out" / "A-101.dxf").read_bytes()
     assert exported == (sheet_set / "A-101 一层平面图.dxf").read_bytes()
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_concurrent_ingests_serialise(sf, store, project, sheet_set, tmp_path) -> None:
+    """Two ingests at once: the head row lock makes the second build on the first."""
+    import threading
+
+    base = run(sf, store, [sheet_set])
+    a = make_dxf(tmp_path / "a" / "B-101.dxf", "B-101")
+    b = make_dxf(tmp_path / "b" / "C-101.dxf", "C-101")
+    results: dict[str, object] = {}
+
+    def worker(name: str, path: Path) -> None:
+        try:
+            results[name] = run(sf, store, [path], message=name)
+        except Exception as e:  # reported below
+            results[name] = e
+
+    threads = [threading.Thread(target=worker, args=(n, p)) for n, p in (("a", a), ("b", b))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert all(not isinstance(r, Exception) for r in results.values()), results
+    with transaction(sf) as s:
+        history = registry.log(s, CODE, "head")
+        assert len(history) == 3 and history[-1].id == base.version.id
+        assert history[0].parents == [history[1].id]
+        assert {"B-101", "C-101", "A-101"} <= set(history[0].manifest)
