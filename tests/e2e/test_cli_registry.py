@@ -198,3 +198,32 @@ def test_real_subprocess(home: Path, tmp_path: Path) -> None:
         bad.returncode == 20 and bad.stderr.startswith("error: ") and "Traceback" not in bad.stderr
     )
     assert run("fsck").returncode == 0
+
+
+def test_verify_fsck_gc_find_and_fix(home: Path, tmp_path: Path) -> None:
+    from storage.blobs import open_blob_store
+
+    yt("init")
+    yt("project", "create", CODE, "p")
+    make_dxf(tmp_path / "in" / "A-101.dxf", "A-101")
+    make_dxf(tmp_path / "in" / "A-102.dxf", "A-102", seed=3)
+    r = js("ingest", CODE, str(tmp_path / "in"))
+    store = open_blob_store((home / "objects").as_uri())
+    orphan = store.put_bytes(b"left behind by an interrupted ingest")
+    (home / "objects" / ".deadbeef.tmp").write_bytes(b"partial")
+    report = js("fsck")
+    assert report["ok"] and len(report["cleanable"]) == 2
+    assert any(orphan in c for c in report["cleanable"])
+    assert js("gc")["deleted"] == [orphan]
+    assert js("fsck")["cleanable"] == []
+
+    blob = js("ls", f"{CODE}:head")[0]["blob"]
+    path = home / "objects" / blob[:2] / blob[2:]
+    path.chmod(0o644)
+    path.write_bytes(path.read_bytes() + b"tampered")
+    out = yt("verify", CODE, code=50)
+    assert blob[:12] in out and "corrupt" in out
+    path.unlink()
+    out = yt("fsck", code=50)
+    assert f"blob {blob} is referenced but missing" in out
+    assert r["version"]
