@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import re
@@ -21,7 +22,7 @@ from diffing.report import (
     FileInfo,
     SheetDiff,
 )
-from diffing.views import SheetView, block_fingerprints, fp_bytes, sheet_views
+from diffing.views import SheetView, block_fingerprints, fp_array, sheet_views
 
 #: Default absolute tolerance by format: CAD files in drawing units, PDF in points.
 DEFAULT_TOLERANCE = {"dxf": 1e-4, "dwg": 1e-4, "pdf": 0.05}
@@ -64,12 +65,13 @@ def _pair_sheets(old: list[SheetView], new: list[SheetView], only: str | None):
 
 
 def _empty_view(name: str) -> SheetView:
-    return SheetView(name=name, fingerprints=[], handles=[], entity=lambda i: None)  # type: ignore
+    return SheetView(name=name, fingerprints=fp_array([]), handles=[],
+                     entity=lambda i: None)  # type: ignore[arg-type,return-value]
 
 
 def _block_view(name: str, block: Any) -> SheetView:
     ents = list(block.entities)
-    return SheetView(name=name, fingerprints=[fp_bytes(e.fingerprint) for e in ents],
+    return SheetView(name=name, fingerprints=fp_array([e.fingerprint for e in ents]),
                      handles=[None] * len(ents), entity=ents.__getitem__)
 
 
@@ -169,6 +171,32 @@ def diff_drawings(
     new_path: str | None = None,
 ) -> DiffReport:
     """Diff two ``Drawing`` or ``DrawingIndex`` objects (any mix)."""
+    # The engine allocates little but runs beside two big object graphs: the cyclic GC would
+    # rescan those again and again for nothing (it doubled the run time on 100k entities).
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _diff_drawings(old, new, tolerance=tolerance, ignore_style=ignore_style,
+                              include_xdata=include_xdata, sheet=sheet, old_blob=old_blob,
+                              new_blob=new_blob, old_path=old_path, new_path=new_path)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _diff_drawings(
+    old: Any,
+    new: Any,
+    *,
+    tolerance: float | None,
+    ignore_style: bool,
+    include_xdata: bool,
+    sheet: str | None,
+    old_blob: str | None,
+    new_blob: str | None,
+    old_path: str | None,
+    new_path: str | None,
+) -> DiffReport:
     fmts = tuple(f for f in (getattr(old, "format", ""), getattr(new, "format", "")) if f)
     tol = default_tolerance(*fmts) if tolerance is None else float(tolerance)
     use_handles = "pdf" not in fmts

@@ -13,7 +13,7 @@ Order of evidence (design.md §4):
 from __future__ import annotations
 
 import math
-from collections import defaultdict, deque
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +39,7 @@ _TEXT_KINDS = frozenset({"TEXT", "MTEXT", "ATTRIB", "ATTDEF"})
 #: Share of exactly matched pairs that must keep their handle before handles are trusted.
 HANDLE_SPACE_SHARE = 0.9
 HANDLE_SPACE_MIN_PAIRS = 5
+HANDLE_SPACE_SAMPLE = 4096
 #: Neighbour search radius as a share of the sheet's extent diagonal.
 NEAR_SHARE = 0.02
 FAR_SHARE = 0.25
@@ -79,49 +80,45 @@ class _Lazy:
         return e
 
 
-def exact_pairs(old: SheetView, new: SheetView) -> list[tuple[int, int]]:
-    """Multiset match of fingerprints; duplicates pair in file order, equal handles first."""
-    buckets: dict[bytes, deque[int]] = defaultdict(deque)
-    for i, fp in enumerate(old.fingerprints):
-        buckets[fp].append(i)
-    pairs: list[tuple[int, int]] = []
-    dup_new: list[int] = []
-    for j, fp in enumerate(new.fingerprints):
-        q = buckets.get(fp)
-        if not q:
-            continue
-        if len(q) == 1:
-            pairs.append((q.popleft(), j))
-        else:
-            dup_new.append(j)
-    if dup_new:
-        oh, nh = old.handles, new.handles
-        for j in dup_new:
-            q = buckets[new.fingerprints[j]]
-            if not q:
-                continue
-            h = nh[j]
-            pick = None
-            if h is not None:
-                for i in q:
-                    if oh[i] == h:
-                        pick = i
-                        break
-            if pick is None:
-                pick = q.popleft()
-            else:
-                q.remove(pick)
-            pairs.append((pick, j))
-    return pairs
+def exact_pairs(old: SheetView, new: SheetView) -> np.ndarray:
+    """Multiset match of fingerprints, as an (n, 2) array of (old, new) indices.
+
+    One sort over both sides (numpy lexsort on the two 64-bit halves of each digest); equal
+    fingerprints pair in file order: the k-th copy in OLD with the k-th copy in NEW.
+    """
+    no, nn = len(old.fingerprints), len(new.fingerprints)
+    if no == 0 or nn == 0:
+        return np.zeros((0, 2), dtype=np.int64)
+    h = np.concatenate([old.fingerprints, new.fingerprints]).view("<u8").reshape(-1, 2)
+    side = np.concatenate([np.zeros(no, np.int8), np.ones(nn, np.int8)])
+    idx = np.concatenate([np.arange(no, dtype=np.int64), np.arange(nn, dtype=np.int64)])
+    order = np.lexsort((idx, side, h[:, 1], h[:, 0]))
+    hs, ss, ix = h[order], side[order], idx[order]
+    n = len(order)
+    group_start = np.ones(n, dtype=bool)
+    group_start[1:] = (hs[1:] != hs[:-1]).any(axis=1)
+    gid = np.cumsum(group_start) - 1
+    run_start = group_start.copy()
+    run_start[1:] |= ss[1:] != ss[:-1]
+    pos = np.arange(n)
+    rank = pos - np.maximum.accumulate(np.where(run_start, pos, 0))
+    is_old = ss == 0
+    width = int(rank.max()) + 1
+    ko = gid[is_old] * width + rank[is_old]
+    kn = gid[~is_old] * width + rank[~is_old]
+    _, io, jn = np.intersect1d(ko, kn, assume_unique=True, return_indices=True)
+    return np.stack([ix[is_old][io], ix[~is_old][jn]], axis=1)
 
 
-def shares_handle_space(old: SheetView, new: SheetView, pairs: list[tuple[int, int]]) -> bool:
+def shares_handle_space(old: SheetView, new: SheetView, pairs: np.ndarray) -> bool:
     """True when most exactly matched pairs kept their handle: the same file lineage."""
     if len(pairs) < HANDLE_SPACE_MIN_PAIRS:
         return False
     oh, nh = old.handles, new.handles
-    same = sum(1 for i, j in pairs if oh[i] is not None and oh[i] == nh[j])
-    return same >= HANDLE_SPACE_SHARE * len(pairs)
+    step = max(1, len(pairs) // HANDLE_SPACE_SAMPLE)  # an even sample is evidence enough
+    sample = pairs[::step].tolist()
+    same = sum(1 for i, j in sample if oh[i] is not None and oh[i] == nh[j])
+    return same >= HANDLE_SPACE_SHARE * len(sample)
 
 
 def _extent(view: SheetView, lazy: _Lazy, idx: list[int]):
@@ -150,10 +147,9 @@ def match_sheet(
     res.unchanged = len(pairs)
     mo = np.zeros(len(old), dtype=bool)
     mn = np.zeros(len(new), dtype=bool)
-    if pairs:
-        arr = np.asarray(pairs, dtype=np.int64)
-        mo[arr[:, 0]] = True
-        mn[arr[:, 1]] = True
+    if len(pairs):
+        mo[pairs[:, 0]] = True
+        mn[pairs[:, 1]] = True
     u_old = np.flatnonzero(~mo).tolist()
     u_new = np.flatnonzero(~mn).tolist()
 
@@ -163,7 +159,7 @@ def match_sheet(
                         layers=layers)
 
     if include_xdata:
-        for i, j in pairs:
+        for i, j in pairs.tolist():
             a, b = lo[i], ln[j]
             if (a.xdata or None) != (b.xdata or None):
                 res.unchanged -= 1

@@ -7,12 +7,36 @@ entities that did not match exactly.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from drawings.model import BBox, Drawing, Entity, Sheet
+
+
+def fp_array(fps: Any) -> np.ndarray:
+    """Fingerprints as a contiguous numpy ``S16`` array (16 raw bytes each)."""
+    if isinstance(fps, np.ndarray) and fps.dtype == np.dtype("S16"):
+        return np.ascontiguousarray(fps)
+    fps = list(fps)
+    if not fps:
+        return np.zeros(0, dtype="S16")
+    try:
+        raw = bytes.fromhex("".join(fps))
+        if len(raw) == 16 * len(fps):
+            return np.frombuffer(raw, dtype="S16")
+    except (TypeError, ValueError):
+        pass
+    return np.frombuffer(b"".join(_fp16(f) for f in fps), dtype="S16")
+
+
+def _fp16(fp: Any) -> bytes:
+    b = fp_bytes(fp)
+    return b if len(b) == 16 else hashlib.blake2b(b, digest_size=16).digest()
 
 
 def fp_bytes(fp: Any) -> bytes:
@@ -30,7 +54,7 @@ def fp_bytes(fp: Any) -> bytes:
 @dataclass
 class SheetView:
     name: str
-    fingerprints: list[bytes]
+    fingerprints: np.ndarray  # "S16"
     handles: Sequence[str | None]
     entity: Callable[[int], Entity]
     extents: BBox | None = None
@@ -45,7 +69,7 @@ def view_of_sheet(sheet: Sheet) -> SheetView:
     ext = sheet.extents if all(math.isfinite(v) for v in sheet.extents) else None
     return SheetView(
         name=sheet.name,
-        fingerprints=[fp_bytes(e.fingerprint) for e in ents],
+        fingerprints=fp_array([e.fingerprint for e in ents]),
         handles=[e.handle for e in ents],
         entity=ents.__getitem__,
         extents=ext,
@@ -55,13 +79,12 @@ def view_of_sheet(sheet: Sheet) -> SheetView:
 
 def view_of_index_sheet(sheet: Any) -> SheetView:
     """A ``drawings.index.SheetIndex`` (fingerprints "S16" array, handles, ``entity(i)``)."""
-    fps = sheet.fingerprints
-    fps = fps.tolist() if hasattr(fps, "tolist") else list(fps)
-    # numpy "S" arrays strip trailing NUL bytes: pad back to the digest size
-    fps = [fp_bytes(f).ljust(16, b"\0") if isinstance(f, bytes) else fp_bytes(f) for f in fps]
+    fps = fp_array(sheet.fingerprints)
     handles = sheet.handles
-    handles = handles.tolist() if hasattr(handles, "tolist") else list(handles)
-    handles = [h.decode() if isinstance(h, bytes) else (h or None) for h in handles]
+    if hasattr(handles, "tolist"):
+        handles = handles.tolist()
+    if any(isinstance(h, bytes) for h in handles[:1]):
+        handles = [h.decode() or None for h in handles]
     ext = getattr(sheet, "extents", None)
     if ext is not None and not all(math.isfinite(v) for v in ext):
         ext = None
