@@ -306,7 +306,8 @@ def prepare(src: Source, mapping: dict[str, dict[str, str]] | None = None) -> Pr
         number, name_title, how = _number_for(src, title, mapping)
         if how == "stem":
             warnings.append(f"{src.name}: no 图号 in the title block or name, using {number!r}")
-        sheets[number] = (None, title.get("title") or name_title)
+        sheet_title = name_title if how == "map" and name_title else title.get("title")
+        sheets[number] = (None, sheet_title or name_title)
     return Prepared(
         source=src,
         blob=hashlib.sha256(data).hexdigest(),
@@ -335,17 +336,21 @@ def _check_complete(name: str, fmt: str, data: bytes) -> None:
 def _number_for(
     src: Source, title: dict[str, str], mapping: dict[str, dict[str, str]] | None
 ) -> tuple[str, str | None, str]:
-    """(number, title from outside the title block, where the number came from)."""
-    if title.get("number"):
-        return title["number"], None, "title"
-    from_name = number_from_name(src.basename)
-    if from_name:
-        return from_name[0], from_name[1], "name"
+    """(number, title from outside the title block, where the number came from).
+
+    An entry in the ``--map`` file is the user's explicit word and wins; then the title
+    block, then the file name, then the bare file stem (with a warning).
+    """
     if mapping:
         inner = src.name.split("!")[-1]
         for key in (src.name, inner, src.basename, PurePosixPath(src.basename).stem):
             if key in mapping:
                 return mapping[key]["number"], mapping[key].get("title"), "map"
+    if title.get("number"):
+        return title["number"], None, "title"
+    from_name = number_from_name(src.basename)
+    if from_name:
+        return from_name[0], from_name[1], "name"
     return PurePosixPath(src.basename).stem, None, "stem"
 
 

@@ -102,7 +102,7 @@ def test_ingest_directory_then_changes(sf, store, project, sheet_set, tmp_path) 
 
 
 def test_identical_bytes_stored_once(sf, store, project, tmp_path) -> None:
-    a = make_dxf(tmp_path / "a" / "A-101.dxf", "A-101")
+    a = make_dxf(tmp_path / "a" / "A-101.dxf")  # no title block: the names decide
     b = tmp_path / "b" / "A-201.dxf"
     b.parent.mkdir()
     b.write_bytes(a.read_bytes())
@@ -260,3 +260,16 @@ def test_concurrent_ingests_serialise(sf, store, project, sheet_set, tmp_path) -
         assert len(history) == 3 and history[-1].id == base.version.id
         assert history[0].parents == [history[1].id]
         assert {"B-101", "C-101", "A-101"} <= set(history[0].manifest)
+
+
+def test_numbers_from_title_block(sf, store, project, tmp_path) -> None:
+    """TEXT labels and ATTRIBs of a title block beat the file name; --map beats both."""
+    d = tmp_path / "tb"
+    make_dxf(d / "plan.dxf", "A-102", "二层平面图", attribs=True)
+    make_dxf(d / "X-999 wrong.dxf", "A-103", "三层平面图", seed=4)
+    r = run(sf, store, [d])
+    assert r.added == ["A-102", "A-103"] and not r.warnings
+    assert r.version.manifest["A-102"]["title"] == "二层平面图"
+    assert r.version.manifest["A-103"]["title"] == "三层平面图"
+    r2 = run(sf, store, [d / "plan.dxf"], mapping={"plan.dxf": {"number": "A-100"}})
+    assert r2.added == ["A-100"]
