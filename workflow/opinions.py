@@ -19,7 +19,15 @@ from workflow import diffs
 from workflow.clock import utcnow
 from workflow.machine import Role, State
 from workflow.models import ChangeMark, JSONText, Opinion, OpinionReply, Round, User
-from workflow.service import current_round, flush, get_flow, get_user, record, roles_of
+from workflow.service import (
+    conflict_safe,
+    current_round,
+    flush,
+    get_flow,
+    get_user,
+    record,
+    roles_of,
+)
 from workflow.signing import KeyRing
 
 CATEGORIES = {"mandatory": "强制性条文 mandatory", "general": "一般性 general",
@@ -106,6 +114,7 @@ def get_opinion(s: Session, project: str | Project, number: int) -> Opinion:
     return o
 
 
+@conflict_safe
 def add_opinion(s: Session, project: str | Project, *, user: str, keys: KeyRing, sheet_no: str,
                 anchor: dict[str, Any], category: str, text: str,
                 change_id: str | None = None, now: datetime | None = None) -> Opinion:
@@ -140,6 +149,7 @@ def add_opinion(s: Session, project: str | Project, *, user: str, keys: KeyRing,
     return o
 
 
+@conflict_safe
 def _act(s: Session, project: str | Project, number: int, action: str, *, user: str,
          keys: KeyRing, text: str, now: datetime | None, expect_lock: int | None) -> Opinion:
     p = registry.get_project(s, project)
@@ -209,6 +219,7 @@ def carry_opinions(s: Session, blobs: Any, project: str, rnd: Round, version: Se
     anchored region changed (or whose sheet changed in a way the engine cannot place)."""
     manifest = version.manifest
     out = []
+    reports: dict[tuple[str, str], diffs.SheetChanges | None] = {}
     for o in s.scalars(select(Opinion).where(Opinion.project_code == project,
                                              Opinion.state != "closed").order_by(Opinion.number)):
         new = manifest.get(o.sheet_no)
@@ -217,7 +228,10 @@ def carry_opinions(s: Session, blobs: Any, project: str, rnd: Round, version: Se
         elif (new["blob"], new.get("page")) == (o.blob_id, o.page):
             affected, note = False, "图纸未变 sheet unchanged"
         else:
-            report = diffs.sheet_report(blobs, {"blob": o.blob_id, "page": o.page}, new)
+            key = (o.blob_id, new["blob"])
+            if key not in reports:  # several opinions on one sheet: diff it once
+                reports[key] = diffs.sheet_report(blobs, {"blob": o.blob_id, "page": o.page}, new)
+            report = reports[key]
             if report is None:
                 affected, note = True, "图纸已修改 sheet changed (region not located)"
             else:
@@ -253,6 +267,7 @@ def round_changes(s: Session, blobs: Any, project: str | Project) -> dict[str, A
             "previous": rnd.prev_version_id, **summary, "sheets": sheets}
 
 
+@conflict_safe
 def mark_change(s: Session, project: str | Project, sheet_no: str, change_id: str, mark: str, *,
                 user: str, keys: KeyRing, blobs: Any = None, text: str | None = None,
                 category: str = "general", bbox: list[float] | None = None,

@@ -9,11 +9,12 @@ web app call these same functions.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import func, select
@@ -55,6 +56,9 @@ from workflow.models import (
     User,
 )
 from workflow.signing import ALGORITHMS, ED25519, KeyRing, canonical_json
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 #: Our roles as the registry's party roles (``drawings.models.PARTY_ROLES``).
 PARTY_ROLE: dict[Role, str] = {
@@ -591,6 +595,15 @@ def conflicts() -> Iterator[None]:
         if 517 in codes:  # SQLITE_BUSY_SNAPSHOT: our read is stale, someone else wrote
             raise Conflict(STALE) from e
         raise
+
+
+def conflict_safe(fn: Callable[P, T]) -> Callable[P, T]:
+    """Run a service function under :func:`conflicts` (autoflushes included)."""
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        with conflicts():
+            return fn(*args, **kwargs)
+    return wrapper
 
 
 def flush(s: Session) -> None:
