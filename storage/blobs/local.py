@@ -94,7 +94,11 @@ class LocalBlobStore:
             finally:
                 os.close(fd)
             os.chmod(tmp, OBJECT_MODE)
-            dest.parent.mkdir(exist_ok=True)
+            try:
+                dest.parent.mkdir()
+                _fsync_dir(self.root)  # the new fan-out directory must survive a crash too
+            except FileExistsError:
+                pass
             os.replace(tmp, dest)
             _fsync_dir(dest.parent)
             return oid
