@@ -328,9 +328,9 @@ class DXFTagReader:
             if word == "SECTION":
                 sec = v[i + 1].strip() if i + 1 < len(c) and c[i + 1] == 2 else ""
                 k = j + 1
-                while k < nz and v[zeros[k]].strip() != "ENDSEC":
+                while k < nz and v[zeros[k]].strip() not in ("ENDSEC", "SECTION", "EOF"):
                     k += 1
-                if k >= nz:
+                if k >= nz or v[zeros[k]].strip() != "ENDSEC":
                     raise DXFDamaged(f"section {sec or '?'} has no ENDSEC (truncated file)")
                 self._section(sec, j, k)
                 j = k + 1
@@ -548,7 +548,7 @@ class DXFTagReader:
             code = c[i]
             if code == 1001:
                 cur = out.setdefault(v[i].strip(), [])
-            elif code > 1001 and cur is not None:
+            elif code >= 1000 and cur is not None:
                 cur.append([code, v[i]])
         return out
 
