@@ -217,3 +217,28 @@ def test_local_put_into_a_vanished_directory_is_unavailable(tmp_path):
     shutil.rmtree(root)
     with pytest.raises(StorageUnavailable, match=str(root)):
         store.put_bytes(DATA)
+
+
+def test_any_bytes_any_chunking_round_trip(tmp_path_factory):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    store = open_blob_store((tmp_path_factory.mktemp("prop") / "objects").as_uri())
+
+    class Chunked:
+        def __init__(self, data: bytes, sizes: list[int]) -> None:
+            self.f, self.sizes = io.BytesIO(data), sizes or [1]
+
+        def read(self, n: int = -1) -> bytes:  # short reads of arbitrary sizes
+            size = self.sizes[self.f.tell() % len(self.sizes)]
+            return self.f.read(min(n, size))
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.binary(max_size=5000), st.lists(st.integers(1, 700), max_size=5))
+    def check(data: bytes, sizes: list[int]) -> None:
+        oid = store.put(Chunked(data, sizes))
+        assert oid == sha(data)
+        assert store.read_bytes(oid, verify=True) == data
+
+    check()
+    assert store.temp_entries() == []
