@@ -109,7 +109,16 @@ class S3BlobStore:
         if size_limit is not None and size_limit < 0:
             raise InvalidInput("size_limit must be >= 0")
         with tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY) as spool:
-            oid, size = copy_hashing(stream, spool.write, size_limit=size_limit, progress=progress)
+
+            def write(chunk: memoryview) -> None:
+                try:
+                    spool.write(chunk)
+                except OSError as e:  # the local temp space, e.g. a full disk
+                    raise StorageUnavailable(
+                        f"temp space for the S3 upload ({tempfile.gettempdir()}): {e}"
+                    ) from e
+
+            oid, size = copy_hashing(stream, write, size_limit=size_limit, progress=progress)
             if self.has(oid):
                 return oid
             spool.seek(0)
