@@ -73,13 +73,13 @@ class VerifyReport:
                 "signatures": self.signatures, "blobs": self.blobs, "problems": self.problems}
 
 
-def verify_chain(s: Session, project: str, blobs: Any = None,
-                 keys: KeyRing | None = None) -> VerifyReport:
-    """Recompute the chain and every signature; with ``blobs``, re-hash every blob it names;
-    with ``keys`` too, validate the signatures inside every 审查合格书 PDF with pyHanko."""
+def verify_chain(s: Session, project: str, blobs: Any = None) -> VerifyReport:
+    """Recompute the chain and every signature; with ``blobs``, re-hash every blob it names
+    and validate the signatures inside every 审查合格书 PDF with pyHanko."""
     rep = VerifyReport(project)
     registered: dict[str, tuple[str, str]] = {
-        k.fingerprint: (k.owner, k.public) for k in s.scalars(select(SigningKey))}
+        k.fingerprint: (k.owner, k.public) for k in s.scalars(select(SigningKey))
+        if k.alg != "x509"}
     prev = GENESIS
     blob_ids: dict[str, str] = {}
     for n, ev in enumerate(events(s, project), start=1):
@@ -121,12 +121,11 @@ def verify_chain(s: Session, project: str, blobs: Any = None,
         prev = ev.hash
     if blobs is not None:
         _check_blobs(s, blobs, blob_ids, rep)
-        if keys is not None:
-            _check_certificates(s, blobs, keys, rep)
+        _check_certificates(s, blobs, rep)
     return rep
 
 
-def _check_certificates(s: Session, blobs: Any, keys: KeyRing, rep: VerifyReport) -> None:
+def _check_certificates(s: Session, blobs: Any, rep: VerifyReport) -> None:
     from workflow import certificate
     from workflow.models import Certificate
 
@@ -135,7 +134,7 @@ def _check_certificates(s: Session, blobs: Any, keys: KeyRing, rep: VerifyReport
         try:
             pdf = blobs.read_bytes(cert.blob_id)
             owners = JSONText.load(cert.signers)
-            results = certificate.verify(pdf, certificate.trust_for(keys, owners))
+            results = certificate.verify(pdf, certificate.trust_for(s, owners))
         except YitaotuError as e:
             rep.problems.append(f"{where}: {e}")
             continue

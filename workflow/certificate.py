@@ -78,14 +78,25 @@ def identity(keys: KeyRing, owner: str, common_name: str, organisation: str) -> 
     return Identity(owner, cert_pem, key_pem, pw)
 
 
-def trust_for(keys: KeyRing, owners: list[str]) -> list[bytes]:
-    """The certificates (PEM) of ``owners`` as kept in the key directory."""
-    out = []
-    for owner in owners:
-        path, _ = _paths(keys, owner)
-        if path.exists():
-            out.append(path.read_bytes())
-    return out
+X509 = "x509"
+
+
+def cert_fingerprint(cert_pem: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(cert_pem.strip()).hexdigest()[:32]
+
+
+def trust_for(s: Any, owners: list[str]) -> list[bytes]:
+    """The X.509 certificates (PEM) on record in ``wf_keys`` for ``owners``: the trust anchors
+    of self-issued certificates, so verifying needs no access to the key directory."""
+    from sqlalchemy import select
+
+    from workflow.models import SigningKey
+
+    rows = s.scalars(select(SigningKey).where(SigningKey.owner.in_(owners),
+                                              SigningKey.alg == X509))
+    return [r.public.encode() for r in rows]
 
 
 def render(*, project_code: str, project_name: str, version_id: str, agency: str,

@@ -736,6 +736,11 @@ def issue_certificate(a: Act, version: SetVersion, *, reviewers: list[str] | Non
               for i, u in enumerate(signers, 1)]
     idents.append((certificate.identity(a.keys, f"org:{agency.name}", agency.name, agency.name),
                    "Agency"))
+    for ident, _ in idents:  # the X.509 certificates become trust anchors on record
+        fp = certificate.cert_fingerprint(ident.cert_pem)
+        if a.s.scalar(select(SigningKey).where(SigningKey.fingerprint == fp)) is None:
+            a.s.add(SigningKey(owner=ident.owner, alg=certificate.X509, fingerprint=fp,
+                               public=ident.cert_pem.decode(), created=a.now))
     signed = certificate.sign(pdf, idents)
     oid = a.blobs.put_bytes(signed)
     registry.record_blob(a.s, oid, len(signed), format="pdf")
@@ -745,9 +750,9 @@ def issue_certificate(a: Act, version: SetVersion, *, reviewers: list[str] | Non
     return cert
 
 
-def certificate_trust(keys: KeyRing, cert: Certificate) -> list[bytes]:
-    """The X.509 certificates of a certificate PDF's signers (self-issued: they are the roots)."""
-    return certificate.trust_for(keys, JSONText.load(cert.signers))
+def certificate_trust(s: Session, cert: Certificate) -> list[bytes]:
+    """The X.509 certificates on record for a certificate PDF's signers (the trust anchors)."""
+    return certificate.trust_for(s, JSONText.load(cert.signers))
 
 
 # -- the one-third rule -------------------------------------------------------------------------

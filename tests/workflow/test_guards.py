@@ -198,3 +198,31 @@ def test_status_shows_overdue_review(sqlite_world: World) -> None:
         late = service.status(s, CODE, now=w.t + timedelta(days=30))["round"]["clock"]
     assert soon["running"] and not soon["overdue"] and soon["limit"] == 10
     assert late["overdue"] and late["used"] > 10
+
+
+def test_query_a_change_makes_an_opinion(sqlite_world: World) -> None:
+    w = sqlite_world
+    d = Driver(w).goto("in_review")
+    with w.sf() as s, s.begin(), pytest.raises(Conflict, match="first round"):
+        opinions.mark_change(s, CODE, "A-101", "c1", "accepted", user="rev_a", keys=w.keys,
+                             blobs=w.blobs)
+    d.goto("in_review2")
+    with w.sf() as s:
+        diff = opinions.round_changes(s, w.blobs, CODE)
+    assert diff["changed"] == ["A-101"] and diff["previous"] == d.versions["v1"]
+    c1, c2 = diff["sheets"]["A-101"][:2]
+    with w.sf() as s, s.begin():
+        m = opinions.mark_change(s, CODE, "A-101", c1["id"], "queried", user="rev_a",
+                                 keys=w.keys, blobs=w.blobs, text="为何增加？why added?")
+        opinions.mark_change(s, CODE, "A-101", c2["id"], "accepted", user="rev_s", keys=w.keys,
+                             blobs=w.blobs)
+        assert m.opinion_id is not None
+    with w.sf() as s, s.begin(), pytest.raises(Conflict, match="already marked"):
+        opinions.mark_change(s, CODE, "A-101", c2["id"], "accepted", user="rev_a",
+                             keys=w.keys, blobs=w.blobs)
+    with w.sf() as s:
+        o = opinions.get_opinion(s, CODE, 2)
+        assert o.change_id == c1["id"] and JSONText.load(o.anchor)["type"] == "rect"
+        marks = {c["id"]: c["mark"] for c in opinions.round_changes(s, w.blobs, CODE)
+                 ["sheets"]["A-101"]}
+        assert marks[c1["id"]] == "queried" and marks[c2["id"]] == "accepted"

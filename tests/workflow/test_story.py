@@ -85,13 +85,13 @@ def test_whole_loop(world: World) -> None:
         assert st["refs"]["approved"] == vs["v2"]
         assert st["refs"]["as-built"] == st["refs"]["archived"] == vs["v4"]
         assert [f["sheet"] for f in st["as_built"]["redraw"]] == ["A-101"]  # > 1/3 changed
-        rep = audit.verify_chain(s, CODE, w.blobs, keys=w.keys)
+        rep = audit.verify_chain(s, CODE, w.blobs)
         assert rep.ok, rep.problems
         assert rep.events >= 20
         assert rep.signatures == 2 * rep.events + 3  # user + org per event, 3 in the PDF
         cert = s.query(Certificate).one()
         pdf = w.blobs.read_bytes(cert.blob_id)
-        results = certificate.verify(pdf, service.certificate_trust(w.keys, cert))
+        results = certificate.verify(pdf, service.certificate_trust(s, cert))
         assert len(results) == 3  # two disciplines + the agency
         assert all(r["intact"] and r["valid"] and r["trusted"] for r in results)
         # the set in force in the middle of construction is v3, proven by the sign event

@@ -549,8 +549,7 @@ def audit_verify(project: str, as_json: bool) -> None:
 
     app = get_app()
     with app.session() as s:
-        rep = audit.verify_chain(s, registry.get_project(s, project).code, app.blobs,
-                                 keys=_keys())
+        rep = audit.verify_chain(s, registry.get_project(s, project).code, app.blobs)
     data = rep.to_dict()
 
     def text() -> None:
