@@ -69,11 +69,25 @@ def _zoom(page, dpi: float | None, width: int | None) -> float:
     return dpi / 72.0
 
 
+_MIN_LW = False
+
+
+def min_line_width() -> None:
+    """Draw every line at least one pixel wide, as CAD viewers do (lineweight 0 = hairline)."""
+    global _MIN_LW
+    if not _MIN_LW:
+        import pymupdf
+
+        pymupdf.TOOLS.set_graphics_min_line_width(1.0)
+        _MIN_LW = True
+
+
 def to_png(page, *, dpi: float | None = None, width: int | None = None) -> bytes:
     """Rasterise a page to PNG bytes at ``dpi`` (default 150) or ``width`` pixels."""
     import pymupdf
 
     z = _zoom(page, dpi, width)
+    min_line_width()
     if page.rect.width * z * page.rect.height * z > MAX_PIXELS:
         raise InvalidInput(f"image too large / 图像过大: {page.rect.width * z:.0f} px wide")
     pix = page.get_pixmap(matrix=pymupdf.Matrix(z, z), alpha=False)

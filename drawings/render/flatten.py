@@ -390,25 +390,31 @@ class Flattener:
         return info.color, info.linetype, info.lineweight
 
     def _style(self, e: Entity, ctx: _Ctx) -> tuple[RGB, float, str | None]:
+        # Inside a block, layer-0 entities live on the block reference's (effective) layer.
+        # Readers resolve BYLAYER against layer 0 itself, so a value equal to layer 0's is
+        # taken as "by layer" and resolved again against the reference's layer.
+        inherit = ctx.depth > 0 and e.layer == "0"
+        l0 = self._layer_style("0")
+        own = self._layer_style(ctx.layer if inherit else e.layer)
         if ctx.override is not None:
             rgb = ctx.override
         else:
             color = e.style.get("color", 256) if e.style else 256
-            if color == 256 or color == "BYLAYER":
-                color = self._layer_style(e.layer)[0]
+            if color == 256 or color == "BYLAYER" or (inherit and color == l0[0]):
+                color = own[0]
             rgb = ctx.rgb if is_byblock(color) else to_rgb(color)
         lw = e.style.get("lineweight", -1) if e.style else -1
-        if lw == -1:
-            lw = self._layer_style(e.layer)[2]
+        if lw == -1 or (inherit and lw == l0[2]):
+            lw = own[2]
         if lw == -2:
             lw_mm = ctx.lineweight
         elif isinstance(lw, int | float) and lw >= 0:
-            lw_mm = max(lw / 100.0, 0.05)
+            lw_mm = lw / 100.0  # 0 = hairline (one device pixel)
         else:
             lw_mm = DEFAULT_LINEWEIGHT_MM
         lt = e.style.get("linetype") if e.style else None
-        if lt is None or lt.upper() == "BYLAYER":
-            lt = self._layer_style(e.layer)[1]
+        if lt is None or lt.upper() == "BYLAYER" or (inherit and lt.upper() == str(l0[1]).upper()):
+            lt = own[1]
         elif lt.upper() == "BYBLOCK":
             lt = ctx.linetype
         return rgb, lw_mm, lt
@@ -435,9 +441,13 @@ class Flattener:
     def sheet(self, sheet: Sheet, matrix: Matrix = IDENTITY) -> DisplayList:
         paper = sheet.paper is not None
         for e in sheet.entities:
-            if e.layer in self.hidden:
-                continue
-            override = self.paint(e) if self.paint is not None else None
+            if e.layer in self.hidden and e.kind != "INSERT":
+                continue  # a block reference's own layer never hides it (ezdxf, AutoCAD)
+            override = None
+            if self.paint is not None:
+                override = self.paint(e)
+                if override is None:
+                    continue
             ctx = _Ctx(
                 matrix, e.layer, (0.0, 0.0, 0.0), DEFAULT_LINEWEIGHT_MM, None, override, 0, ()
             )
@@ -540,16 +550,6 @@ class Flattener:
     def face(self, e: Entity, ctx: _Ctx) -> None:
         pts = [c for p in e.geometry["points"] for c in p[:2]]
         self._stroke(e, ctx, pts + pts[:2])
-
-    def image(self, e: Entity, ctx: _Ctx) -> None:
-        g = e.geometry
-        x, y = g["insert"][:2]
-        ux, uy = g["u"][:2]
-        vx, vy = g["v"][:2]
-        w, h = g.get("size", (1, 1))[:2]
-        ux, uy, vx, vy = ux * w, uy * w, vx * h, vy * h
-        ring = [x, y, x + ux, y + uy, x + ux + vx, y + uy + vy, x + vx, y + vy, x, y]
-        self._stroke(e, ctx, ring)
 
     def hatch(self, e: Entity, ctx: _Ctx) -> None:
         g = e.geometry
@@ -673,6 +673,7 @@ class Flattener:
         rot = float(g.get("rotation") or 0.0)
         bx, by = block.base_point[:2]
         rgb, lw, lt = self._style(e, ctx)
+        eff_layer = ctx.layer if ctx.depth > 0 and e.layer == "0" else e.layer
         cols = max(1, int(g.get("columns") or 1))
         rows = max(1, int(g.get("rows") or 1))
         cs = float(g.get("column_spacing") or 0.0)
@@ -688,7 +689,7 @@ class Flattener:
                 m = mul(placement((px, py), rot, sx, sy), (1.0, 0.0, 0.0, 1.0, -bx, -by))
                 child = _Ctx(
                     mul(ctx.matrix, m),
-                    e.layer,
+                    eff_layer,
                     rgb,
                     lw,
                     lt,
@@ -707,17 +708,44 @@ class Flattener:
                 # placement: show each value where its definition sits in the block
                 tag = next(iter(be.attribs), None) if be.attribs else None
                 value = attribs.get(tag) if tag is not None else None
-                if value and (be.layer == "0" or be.layer not in hidden):
-                    self.text(Entity("ATTRIB", be.layer, None, be.geometry, value, be.style), ctx)
+                layer = ctx.layer if be.layer == "0" else be.layer
+                if value and layer not in hidden:
+                    self._attrib(be, value, ctx)
                 continue
-            layer = be.layer
-            if layer == "0":
-                be_ctx = ctx
-            else:
-                if layer in hidden:
-                    continue
-                be_ctx = ctx
-            self.entity(be, be_ctx)
+            layer = ctx.layer if be.layer == "0" else be.layer
+            if layer in hidden and kind != "INSERT":
+                continue
+            self.entity(be, ctx)
+
+    def _attrib(self, attdef: Entity, value: str, ctx: _Ctx) -> None:
+        """An attribute value at its definition's place, kept readable (never mirrored):
+        ATTRIBs are stored in world coordinates, not as part of the block's geometry."""
+        g = dict(attdef.geometry)
+        a, b, c, d, e, f = ctx.matrix
+        for key in ("insert", "align_point"):
+            if key in g:
+                x, y = g[key][:2]
+                g[key] = (a * x + c * y + e, b * x + d * y + f)
+        r = math.radians(float(g.get("rotation") or 0.0))
+        ux, uy = a * math.cos(r) + c * math.sin(r), b * math.cos(r) + d * math.sin(r)
+        vx, vy = -a * math.sin(r) + c * math.cos(r), -b * math.sin(r) + d * math.cos(r)
+        # text runs along the block's transformed x axis; a mirror only affects the y axis,
+        # which we rebuild perpendicular (CCW) so the glyphs are never mirrored
+        g["rotation"] = math.degrees(math.atan2(uy, ux))
+        sv = math.hypot(vx, vy) or 1.0
+        g["height"] = float(g.get("height") or 1.0) * sv
+        g["width_factor"] = float(g.get("width_factor") or 1.0) * math.hypot(ux, uy) / sv
+        flat = _Ctx(
+            IDENTITY,
+            ctx.layer,
+            ctx.rgb,
+            ctx.lineweight,
+            ctx.linetype,
+            ctx.override,
+            ctx.depth,
+            ctx.stack,
+        )
+        self.text(Entity("ATTRIB", attdef.layer, None, g, value, attdef.style), flat)
 
     def dimension(self, e: Entity, ctx: _Ctx) -> None:
         name = e.geometry.get("block")
@@ -725,8 +753,9 @@ class Flattener:
         if block is None or ctx.depth >= MAX_DEPTH:
             return
         rgb, lw, lt = self._style(e, ctx)
+        eff_layer = ctx.layer if ctx.depth > 0 and e.layer == "0" else e.layer
         child = _Ctx(
-            ctx.matrix, e.layer, rgb, lw, lt, ctx.override, ctx.depth + 1, ctx.stack + (name,)
+            ctx.matrix, eff_layer, rgb, lw, lt, ctx.override, ctx.depth + 1, ctx.stack + (name,)
         )
         self._block(block.entities, child, {})
 
@@ -902,7 +931,6 @@ _HANDLERS: dict[str, Callable[[Flattener, Entity, _Ctx], None]] = {
     "TRACE": Flattener.solid,
     "3DFACE": Flattener.face,
     "LEADER": Flattener.points_line,
-    "IMAGE": Flattener.image,
     "PATH": Flattener.path,
 }
 

@@ -140,9 +140,7 @@ def content(dl: DisplayList, m: Matrix, *, model: DisplayList | None = None) -> 
         if not g.counts:
             continue
         w = width * s if width > 0 else lw_mm * MM
-        out.append(
-            b"%s RG %d w %s\n" % (_rgb(rgb).encode(), max(1, round(w * Q)), _dash(dash, s).encode())
-        )
+        out.append(b"%s RG %d w %s\n" % (_rgb(rgb).encode(), round(w * Q), _dash(dash, s).encode()))
         out.append(_paths(_ints(g.coords, m), g.counts, b"S"))
     out.append(b"Q\n")
     if dl.texts:

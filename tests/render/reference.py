@@ -30,6 +30,7 @@ RAW_ONLY = (
     "MESH",
     "SHAPE",
     "WIPEOUT",
+    "IMAGE",  # raster pixels are not in the model; ezdxf would draw a frame and the filename
     "ACAD_PROXY_ENTITY",
     "3DSOLID",
     "REGION",
@@ -73,15 +74,32 @@ def agreement(a: np.ndarray, b: np.ndarray, radius: int = 2) -> float:
 
 
 def _strip(doc) -> None:
-    """Remove from every layout what the neutral model does not carry (see RAW_ONLY)."""
+    """Remove from every layout what the neutral model does not carry (see RAW_ONLY).
+
+    Also plot true-colour white as black, like ACI 7, on white paper: ezdxf keeps it white
+    (invisible), which is not what a plotted construction drawing shows.
+    """
+    for layer in doc.layers:
+        if layer.dxf.get("true_color") == 0xFFFFFF:
+            layer.dxf.discard("true_color")
+            layer.dxf.color = 7 if layer.dxf.color > 0 else -7
     for layout in [doc.modelspace(), *doc.layouts, *doc.blocks]:
         for e in list(layout):
             t = e.dxftype()
+            if e.dxf.get("true_color") == 0xFFFFFF:
+                e.dxf.discard("true_color")
+                e.dxf.color = 7
             if t == "POLYLINE":
                 if e.is_poly_face_mesh or e.is_polygon_mesh:
                     layout.delete_entity(e)
             elif t in RAW_ONLY:
                 layout.delete_entity(e)
+            elif t == "HATCH" and not e.dxf.solid_fill and not e.dxf.pattern_scale:
+                layout.delete_entity(e)  # zero pattern scale: ezdxf's add-on divides by it
+            elif t == "LEADER" and len(e.vertices) < 2:
+                layout.delete_entity(e)  # ezdxf's add-on raises on it
+            elif t == "INSERT" and not e.dxf.zscale:
+                e.dxf.zscale = 1.0  # a 2D drawing: ezdxf cannot transform a zero z scale
 
 
 def ezdxf_png(
@@ -90,8 +108,9 @@ def ezdxf_png(
     size: tuple[int, int],
     *,
     layout: str = "Model",
-    dpi: int = 100,
+    dpi: int = 72,
     strip: bool = True,
+    only: frozenset[str] | None = None,
 ) -> bytes:
     """PNG of ``layout`` drawn by ezdxf's drawing add-on (matplotlib backend) showing ``box``."""
     import ezdxf
@@ -110,13 +129,20 @@ def ezdxf_png(
         doc, _ = recover.readfile(str(source))
     if strip:
         _strip(doc)
+    if only is not None:
+        msp = doc.modelspace()
+        for e in list(msp):
+            if e.dxftype() not in only:
+                msp.delete_entity(e)
     w, h = size
     fig = plt.figure(figsize=(w / dpi, h / dpi), dpi=dpi)
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_axis_off()
     lay = doc.modelspace() if layout == "Model" else doc.layouts.get(layout)
     ctx = RenderContext(doc)
-    cfg = Configuration(background_policy=BackgroundPolicy.WHITE)
+    # ezdxf's matplotlib backend passes lineweights in mm where matplotlib expects points:
+    # scale them back to true widths so both sides plot the same mm on paper
+    cfg = Configuration(background_policy=BackgroundPolicy.WHITE, lineweight_scaling=72 / 25.4)
     Frontend(ctx, MatplotlibBackend(ax), config=cfg).draw_layout(lay, finalize=False)
     ax.set_xlim(box[0], box[2])
     ax.set_ylim(box[1], box[3])
@@ -157,3 +183,15 @@ def fit_box(
     s = max(bw / w, bh / h) * (1 + 2 * margin)
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     return (cx - w * s / 2, cy - h * s / 2, cx + w * s / 2, cy + h * s / 2)
+
+
+def only_kinds(drawing, kinds: frozenset[str]):
+    """A copy of ``drawing`` whose model space keeps only entities of ``kinds``."""
+    import copy
+
+    out = copy.copy(drawing)
+    out.sheets = [copy.copy(s) for s in drawing.sheets]
+    for s in out.sheets:
+        if s.paper is None:
+            s.entities = [e for e in s.entities if e.kind in kinds]
+    return out
