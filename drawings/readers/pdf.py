@@ -13,6 +13,8 @@ from drawings.model import Drawing, Entity, LayerInfo, Sheet
 from storage.errors import FileFormatError
 
 PT_TO_HUNDREDTH_MM = 35.27777777777778
+#: PDF coordinates are single precision at best; keep 3 decimals (0.35 um) and drop the noise.
+PT_DECIMALS = 3
 
 
 def _hex(color: Any) -> str | None:
@@ -42,7 +44,8 @@ class _Page:
         self.x0, self.h = r.x0, r.y1
 
     def pt(self, p: Any) -> tuple[float, float]:
-        return (float(p.x) - self.x0, self.h - float(p.y))
+        return (round(float(p.x) - self.x0, PT_DECIMALS) + 0.0,
+                round(self.h - float(p.y), PT_DECIMALS) + 0.0)  # fmt: skip
 
     def paths(self) -> list[Entity]:
         out = []
@@ -66,7 +69,7 @@ class _Page:
                 continue
             stroke = _hex(d.get("color"))
             fill = _hex(d.get("fill"))
-            width = float(d.get("width") or 0.0) if stroke else 0.0
+            width = round(float(d.get("width") or 0.0), PT_DECIMALS) if stroke else 0.0
             geometry = {
                 "items": items,
                 "fill": fill,
@@ -97,8 +100,11 @@ class _Page:
                         continue
                     ox, oy = span.get("origin", (0.0, 0.0))
                     geometry = {
-                        "insert": (float(ox) - self.x0, self.h - float(oy)),
-                        "height": float(span.get("size", 0.0)),
+                        "insert": (
+                            round(float(ox) - self.x0, PT_DECIMALS) + 0.0,
+                            round(self.h - float(oy), PT_DECIMALS) + 0.0,
+                        ),
+                        "height": round(float(span.get("size", 0.0)), PT_DECIMALS),
                         "rotation": 0.0 if round(rot, 6) in (0.0, 360.0) else rot,
                         "font": span.get("font", ""),
                     }

@@ -1,0 +1,59 @@
+"""Every corpus drawing reads without error (DWG before R13: the clear unsupported error)."""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+import drawings
+from storage.errors import FileFormatError
+from tests.conftest import corpus_dir
+
+
+def _rows() -> list[dict[str, str]]:
+    with open(corpus_dir() / "MANIFEST.tsv", encoding="utf-8") as f:
+        return list(csv.DictReader(f, delimiter="\t"))
+
+
+def _msp_count(notes: str) -> int | None:
+    m = re.search(r"(?:entities )?msp=(\d+)", notes)
+    return int(m.group(1)) if m else None
+
+
+@pytest.mark.parametrize("row", _rows(), ids=[r["path"] for r in _rows()])
+def test_reads(corpus: Path, row: dict[str, str]) -> None:
+    path = corpus / row["path"]
+    fmt = row["format+version"]
+    version = re.search(r"AC\d{4}", fmt)
+    if fmt.startswith("DWG") and version and version.group(0) < "AC1012":
+        with pytest.raises(FileFormatError, match="unsupported DWG version"):
+            drawings.read(path)
+        return
+    d = drawings.read(path)
+    assert d.path == str(path)
+    assert d.sheets and all(e.fingerprint and e.shape for s in d.sheets for e in s)
+    kind = fmt.split()[0].lower()
+    assert d.format == kind
+    if kind == "dxf":
+        # the MANIFEST counted model-space entities with ezdxf: we see the same ones
+        msp = _msp_count(row["notes"])
+        if msp is not None:
+            assert len(d.sheet("Model")) == msp
+    if kind == "pdf":
+        assert d.units == "pt" and d.sheets[0].paper["units"] == "pt"
+
+
+def test_dwg_and_dxf_of_the_same_drawing_agree(corpus: Path) -> None:
+    """ACadSharp's sample saved as DXF and DWG: most fingerprints are equal (see the report)."""
+    dxf = drawings.read(corpus / "pairs/acadsharp-sample-ac1018-dxf/r1_7bc26dd.dxf")
+    dwg = drawings.read(corpus / "pairs/acadsharp-sample-ac1032-dwg/r1_7bc26dd.dwg")
+    a = Counter(e.fingerprint for e in dxf.sheet("Model"))
+    b = Counter(e.fingerprint for e in dwg.sheet("Model"))
+    common = sum((a & b).values())
+    assert common >= 0.6 * sum(a.values())
+    kinds = Counter(e.kind for e in dwg.sheet("Model") if e.fingerprint in a)
+    assert kinds["LINE"] >= 20 and kinds["LWPOLYLINE"] >= 5 and kinds["CIRCLE"] >= 3
