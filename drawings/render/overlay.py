@@ -1,0 +1,265 @@
+"""Diff overlays: old and new drawn together, coloured by what happened to each entity.
+
+Unchanged content (new side) is grey, removed entities (old side, moved onto the new
+coordinates by the report's alignment) red, added green, modified orange with its old shape in
+pale orange underneath, and a revision cloud with its number around every cluster.  The report
+is duck-typed (``diffing.DiffReport``: ``sheets`` of ``SheetDiff`` with ``changes``/``clusters``),
+so this module does not import the diff engine: imports point down, diffing -> drawings.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+from drawings.model import Drawing, Entity, Sheet
+from drawings.render import colors
+from drawings.render.flatten import (
+    DisplayList,
+    FillGroup,
+    Matrix,
+    StrokeGroup,
+    TextRun,
+    bulge_points,
+    flatten,
+    mul,
+)
+from drawings.render.page import TOL_PT, _entity_box, fit, paper_size, plan
+from storage.errors import InvalidInput, NotFound
+
+OLD_MODIFIED = (1.0, 0.8, 0.55)
+UNCHANGED_FILL = (0.9, 0.9, 0.9)
+CLOUD_LW_MM = 0.5
+
+
+def _sheet_diff(report: Any, sheet: str | None):
+    sheets = list(getattr(report, "sheets", ()))
+    if not sheets:
+        raise InvalidInput("diff report has no sheets / 差异报告没有图纸")
+    if sheet is not None:
+        for sd in sheets:
+            if sheet in (sd.name, getattr(sd, "new_name", None), getattr(sd, "old_name", None)):
+                return sd
+        names = ", ".join(sd.name for sd in sheets)
+        raise NotFound(f"no sheet {sheet!r} in the diff / 差异中无此图纸; sheets: {names}")
+    for sd in sheets:
+        if sd.changes:
+            return sd
+    return sheets[0]
+
+
+def _find(drawing: Drawing, *names: str | None) -> Sheet | None:
+    for n in names:
+        if n is None:
+            continue
+        for s in drawing.sheets:
+            if s.name == n:
+                return s
+    return None
+
+
+def _ids(sheet: Sheet | None, indexes: Iterable[int | None], handles: Iterable[str | None]) -> set:
+    """Python ids of the sheet's entities named by index (preferred) or handle."""
+    if sheet is None:
+        return set()
+    ents = sheet.entities
+    out = {id(ents[i]) for i in indexes if i is not None and 0 <= i < len(ents)}
+    wanted = {h for h in handles if h is not None}
+    if wanted and len(out) < len(wanted):
+        out |= {id(e) for e in ents if e.handle in wanted}
+    return out
+
+
+def _merge_fills(groups) -> FillGroup:
+    out = FillGroup()
+    for g in groups:
+        out.coords.extend(g.coords)
+        out.counts.extend(g.counts)
+        out.rings.extend(g.rings)
+    return out
+
+
+def alignment_matrix(alignment: Any) -> Matrix:
+    """``new = scale * R(rotation) @ old + (dx, dy)`` as an affine matrix."""
+    if alignment is None:
+        return (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+    s = float(getattr(alignment, "scale", 1.0) or 1.0)
+    r = math.radians(float(getattr(alignment, "rotation", 0.0) or 0.0))
+    c, n = math.cos(r) * s, math.sin(r) * s
+    return (c, n, -n, c, float(alignment.dx), float(alignment.dy))
+
+
+def cloud(bbox: tuple[float, float, float, float], pad: float) -> list[float]:
+    """A revision cloud (arcs bulging outwards) around ``bbox`` grown by ``pad``."""
+    x0, y0, x1, y1 = bbox[0] - pad, bbox[1] - pad, bbox[2] + pad, bbox[3] + pad
+    arc = max(pad * 2.5, min(x1 - x0, y1 - y0) / 5)
+    corners = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+    verts: list[tuple[float, float, float]] = []
+    for (ax, ay), (bx, by) in zip(corners, corners[1:] + corners[:1], strict=True):
+        n = max(1, round(math.hypot(bx - ax, by - ay) / arc))
+        for k in range(n):
+            t = k / n
+            # negative bulge: clockwise arcs, i.e. outwards along a CCW outline
+            verts.append((ax + (bx - ax) * t, ay + (by - ay) * t, -0.45))
+    return bulge_points(verts, True, pad * 0.02)
+
+
+def _union(*boxes) -> tuple[float, float, float, float] | None:
+    boxes = [b for b in boxes if b is not None]
+    if not boxes:
+        return None
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
+
+
+def _map_box(box, m: Matrix):
+    if box is None:
+        return None
+    a, b, c, d, e, f = m
+    pts = [(box[0], box[1]), (box[2], box[1]), (box[2], box[3]), (box[0], box[3])]
+    xs = [a * x + c * y + e for x, y in pts]
+    ys = [b * x + d * y + f for x, y in pts]
+    return (min(xs), min(ys), max(xs), max(ys))
+
+
+def _legend(width: float, height: float) -> DisplayList:
+    """Colour key in page points, bottom left."""
+    dl = DisplayList()
+    items = [
+        (colors.REMOVED, "删除 Removed"),
+        (colors.ADDED, "新增 Added"),
+        (colors.MODIFIED, "修改 Modified"),
+        (colors.UNCHANGED, "未变 Unchanged"),
+        (colors.CLOUD, "云线 Cluster"),
+    ]
+    size = max(7.0, min(width, height) / 90.0)
+    x, y = size * 2, size * 2
+    for rgb, label in reversed(items):
+        g = dl.strokes.setdefault((rgb, 1.0, 0.0, None, False), StrokeGroup())
+        g.coords.extend([x, y + size * 0.35, x + size * 2, y + size * 0.35])
+        g.counts.append(2)
+        dl.texts.append(TextRun((size, 0.0, 0.0, size, x + size * 2.6, y), label, colors.BLACK))
+        y += size * 1.6
+    return dl
+
+
+def overlay_spec(
+    report: Any,
+    old: Drawing,
+    new: Drawing,
+    *,
+    sheet: str | None = None,
+    paper: str | None = None,
+):
+    """The page (see :func:`drawings.render.page.plan`) of a diff overlay."""
+    sd = _sheet_diff(report, sheet)
+    old_sheet = _find(old, getattr(sd, "old_name", None), sd.name)
+    new_sheet = _find(new, getattr(sd, "new_name", None), sd.name)
+    if old_sheet is None and new_sheet is None:
+        raise NotFound(f"sheet {sd.name!r} is in neither drawing / 两个文件中均无此图纸")
+    changes = list(sd.changes)
+
+    def pick(kind: str, side: str) -> tuple[list, list]:
+        cs = [c for c in changes if c.kind == kind]
+        return [getattr(c, f"{side}_index", None) for c in cs], [
+            getattr(c, f"{side}_handle", None) for c in cs
+        ]
+
+    removed = _ids(old_sheet, *pick("removed", "old"))
+    modified_old = _ids(old_sheet, *pick("modified", "old"))
+    added = _ids(new_sheet, *pick("added", "new"))
+    modified_new = _ids(new_sheet, *pick("modified", "new"))
+
+    def paint_new_base(e: Entity):
+        return None if id(e) in added or id(e) in modified_new else colors.UNCHANGED
+
+    def paint_new_changes(e: Entity):
+        if id(e) in added:
+            return colors.ADDED
+        if id(e) in modified_new:
+            return colors.MODIFIED
+        return None
+
+    def paint_old(e: Entity):
+        if id(e) in removed:
+            return colors.REMOVED
+        if id(e) in modified_old:
+            return OLD_MODIFIED
+        return None
+
+    align = alignment_matrix(getattr(sd, "alignment", None))
+    # the page shows both sides: new extents, old extents moved by the alignment, clusters
+    box = _union(
+        _entity_box(new_sheet) if new_sheet else None,
+        _map_box(_entity_box(old_sheet), align) if old_sheet else None,
+        *(tuple(c.bbox) for c in getattr(sd, "clusters", ())),
+    ) or (0.0, 0.0, 1.0, 1.0)
+    base_sheet = new_sheet if new_sheet is not None else old_sheet
+    base_drawing = new if new_sheet is not None else old
+    is_pdf = base_drawing.format == "pdf" and base_sheet.paper is not None
+    if not is_pdf:
+        pw, ph = paper_size(paper)
+        landscape = (box[2] - box[0]) >= (box[3] - box[1])
+        W, H = (max(pw, ph), min(pw, ph)) if landscape else (min(pw, ph), max(pw, ph))
+        m0 = fit(box, W * 72 / 25.4, H * 72 / 25.4, 10 * 72 / 25.4)
+        # the box as it will be on the page (margins included), drawn at the same scale
+        s = m0[0]
+        box = (-m0[4] / s, -m0[5] / s, (W * 72 / 25.4 - m0[4]) / s, (H * 72 / 25.4 - m0[5]) / s)
+        spec = plan(base_drawing, base_sheet, box=box, paper=(W, H), paint=paint_new_base)
+    else:
+        spec = plan(base_drawing, base_sheet, paint=paint_new_base)
+    if new_sheet is None:  # the whole sheet was removed: the base is the old side, in red
+        spec = plan(
+            old,
+            old_sheet,
+            box=spec.box,
+            paper=(spec.width * 25.4 / 72, spec.height * 25.4 / 72),
+            paint=lambda e: colors.REMOVED,
+        )
+    # unchanged solid fills and hatches stay in the background, light enough to read through
+    spec.dl.fills = {UNCHANGED_FILL: _merge_fills(spec.dl.fills.values())} if spec.dl.fills else {}
+    for p in spec.dl.patterns:
+        p.rgb = UNCHANGED_FILL
+    m = spec.matrix
+    tol = TOL_PT / m[0]
+    extra: list[tuple[DisplayList, Matrix]] = []
+    if old_sheet is not None and new_sheet is not None:
+        extra.append((flatten(old, old_sheet, tol=tol, paint=paint_old), mul(m, align)))
+    if new_sheet is not None:
+        extra.append((flatten(new, new_sheet, tol=tol, paint=paint_new_changes), m))
+    clouds = DisplayList()
+    pad = 6.0 / m[0]  # 6 pt around each cluster
+    for cl in getattr(sd, "clusters", ()):
+        g = clouds.strokes.setdefault((colors.CLOUD, CLOUD_LW_MM, 0.0, None, False), StrokeGroup())
+        ring = cloud(tuple(cl.bbox), pad)
+        g.coords.extend(ring)
+        g.counts.append(len(ring) // 2)
+        size = 12.0 / m[0]
+        x, y = cl.bbox[0] - pad, cl.bbox[3] + pad * 1.6
+        clouds.texts.append(TextRun((size, 0.0, 0.0, size, x, y), str(cl.id), colors.CLOUD))
+    extra.append((clouds, m))
+    extra.append((_legend(spec.width, spec.height), (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)))
+    spec.extra = extra
+    return spec
+
+
+def overlay_bytes(
+    report: Any,
+    old: Drawing,
+    new: Drawing,
+    fmt: str,
+    *,
+    sheet: str | None = None,
+    dpi: float | None = None,
+    width: int | None = None,
+    paper: str | None = None,
+) -> bytes:
+    from drawings.render import page_bytes
+
+    spec = overlay_spec(report, old, new, sheet=sheet, paper=paper)
+    return page_bytes(spec, fmt, dpi=dpi, width=width)
