@@ -118,6 +118,18 @@ def test_sigkill_during_ingest_leaves_fsck_clean(tmp_path: Path, monkeypatch) ->
         assert p.stdout is not None and p.stdout.readline() == b"ready\n"
         return p
 
+    # One uninterrupted ingest tells how long the work after start-up takes on this machine;
+    # kills then land anywhere from the first file read to after the commit.
+    probe = spawn(tmp_path / "probe")
+    make_dxf(tmp_path / "probe" / "Z-001.dxf", "Z-001")
+    t0 = time.monotonic()
+    probe.stdin.write(b"go\n")  # type: ignore[union-attr]
+    probe.stdin.flush()  # type: ignore[union-attr]
+    assert probe.wait(120) == 0
+    span = (time.monotonic() - t0) * 1.2
+    probe.stdin.close()  # type: ignore[union-attr]
+    probe.stdout.close()  # type: ignore[union-attr]
+
     killed = completed = 0
     nxt = spawn(sets[0])
     for i in range(30):
@@ -125,7 +137,7 @@ def test_sigkill_during_ingest_leaves_fsck_clean(tmp_path: Path, monkeypatch) ->
         assert proc.stdin is not None
         proc.stdin.write(b"go\n")
         proc.stdin.flush()
-        time.sleep(rng.uniform(0.0, 0.35))
+        time.sleep(rng.uniform(0.0, span))
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
             killed += 1
@@ -138,6 +150,7 @@ def test_sigkill_during_ingest_leaves_fsck_clean(tmp_path: Path, monkeypatch) ->
             nxt = spawn(sets[i + 1])  # import while we check
         result = runner.invoke(cli, ["fsck", "--json"])
         assert result.exit_code == 0, (i, result.output)
+    print(f"SIGKILL: {killed} killed mid-ingest, {completed} finished first (span {span:.2f}s)")
     assert killed >= 5, (killed, completed)
     gc = runner.invoke(cli, ["gc"])
     assert gc.exit_code == 0
