@@ -92,6 +92,10 @@ def test_walkthrough(home: Path, tmp_path: Path) -> None:
     assert js("unit", "show", unit["code"])["use"] == "住宅"
     assert "框架-剪力墙" in yt("unit", "show", unit["code"])
     assert [u["code"] for u in js("unit", "list", CODE)] == [unit["code"]]
+    spare = js("unit", "add", CODE, "--division", "110101", "--year", "2025")["code"]
+    assert js("unit", "delete", spare) == {"deleted": spare}
+    yt("unit", "add", CODE, "--code", spare, code=21)  # never reused
+    assert js("unit", "add", CODE, "--division", "110101", "--year", "2025")["code"] != spare
 
     d = tmp_path / "set"
     make_dxf(d / "A-101 一层平面图.dxf", "A-101", "一层平面图", seed=1)

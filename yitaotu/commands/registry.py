@@ -213,6 +213,21 @@ def unit_show(code: str, as_json: bool) -> None:
     emit(data, as_json, text)
 
 
+@unit_cmd.command("delete")
+@click.argument("code")
+@json_option
+def unit_delete(code: str, as_json: bool) -> None:
+    """Remove building unit CODE; its code stays assigned and is never reused."""
+    with get_app().session() as s:
+        registry.delete_unit(s, code)
+    data = {"deleted": code.strip().upper()}
+    emit(
+        data,
+        as_json,
+        lambda: click.echo(f"已删除 deleted {data['deleted']} (代码不再复用 never reused)"),
+    )
+
+
 # -- versions -----------------------------------------------------------------------------------
 
 
