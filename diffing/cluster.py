@@ -23,28 +23,25 @@ def cluster_boxes(boxes: Sequence[BBox], gap: float) -> list[list[int]]:
     n = len(boxes)
     if n == 0:
         return []
-    parent = list(range(n))
-
-    def find(a: int) -> int:
-        while parent[a] != a:
-            parent[a] = parent[parent[a]]
-            a = parent[a]
-        return a
-
-    valid = [k for k, b in enumerate(boxes) if finite_bbox(b)]
-    if valid:
+    label = np.arange(n)
+    valid = np.array([k for k, b in enumerate(boxes) if finite_bbox(b)], dtype=np.int64)
+    if len(valid):
         h = gap / 2
         arr = np.asarray([boxes[k] for k in valid], dtype=float)
         geoms = shapely.box(arr[:, 0] - h, arr[:, 1] - h, arr[:, 2] + h, arr[:, 3] + h)
-        tree = shapely.STRtree(geoms)
-        qa, qb = tree.query(geoms)
-        for a, b in zip(qa.tolist(), qb.tolist(), strict=True):
-            ra, rb = find(valid[a]), find(valid[b])
-            if ra != rb:
-                parent[max(ra, rb)] = min(ra, rb)
+        qa, qb = shapely.STRtree(geoms).query(geoms)
+        a, b = valid[qa], valid[qb]
+        # connected components by min-label propagation with pointer jumping (vectorised)
+        while True:
+            before = label.copy()
+            np.minimum.at(label, a, label[b])
+            np.minimum.at(label, b, label[a])
+            label = label[label]
+            if np.array_equal(label, before):
+                break
     groups: dict[int, list[int]] = {}
-    for k in range(n):
-        groups.setdefault(find(k), []).append(k)
+    for k, g in enumerate(label.tolist()):
+        groups.setdefault(g, []).append(k)
     return sorted(groups.values(), key=lambda g: g[0])
 
 

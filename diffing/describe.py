@@ -23,6 +23,7 @@ _POLY_KINDS = frozenset({"LWPOLYLINE", "POLYLINE", "SPLINE", "HATCH", "LEADER", 
 _ANCHOR_KEYS = frozenset({"insert", "center", "location"})
 STYLE_KEYS = ("color", "linetype", "lineweight")
 _TEXT_KINDS = frozenset({"TEXT", "MTEXT", "ATTRIB", "ATTDEF"})
+_PATH_STYLE_KEYS = frozenset({"stroke", "fill", "width"})
 
 
 def _label(kind: str, key: str) -> str:
@@ -89,6 +90,9 @@ def describe(
     vx, vy = new.anchor[0] - ax, new.anchor[1] - ay
     moved = abs(vx) > tol or abs(vy) > tol
     keys = differing_keys(a, b, tol)
+    if kind == "PATH":
+        # a PDF path's stroke/fill colour and width are its style (also in Entity.style)
+        keys = [k for k in keys if k not in _PATH_STYLE_KEYS]
     text_style = None
     if "style" in keys and kind in _TEXT_KINDS:
         # a text style is referenced by name; renamed auto-generated styles ("textstyle3")
@@ -97,7 +101,7 @@ def describe(
         text_style = [a.get("style"), b.get("style")]
     if keys:
         if moved:
-            rest = differing_keys(translate_geometry(a, vx, vy), b, tol)
+            rest = [k for k in differing_keys(translate_geometry(a, vx, vy), b, tol) if k in keys]
             if len(rest) < len(keys):  # the translation explains part of the difference
                 what.add("moved")
                 details["moved_by"] = [vx, vy]

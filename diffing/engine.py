@@ -26,9 +26,12 @@ from diffing.geometry import (
     bbox_diag,
     bbox_iou,
     bbox_union,
+    differing_keys,
     finite_bbox,
     transform_bbox,
+    transform_geometry,
     transform_point,
+    translate_geometry,
 )
 from diffing.report import IDENTITY, Alignment
 from diffing.views import SheetView
@@ -42,6 +45,8 @@ HANDLE_SPACE_MIN_PAIRS = 5
 HANDLE_SPACE_SAMPLE = 4096
 #: Neighbour search radius as a share of the sheet's extent diagonal.
 NEAR_SHARE = 0.02
+#: Candidates kept per unmatched old entity (closest first).
+NEIGHBOURS = 12
 FAR_SHARE = 0.25
 
 
@@ -283,6 +288,39 @@ def _poly_vertices(e) -> int:
     return len(pts)
 
 
+def _centre(bb, anchor) -> tuple[float, float]:
+    if finite_bbox(bb):
+        return ((bb[0] + bb[2]) / 2, (bb[1] + bb[3]) / 2)
+    return (anchor[0], anchor[1])
+
+
+def _nearest_per_old(qi, tj, u_old, u_new, lo, ln, o_anchor, o_bbox):
+    """Keep, per old entity, the ``NEIGHBOURS`` closest same-kind hits (by anchor or bbox
+    centre): large entities overlap everything, and all-pairs scoring would be O(n²)."""
+    if len(qi) == 0:
+        return qi, tj
+    kinds: dict[str, int] = {}
+    ko = np.array([kinds.setdefault(lo[i].kind, len(kinds)) for i in u_old], dtype=np.int32)
+    kn = np.array([kinds.setdefault(ln[j].kind, len(kinds)) for j in u_new], dtype=np.int32)
+    keep = ko[qi] == kn[tj]
+    qi, tj = qi[keep], tj[keep]
+    if len(qi) <= NEIGHBOURS * len(u_old):
+        return qi, tj
+    ao = np.array([o_anchor[i] for i in u_old], dtype=float).reshape(-1, 2)
+    an = np.array([ln[j].anchor[:2] for j in u_new], dtype=float).reshape(-1, 2)
+    co = np.array([_centre(o_bbox[i], o_anchor[i]) for i in u_old], dtype=float).reshape(-1, 2)
+    cn = np.array([_centre(ln[j].bbox, ln[j].anchor) for j in u_new], dtype=float).reshape(-1, 2)
+    d = np.minimum(np.hypot(*(ao[qi] - an[tj]).T), np.hypot(*(co[qi] - cn[tj]).T))
+    order = np.lexsort((d, qi))
+    qs = qi[order]
+    first = np.ones(len(qs), dtype=bool)
+    first[1:] = qs[1:] != qs[:-1]
+    pos = np.arange(len(qs))
+    rank = pos - np.maximum.accumulate(np.where(first, pos, 0))
+    sel = order[rank < NEIGHBOURS]
+    return qi[sel], tj[sel]
+
+
 def _distinct(e) -> bool:
     return e.kind in _DISTINCT_KINDS or (
         e.kind in ("LWPOLYLINE", "POLYLINE", "PATH") and _poly_vertices(e) >= 3
@@ -311,6 +349,7 @@ def _neighbour_pairs(u_old, u_new, lo, ln, al: Alignment, tol: float, diag: floa
         pad = max(near, 0.5 * bbox_diag(bb)) if finite_bbox(bb) else near
         queries.append(box_of(bb, o_anchor[i], pad))
     qi, tj = tree.query(shapely.box(*np.asarray(queries, dtype=float).T))
+    qi, tj = _nearest_per_old(qi, tj, u_old, u_new, lo, ln, o_anchor, o_bbox)
     cand = {(u_old[a], u_new[b]) for a, b in zip(qi.tolist(), tj.tolist(), strict=True)}
 
     if shapes_valid:
@@ -337,6 +376,8 @@ def _neighbour_pairs(u_old, u_new, lo, ln, al: Alignment, tol: float, diag: floa
         ax, ay = o_anchor[i]
         d = math.hypot(b.anchor[0] - ax, b.anchor[1] - ay)
         same_shape = shapes_valid and a.shape == b.shape and bool(a.shape)
+        if not same_shape and d <= near and _pure_move(a, b, al, tol):
+            same_shape = True  # equal up to a translation, within the tolerance
         if same_shape:
             if d > far:
                 continue
@@ -358,6 +399,16 @@ def _neighbour_pairs(u_old, u_new, lo, ln, al: Alignment, tol: float, diag: floa
         scored.append((cost, i, j))
     scored.sort()
     return [(i, j) for _, i, j in scored]
+
+
+def _pure_move(a, b, al: Alignment, tol: float) -> bool:
+    """``b`` is ``a`` translated (anchor to anchor), geometry equal within ``tol``."""
+    if a.layer != b.layer or a.text != b.text or a.style != b.style or a.attribs != b.attribs:
+        return False
+    ga = transform_geometry(a.geometry, al)
+    ax, ay = transform_point(al, a.anchor)
+    moved = translate_geometry(ga, b.anchor[0] - ax, b.anchor[1] - ay)
+    return not differing_keys(moved, b.geometry, tol)
 
 
 def _same_label(a, b) -> bool:

@@ -243,10 +243,13 @@ def item_bbox(it: Item) -> tuple[float, float, float, float]:
     if "c" in p:
         r = p.get("r", 0.0)
         pts += [(p["c"][0] - r, p["c"][1] - r), (p["c"][0] + r, p["c"][1] + r)]
-    if "at" in p:
+    if "at" in p and it.type == "door":  # leaf, swing and tag below, any rotation
         x, y = p["at"]
-        w = 900.0 if it.type == "door" else p.get("h", 300.0) * len(p.get("text", "x")) * 0.8
-        pts += [(x - 900.0 if it.type == "door" else x, y), (x + w, y + max(w, p.get("h", 0)))]
+        pts += [(x - 1000.0, y - 1000.0), (x + 1000.0, y + 1000.0)]
+    elif "at" in p:
+        x, y = p["at"]
+        w = p.get("h", 300.0) * len(p.get("text", "x")) * 0.8
+        pts += [(x, y), (x + w, y + max(w, p.get("h", 0)))]
     if "base" in p:
         pts.append(p["base"])
     xs = [q[0] for q in pts]
