@@ -1,0 +1,174 @@
+"""Deep-zoom tiles (256 px, z/x/y) and thumbnails, made on demand and cached on disk.
+
+A sheet is rendered once to a PDF page (``sheet.pdf``, the expensive part: parse + flatten),
+kept under ``<root>/<renderer version>/<blob>/<layout>/``; MuPDF's display list of that page
+stays in memory (small LRU), so a tile is one clipped rasterisation of the list.  Level ``z``
+shows the page with its longer side at ``256 * 2**z`` pixels; tile (x, y) counts from the top
+left.  Tiles are written beside the page as ``z/x/y.png`` (temp file + rename).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+
+from drawings.model import Drawing
+from storage.errors import InvalidInput, NotFound
+
+TILE = 256
+MAX_ZOOM = 8  # 65,536 px along the longer side
+THUMB = 256
+
+
+def _key(text: str) -> str:
+    """A file-name-safe, stable key for a layout name (may be Chinese, contain '/')."""
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
+
+
+class TileCache:
+    """Tiles and thumbnails of sheets addressed by (blob id, layout).
+
+    ``load(blob_id)`` returns the parsed :class:`Drawing` of a blob; it is only called when
+    the sheet's page is not cached yet.
+    """
+
+    def __init__(self, root: str | Path, load: Callable[[str], Drawing], *, keep: int = 4):
+        from drawings.render import RENDERER_VERSION
+
+        self.root = Path(root) / RENDERER_VERSION.replace("/", "-")
+        self.load = load
+        self.keep = keep
+        self._lists: OrderedDict[tuple[str, str], tuple[object, float, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    # -- paths -----------------------------------------------------------------------------
+    def sheet_dir(self, blob: str, layout: str) -> Path:
+        if not blob or not all(c in "0123456789abcdef" for c in blob.lower()):
+            raise InvalidInput(f"bad blob id / 无效的对象编号: {blob!r}")
+        return self.root / blob[:2] / blob / _key(layout)
+
+    def page_path(self, blob: str, layout: str) -> Path:
+        return self.sheet_dir(blob, layout) / "sheet.pdf"
+
+    # -- the page ----------------------------------------------------------------------------
+    def page(self, blob: str, layout: str, progress: Callable[[str], None] | None = None) -> Path:
+        """The cached one-page PDF of the sheet, rendered now if missing."""
+        from drawings.render import build, pick_sheet, plan, write_atomic
+
+        path = self.page_path(blob, layout)
+        if path.is_file():
+            return path
+        if progress:
+            progress("parse")
+        drawing = self.load(blob)
+        sheet = pick_sheet(drawing, layout or None)
+        if progress:
+            progress("layout")
+        spec = plan(drawing, sheet)
+        if progress:
+            progress("draw")
+        import pymupdf
+
+        doc = pymupdf.open()
+        try:
+            build(spec, doc)
+            data = doc.tobytes(garbage=0, deflate=True)
+        finally:
+            doc.close()
+        write_atomic(path, data)
+        return path
+
+    def _list(self, blob: str, layout: str):
+        """MuPDF display list of the page (parsed once per process, LRU)."""
+        import pymupdf
+
+        key = (blob, layout)
+        with self._lock:
+            hit = self._lists.get(key)
+            if hit is not None:
+                self._lists.move_to_end(key)
+                return hit
+        path = self.page(blob, layout)
+        with pymupdf.open(path) as doc:
+            page = doc[0]
+            entry = (page.get_displaylist(), page.rect.width, page.rect.height)
+        with self._lock:
+            self._lists[key] = entry
+            while len(self._lists) > self.keep:
+                self._lists.popitem(last=False)
+        return entry
+
+    def levels(self, blob: str, layout: str) -> dict:
+        """Pyramid description for a viewer: page size and tile counts per level."""
+        _, w, h = self._list(blob, layout)
+        out = []
+        for z in range(MAX_ZOOM + 1):
+            zoom = TILE * 2**z / max(w, h)
+            out.append(
+                {"z": z, "cols": math.ceil(w * zoom / TILE), "rows": math.ceil(h * zoom / TILE)}
+            )
+        return {"tile": TILE, "width": w, "height": h, "levels": out}
+
+    # -- tiles ------------------------------------------------------------------------------
+    def render_tile(self, blob: str, layout: str, z: int, x: int, y: int) -> bytes:
+        """PNG bytes of one tile, rendered from the in-memory display list (no disk cache)."""
+        import pymupdf
+
+        from drawings.render import min_line_width
+
+        dl, w, h = self._list(blob, layout)
+        if not 0 <= z <= MAX_ZOOM:
+            raise NotFound(f"zoom level {z} out of range 0..{MAX_ZOOM} / 缩放级别超出范围")
+        zoom = TILE * 2**z / max(w, h)
+        cols, rows = math.ceil(w * zoom / TILE), math.ceil(h * zoom / TILE)
+        if not (0 <= x < cols and 0 <= y < rows):
+            raise NotFound(f"tile {z}/{x}/{y} outside the sheet / 瓦片超出图纸范围")
+        min_line_width()
+        irect = pymupdf.IRect(x * TILE, y * TILE, (x + 1) * TILE, (y + 1) * TILE)
+        # clip in page space; MuPDF skips display-list nodes outside it
+        part = dl.get_pixmap(
+            matrix=pymupdf.Matrix(zoom, zoom), alpha=False, clip=pymupdf.Rect(irect) / zoom
+        )
+        if part.irect == irect:
+            return part.tobytes("png")
+        pix = pymupdf.Pixmap(pymupdf.csRGB, irect, False)  # edge tile: pad with paper
+        pix.clear_with(255)
+        pix.copy(part, part.irect)
+        return pix.tobytes("png")
+
+    def tile(self, blob: str, layout: str, z: int, x: int, y: int) -> bytes:
+        """PNG bytes of tile z/x/y, from the disk cache or rendered and stored."""
+        from drawings.render import write_atomic
+
+        path = self.sheet_dir(blob, layout) / str(int(z)) / str(int(x)) / f"{int(y)}.png"
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            pass
+        data = self.render_tile(blob, layout, z, x, y)
+        write_atomic(path, data)
+        return data
+
+    def thumbnail(self, blob: str, layout: str, size: int = THUMB) -> bytes:
+        """PNG of the whole sheet fitting ``size`` x ``size`` pixels (cached)."""
+        import pymupdf
+
+        from drawings.render import min_line_width, write_atomic
+
+        if not 16 <= size <= 2048:
+            raise InvalidInput(f"thumbnail size {size} out of range 16..2048 / 缩略图尺寸超出范围")
+        path = self.sheet_dir(blob, layout) / f"thumb-{size}.png"
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            pass
+        dl, w, h = self._list(blob, layout)
+        zoom = size / max(w, h)
+        min_line_width()
+        data = dl.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), alpha=False).tobytes("png")
+        write_atomic(path, data)
+        return data
