@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import corpus_dir
 from diffing import diff_files
+from tests.conftest import corpus_dir
 
 
 def _manifest() -> list[dict[str, str]]:
@@ -118,3 +118,8 @@ def test_xdata_only_changes_are_ignored_by_default(corpus):
     assert "xdata" not in {w for c in report.changes for w in c.what}
     assert report.stats["added"] == 0 and report.stats["removed"] == 1
     assert report.stats["modified"] <= 2
+    with_xdata = diff_files(d / "r1_4e5ba73.dxf", d / "r2_685dae9.dxf", ignore_style=True,
+                            include_xdata=True)
+    xdata = [c for c in with_xdata.changes if "xdata" in c.what]
+    assert len(xdata) >= 20  # the emfnet tags on the DKs and tents
+    assert all(set(c.details["xdata"]) == {"before", "after"} for c in xdata)

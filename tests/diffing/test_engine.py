@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from diffing import diff_drawings
 from tests.diffing.handmade import drawing, ent
 
@@ -116,3 +118,36 @@ def test_json_round_trip():
     again = DiffReport.from_json(r.to_json())
     assert again.to_json() == r.to_json()
     assert again.stats == r.stats and bool(again)
+
+
+def _rotated(entities, deg, dx, dy, handle0):
+    import math
+
+    c, s = math.cos(math.radians(deg)), math.sin(math.radians(deg))
+
+    def f(p):
+        return (c * p[0] - s * p[1] + dx, s * p[0] + c * p[1] + dy)
+
+    out = []
+    for k, e in enumerate(entities):
+        h = f"{handle0 + k:X}"
+        g = e.geometry
+        if e.kind == "LINE":
+            out.append(ent("LINE", e.layer, h, points=[f(p) for p in g["points"]]))
+        elif e.kind == "TEXT":
+            out.append(ent("TEXT", e.layer, h, text=e.text, insert=f(g["insert"]),
+                           height=g["height"], rotation=(g["rotation"] + deg) % 360))
+    return out
+
+
+def test_rotated_and_moved_drawing_is_alignment_only():
+    base = grid(40) + [
+        ent("TEXT", "A-TEXT", f"T{k}", text=f"房间 {k}", insert=(300.0 * k, 77.0 * k),
+            height=250.0, rotation=0.0)
+        for k in range(12)
+    ]
+    turned = _rotated(base, 90.0, 5000.0, -200.0, 0x5000)
+    r = diff_drawings(drawing(base), drawing(turned))
+    assert not r, r.changes[:3]
+    assert r.alignment.rotation == pytest.approx(90.0, abs=1e-6)
+    assert (r.alignment.dx, r.alignment.dy) == (pytest.approx(5000.0), pytest.approx(-200.0))
