@@ -35,3 +35,6 @@ register("status", "workflow")
 register("inbox", "workflow")
 register("audit", "workflow")
 register("workflow", "workflow")
+
+# rendering (issue #5)
+register("render", "render")
