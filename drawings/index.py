@@ -1,47 +1,41 @@
 """A drawing's entity index: fingerprints up front, entity records decoded one at a time.
 
 A warm diff loads two indexes, compares their fingerprint arrays with numpy and decodes only
-the few entities that did not match, so :func:`loads` must not touch the records.
+the few entities that did not match, so :func:`loads` touches no entity record (nor block
+definition) until asked.
 
 Byte layout (little endian)::
 
     b"YTIX" u8 version | u32 crc32 of everything after this field | u32 len(meta) | meta JSON
-    then for each sheet: fingerprints n*16 | shapes n*16 | offsets (n+1)*u32 | records
-    (records: one orjson document per entity, concatenated; entity i is records[off[i]:off[i+1]])
+    then one table per sheet and one for all block entities, each:
+        fingerprints n*16 | shapes n*16 | bboxes n*4*f64 | anchors n*2*f64 |
+        offsets (n+1)*u32 | handles JSON | records
+    (records: one orjson array per entity, concatenated; entity i is records[off[i]:off[i+1]])
 
-``meta`` holds the drawing's metadata, block definitions (small, decoded eagerly) and per sheet
-its name, paper, extents, handles and section sizes.
+``meta`` holds the drawing's metadata, per table its sizes, and per block its name, base
+point, fingerprint and slice of the block table.
 """
 
 from __future__ import annotations
 
+import gc
 import struct
 import zlib
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
 import orjson
 
-from drawings.model import EMPTY_BBOX, BBox, BlockDef, Drawing, Entity, LayerInfo, Sheet
+from drawings.model import EMPTY_BBOX, BBox, BlockDef, Drawing, Entity, LayerInfo, Point, Sheet
 from storage.errors import IntegrityError
 
 MAGIC = b"YTIX"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _HEAD = struct.Struct("<4sBII")
 
-_TUPLE_KEYS = (
-    "center",
-    "location",
-    "insert",
-    "major_axis",
-    "scale",
-    "u",
-    "v",
-    "size",
-    "view_center",
-    "align_point",
-)
+_TUPLE_KEYS = ("center", "location", "insert", "start", "direction", "major_axis", "scale", "u",
+               "v", "size", "view_center", "align_point")  # fmt: skip
 _TUPLE_LIST_KEYS = ("points", "control_points", "fit_points", "defpoints")
 
 
@@ -58,105 +52,143 @@ def _restore_geometry(g: dict[str, Any]) -> dict[str, Any]:
     if "paths" in g:
         g["paths"] = [[tuple(p) for p in path] for path in g["paths"]]
     if "items" in g:
-        g["items"] = [_item(it) for it in g["items"]]
+        g["items"] = [
+            tuple(x if type(x) is not list else tuple(x) for x in it) for it in g["items"]
+        ]
     return g
 
 
-def _item(it: list) -> tuple:
-    return tuple(x if not isinstance(x, list) else tuple(x) for x in it)
+class _Table:
+    """Parallel arrays and encoded records of a list of entities (one sheet, or all blocks)."""
 
+    __slots__ = ("fingerprints", "shapes", "bboxes", "anchors", "_offsets", "_records",
+                 "_handles_raw", "_handles", "_source", "_label")  # fmt: skip
 
-def _record(e: Entity) -> list:
-    return [
-        e.kind,
-        e.layer,
-        e.handle,
-        e.geometry,
-        e.text,
-        e.style,
-        e.attribs or None,
-        e.xdata,
-        list(e.bbox) if e.bbox[0] <= e.bbox[2] else None,
-        e.anchor,
-        e.fingerprint,
-        e.shape,
-    ]
-
-
-def _entity(r: list) -> Entity:
-    kind, layer, handle, geometry, text, style, attribs, xdata, bbox, anchor, fp, shape = r
-    return Entity(
-        kind=kind,
-        layer=layer,
-        handle=handle,
-        geometry=_restore_geometry(geometry),
-        text=text,
-        style=style,
-        attribs=attribs or {},
-        xdata=xdata,
-        bbox=tuple(bbox) if bbox else EMPTY_BBOX,
-        anchor=tuple(anchor),
-        fingerprint=fp,
-        shape=shape,
-    )
-
-
-def _bbox_out(b: BBox) -> list | None:
-    return list(b) if b[0] <= b[2] else None
-
-
-def _bbox_in(b: list | None) -> BBox:
-    return tuple(b) if b else EMPTY_BBOX
-
-
-@dataclass(slots=True)
-class SheetIndex:
-    """One sheet's fingerprints (numpy ``S16``) plus lazily decoded entity records."""
-
-    name: str
-    paper: dict[str, Any] | None
-    extents: BBox
-    fingerprints: np.ndarray
-    shapes: np.ndarray
-    handles: list[str | None]
-    _offsets: np.ndarray = field(repr=False)
-    _records: memoryview = field(repr=False)
-    _source: str = field(default="", repr=False)
+    def __init__(self, fps, shapes, bboxes, anchors, offsets, handles_raw, records, source, label):
+        self.fingerprints: np.ndarray = fps
+        self.shapes: np.ndarray = shapes
+        self.bboxes: np.ndarray = bboxes
+        self.anchors: np.ndarray = anchors
+        self._offsets = offsets
+        self._handles_raw = handles_raw
+        self._handles: list[str | None] | None = None
+        self._records = records
+        self._source = source
+        self._label = label
 
     def __len__(self) -> int:
-        return len(self.handles)
+        return len(self.fingerprints)
+
+    @property
+    def handles(self) -> list[str | None]:
+        if self._handles is None:
+            self._handles = orjson.loads(self._handles_raw)
+        return self._handles
 
     def entity(self, i: int) -> Entity:
         """Decode entity ``i`` only."""
+        n = len(self.fingerprints)
+        if not -n <= i < n:
+            raise IndexError(i)
+        i %= n
         a, b = int(self._offsets[i]), int(self._offsets[i + 1])
         try:
-            return _entity(orjson.loads(self._records[a:b]))
+            kind, layer, handle, geometry, text, style, attribs, xdata = orjson.loads(
+                self._records[a:b]
+            )
+            box = self.bboxes[i]
+            anchor = self.anchors[i]
+            return Entity(
+                kind, layer, handle, _restore_geometry(geometry), text, style, attribs or {},
+                xdata, (float(box[0]), float(box[1]), float(box[2]), float(box[3])),
+                (float(anchor[0]), float(anchor[1])),
+                self.fingerprints[i].tobytes().ljust(16, b"\0").hex(),
+                self.shapes[i].tobytes().ljust(16, b"\0").hex(),
+            )  # fmt: skip
         except (orjson.JSONDecodeError, ValueError, TypeError, KeyError) as e:
             raise IntegrityError(
-                f"{self._source}: corrupt index record {i} of {self.name}: {e}"
+                f"{self._source}: corrupt index record {i} of {self._label}: {e}"
             ) from None
 
-    def entities(self) -> list[Entity]:
-        return [self.entity(i) for i in range(len(self))]
+    def entities(self, start: int = 0, stop: int | None = None) -> list[Entity]:
+        return [self.entity(i) for i in range(start, len(self) if stop is None else stop)]
+
+
+class SheetIndex(_Table):
+    """One sheet's fingerprints (numpy ``S16``, raw digests) plus lazily decoded records.
+
+    ``fingerprints``/``shapes`` are ``S16`` arrays in entity order (compare them with numpy;
+    ``.tobytes().hex()`` of an element gives ``Entity.fingerprint``), ``bboxes`` is ``(n, 4)``
+    float64, ``anchors`` ``(n, 2)``, ``handles`` a list, ``entity(i)`` decodes one record.
+    """
+
+    __slots__ = ("name", "paper", "extents")
+
+    def __init__(self, name: str, paper: dict | None, extents: BBox, *table: Any) -> None:
+        super().__init__(*table)
+        self.name = name
+        self.paper = paper
+        self.extents = extents
+
+    def __repr__(self) -> str:
+        return f"SheetIndex({self.name!r}, {len(self)} entities)"
 
     def to_sheet(self) -> Sheet:
         return Sheet(self.name, self.entities(), paper=self.paper, extents=self.extents)
 
 
-@dataclass(slots=True)
+class BlockIndex:
+    """A block definition whose entities are decoded on first use (duck-types BlockDef)."""
+
+    __slots__ = ("name", "base_point", "fingerprint", "_table", "_start", "_stop", "_entities")
+
+    def __init__(self, name: str, base_point: Point, fingerprint: str, table: _Table,
+                 start: int, stop: int) -> None:  # fmt: skip
+        self.name = name
+        self.base_point = base_point
+        self.fingerprint = fingerprint
+        self._table = table
+        self._start, self._stop = start, stop
+        self._entities: list[Entity] | None = None
+
+    @property
+    def entities(self) -> list[Entity]:
+        if self._entities is None:
+            self._entities = self._table.entities(self._start, self._stop)
+        return self._entities
+
+    def to_blockdef(self) -> BlockDef:
+        return BlockDef(self.name, self.base_point, self.entities, self.fingerprint)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, BlockIndex | BlockDef):
+            return (self.name, self.base_point, self.fingerprint, self.entities) == (
+                other.name, other.base_point, other.fingerprint, other.entities,
+            )  # fmt: skip
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"BlockIndex({self.name!r}, {self._stop - self._start} entities)"
+
+
 class DrawingIndex:
     """The metadata of a :class:`Drawing` and one :class:`SheetIndex` per sheet."""
 
-    path: str
-    format: str
-    version: str
-    units: str
-    title: dict[str, str]
-    layers: dict[str, LayerInfo]
-    blocks: dict[str, BlockDef]
-    warnings: list[str]
-    sheets: list[SheetIndex]
-    linetypes: dict[str, Any] = field(default_factory=dict)
+    __slots__ = ("path", "format", "version", "units", "title", "layers", "blocks", "warnings",
+                 "sheets", "linetypes")  # fmt: skip
+
+    def __init__(self, path: str, format: str, version: str, units: str, title: dict[str, str],
+                 layers: dict[str, LayerInfo], blocks: Mapping[str, BlockIndex],
+                 warnings: list[str], sheets: list[SheetIndex],
+                 linetypes: dict[str, Any] | None = None) -> None:  # fmt: skip
+        self.path, self.format, self.version, self.units = path, format, version, units
+        self.title, self.layers, self.blocks, self.warnings = title, layers, blocks, warnings
+        self.sheets, self.linetypes = sheets, linetypes or {}
+
+    def __repr__(self) -> str:
+        return f"DrawingIndex({self.path!r}, {[s.name for s in self.sheets]})"
 
     def sheet(self, name: str) -> SheetIndex:
         for s in self.sheets:
@@ -167,23 +199,46 @@ class DrawingIndex:
     def to_drawing(self) -> Drawing:
         """Everything decoded: for consumers that want the plain model back."""
         return Drawing(
-            self.path,
-            self.format,
-            self.version,
-            self.units,
-            [s.to_sheet() for s in self.sheets],
-            blocks=self.blocks,
-            layers=self.layers,
-            linetypes=self.linetypes,
-            title=self.title,
-            warnings=self.warnings,
-        )
+            self.path, self.format, self.version, self.units, [s.to_sheet() for s in self.sheets],
+            blocks={k: b.to_blockdef() for k, b in self.blocks.items()}, layers=self.layers,
+            linetypes=self.linetypes, title=self.title, warnings=self.warnings,
+        )  # fmt: skip
 
 
-def _fp_array(values: list[str]) -> np.ndarray:
-    if not values:
-        return np.zeros(0, dtype="S16")
-    return np.frombuffer(bytes.fromhex("".join(v or "0" * 32 for v in values)), dtype="S16")
+# --------------------------------------------------------------------------- writing
+
+
+def _fp_bytes(values: Iterator[str]) -> bytes:
+    return bytes.fromhex("".join(v or "0" * 32 for v in values))
+
+
+def _table_bytes(entities: list[Entity]) -> tuple[list[bytes], dict[str, int]]:
+    recs = [
+        orjson.dumps(
+            [e.kind, e.layer, e.handle, e.geometry, e.text, e.style, e.attribs or None, e.xdata]
+        )  # fmt: skip
+        for e in entities
+    ]
+    n = len(recs)
+    offsets = np.zeros(n + 1, dtype="<u4")
+    if recs:
+        np.cumsum([len(r) for r in recs], out=offsets[1:])
+    body = b"".join(recs)
+    if len(body) >= 1 << 32:
+        raise ValueError("drawing too large for an index (records over 4 GiB)")
+    bboxes = np.array([e.bbox for e in entities], dtype="<f8").reshape(n, 4)
+    anchors = np.array([e.anchor for e in entities], dtype="<f8").reshape(n, 2)
+    handles = orjson.dumps([e.handle for e in entities])
+    parts = [
+        _fp_bytes(e.fingerprint for e in entities),
+        _fp_bytes(e.shape for e in entities),
+        bboxes.tobytes(),
+        anchors.tobytes(),
+        offsets.tobytes(),
+        handles,
+        body,
+    ]
+    return parts, {"n": n, "handles": len(handles), "records": len(body)}
 
 
 def build(drawing: Drawing) -> DrawingIndex:
@@ -196,48 +251,66 @@ def dumps(obj: Drawing | DrawingIndex) -> bytes:
     if isinstance(obj, DrawingIndex):
         obj = obj.to_drawing()
     d = obj
-    sections: list[bytes] = []
-    sheets_meta = []
-    for s in d.sheets:
-        recs = [orjson.dumps(_record(e)) for e in s.entities]
-        offsets = np.zeros(len(recs) + 1, dtype="<u4")
-        if recs:
-            np.cumsum([len(r) for r in recs], out=offsets[1:])
-        fps = _fp_array([e.fingerprint for e in s.entities]).tobytes()
-        shapes = _fp_array([e.shape for e in s.entities]).tobytes()
-        body = b"".join(recs)
-        sections += [fps, shapes, offsets.tobytes(), body]
-        sheets_meta.append(
-            {
-                "name": s.name,
-                "paper": s.paper,
-                "extents": _bbox_out(s.extents),
-                "n": len(recs),
-                "records": len(body),
-                "handles": [e.handle for e in s.entities],
-            }
-        )
-    meta = {
-        "path": d.path,
-        "format": d.format,
-        "version": d.version,
-        "units": d.units,
-        "title": d.title,
-        "warnings": d.warnings,
-        "linetypes": d.linetypes,
-        "layers": {
-            k: [v.name, v.color, v.linetype, v.lineweight, v.on, v.frozen, v.plot]
-            for k, v in d.layers.items()
-        },
-        "blocks": {
-            k: [b.base_point, b.fingerprint, [_record(e) for e in b.entities]]
-            for k, b in d.blocks.items()
-        },
-        "sheets": sheets_meta,
-    }
-    meta_b = orjson.dumps(meta)
-    payload = struct.pack("<I", len(meta_b)) + meta_b + b"".join(sections)
-    return MAGIC + bytes([FORMAT_VERSION]) + struct.pack("<I", zlib.crc32(payload)) + payload
+    gc_was = gc.isenabled()
+    gc.disable()
+    try:
+        sections: list[bytes] = []
+        sheets_meta = []
+        for s in d.sheets:
+            parts, sizes = _table_bytes(s.entities)
+            sections += parts
+            ext = list(s.extents) if s.extents[0] <= s.extents[2] else None
+            sheets_meta.append({"name": s.name, "paper": s.paper, "extents": ext, **sizes})
+        block_ents: list[Entity] = []
+        blocks_meta = []
+        for name, b in d.blocks.items():
+            start = len(block_ents)
+            block_ents += b.entities
+            blocks_meta.append([name, list(b.base_point), b.fingerprint, start, len(block_ents)])
+        parts, block_sizes = _table_bytes(block_ents)
+        sections += parts
+        meta = {
+            "path": d.path, "format": d.format, "version": d.version, "units": d.units,
+            "title": d.title, "warnings": d.warnings, "linetypes": d.linetypes,
+            "layers": {k: [v.name, v.color, v.linetype, v.lineweight, v.on, v.frozen, v.plot]
+                       for k, v in d.layers.items()},
+            "sheets": sheets_meta, "blocks": blocks_meta, "block_table": block_sizes,
+        }  # fmt: skip
+        meta_b = orjson.dumps(meta, option=orjson.OPT_SERIALIZE_NUMPY)
+        payload = b"".join([struct.pack("<I", len(meta_b)), meta_b, *sections])
+        crc = zlib.crc32(payload)
+        return b"".join([MAGIC, bytes([FORMAT_VERSION]), struct.pack("<I", crc), payload])
+    finally:
+        if gc_was:
+            gc.enable()
+
+
+# --------------------------------------------------------------------------- reading
+
+
+class _Reader:
+    def __init__(self, mv: memoryview, pos: int, source: str) -> None:
+        self.mv, self.pos, self.source = mv, pos, source
+
+    def take(self, size: int) -> memoryview:
+        if self.pos + size > len(self.mv):
+            raise ValueError("section runs past the end")
+        out = self.mv[self.pos : self.pos + size]
+        self.pos += size
+        return out
+
+    def table(self, sizes: dict[str, int], label: str) -> tuple:
+        n = sizes["n"]
+        fps = np.frombuffer(self.take(16 * n), dtype="S16")
+        shapes = np.frombuffer(self.take(16 * n), dtype="S16")
+        bboxes = np.frombuffer(self.take(32 * n), dtype="<f8").reshape(n, 4)
+        anchors = np.frombuffer(self.take(16 * n), dtype="<f8").reshape(n, 2)
+        offsets = np.frombuffer(self.take(4 * (n + 1)), dtype="<u4")
+        handles = self.take(sizes["handles"])
+        records = self.take(sizes["records"])
+        if n and int(offsets[-1]) != len(records):
+            raise ValueError(f"record offsets of {label} do not match its size")
+        return fps, shapes, bboxes, anchors, offsets, handles, records, self.source, label
 
 
 def loads(data: bytes, name: str) -> DrawingIndex:
@@ -248,59 +321,35 @@ def loads(data: bytes, name: str) -> DrawingIndex:
     mv = memoryview(data)
     if len(data) < _HEAD.size or bytes(mv[:4]) != MAGIC:
         raise IntegrityError(f"{name}: not a yitaotu drawing index")
-    magic, ver, crc, meta_len = _HEAD.unpack_from(mv, 0)
+    _magic, ver, crc, meta_len = _HEAD.unpack_from(mv, 0)
     if ver != FORMAT_VERSION:
-        raise IntegrityError(f"{name}: unsupported index format version {ver}")
+        raise IntegrityError(f"{name}: unsupported index format version {ver} (rebuild it)")
     if zlib.crc32(mv[9:]) != crc:
         raise IntegrityError(f"{name}: index checksum mismatch (corrupt or truncated)")
-    pos = _HEAD.size
+    gc_was = gc.isenabled()
+    gc.disable()
     try:
-        meta = orjson.loads(mv[pos : pos + meta_len])
-        pos += meta_len
+        r = _Reader(mv, _HEAD.size, name)
+        meta = orjson.loads(r.take(meta_len))
         sheets = []
         for sm in meta["sheets"]:
-            n, nrec = sm["n"], sm["records"]
-            fps = np.frombuffer(mv, dtype="S16", count=n, offset=pos)
-            pos += 16 * n
-            shapes = np.frombuffer(mv, dtype="S16", count=n, offset=pos)
-            pos += 16 * n
-            offsets = np.frombuffer(mv, dtype="<u4", count=n + 1, offset=pos)
-            pos += 4 * (n + 1)
-            records = mv[pos : pos + nrec]
-            pos += nrec
-            if len(records) != nrec or len(sm["handles"]) != n:
-                raise ValueError("section sizes do not add up")
-            sheets.append(
-                SheetIndex(
-                    sm["name"],
-                    sm["paper"],
-                    _bbox_in(sm["extents"]),
-                    fps,
-                    shapes,
-                    sm["handles"],
-                    offsets,
-                    records,
-                    name,
-                )
-            )
-        layers = {k: LayerInfo(*v) for k, v in meta["layers"].items()}
+            table = r.table(sm, sm["name"])
+            ext = tuple(sm["extents"]) if sm["extents"] else EMPTY_BBOX
+            sheets.append(SheetIndex(sm["name"], sm["paper"], ext, *table))
+        btable = _Table(*r.table(meta["block_table"], "block definitions"))
         blocks = {
-            k: BlockDef(k, tuple(bp), [_entity(r) for r in recs], fp)
-            for k, (bp, fp, recs) in meta["blocks"].items()
+            bname: BlockIndex(bname, tuple(bp), fp, btable, start, stop)
+            for bname, bp, fp, start, stop in meta["blocks"]
         }
+        layers = {k: LayerInfo(*v) for k, v in meta["layers"].items()}
+        if r.pos != len(data):
+            raise ValueError(f"{len(data) - r.pos} trailing bytes")
+        return DrawingIndex(
+            meta["path"], meta["format"], meta["version"], meta["units"], meta["title"], layers,
+            blocks, meta["warnings"], sheets, meta.get("linetypes") or {},
+        )  # fmt: skip
     except (orjson.JSONDecodeError, ValueError, TypeError, KeyError) as e:
         raise IntegrityError(f"{name}: corrupt drawing index: {e}") from None
-    if pos != len(data):
-        raise IntegrityError(f"{name}: corrupt drawing index: {len(data) - pos} trailing bytes")
-    return DrawingIndex(
-        meta["path"],
-        meta["format"],
-        meta["version"],
-        meta["units"],
-        meta["title"],
-        layers,
-        blocks,
-        meta["warnings"],
-        sheets,
-        meta.get("linetypes") or {},
-    )
+    finally:
+        if gc_was:
+            gc.enable()

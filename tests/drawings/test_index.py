@@ -38,11 +38,14 @@ def test_round_trip(drawing: Drawing) -> None:
     for name, b in drawing.blocks.items():
         assert ix.blocks[name] == b
     assert [s.name for s in ix.sheets] == [s.name for s in drawing.sheets]
+    assert ix.blocks["DOOR"].entities == drawing.blocks["DOOR"].entities
+    assert ix.to_drawing().blocks == drawing.blocks
     for s, sheet in zip(ix.sheets, drawing.sheets, strict=True):
         assert len(s) == len(sheet) and s.paper == sheet.paper and s.extents == sheet.extents
         assert s.entities() == sheet.entities
         assert s.handles == [e.handle for e in sheet]
-        assert s.fingerprints.dtype == np.dtype("S16")
+        assert s.fingerprints.dtype == np.dtype("S16") and s.bboxes.shape == (len(s), 4)
+        assert [tuple(b) for b in s.bboxes] == [e.bbox for e in sheet]
         assert [bytes(x).ljust(16, b"\0").hex() for x in s.fingerprints] == [
             e.fingerprint for e in sheet
         ]
@@ -68,7 +71,7 @@ def test_loads_decodes_lazily(drawing: Drawing) -> None:
     i = next(k for k, e in enumerate(sheet) if e.kind == "MTEXT")
     # spoil one record in place (same length) but keep the checksum right: loads must not
     # notice, only decoding that record does
-    start = bytes(data).rindex(b'["MTEXT"')  # the model-space record, after the metadata
+    start = bytes(data).index(b'["MTEXT","A-TEXT"')  # the model-space MTEXT record
     data[start : start + 2] = b"[{"
     import struct
     import zlib
