@@ -15,6 +15,40 @@ from diffing.geometry import finite_bbox
 BBox = tuple[float, float, float, float]
 
 
+def cluster_regions(boxes: Sequence[BBox], gap: float, max_size: float) -> list[list[int]]:
+    """Like :func:`cluster_boxes`, but no region grows beyond ``max_size`` (its diagonal):
+    changes scattered over the whole sheet chain into one useless cloud otherwise.  Such a
+    group is re-clustered with half the gap, and finally cut along a grid of ``max_size``/2.
+    """
+    out: list[list[int]] = []
+    todo = [(list(range(len(boxes))), gap)]
+    while todo:
+        members, g = todo.pop()
+        sub = [boxes[k] for k in members]
+        for grp in cluster_boxes(sub, g):
+            ids = [members[k] for k in grp]
+            if len(ids) == 1 or _diag(group_bbox(boxes, ids)) <= max_size:
+                out.append(ids)
+            elif g > max_size / 64:
+                todo.append((ids, g / 2))
+            else:
+                out.extend(_grid_split(boxes, ids, max_size / 2))
+    return sorted((sorted(g) for g in out), key=lambda g: g[0])
+
+
+def _diag(bb: BBox) -> float:
+    return float(np.hypot(bb[2] - bb[0], bb[3] - bb[1]))
+
+
+def _grid_split(boxes: Sequence[BBox], ids: list[int], cell: float) -> list[list[int]]:
+    cells: dict[tuple[int, int], list[int]] = {}
+    for k in ids:
+        b = boxes[k]
+        cx, cy = ((b[0] + b[2]) / 2, (b[1] + b[3]) / 2) if finite_bbox(b) else (0.0, 0.0)
+        cells.setdefault((int(np.floor(cx / cell)), int(np.floor(cy / cell))), []).append(k)
+    return list(cells.values())
+
+
 def cluster_boxes(boxes: Sequence[BBox], gap: float) -> list[list[int]]:
     """Indices of ``boxes`` grouped so that boxes within ``gap`` share a group.
 

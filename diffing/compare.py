@@ -8,7 +8,7 @@ import os
 import re
 from typing import Any
 
-from diffing.cluster import cluster_boxes, group_bbox
+from diffing.cluster import cluster_regions, group_bbox
 from diffing.engine import SheetMatch, match_sheet
 from diffing.geometry import bbox_union, finite_bbox, transform_bbox, values_equal
 from diffing.report import (
@@ -28,6 +28,8 @@ from diffing.views import SheetView, block_fingerprints, fp_array, sheet_views
 DEFAULT_TOLERANCE = {"dxf": 1e-4, "dwg": 1e-4, "pdf": 0.05}
 #: Revision clouds join changes closer than this share of the sheet's diagonal.
 CLUSTER_SHARE = 0.02
+#: ... and no cloud grows beyond this share of it (scattered edits get several clouds).
+CLOUD_MAX_SHARE = 0.2
 _KIND_ORDER = {MODIFIED: 0, REMOVED: 1, ADDED: 2}
 
 
@@ -226,7 +228,8 @@ def _diff_drawings(
         for b in boxes:
             ext = bbox_union(ext, b)
         gap = max(CLUSTER_SHARE * (m.extent_diag or 0.0), tol * 10)
-        groups = cluster_boxes(boxes, gap)
+        groups = cluster_regions(boxes, gap, max(CLOUD_MAX_SHARE * (m.extent_diag or 0.0),
+                                                 gap * 4))
         built: list[Change] = []
         clusters: list[Cluster] = []
         for members in groups:

@@ -126,6 +126,17 @@ def shares_handle_space(old: SheetView, new: SheetView, pairs: np.ndarray) -> bo
     return same >= HANDLE_SPACE_SHARE * len(sample)
 
 
+def _paper_diag(view: SheetView) -> float:
+    """The page's diagonal (PDF pages, paper layouts): the scale of a sheet, unlike extents
+    that one stray off-page path can blow up."""
+    p = view.paper or {}
+    try:
+        w, h = float(p.get("width") or 0), float(p.get("height") or 0)
+    except (TypeError, ValueError):
+        return 0.0
+    return math.hypot(w, h) if w > 0 and h > 0 else 0.0
+
+
 def _extent(view: SheetView, lazy: _Lazy, idx: list[int]):
     if view.extents is not None and finite_bbox(view.extents):
         return view.extents
@@ -171,8 +182,9 @@ def match_sheet(
                 res.modified.append(Modified(i, j, ("xdata",),
                                              {"xdata": {"before": a.xdata, "after": b.xdata}}))
 
-    ext = bbox_union(_extent(old, lo, u_old), _extent(new, ln, u_new))
-    diag = bbox_diag(ext) or 1.0
+    diag = _paper_diag(new) or _paper_diag(old)
+    if not diag:
+        diag = bbox_diag(bbox_union(_extent(old, lo, u_old), _extent(new, ln, u_new))) or 1.0
     res.extent_diag = diag
     candidates: list[tuple[int, int]] = []
 
