@@ -91,7 +91,36 @@ def to_png(page, *, dpi: float | None = None, width: int | None = None) -> bytes
     if page.rect.width * z * page.rect.height * z > MAX_PIXELS:
         raise InvalidInput(f"image too large / 图像过大: {page.rect.width * z:.0f} px wide")
     pix = page.get_pixmap(matrix=pymupdf.Matrix(z, z), alpha=False)
-    return pix.tobytes("png")
+    return png_bytes(pix)
+
+
+def png_bytes(pix) -> bytes:
+    """PNG of an RGB pixmap, deflated at level 1: big sheets are mostly white paper, and
+    this is ~2x faster (and smaller) than MuPDF's encoder at its default level."""
+    import struct
+    import zlib
+
+    import numpy as np
+
+    if pix.n != 3 or pix.alpha:
+        return pix.tobytes("png")
+    w, h = pix.width, pix.height
+    rows = np.empty((h, w * 3 + 1), dtype=np.uint8)
+    rows[:, 0] = 0  # filter type "None" for every scanline
+    rows[:, 1:] = np.frombuffer(pix.samples, dtype=np.uint8).reshape(h, pix.stride)[:, : w * 3]
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    return b"".join(
+        (
+            b"\x89PNG\r\n\x1a\n",
+            chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)),
+            chunk(b"IDAT", zlib.compress(rows.tobytes(), 1)),
+            chunk(b"IEND", b""),
+        )
+    )
 
 
 def to_svg(page) -> bytes:
@@ -116,7 +145,7 @@ def page_bytes(
             return to_png(page, dpi=dpi, width=width)
         if fmt == "svg":
             return to_svg(page)
-        return doc.tobytes(garbage=0, deflate=True)
+        return doc.tobytes(garbage=0, deflate=False)  # the big stream is compressed already
     finally:
         doc.close()
 

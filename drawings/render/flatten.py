@@ -303,9 +303,19 @@ def font():
     return _FONT
 
 
+_ADVANCE: dict[str, float] = {}
+
+
 def text_width(text: str) -> float:
-    """Advance width of ``text`` in em."""
-    return font().text_length(text, 1.0)
+    """Advance width of ``text`` in em (per-character advances, cached)."""
+    adv = _ADVANCE
+    total = 0.0
+    for ch in text:
+        w = adv.get(ch)
+        if w is None:
+            w = adv[ch] = font().text_length(ch, 1.0)
+        total += w
+    return total
 
 
 def _wrap(line: str, width_em: float) -> list[str]:
@@ -370,6 +380,7 @@ class Flattener:
         self.hidden = {name for name, info in drawing.layers.items() if not info.on or info.frozen}
         self.metric = drawing.units not in ("in", "ft")
         self._dash_cache: dict[str, Dash | None] = {}
+        self._style_cache: dict[tuple, tuple[RGB, float, str | None]] = {}
         self.pdf_text = drawing.format == "pdf"
 
     # -- style -------------------------------------------------------------------------
@@ -390,6 +401,29 @@ class Flattener:
         return info.color, info.linetype, info.lineweight
 
     def _style(self, e: Entity, ctx: _Ctx) -> tuple[RGB, float, str | None]:
+        st = e.style
+        key = (
+            e.layer,
+            st.get("color") if st else None,
+            st.get("lineweight") if st else None,
+            st.get("linetype") if st else None,
+            ctx.depth > 0,
+            ctx.layer,
+            ctx.rgb,
+            ctx.lineweight,
+            ctx.linetype,
+            ctx.override,
+        )
+        try:
+            return self._style_cache[key]
+        except KeyError:
+            pass
+        except TypeError:  # an unhashable value in a hand-made style
+            return self._resolve_style(e, ctx)
+        out = self._style_cache[key] = self._resolve_style(e, ctx)
+        return out
+
+    def _resolve_style(self, e: Entity, ctx: _Ctx) -> tuple[RGB, float, str | None]:
         # Inside a block, layer-0 entities live on the block reference's (effective) layer.
         # Readers resolve BYLAYER against layer 0 itself, so a value equal to layer 0's is
         # taken as "by layer" and resolved again against the reference's layer.

@@ -76,7 +76,7 @@ class TileCache:
         doc = pymupdf.open()
         try:
             build(spec, doc)
-            data = doc.tobytes(garbage=0, deflate=True)
+            data = doc.tobytes(garbage=0, deflate=False)
         finally:
             doc.close()
         write_atomic(path, data)
@@ -118,7 +118,7 @@ class TileCache:
         """PNG bytes of one tile, rendered from the in-memory display list (no disk cache)."""
         import pymupdf
 
-        from drawings.render import min_line_width
+        from drawings.render import min_line_width, png_bytes
 
         dl, w, h = self._list(blob, layout)
         if not 0 <= z <= MAX_ZOOM:
@@ -134,11 +134,11 @@ class TileCache:
             matrix=pymupdf.Matrix(zoom, zoom), alpha=False, clip=pymupdf.Rect(irect) / zoom
         )
         if part.irect == irect:
-            return part.tobytes("png")
+            return png_bytes(part)
         pix = pymupdf.Pixmap(pymupdf.csRGB, irect, False)  # edge tile: pad with paper
         pix.clear_with(255)
         pix.copy(part, part.irect)
-        return pix.tobytes("png")
+        return png_bytes(pix)
 
     def tile(self, blob: str, layout: str, z: int, x: int, y: int) -> bytes:
         """PNG bytes of tile z/x/y, from the disk cache or rendered and stored."""
@@ -157,7 +157,7 @@ class TileCache:
         """PNG of the whole sheet fitting ``size`` x ``size`` pixels (cached)."""
         import pymupdf
 
-        from drawings.render import min_line_width, write_atomic
+        from drawings.render import min_line_width, png_bytes, write_atomic
 
         if not 16 <= size <= 2048:
             raise InvalidInput(f"thumbnail size {size} out of range 16..2048 / 缩略图尺寸超出范围")
@@ -169,6 +169,6 @@ class TileCache:
         dl, w, h = self._list(blob, layout)
         zoom = size / max(w, h)
         min_line_width()
-        data = dl.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), alpha=False).tobytes("png")
+        data = png_bytes(dl.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), alpha=False))
         write_atomic(path, data)
         return data

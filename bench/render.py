@@ -1,0 +1,118 @@
+"""Renderer benchmark (issue #5): ratios against ezdxf measured in this same run.
+
+On a generated ~100,000-entity DXF (bench.gen_big):
+
+* parse + render to PNG, 150 dpi on A1  /  one ``ezdxf.readfile``        target <= 0.5
+* parse + render to PDF on A1           /  one ``ezdxf.readfile``        target <= 0.5
+* parse + render to PNG  /  ezdxf.readfile + ezdxf's drawing add-on SVG backend   (printed)
+* one 256-px tile, any zoom level, after the sheet is parsed and cached: median  <= 50 ms
+
+Imports are warmed first so no side pays for them.  Usage::
+
+    python bench/render.py [--entities 100000] [--no-svg]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+TARGETS = {"png": 0.5, "pdf": 0.5, "tile_ms": 50.0}
+
+
+def timed(fn, runs: int = 1) -> tuple[float, object]:
+    best, out = float("inf"), None
+    for _ in range(runs):
+        gc.collect()
+        t = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t)
+    return best, out
+
+
+def ezdxf_svg(path: Path) -> str:
+    import ezdxf
+    from ezdxf.addons.drawing import Frontend, RenderContext, layout, svg
+
+    doc = ezdxf.readfile(path)
+    backend = svg.SVGBackend()
+    Frontend(RenderContext(doc), backend).draw_layout(doc.modelspace())
+    return backend.get_string(layout.Page(841, 594, layout.Units.mm))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--entities", type=int, default=100_000)
+    ap.add_argument("--no-svg", action="store_true", help="skip ezdxf's SVG backend (slow)")
+    ap.add_argument("--runs", type=int, default=2)
+    args = ap.parse_args()
+
+    import ezdxf
+    import pymupdf  # noqa: F401  (warm imports)
+
+    import drawings
+    from bench.gen_big import cached_big
+    from drawings.render import render_bytes
+    from drawings.render.tiles import MAX_ZOOM, TileCache
+
+    path = cached_big(args.entities)
+    print(f"file: {path} ({path.stat().st_size / 1e6:.1f} MB, ~{args.entities} entities)")
+    drawings.read(path)  # warm caches of the reader as well (fonts, patterns…)
+
+    t_ref, _ = timed(lambda: ezdxf.readfile(path), args.runs)
+    t_png, png = timed(
+        lambda: render_bytes(drawings.read(path), "png", dpi=150, paper="A1"), args.runs
+    )
+    t_pdf, pdf = timed(lambda: render_bytes(drawings.read(path), "pdf", paper="A1"), args.runs)
+    d = drawings.read(path)
+    t_parse, _ = timed(lambda: drawings.read(path), 1)
+
+    print(f"ezdxf.readfile                      {t_ref:8.2f} s")
+    print(f"drawings.read (parse only)          {t_parse:8.2f} s   ratio {t_parse / t_ref:.3f}")
+    print(
+        f"parse + PNG 150 dpi A1              {t_png:8.2f} s   ratio {t_png / t_ref:.3f}"
+        f"   (target <= {TARGETS['png']}, {len(png) / 1e6:.1f} MB)"
+    )
+    print(
+        f"parse + PDF A1                      {t_pdf:8.2f} s   ratio {t_pdf / t_ref:.3f}"
+        f"   (target <= {TARGETS['pdf']}, {len(pdf) / 1e6:.1f} MB)"
+    )
+
+    if not args.no_svg:
+        t_svg, _ = timed(lambda: ezdxf_svg(path), 1)
+        print(
+            f"ezdxf readfile + SVG backend        {t_svg:8.2f} s   ours(PNG)/theirs "
+            f"{t_png / t_svg:.3f}   ours(PDF)/theirs {t_pdf / t_svg:.3f}"
+        )
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = TileCache(tmp, lambda blob: d)
+        blob = "ab" * 32
+        t_page, _ = timed(lambda: cache.page(blob, "Model"), 1)
+        cache.levels(blob, "Model")  # display list parsed once
+        times = []
+        for z in range(0, MAX_ZOOM + 1):
+            lv = cache.levels(blob, "Model")["levels"][z]
+            cols, rows = lv["cols"], lv["rows"]
+            for fx, fy in ((0.5, 0.5), (0.25, 0.7), (0.8, 0.3), (0.1, 0.1)):
+                x, y = min(cols - 1, int(cols * fx)), min(rows - 1, int(rows * fy))
+                t, _ = timed(lambda z=z, x=x, y=y: cache.render_tile(blob, "Model", z, x, y))
+                times.append(t * 1000)
+        med = statistics.median(times)
+        print(f"sheet page for tiles (cached once)  {t_page:8.2f} s")
+        print(
+            f"tile 256 px, z 0..{MAX_ZOOM}, median         {med:8.1f} ms   max {max(times):.1f} ms"
+            f"   (target <= {TARGETS['tile_ms']:.0f} ms)"
+        )
+
+
+if __name__ == "__main__":
+    main()
