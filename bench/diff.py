@@ -61,7 +61,9 @@ print(json.dumps({{"seconds": dt, "rss_kib": hwm, "n": n}}))
 def child(what: str, a: Path, b: Path | None = None) -> dict:
     code = _CHILD.format(repo=str(REPO))
     out = subprocess.run([sys.executable, "-c", code, what, str(a), str(b or a)],
-                         check=True, capture_output=True, text=True)
+                         capture_output=True, text=True)
+    if out.returncode:
+        sys.exit(f"bench child {what!r} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -97,10 +99,8 @@ def main() -> None:
 
     from drawings import index, read
 
-    for p in (old, new):
-        ip = p.with_suffix(".ytix")
-        if not ip.exists():
-            ip.write_bytes(index.dumps(read(p)))
+    for p in (old, new):  # what ingest stores: rebuilt each run (the index format may change)
+        p.with_suffix(".ytix").write_bytes(index.dumps(read(p)))
 
     def best(what, a, b=None):
         runs = [child(what, a, b) for _ in range(args.repeat)]
