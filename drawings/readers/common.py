@@ -537,6 +537,70 @@ def finish(drawing: Drawing) -> Drawing:
 
 
 def _finish_entity(e: Entity, blocks: dict, block_boxes: dict, block_fps: dict) -> None:
+    fast = _FAST.get(e.kind)
+    if fast is not None:
+        try:
+            fast(e)
+            return
+        except (KeyError, TypeError, ValueError, IndexError):
+            pass  # unusual geometry: the general path below copes
     e.bbox = entity_bbox(e, blocks, block_boxes)
     e.anchor = entity_anchor(e)
     fingerprint_entity(e, block_fps)
+
+
+# Fast paths for the most common kinds: the same bbox, anchor and serialisation as the general
+# functions above, in one step (tests/drawings/test_readers.py checks they agree).
+
+
+def _seal(e: Entity, rel: dict, ax: float, ay: float) -> None:
+    st = e.style
+    style = [st.get("color"), st.get("linetype"), st.get("lineweight")]
+    data = _dumps([e.kind, e.layer, rel, e.text, style, None, None])
+    e.shape = _blake(data, digest_size=16).hexdigest()
+    e.fingerprint = _blake(data + _dumps([_r(ax), _r(ay)]), digest_size=16).hexdigest()
+
+
+def _fast_line(e: Entity) -> None:
+    (x0, y0), (x1, y1) = e.geometry["points"]
+    if len(e.geometry) != 1:
+        raise KeyError("points")
+    e.bbox = (x0 if x0 < x1 else x1, y0 if y0 < y1 else y1, x1 if x0 < x1 else x0,
+              y1 if y0 < y1 else y0)  # fmt: skip
+    e.anchor = (x0, y0)
+    _seal(e, {"points": [[0, 0], [_r(x1 - x0), _r(y1 - y0)]]}, x0, y0)
+
+
+def _fast_circle(e: Entity) -> None:
+    g = e.geometry
+    (cx, cy), r = g["center"], g["radius"]
+    if len(g) != 2:
+        raise KeyError("center")
+    e.bbox = (cx - r, cy - r, cx + r, cy + r)
+    e.anchor = (cx, cy)
+    _seal(e, {"center": [0, 0], "radius": _r(r)}, cx, cy)
+
+
+def _fast_arc(e: Entity) -> None:
+    g = e.geometry
+    (cx, cy), r, a0, a1 = g["center"], g["radius"], g["start_angle"], g["end_angle"]
+    if len(g) != 4:
+        raise KeyError("center")
+    e.bbox = _arc_bbox(cx, cy, r, a0, a1)
+    e.anchor = (cx, cy)
+    _seal(
+        e, {"center": [0, 0], "end_angle": _r(a1), "radius": _r(r), "start_angle": _r(a0)}, cx, cy
+    )
+
+
+def _fast_point(e: Entity) -> None:
+    g = e.geometry
+    x, y = g["location"]
+    if len(g) != 1:
+        raise KeyError("location")
+    e.bbox = (x, y, x, y)
+    e.anchor = (x, y)
+    _seal(e, {"location": [0, 0]}, x, y)
+
+
+_FAST = {"LINE": _fast_line, "CIRCLE": _fast_circle, "ARC": _fast_arc, "POINT": _fast_point}

@@ -47,8 +47,8 @@ UNITS = {
 }
 
 _TEXT_SPECIAL = (
-    ("%%c", "\u2300"),
-    ("%%C", "\u2300"),
+    ("%%c", "\u00d8"),
+    ("%%C", "\u00d8"),
     ("%%d", "\u00b0"),
     ("%%D", "\u00b0"),
     ("%%p", "\u00b1"),
@@ -718,12 +718,36 @@ def _attrib(r: DXFTagReader, d: dict, s: int, e: int, subs: Any) -> Result:
     return _text_geometry(d, 74), _special(d.get(1, "")), {d.get(2, ""): d.get(1, "")}
 
 
+_MT_ESCAPES = re.compile(r"\\(.)|\^")
+_MT_SIMPLE = set("P~\\{}fFHCcApWQLlOoKk")
+_MT_PARAM = re.compile(r"\\[fFHCcApWQ][^;\\{}]*;")
+_MT_TOGGLE = re.compile(r"\\[LlOoKk]")
+
+
+def _fast_plain(raw: str) -> str | None:
+    """Plain text of MTEXT using only the common inline codes; None means 'ask ezdxf'."""
+    for m in _MT_ESCAPES.finditer(raw):
+        if m.group(0) == "^" or m.group(1) not in _MT_SIMPLE:
+            return None
+    s = raw.replace("\\\\", "\ue000").replace("\\{", "\ue001").replace("\\}", "\ue002")
+    s = _MT_PARAM.sub("", s)
+    s = _MT_TOGGLE.sub("", s)
+    if "\\" in s.replace("\\P", "").replace("\\~", ""):
+        return None  # a parameter code without its ";"
+    s = s.replace("{", "").replace("}", "").replace("\\P", "\n").replace("\\~", " ")
+    return s.replace("\ue000", "\\").replace("\ue001", "{").replace("\ue002", "}")
+
+
 def plain_mtext(raw: str) -> str:
-    if "\\" in raw or "{" in raw or "%%" in raw or "^" in raw:
+    """MTEXT content without formatting codes (ezdxf's ``plain_mtext`` semantics)."""
+    if "\\" in raw or "{" in raw or "}" in raw or "^" in raw:
+        fast = _fast_plain(raw)
+        if fast is not None:
+            return _special(fast)
         from ezdxf.tools.text import plain_mtext as _plain
 
         return _special(_plain(raw))
-    return raw
+    return _special(raw)
 
 
 def _mtext(r: DXFTagReader, d: dict, s: int, e: int, subs: Any) -> Result:

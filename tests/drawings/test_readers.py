@@ -362,7 +362,7 @@ def test_gbk_codepage_and_unicode_escapes(tmp_path: Path) -> None:
     d = drawings.read(path)
     a, b = d.sheet("Model").entities
     assert (a.text, a.layer, a.handle) == ("一层平面图", "建筑", "2F")
-    assert b.text == "二层 \u2300100"
+    assert b.text == "二层 \u00d8100"
     assert "建筑" not in d.layers  # no LAYER table in this minimal file: nothing invented
 
 
@@ -435,3 +435,29 @@ def test_unrecoverable_dxf_names_the_file(tmp_path: Path) -> None:
     with pytest.raises(FileFormatError, match="damaged DXF") as exc:
         drawings.read(path)
     assert str(path) in str(exc.value)
+
+
+@pytest.mark.parametrize("kind", ["LINE", "CIRCLE", "ARC", "POINT"])
+def test_fast_paths_agree_with_the_general_ones(kind: str) -> None:
+    from drawings.readers import common
+
+    rnd = random.Random(kind)
+    for _ in range(300):
+        x, y = rnd.uniform(-1e6, 1e6), rnd.uniform(-1e6, 1e6)
+        g = {
+            "LINE": {"points": [(x, y), (x + rnd.uniform(-9, 9), y + rnd.uniform(-9, 9))]},
+            "CIRCLE": {"center": (x, y), "radius": rnd.uniform(0, 50)},
+            "ARC": {"center": (x, y), "radius": rnd.uniform(0, 50),
+                    "start_angle": rnd.uniform(0, 360), "end_angle": rnd.uniform(0, 360)},
+            "POINT": {"location": (x, y)},
+        }[kind]  # fmt: skip
+        style = {"color": rnd.choice([1, 7, "#ff0000"]), "linetype": "Continuous", "lineweight": 25}
+        fast = Entity(kind, "墙", "1F", g, None, style)
+        slow = Entity(kind, "墙", "1F", dict(g), None, style)
+        common._FAST[kind](fast)
+        slow.bbox = common.entity_bbox(slow, {}, {})
+        slow.anchor = common.entity_anchor(slow)
+        common.fingerprint_entity(slow, {})
+        assert (fast.bbox, fast.anchor, fast.fingerprint, fast.shape) == (
+            slow.bbox, slow.anchor, slow.fingerprint, slow.shape,
+        )  # fmt: skip
