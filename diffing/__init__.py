@@ -4,8 +4,12 @@ Public API (callers do not reach into the modules):
 
 - :func:`diff_files` / :func:`diff_drawings` -> :class:`DiffReport`
 - :func:`write_text`, :func:`write_json`, :func:`get_writer` (by name), :func:`write_markup_dxf`
+- :func:`diff_versions` / :func:`diff_entries` (set versions and manifest entries through the
+  store: stored indexes, report cache), :class:`SetDiff` -- loaded on first use
 - :data:`ENGINE_VERSION`
 """
+
+from typing import Any
 
 from diffing.compare import DEFAULT_TOLERANCE, diff_drawings, diff_files
 from diffing.markup import write_markup_dxf
@@ -38,4 +42,18 @@ __all__ = [
     "write_json",
     "write_markup_dxf",
     "write_text",
+    "SetDiff",
+    "diff_entries",
+    "diff_versions",
 ]
+
+_LAZY = {"SetDiff", "diff_entries", "diff_versions"}
+
+
+def __getattr__(name: str) -> Any:
+    """The store-backed API pulls in SQLAlchemy: import it only when asked for."""
+    if name in _LAZY:
+        from diffing import setdiff
+
+        return getattr(setdiff, name)
+    raise AttributeError(name)
