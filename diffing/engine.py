@@ -246,51 +246,46 @@ def match_sheet(
 
 
 def _match_under(al, u_old, u_new, lo, ln, tol, q, desc) -> list[tuple[int, int]]:
-    """Old/new entities equal once the old one is mapped through ``al``."""
+    """Old/new entities equal once the old one is mapped through ``al``.
+
+    New anchors go into a grid of cells a few tolerances wide; each old entity looks only in
+    the 3x3 cells around its mapped anchor: first for the same shape fingerprint (exact,
+    cheap), then for anything the tolerance comparison calls equal (plots re-rounded).
+    """
     hits: list[tuple[int, int]] = []
     eps = max(tol, q) * max(1.0, al.scale) * 2
-    if al.scale == 1 and al.rotation == 0:
-        by_shape: dict[tuple[str, str], list[int]] = defaultdict(list)
-        for j in u_new:
-            e = ln[j]
-            by_shape[(e.kind, e.shape)].append(j)
-        used: set[int] = set()
-        for i in u_old:
-            e = lo[i]
-            ax, ay = e.anchor[0] + al.dx, e.anchor[1] + al.dy
-            for j in by_shape.get((e.kind, e.shape), ()):
-                if j in used:
-                    continue
-                bx, by = ln[j].anchor
-                if abs(bx - ax) <= eps and abs(by - ay) <= eps:
-                    used.add(j)
-                    hits.append((i, j))
-                    break
-        return hits
     cell = eps * 4
     grid: dict[tuple[int, int], list[int]] = defaultdict(list)
     for j in u_new:
-        x, y = ln[j].anchor
+        x, y = ln[j].anchor[:2]
         grid[(math.floor(x / cell), math.floor(y / cell))].append(j)
-    used = set()
+    used: set[int] = set()
+    shapes_valid = al.scale == 1 and al.rotation == 0
+    rest: list[tuple[int, list[int]]] = []
     for i in u_old:
         e = lo[i]
         x, y = transform_point(al, e.anchor)
         cx, cy = math.floor(x / cell), math.floor(y / cell)
-        found = False
-        for gx in (cx - 1, cx, cx + 1):
-            for gy in (cy - 1, cy, cy + 1):
-                for j in grid.get((gx, gy), ()):
-                    if j in used or ln[j].kind != e.kind:
-                        continue
-                    if desc(i, j, al) is None:
-                        used.add(j)
-                        hits.append((i, j))
-                        found = True
-                        break
-                if found:
+        near = [j for gx in (cx - 1, cx, cx + 1) for gy in (cy - 1, cy, cy + 1)
+                for j in grid.get((gx, gy), ()) if ln[j].kind == e.kind]
+        hit = None
+        if shapes_valid:
+            for j in near:
+                b = ln[j]
+                if (j not in used and b.shape == e.shape and abs(b.anchor[0] - x) <= eps
+                        and abs(b.anchor[1] - y) <= eps):
+                    hit = j
                     break
-            if found:
+        if hit is None:
+            rest.append((i, near))
+        else:
+            used.add(hit)
+            hits.append((i, hit))
+    for i, near in rest:
+        for j in near:
+            if j not in used and desc(i, j, al) is None:
+                used.add(j)
+                hits.append((i, j))
                 break
     return hits
 
