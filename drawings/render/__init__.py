@@ -138,9 +138,12 @@ def page_bytes(
 ) -> bytes:
     import pymupdf
 
+    from drawings.render.flatten import gc_paused
+
     doc = pymupdf.open()
     try:
-        page = build(spec, doc, compress=fmt == "pdf")
+        with gc_paused():
+            page = build(spec, doc, compress=fmt == "pdf")
         if fmt == "png":
             return to_png(page, dpi=dpi, width=width)
         if fmt == "svg":

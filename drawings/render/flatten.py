@@ -9,8 +9,10 @@ maps them to the page with one vectorised transform.
 
 from __future__ import annotations
 
+import gc
 import math
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -969,6 +971,19 @@ _HANDLERS: dict[str, Callable[[Flattener, Entity, _Ctx], None]] = {
 }
 
 
+@contextmanager
+def gc_paused():
+    """Pause the cyclic GC: flattening allocates millions of small lists (no cycles) and
+    every generation-2 pass would walk the whole parsed drawing again."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def flatten(
     drawing: Drawing,
     sheet: Sheet,
@@ -978,4 +993,5 @@ def flatten(
     dl: DisplayList | None = None,
 ) -> DisplayList:
     """Display list of ``sheet`` (drawing units); curves within ``tol`` drawing units."""
-    return Flattener(drawing, tol=tol, paint=paint, dl=dl).sheet(sheet)
+    with gc_paused():
+        return Flattener(drawing, tol=tol, paint=paint, dl=dl).sheet(sheet)
