@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from typing import Any, TextIO
 
@@ -24,6 +25,16 @@ WHAT_LABEL = {
     "style": "样式 style",
     "xdata": "扩展数据 xdata",
 }
+
+
+def width(s: str) -> int:
+    """Terminal columns: CJK characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
+
+
+def pad(s: str, n: int) -> str:
+    """``s`` left-aligned in ``n`` terminal columns (str.ljust counts CJK as one)."""
+    return s + " " * max(0, n - width(s))
 
 
 def _num(v: Any) -> str:
@@ -62,12 +73,13 @@ def _what_text(c: Change) -> str:
 def _table(title: str, counts: dict[str, dict[str, int]], head: str) -> list[str]:
     if not counts:
         return []
-    w = max(len(head), *(len(k) for k in counts)) + 2
-    lines = [title, f"  {head:<{w}}新增 added  删除 removed  修改 modified"]
+    w = max(width(head), *(width(k) for k in counts)) + 2
+    lines = [title, f"  {pad(head, w)}新增 added  删除 removed  修改 modified"]
     for key in sorted(counts):
         c = counts[key]
         lines.append(
-            f"  {key:<{w}}{c.get(ADDED, 0):>8}  {c.get(REMOVED, 0):>12}  {c.get(MODIFIED, 0):>13}"
+            f"  {pad(key, w)}{c.get(ADDED, 0):>10}  {c.get(REMOVED, 0):>12}  "
+            f"{c.get(MODIFIED, 0):>13}"
         )
     return lines
 
@@ -97,13 +109,14 @@ def text_lines(report: DiffReport) -> list[str]:
         counts: dict[str, dict[str, int]] = {}
         for (key, kind), n in report.counts_by(attr).items():
             counts.setdefault(key, {})[kind] = n
-        out += [""] + _table(title, counts, head)
+        out += ["", *_table(title + ":", counts, head)]
     out += ["", "变更 Changes:"]
     multi = len(report.sheets) > 1
     for c in report.changes:
         h = f"{c.old_handle or '-'} → {c.new_handle or '-'}"
         sheet = f" [{c.sheet}]" if multi else ""
-        line = f"  {c.id:<6}{KIND_LABEL[c.kind]:<14}{c.type:<11}{c.layer:<16}{h}{sheet}"
+        line = (f"  {c.id:<6}{pad(KIND_LABEL[c.kind], 16)}{c.type:<11}"
+                f"{pad(c.layer, max(16, width(c.layer) + 2))}{h}{sheet}")
         if c.kind == MODIFIED:
             line += f"  {_what_text(c)}"
         line += f"  云线 cloud {c.cluster}"

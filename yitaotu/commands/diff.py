@@ -49,6 +49,7 @@ def _render(report: Any, fmt: str) -> str:
 
 def _set_text(sd: Any) -> str:
     from diffing.setdiff import ADDED, CHANGED, REMOVED, UNCHANGED
+    from diffing.writers import pad
 
     label = {ADDED: "新增 added", REMOVED: "删除 removed", CHANGED: "修改 changed",
              UNCHANGED: "未变 unchanged"}
@@ -58,7 +59,8 @@ def _set_text(sd: Any) -> str:
         f"汇总 Summary: 新增 added {s[ADDED]} · 删除 removed {s[REMOVED]} · "
         f"修改 changed {s[CHANGED]} · 未变 unchanged {s[UNCHANGED]}",
         "",
-        f"  {'图号 Sheet':<20}{'状态 Status':<18}变更 Changes (+added −removed ~modified)",
+        f"  {pad('图号 Sheet', 20)}{pad('状态 Status', 18)}"
+        "变更 Changes (+added −removed ~modified)",
     ]
     for e in sd.sheets:
         counts = ""
@@ -67,7 +69,7 @@ def _set_text(sd: Any) -> str:
             counts = f"+{x['added']} −{x['removed']} ~{x['modified']}"
             if e.status == UNCHANGED:
                 counts += "  (重存 re-saved, 内容未变 same content)"
-        lines.append(f"  {e.number:<20}{label[e.status]:<18}{counts}")
+        lines.append(f"  {pad(e.number, 20)}{pad(label[e.status], 18)}{counts}".rstrip())
     return "\n".join(lines) + "\n"
 
 
