@@ -151,3 +151,32 @@ def test_rotated_and_moved_drawing_is_alignment_only():
     assert not r, r.changes[:3]
     assert r.alignment.rotation == pytest.approx(90.0, abs=1e-6)
     assert (r.alignment.dx, r.alignment.dy) == (pytest.approx(5000.0), pytest.approx(-200.0))
+
+
+def test_text_writer_golden():
+    import io
+
+    from diffing import write_text
+
+    old = [*grid(8), ent("TEXT", "A-TEXT", "AA", text="卧室", insert=(50, 50), height=300)]
+    new = [*grid(8), ent("TEXT", "A-TEXT", "2F", text="主卧", insert=(50, 50), height=300)]
+    buf = io.StringIO()
+    write_text(diff_drawings(drawing(old, path="a.dxf"), drawing(new, path="b.dxf")), buf)
+    assert buf.getvalue().splitlines() == [
+        "一套图 差异 Diff (yitaotu-diff/1)",
+        "旧 Old: a.dxf (dxf, 9 个实体 entities)",
+        "新 New: b.dxf (dxf, 9 个实体 entities)",
+        "汇总 Summary: 新增 added 0 · 删除 removed 0 · 修改 modified 1 · 未变 unchanged 8",
+        "",
+        "按图层 By layer:",
+        "  图层 Layer  新增 added  删除 removed  修改 modified",
+        "  A-TEXT               0             0              1",
+        "",
+        "按类型 By type:",
+        "  类型 Type  新增 added  删除 removed  修改 modified",
+        "  TEXT                0             0              1",
+        "",
+        "变更 Changes:",
+        "  c1    修改 modified   TEXT       A-TEXT          AA → 2F  文字 text '卧室' → '主卧'"
+        "  云线 cloud 1",
+    ]
