@@ -39,6 +39,13 @@ TEXT (PDF)     ``insert`` (span origin), ``height`` (font size), ``rotation``, `
 other          ``raw``: a stable digest of the entity's tags, so it still matches/differs
 =============  ==========================================================================
 
+Fingerprints (computed by :func:`drawings.readers.common.finish` for every reader):
+``Entity.shape`` is :func:`digest` of ``[kind, layer, geometry relative to Entity.anchor, text,
+[color, linetype, lineweight], attribs or None, referenced block digest or None]`` (anonymous
+block names ``*D12``/``*U3`` count as ``"*"``), and ``Entity.fingerprint`` hashes the same JSON
+followed by the quantised anchor, so equal content at an equal place fingerprints equal.
+A block's digest is that of ``[base point, sorted entity fingerprints]``.
+
 Style (``Entity.style``) is *resolved*: ``color`` is an ACI int or ``"#rrggbb"``, ``linetype``
 and ``lineweight`` (1/100 mm) are the effective values, so an explicit value equal to the
 layer's and BYLAYER give the same dict.  Handles, owners, draw order and XDATA never enter a
@@ -146,21 +153,34 @@ class Drawing:
         raise KeyError(name)
 
 
-def _canon(value: Any, nd: int) -> Any:
-    """Round floats and normalise containers so equal content serialises identically."""
-    if isinstance(value, float):
-        r = round(value, nd)
-        return 0.0 if r == 0 else r  # no "-0.0"
-    if isinstance(value, int | str | bool) or value is None:
+_MAXQ = 9.0e18  # beyond this a quantised float no longer fits orjson's 64-bit integers
+
+
+def canonical(value: Any, decimals: int = FINGERPRINT_DECIMALS) -> Any:
+    """Equal content -> equal JSON: floats quantised, tuples as lists, dict keys sorted.
+
+    A float becomes the integer ``round(x * 10**decimals)`` (rounding to ``decimals`` places,
+    without ``-0.0`` and several times faster than ``round(x, decimals)``); inf/nan and
+    astronomically large values become their ``repr``.
+    """
+    t = type(value)
+    if t is float:
+        q = value * 10.0**decimals
+        return round(q) if -_MAXQ < q < _MAXQ else repr(value)
+    if t is tuple or t is list:
+        return [canonical(v, decimals) for v in value]
+    if t is dict:
+        return {k: canonical(value[k], decimals) for k in sorted(value)}
+    if value is None or t is str or t is int or t is bool:
         return value
-    if isinstance(value, dict):
-        return {k: _canon(value[k], nd) for k in sorted(value)}
-    if isinstance(value, list | tuple):
-        return [_canon(v, nd) for v in value]
+    if isinstance(value, float):
+        return canonical(float(value), decimals)
+    if isinstance(value, int):
+        return int(value)
     return str(value)
 
 
 def digest(payload: Any, *, decimals: int = FINGERPRINT_DECIMALS) -> str:
-    """Hex digest (blake2b-128) of the canonical JSON of ``payload``."""
-    data = orjson.dumps(_canon(payload, decimals), option=orjson.OPT_SORT_KEYS)
+    """Hex digest (blake2b-128) of the canonical JSON of ``payload`` (see :func:`canonical`)."""
+    data = orjson.dumps(canonical(payload, decimals))
     return hashlib.blake2b(data, digest_size=16).hexdigest()

@@ -170,32 +170,43 @@ def _arc_bbox(cx: float, cy: float, r: float, a0: float, a1: float) -> BBox:
 
 
 def _verts_bbox(verts: Any, closed: bool) -> BBox:
-    box = _pts_bbox(verts)
+    if not verts:
+        return EMPTY_BBOX
+    xs = [v[0] for v in verts]
+    ys = [v[1] for v in verts]
+    xmin, ymin, xmax, ymax = min(xs), min(ys), max(xs), max(ys)
     n = len(verts)
     for i, v in enumerate(verts):
-        b = v[2] if len(v) > 2 else 0.0
-        if b and (i + 1 < n or closed):
+        if len(v) > 2 and v[2] and (i + 1 < n or closed):
             w = verts[(i + 1) % n]
-            box = _union(box, _bulge_bbox(v[0], v[1], w[0], w[1], b))
-    return box
+            bx0, by0, bx1, by1 = _bulge_bbox(v[0], v[1], w[0], w[1], v[2])
+            xmin, ymin = min(xmin, bx0), min(ymin, by0)
+            xmax, ymax = max(xmax, bx1), max(ymax, by1)
+    return (xmin, ymin, xmax, ymax)
 
 
 def _bulge_bbox(x0: float, y0: float, x1: float, y1: float, b: float) -> BBox:
-    chord = math.hypot(x1 - x0, y1 - y0)
-    if chord == 0:
+    """Exact bbox of the arc segment from (x0, y0) to (x1, y1) with bulge ``b``."""
+    dx, dy = x1 - x0, y1 - y0
+    chord2 = dx * dx + dy * dy
+    if chord2 == 0.0:
         return (x0, y0, x0, y0)
-    theta = 4 * math.atan(b)
-    r = chord / (2 * math.sin(theta / 2))
-    mx, my = (x0 + x1) / 2, (y0 + y1) / 2
-    # centre lies on the chord's perpendicular, at distance r*cos(theta/2) from its middle
-    d = r * math.cos(theta / 2)
-    ux, uy = -(y1 - y0) / chord, (x1 - x0) / chord
-    cx, cy = mx + ux * d, my + uy * d
+    k = (1.0 - b * b) / (4.0 * b)  # centre offset from the chord middle, per chord length
+    cx, cy = (x0 + x1) / 2 - dy * k, (y0 + y1) / 2 + dx * k
+    r = math.sqrt(chord2) * (1.0 + b * b) / (4.0 * abs(b))
     a0 = math.degrees(math.atan2(y0 - cy, x0 - cx))
     a1 = math.degrees(math.atan2(y1 - cy, x1 - cx))
     if b < 0:
         a0, a1 = a1, a0
-    return _arc_bbox(cx, cy, abs(r), a0, a1)
+    span = (a1 - a0) % 360.0
+    xmin, xmax = (x0, x1) if x0 < x1 else (x1, x0)
+    ymin, ymax = (y0, y1) if y0 < y1 else (y1, y0)
+    for q, qx, qy in _QUADRANTS:
+        if (q - a0) % 360.0 <= span:
+            px, py = cx + r * qx, cy + r * qy
+            xmin, xmax = min(xmin, px), max(xmax, px)
+            ymin, ymax = min(ymin, py), max(ymax, py)
+    return (xmin, ymin, xmax, ymax)
 
 
 def _text_bbox(x: float, y: float, h: float, rot: float, wf: float, text: str | None) -> BBox:
@@ -425,7 +436,15 @@ def _rel_insert(g: dict, ax: float, ay: float) -> dict:
 
 def _rel_verts(g: dict, ax: float, ay: float) -> dict:
     out = {k: canon(v) for k, v in sorted(g.items()) if k != "points"}
-    out["points"] = [[_r(p[0] - ax), _r(p[1] - ay), *(_r(x) for x in p[2:])] for p in g["points"]]
+    pts = g["points"]
+    if all(len(p) == 3 for p in pts):
+        # unchecked round(): inf/nan raise (caller falls back), huge values fail in orjson
+        out["points"] = [
+            [round((x - ax) * _SCALE), round((y - ay) * _SCALE), round(b * _SCALE)]
+            for x, y, b in pts
+        ]
+    else:
+        out["points"] = [[_r(p[0] - ax), _r(p[1] - ay), *(_r(x) for x in p[2:])] for p in pts]
     return out
 
 
@@ -453,7 +472,7 @@ def canonical_relative(kind: str, geometry: dict[str, Any], anchor: Point) -> An
     if fast is not None:
         try:
             return fast(geometry, anchor[0], anchor[1])
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, OverflowError):
             pass
     return canon(relative_geometry(kind, geometry, anchor))
 
@@ -471,17 +490,17 @@ def fingerprint_entity(e: Entity, block_fps: dict[str, str]) -> None:
             g["block"] = "*"  # anonymous block names are renumbered freely by CAD programs
     st = e.style
     attribs = e.attribs
-    data = _dumps(
-        [
-            kind,
-            e.layer,
-            canonical_relative(kind, g, e.anchor),
-            e.text,
-            [st.get("color"), st.get("linetype"), st.get("lineweight")],
-            {k: attribs[k] for k in sorted(attribs)} if attribs else None,
-            ref,
-        ]
-    )
+    head = [kind, e.layer]
+    tail = [
+        e.text,
+        [st.get("color"), st.get("linetype"), st.get("lineweight")],
+        {k: attribs[k] for k in sorted(attribs)} if attribs else None,
+        ref,
+    ]
+    try:
+        data = _dumps([*head, canonical_relative(kind, g, e.anchor), *tail])
+    except orjson.JSONEncodeError:  # astronomically large coordinates: the checked path
+        data = _dumps([*head, canon(relative_geometry(kind, g, e.anchor)), *tail])
     e.shape = _blake(data, digest_size=16).hexdigest()
     ax, ay = e.anchor
     e.fingerprint = _blake(data + _dumps([_r(ax), _r(ay)]), digest_size=16).hexdigest()
@@ -542,7 +561,7 @@ def _finish_entity(e: Entity, blocks: dict, block_boxes: dict, block_fps: dict) 
         try:
             fast(e)
             return
-        except (KeyError, TypeError, ValueError, IndexError):
+        except (KeyError, TypeError, ValueError, IndexError, OverflowError):
             pass  # unusual geometry: the general path below copes
     e.bbox = entity_bbox(e, blocks, block_boxes)
     e.anchor = entity_anchor(e)

@@ -461,3 +461,13 @@ def test_fast_paths_agree_with_the_general_ones(kind: str) -> None:
         assert (fast.bbox, fast.anchor, fast.fingerprint, fast.shape) == (
             slow.bbox, slow.anchor, slow.fingerprint, slow.shape,
         )  # fmt: skip
+
+
+def test_model_digest_matches_the_readers_canonical_form() -> None:
+    from drawings.model import digest
+    from drawings.readers.common import canon, hexdigest
+
+    for payload in ([1.5, -0.0, {"b": (1, 2.0000004), "a": None}], "墙", [math.inf, 1e300, True]):
+        assert digest(payload) == hexdigest(canon(payload))
+    assert digest([0.1 + 0.2]) == digest([0.3])  # rounded to FINGERPRINT_DECIMALS
+    assert digest([-0.0]) == digest([0.0])
