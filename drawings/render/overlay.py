@@ -16,6 +16,7 @@ from typing import Any
 from drawings.model import Drawing, Entity, Sheet
 from drawings.render import colors
 from drawings.render.flatten import (
+    IDENTITY,
     DisplayList,
     FillGroup,
     Matrix,
@@ -25,7 +26,8 @@ from drawings.render.flatten import (
     flatten,
     mul,
 )
-from drawings.render.page import TOL_PT, _entity_box, fit, paper_size, plan
+from drawings.render.page import MARGIN_MM, TOL_PT, PageSpec, _entity_box, fit, paper_size, plan
+from drawings.render.pdf import MM
 from storage.errors import InvalidInput, NotFound
 
 OLD_MODIFIED = (1.0, 0.8, 0.55)
@@ -193,45 +195,50 @@ def overlay_spec(
         return None
 
     align = alignment_matrix(getattr(sd, "alignment", None))
-    # the page shows both sides: new extents, old extents moved by the alignment, clusters
-    box = _union(
+    est = _union(
         _entity_box(new_sheet) if new_sheet else None,
         _map_box(_entity_box(old_sheet), align) if old_sheet else None,
         *(tuple(c.bbox) for c in getattr(sd, "clusters", ())),
     ) or (0.0, 0.0, 1.0, 1.0)
     base_sheet = new_sheet if new_sheet is not None else old_sheet
     base_drawing = new if new_sheet is not None else old
-    is_pdf = base_drawing.format == "pdf" and base_sheet.paper is not None
-    if not is_pdf:
+    if new_sheet is None:  # the whole sheet was removed: the base is the old side, in red
+        paint_new_base = lambda e: colors.REMOVED  # noqa: E731
+    if base_drawing.format == "pdf" and base_sheet.paper is not None:
+        spec = plan(base_drawing, base_sheet, paint=paint_new_base)  # the page itself
+        tol = TOL_PT / spec.matrix[0]
+    else:
         pw, ph = paper_size(paper)
+        tol = TOL_PT / fit(est, max(pw, ph) * MM, min(pw, ph) * MM, 0.0)[0]
+        spec = PageSpec(
+            0.0, 0.0, IDENTITY, flatten(base_drawing, base_sheet, tol=tol, paint=paint_new_base)
+        )
+    layers: list[tuple[DisplayList, Matrix]] = []
+    if old_sheet is not None and new_sheet is not None:
+        layers.append((flatten(old, old_sheet, tol=tol, paint=paint_old), align))
+    if new_sheet is not None:
+        layers.append((flatten(new, new_sheet, tol=tol, paint=paint_new_changes), IDENTITY))
+    if spec.width == 0.0:
+        # fit the page to everything drawn: new side, old side moved by the alignment, clouds
+        box = (
+            _union(
+                spec.dl.bounds(),
+                *(_map_box(dl.bounds(), mx) for dl, mx in layers),
+                *(tuple(c.bbox) for c in getattr(sd, "clusters", ())),
+            )
+            or est
+        )
         landscape = (box[2] - box[0]) >= (box[3] - box[1])
         W, H = (max(pw, ph), min(pw, ph)) if landscape else (min(pw, ph), max(pw, ph))
-        m0 = fit(box, W * 72 / 25.4, H * 72 / 25.4, 10 * 72 / 25.4)
-        # the box as it will be on the page (margins included), drawn at the same scale
-        s = m0[0]
-        box = (-m0[4] / s, -m0[5] / s, (W * 72 / 25.4 - m0[4]) / s, (H * 72 / 25.4 - m0[5]) / s)
-        spec = plan(base_drawing, base_sheet, box=box, paper=(W, H), paint=paint_new_base)
-    else:
-        spec = plan(base_drawing, base_sheet, paint=paint_new_base)
-    if new_sheet is None:  # the whole sheet was removed: the base is the old side, in red
-        spec = plan(
-            old,
-            old_sheet,
-            box=spec.box,
-            paper=(spec.width * 25.4 / 72, spec.height * 25.4 / 72),
-            paint=lambda e: colors.REMOVED,
-        )
+        spec.width, spec.height = W * MM, H * MM
+        spec.matrix = fit(box, spec.width, spec.height, MARGIN_MM * MM)
+        spec.box = box
     # unchanged solid fills and hatches stay in the background, light enough to read through
     spec.dl.fills = {UNCHANGED_FILL: _merge_fills(spec.dl.fills.values())} if spec.dl.fills else {}
     for p in spec.dl.patterns:
         p.rgb = UNCHANGED_FILL
     m = spec.matrix
-    tol = TOL_PT / m[0]
-    extra: list[tuple[DisplayList, Matrix]] = []
-    if old_sheet is not None and new_sheet is not None:
-        extra.append((flatten(old, old_sheet, tol=tol, paint=paint_old), mul(m, align)))
-    if new_sheet is not None:
-        extra.append((flatten(new, new_sheet, tol=tol, paint=paint_new_changes), m))
+    extra: list[tuple[DisplayList, Matrix]] = [(dl, mul(m, mx)) for dl, mx in layers]
     clouds = DisplayList()
     pad = 6.0 / m[0]  # 6 pt around each cluster
     for cl in getattr(sd, "clusters", ()):

@@ -1,0 +1,114 @@
+"""Diff overlays from a real diff report, and the tile cache."""
+
+from __future__ import annotations
+
+import numpy as np
+import pymupdf
+import pytest
+
+import drawings
+from diffing import diff_files
+from drawings.render import overlay
+from drawings.render.overlay import overlay_spec
+from drawings.render.tiles import MAX_ZOOM, TILE, TileCache
+from storage.errors import InvalidInput, NotFound
+from tests.gen.floorplan import edit_plan, make_plan, write_dxf
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory):
+    d = tmp_path_factory.mktemp("overlay")
+    plan = make_plan(rooms=(3, 3), seed=4)
+    new, _truth = edit_plan(plan, seed=5, modify=4, add=3, remove=3)
+    write_dxf(plan, d / "old.dxf")
+    write_dxf(new, d / "new.dxf", shift=(1000.0, 500.0))
+    report = diff_files(d / "old.dxf", d / "new.dxf")
+    return report, drawings.read(d / "old.dxf"), drawings.read(d / "new.dxf"), d
+
+
+def _colour_pixels(png: bytes, rgb: tuple[int, int, int], tol: int = 40) -> int:
+    pix = pymupdf.Pixmap(png)
+    a = np.frombuffer(pix.samples, dtype=np.uint8).reshape(-1, pix.n)[:, :3].astype(int)
+    return int((np.abs(a - np.asarray(rgb)).max(axis=1) < tol).sum())
+
+
+def test_overlay_colours_each_kind(pair, tmp_path):
+    report, old, new, _ = pair
+    assert report.added and report.removed and report.modified
+    out = overlay(report, old, new, tmp_path / "o.png", width=1600)
+    png = out.read_bytes()
+    assert _colour_pixels(png, (219, 20, 20)) > 30  # removed, red
+    assert _colour_pixels(png, (13, 158, 31)) > 30  # added, green
+    assert _colour_pixels(png, (255, 140, 0)) > 30  # modified, orange
+    assert _colour_pixels(png, (184, 184, 184)) > 500  # unchanged, grey
+    assert _colour_pixels(png, (217, 0, 140)) > 30  # clouds
+
+
+def test_removed_entities_follow_the_alignment(pair):
+    report, old, new, _ = pair
+    sd = report.sheets[0]
+    assert sd.alignment.dx == pytest.approx(1000.0) and sd.alignment.dy == pytest.approx(500.0)
+    spec = overlay_spec(report, old, new)
+    old_dl, m_old = spec.extra[0]
+    # every removed entity lands inside the page, near its change bbox in new coordinates
+    red = [g for k, g in old_dl.strokes.items() if k[0] == (0.86, 0.08, 0.08)]
+    assert red
+    xy = np.asarray(red[0].coords).reshape(-1, 2)
+    a, b, c, d, e, f = m_old
+    px, py = xy[:, 0] * a + xy[:, 1] * c + e, xy[:, 0] * b + xy[:, 1] * d + f
+    assert (px >= 0).all() and (px <= spec.width).all()
+    assert (py >= 0).all() and (py <= spec.height).all()
+
+
+def test_overlay_pdf_and_svg(pair, tmp_path):
+    report, old, new, _ = pair
+    pdf = overlay(report, old, new, tmp_path / "o.pdf")
+    text = pymupdf.open(pdf)[0].get_text()
+    assert "新增 Added" in text and "删除 Removed" in text
+    svg = overlay(report, old, new, tmp_path / "o.svg").read_text(encoding="utf-8")
+    assert svg.startswith("<svg") or "<svg" in svg[:200]
+    with pytest.raises(NotFound):
+        overlay(report, old, new, tmp_path / "x.png", sheet="no such sheet")
+    with pytest.raises(InvalidInput):
+        overlay(report, old, new, tmp_path / "x.bmp")
+
+
+def test_tiles_cached_and_bounded(pair, tmp_path):
+    _, _, new, d = pair
+    loads = []
+
+    def load(blob):
+        loads.append(blob)
+        return new
+
+    blob = "0f" * 32
+    cache = TileCache(tmp_path / "tiles", load)
+    info = cache.levels(blob, "Model")
+    assert info["tile"] == TILE and info["levels"][0] == {"z": 0, "cols": 1, "rows": 1}
+    t = cache.tile(blob, "Model", 2, 1, 1)
+    pix = pymupdf.Pixmap(t)
+    assert (pix.width, pix.height) == (TILE, TILE)
+    stored = list((tmp_path / "tiles").rglob("2/1/1.png"))
+    assert len(stored) == 1 and stored[0].read_bytes() == t
+    # a second cache on the same directory reads tiles and the page from disk: no parsing
+    again = TileCache(tmp_path / "tiles", load)
+    assert again.tile(blob, "Model", 2, 1, 1) == t
+    again.tile(blob, "Model", 3, 0, 0)
+    assert loads == [blob]
+    thumb = pymupdf.Pixmap(cache.thumbnail(blob, "Model", 128))
+    assert max(thumb.width, thumb.height) == 128
+    with pytest.raises(NotFound):
+        cache.tile(blob, "Model", 0, 1, 0)
+    with pytest.raises(NotFound):
+        cache.tile(blob, "Model", MAX_ZOOM + 1, 0, 0)
+    with pytest.raises(InvalidInput):
+        cache.tile("../../etc", "Model", 0, 0, 0)
+
+
+def test_edge_tiles_are_padded_with_paper(pair, tmp_path):
+    _, _, new, _ = pair
+    cache = TileCache(tmp_path, lambda blob: new)
+    blob = "aa" * 32
+    lv = cache.levels(blob, "Model")["levels"][1]
+    png = cache.tile(blob, "Model", 1, lv["cols"] - 1, lv["rows"] - 1)
+    assert pymupdf.Pixmap(png).width == TILE
