@@ -36,6 +36,7 @@ if what == "ezdxf":
     out["t"] = time.perf_counter() - t0
 elif what == "read":
     import drawings
+    import ezdxf.tools.text  # one-time import, excluded as for readfile (MTEXT plain text)
     t0 = time.perf_counter()
     d = drawings.read(path)
     out["t"] = time.perf_counter() - t0
