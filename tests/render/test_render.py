@@ -18,8 +18,13 @@ from storage.errors import InvalidInput, NotFound
 def _drawing(entities, *, layers=None, blocks=None, sheets=None) -> Drawing:
     layers = layers or {"0": LayerInfo("0")}
     return Drawing(
-        "hand.dxf", "dxf", "AC1032", "mm", sheets or [Sheet("Model", entities)],
-        blocks=blocks or {}, layers=layers,
+        "hand.dxf",
+        "dxf",
+        "AC1032",
+        "mm",
+        sheets or [Sheet("Model", entities)],
+        blocks=blocks or {},
+        layers=layers,
     )
 
 
@@ -28,8 +33,14 @@ def _line(x0, y0, x1, y1, layer="0", **style) -> Entity:
 
 
 def _text(s, x=0.0, y=0.0, h=5.0, rot=0.0, **g) -> Entity:
-    geom = {"insert": (x, y), "height": h, "rotation": rot, "width_factor": 1.0,
-            "halign": 0, "valign": 0} | g
+    geom = {
+        "insert": (x, y),
+        "height": h,
+        "rotation": rot,
+        "width_factor": 1.0,
+        "halign": 0,
+        "valign": 0,
+    } | g
     return Entity("TEXT", "0", None, geom, text=s)
 
 
@@ -39,10 +50,19 @@ def _pixels(png: bytes) -> np.ndarray:
 
 
 def test_pdf_text_is_searchable_chinese():
-    d = _drawing([_line(0, 0, 100, 0), _text("图号 A-101 建筑平面图", 0, 10),
-                  Entity("MTEXT", "0", None, {"insert": (0, 50), "height": 3, "rotation": 0,
-                                              "width": 40, "attachment": 1},
-                         text="设计说明：本工程为框架结构\n第二行")])
+    d = _drawing(
+        [
+            _line(0, 0, 100, 0),
+            _text("图号 A-101 建筑平面图", 0, 10),
+            Entity(
+                "MTEXT",
+                "0",
+                None,
+                {"insert": (0, 50), "height": 3, "rotation": 0, "width": 40, "attachment": 1},
+                text="设计说明：本工程为框架结构\n第二行",
+            ),
+        ]
+    )
     page = pymupdf.open("pdf", render_bytes(d, "pdf", paper="A3"))[0]
     text = page.get_text()
     assert "图号 A-101 建筑平面图" in text
@@ -56,10 +76,15 @@ def test_svg_keeps_text_as_text():
 
 
 def test_hidden_layers_draw_nothing():
-    layers = {"0": LayerInfo("0"), "OFF": LayerInfo("OFF", on=False),
-              "FROZEN": LayerInfo("FROZEN", frozen=True)}
-    d = _drawing([_line(0, 0, 100, 100, "OFF"), _line(0, 100, 100, 0, "FROZEN"),
-                  _line(0, 50, 1, 50)], layers=layers)
+    layers = {
+        "0": LayerInfo("0"),
+        "OFF": LayerInfo("OFF", on=False),
+        "FROZEN": LayerInfo("FROZEN", frozen=True),
+    }
+    d = _drawing(
+        [_line(0, 0, 100, 100, "OFF"), _line(0, 100, 100, 0, "FROZEN"), _line(0, 50, 1, 50)],
+        layers=layers,
+    )
     spec = plan(d, d.sheets[0])
     assert sum(len(g.counts) for g in spec.dl.strokes.values()) == 1
 
@@ -69,8 +94,12 @@ def test_white_plots_black_and_true_colours():
     assert to_rgb("#ffffff") == (0.0, 0.0, 0.0)
     assert to_rgb(1) == (1.0, 0.0, 0.0)
     assert to_rgb("#00ff00") == (0.0, 1.0, 0.0)
-    d = _drawing([_line(0, 0, 100, 0, color=1, lineweight=100),
-                  _line(0, 10, 100, 10, color="#0000ff", lineweight=100)])
+    d = _drawing(
+        [
+            _line(0, 0, 100, 0, color=1, lineweight=100),
+            _line(0, 10, 100, 10, color="#0000ff", lineweight=100),
+        ]
+    )
     px = _pixels(render_bytes(d, "png", width=400, paper="A4")).reshape(-1, 3).astype(int)
     red = ((px[:, 0] > 150) & (px[:, 1] < 100) & (px[:, 2] < 100)).sum()
     blue = ((px[:, 2] > 150) & (px[:, 0] < 100) & (px[:, 1] < 100)).sum()
@@ -85,46 +114,90 @@ def test_linetypes_from_table_then_standard():
     assert dash_for("mydash", table) == (2.0, 1.0)
     assert dash_for("DASHED", {}) is not None  # ezdxf's standard set, metric
     assert dash_for("Continuous", table) is None
-    d = _drawing([Entity("LINE", "0", None, {"points": [(0, 0), (1000, 0)]},
-                         style={"linetype": "DASHED"})])
+    d = _drawing(
+        [Entity("LINE", "0", None, {"points": [(0, 0), (1000, 0)]}, style={"linetype": "DASHED"})]
+    )
     spec = plan(d, d.sheets[0], paper="A4")
     stream, _ = content(spec.dl, spec.matrix)
     assert b"] 0 d" in stream and b"[] 0 d" not in stream.split(b"RG")[1][:40]
 
 
 def test_nested_blocks_transform_and_byblock_colour():
-    inner = BlockDef("IN", (0, 0), [Entity("LINE", "0", None, {"points": [(0, 0), (10, 0)]},
-                                           style={"color": 0})])
-    outer = BlockDef("OUT", (0, 0), [Entity("INSERT", "0", None,
-                                            {"block": "IN", "insert": (0, 0), "scale": (1, 1),
-                                             "rotation": 90}, style={"color": 0})])
-    ins = Entity("INSERT", "0", None, {"block": "OUT", "insert": (100, 0), "scale": (2, 2),
-                                       "rotation": 0}, style={"color": 3})
+    inner = BlockDef(
+        "IN", (0, 0), [Entity("LINE", "0", None, {"points": [(0, 0), (10, 0)]}, style={"color": 0})]
+    )
+    outer = BlockDef(
+        "OUT",
+        (0, 0),
+        [
+            Entity(
+                "INSERT",
+                "0",
+                None,
+                {"block": "IN", "insert": (0, 0), "scale": (1, 1), "rotation": 90},
+                style={"color": 0},
+            )
+        ],
+    )
+    ins = Entity(
+        "INSERT",
+        "0",
+        None,
+        {"block": "OUT", "insert": (100, 0), "scale": (2, 2), "rotation": 0},
+        style={"color": 3},
+    )
     d = _drawing([ins], blocks={"IN": inner, "OUT": outer})
     spec = plan(d, d.sheets[0], paper="A4")
-    (key, group), = spec.dl.strokes.items()
+    ((key, group),) = spec.dl.strokes.items()
     assert key[0] == (0.0, 1.0, 0.0)  # BYBLOCK takes the reference's green
     xy = np.asarray(group.coords).reshape(-1, 2)
     np.testing.assert_allclose(xy, [[100, 0], [100, 20]], atol=1e-9)  # rotated 90, scaled 2
 
 
 def test_minsert_array_and_recursion_guard():
-    blk = BlockDef("B", (0, 0), [_line(0, 0, 1, 0),
-                                 Entity("INSERT", "0", None, {"block": "B", "insert": (0, 0)})])
-    ins = Entity("INSERT", "0", None, {"block": "B", "insert": (0, 0), "scale": (1, 1),
-                                       "rotation": 0, "columns": 3, "rows": 2,
-                                       "column_spacing": 10, "row_spacing": 5})
+    blk = BlockDef(
+        "B",
+        (0, 0),
+        [_line(0, 0, 1, 0), Entity("INSERT", "0", None, {"block": "B", "insert": (0, 0)})],
+    )
+    ins = Entity(
+        "INSERT",
+        "0",
+        None,
+        {
+            "block": "B",
+            "insert": (0, 0),
+            "scale": (1, 1),
+            "rotation": 0,
+            "columns": 3,
+            "rows": 2,
+            "column_spacing": 10,
+            "row_spacing": 5,
+        },
+    )
     spec = plan(_drawing([ins], blocks={"B": blk}), Sheet("Model", [ins]), paper="A4")
     assert sum(len(g.counts) for g in spec.dl.strokes.values()) == 6
 
 
 def test_solid_and_pattern_hatches():
-    solid = Entity("HATCH", "0", None, {"pattern": "SOLID", "solid": True,
-                                        "paths": [[(0, 0, 0), (10, 0, 0), (10, 10, 0)]]})
-    pattern = Entity("HATCH", "0", None, {"pattern": "ANSI31", "solid": False,
-                                          "pattern_scale": 1.0, "pattern_angle": 0.0,
-                                          "paths": [[(20, 0, 0), (60, 0, 0), (60, 40, 0),
-                                                     (20, 40, 0)]]})
+    solid = Entity(
+        "HATCH",
+        "0",
+        None,
+        {"pattern": "SOLID", "solid": True, "paths": [[(0, 0, 0), (10, 0, 0), (10, 10, 0)]]},
+    )
+    pattern = Entity(
+        "HATCH",
+        "0",
+        None,
+        {
+            "pattern": "ANSI31",
+            "solid": False,
+            "pattern_scale": 1.0,
+            "pattern_angle": 0.0,
+            "paths": [[(20, 0, 0), (60, 0, 0), (60, 40, 0), (20, 40, 0)]],
+        },
+    )
     spec = plan(_drawing([solid, pattern]), Sheet("Model", [solid, pattern]), paper="A4")
     assert sum(len(g.rings) for g in spec.dl.fills.values()) == 1
     (p,) = spec.dl.patterns
@@ -142,11 +215,22 @@ def test_png_size_by_width_and_dpi():
 
 def test_layout_uses_paper_size_and_viewports():
     model = Sheet("Model", [_line(0, 0, 1000, 0), _line(0, 0, 0, 1000)])
-    vp = Entity("VIEWPORT", "0", None, {"center": (100, 100), "width": 100, "height": 100,
-                                        "view_center": (500, 500), "view_height": 1000,
-                                        "status": 2})
-    paper = Sheet("A3", [vp, _line(10, 10, 410, 10)],
-                  paper={"width": 420, "height": 297, "units": "mm"})
+    vp = Entity(
+        "VIEWPORT",
+        "0",
+        None,
+        {
+            "center": (100, 100),
+            "width": 100,
+            "height": 100,
+            "view_center": (500, 500),
+            "view_height": 1000,
+            "status": 2,
+        },
+    )
+    paper = Sheet(
+        "A3", [vp, _line(10, 10, 410, 10)], paper={"width": 420, "height": 297, "units": "mm"}
+    )
     d = _drawing([], sheets=[model, paper])
     spec = plan(d, pick_sheet(d, "A3"))
     assert (round(spec.width), round(spec.height)) == (1191, 842)
