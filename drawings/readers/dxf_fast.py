@@ -132,6 +132,9 @@ def split_tags(text: str) -> tuple[list[int], list[str]]:
             end = n if nxt < 0 else nxt
         lines = text[pos:end].split("\n")
         pos = end + 1
+        if pos >= n:
+            while lines and not lines[-1].strip():
+                lines.pop()  # blank lines after EOF
         if len(lines) % 2:
             if lines[-1].strip():
                 raise DXFDamaged("odd number of lines: truncated tag stream")

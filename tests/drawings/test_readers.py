@@ -471,3 +471,13 @@ def test_model_digest_matches_the_readers_canonical_form() -> None:
         assert digest(payload) == hexdigest(canon(payload))
     assert digest([0.1 + 0.2]) == digest([0.3])  # rounded to FINGERPRINT_DECIMALS
     assert digest([-0.0]) == digest([0.0])
+
+
+@pytest.mark.parametrize("tail", ["", "\n", "\n\n\n", "  \r\n\r\n"])
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_line_endings_and_trailing_blank_lines(tmp_path: Path, tail: str, newline: str) -> None:
+    doc = ezdxf.new("R2018")
+    doc.modelspace().add_line((0, 0), (1, 1))
+    text = _save(doc, tmp_path / "a.dxf").read_text(encoding="utf-8")
+    d = drawings.read((text.replace("\n", newline) + tail).encode(), name="a.dxf")
+    assert d.warnings == [] and len(d.sheet("Model")) == 1
