@@ -64,6 +64,12 @@ def _gloss_re(field: str) -> re.Pattern:
 
 
 _LABELS = {f: _label_re(f) for f in FIELDS}
+#: Cheap first test: could this text start with any label at all?
+_ANY_LABEL = re.compile(
+    r"^\s*(?:"
+    + "|".join(_cjk(lb) for labels in _CJK_LABELS.values() for lb in labels)
+    + r"|(?i:drawing|dwg|sheet|title|discipline|rev|scale))"
+)
 _GLOSS = {f: _gloss_re(f) for f in FIELDS}
 _STRICT_LATIN = re.compile(r"^[A-Za-z]")
 
@@ -74,6 +80,8 @@ def _norm_tag(tag: str) -> str:
 
 def _match_label(text: str) -> tuple[str, str] | None:
     """``(field, value)`` if ``text`` starts with a field label; value may be empty."""
+    if not _ANY_LABEL.match(text):
+        return None
     for field in FIELDS:
         m = _LABELS[field].match(text)
         if not m:
@@ -91,39 +99,60 @@ def _match_label(text: str) -> tuple[str, str] | None:
     return None
 
 
-def _texts(entities: Iterable[Entity]) -> list[tuple[str, float, float, float]]:
-    """(text line, x, y, height) of every text-like entity; MTEXT lines stacked downwards."""
+_TEXT_KINDS = frozenset(("TEXT", "MTEXT", "ATTRIB"))
+
+
+def _scan(
+    entities: Iterable[Entity], found: dict[str, str]
+) -> list[tuple[str, float, float, float]]:
+    """One pass: INSERT attributes into ``found``; (line, x, y, height) of every text line."""
     out = []
     for e in entities:
-        if e.kind not in ("TEXT", "MTEXT", "ATTRIB") or not e.text:
-            continue
-        g = e.geometry
-        x, y = g.get("insert", (0.0, 0.0))
-        h = float(g.get("height") or 1.0)
-        for i, line in enumerate(e.text.split("\n")):
-            if line.strip():
-                out.append((line.strip(), x, y - i * h * 1.667, h))
+        kind = e.kind
+        if kind in _TEXT_KINDS:
+            text = e.text
+            if not text:
+                continue
+            g = e.geometry
+            x, y = g.get("insert", (0.0, 0.0))
+            h = float(g.get("height") or 1.0)
+            if "\n" not in text:
+                t = text.strip()
+                if t:
+                    out.append((t, x, y, h))
+                continue
+            for i, line in enumerate(text.split("\n")):
+                if line.strip():
+                    out.append((line.strip(), x, y - i * h * 1.667, h))  # MTEXT lines go down
+        elif kind == "INSERT" and e.attribs:
+            for tag, value in e.attribs.items():
+                field = _tag_field(tag)
+                if field is not None and field not in found and value.strip():
+                    found[field] = value.strip()
     return out
 
 
-def _from_attribs(entities: Iterable[Entity], found: dict[str, str]) -> None:
-    for e in entities:
-        if e.kind != "INSERT" or not e.attribs:
-            continue
-        for tag, value in e.attribs.items():
-            t = _norm_tag(tag)
-            for field, tags in ATTRIBUTE_TAGS.items():
-                if t in tags and value.strip() and field not in found:
-                    found[field] = value.strip()
+_TAG_FIELD: dict[str, str | None] = {}
+
+
+def _tag_field(tag: str) -> str | None:
+    field = _TAG_FIELD.get(tag, "")
+    if field == "":
+        t = _norm_tag(tag)
+        field = next((f for f, tags in ATTRIBUTE_TAGS.items() if t in tags), None)
+        if len(_TAG_FIELD) < 10000:
+            _TAG_FIELD[tag] = field
+    return field
 
 
 def _from_texts(texts: list[tuple[str, float, float, float]], found: dict[str, str]) -> None:
-    labelled = [(_match_label(t), t, x, y, h) for t, x, y, h in texts]
-    is_label = {i for i, (m, *_rest) in enumerate(labelled) if m is not None}
-    for i, (m, _t, x, y, h) in enumerate(labelled):
-        if m is None:
-            continue
-        field, value = m
+    labels = {}
+    for i, (t, *_pos) in enumerate(texts):
+        m = _match_label(t)
+        if m is not None:
+            labels[i] = m
+    for i, (field, value) in labels.items():
+        _t, x, y, h = texts[i]
         if field in found:
             continue
         if value:
@@ -131,7 +160,7 @@ def _from_texts(texts: list[tuple[str, float, float, float]], found: dict[str, s
             continue
         best: tuple[float, str] | None = None
         for j, (t2, x2, y2, h2) in enumerate(texts):
-            if j == i or j in is_label:
+            if j == i or j in labels:
                 continue
             dx, dy = x2 - x, y2 - y
             size = max(h, h2)
@@ -152,10 +181,11 @@ def find_title(drawing: Drawing) -> dict[str, str]:
     found: dict[str, str] = {}
     # paper layouts first: that is where a plotted sheet's title block usually lives
     sheets = sorted(drawing.sheets, key=lambda s: s.name == "Model")
-    for sheet in sheets:
-        _from_attribs(sheet.entities, found)
-    for sheet in sheets:
-        _from_texts(_texts(sheet.entities), found)
+    texts = [_scan(sheet.entities, found) for sheet in sheets]  # attributes win over text
+    for lines in texts:
+        if len(found) == len(FIELDS):
+            break
+        _from_texts(lines, found)
     return {k: found[k] for k in FIELDS if k in found}
 
 
