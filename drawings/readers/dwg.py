@@ -86,6 +86,11 @@ class _DWGToTags:
             self.dimstyles = {int(v["handle"]): k for k, v in doc.dimstyles().items()}
         except Exception:
             self.dimstyles = {}
+        try:
+            self.text_styles = {int(t["handle"]): t["name"] for t in raw.decode_write_tables(path)
+                                if t.get("kind") == "STYLE" and t.get("name")}  # fmt: skip
+        except Exception:  # style names are a nicety: "Standard" otherwise
+            self.text_styles = {}
         self.warnings: list[str] = []
 
     # -- sections -----------------------------------------------------------------------------
@@ -303,8 +308,14 @@ class _DWGToTags:
                 t.add(70, 128 | 64)
         t.add(0, "SEQEND")
 
+    def _style(self, d: dict) -> None:
+        name = self.text_styles.get(d.get("style_handle"))
+        if name:
+            self.t.add(7, name)
+
     def _text_common(self, d: dict, valign_code: int) -> None:
         t = self.t
+        self._style(d)
         t.pt(10, d["insert"])
         t.add(40, float(d.get("height") or 1.0))
         t.add(1, d.get("text") or "")
@@ -331,6 +342,7 @@ class _DWGToTags:
 
     def _e_MTEXT(self, d: dict, e: Any) -> None:
         t = self.t
+        self._style(d)
         t.pt(10, d["insert"])
         t.add(40, float(d.get("char_height") or 1.0))
         t.add(41, float(d.get("rect_width") or 0.0))

@@ -55,6 +55,8 @@ _TEXT_SPECIAL = (
     ("%%P", "\u00b1"),
     ("%%%", "%"),
 )
+#: Linetype names are case-insensitive; these have one spelling whoever wrote the file.
+_LT_SPELLING = {"BYBLOCK": "ByBlock", "CONTINUOUS": "Continuous"}
 _MIRROR = "mirror"  # extrusion (0, 0, -1): OCS x axis is WCS -x
 
 
@@ -538,6 +540,8 @@ class DXFTagReader:
             lt = lay.linetype if lay else "Continuous"
         elif lay is not None and lt.upper() == lay.linetype.upper():
             lt = lay.linetype
+        elif lt.upper() in _LT_SPELLING:
+            lt = _LT_SPELLING[lt.upper()]
         lw = _i(d.get(370), -1)
         if lw == -1:
             lw = lay.lineweight if lay else -3
