@@ -382,10 +382,13 @@ class _DWGToTags:
         t.add(70, typ if typ is not None else int(d.get("dim_flags") or 0) & 7)
         t.pt(10, d.get("defpoint"))
         t.pt(11, d.get("text_midpoint"))
-        t.pt(13, d.get("defpoint2"))
-        t.pt(14, d.get("defpoint3"))
-        t.pt(15, d.get("defpoint4"))
-        t.pt(16, d.get("defpoint5"))
+        if typ in (3, 4):  # diameter, radius: DXF has only 15 (ezdwg fills the others too)
+            t.pt(15, d.get("defpoint4") or d.get("defpoint3"))
+        else:
+            t.pt(13, d.get("defpoint2"))
+            t.pt(14, d.get("defpoint3"))
+            t.pt(15, d.get("defpoint4"))
+            t.pt(16, d.get("defpoint5"))
         if d.get("actual_measurement") is not None:
             t.add(42, float(d["actual_measurement"]))
         if d.get("text"):

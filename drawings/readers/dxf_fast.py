@@ -820,7 +820,7 @@ def _dimension(r: DXFTagReader, d: dict, s: int, e: int, subs: Any) -> Result:
     text = d.get(1)
     g = {
         "block": d.get(2, ""),
-        "dimtype": _i(d.get(70)) & 0x4F,
+        "dimtype": _i(d.get(70)) & 0x0F,  # the type only: not the flags 32/64/128
         "defpoints": defpoints,
         "measurement": _f(d.get(42)) if 42 in d else None,
         "dimstyle": d.get(3, "Standard"),
