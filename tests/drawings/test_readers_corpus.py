@@ -57,3 +57,23 @@ def test_dwg_and_dxf_of_the_same_drawing_agree(corpus: Path) -> None:
     assert common >= 0.6 * sum(a.values())
     kinds = Counter(e.kind for e in dwg.sheet("Model") if e.fingerprint in a)
     assert kinds["LINE"] >= 20 and kinds["LWPOLYLINE"] >= 5 and kinds["CIRCLE"] >= 3
+
+
+def test_dwg_layouts_blocks_and_attributes(corpus: Path) -> None:
+    d = drawings.read(corpus / "pairs/acadsharp-sample-ac1032-dwg/r1_7bc26dd.dwg")
+    assert (d.format, d.version) == ("dwg", "AC1032")
+    assert [s.name for s in d.sheets] == ["Model", "Layout1", "Layout2", "MyLayout"]
+    assert all(e.kind == "VIEWPORT" for s in d.sheets[1:] for e in s)
+    inserts = [e for e in d.sheet("Model") if e.kind == "INSERT" and e.attribs]
+    assert inserts and all(e.geometry["block"] in d.blocks for e in inserts)
+    assert {"PRESET_ATT": "hello"}.items() <= max(
+        inserts, key=lambda e: len(e.attribs)
+    ).attribs.items()
+    texts = {e.text for e in d.sheet("Model") if e.kind == "TEXT"}
+    assert "Hello this is a single line text" in texts
+
+
+def test_dwg_chinese_text(corpus: Path) -> None:
+    d = drawings.read(corpus / "single/wjane-graduation-project/SBR平面图.dwg")
+    texts = [e.text for e in d.sheet("Model") if e.kind in ("TEXT", "MTEXT") and e.text]
+    assert any("\u4e00" <= ch <= "\u9fff" for t in texts for ch in t)
