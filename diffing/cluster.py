@@ -14,6 +14,9 @@ from diffing.geometry import finite_bbox
 
 BBox = tuple[float, float, float, float]
 
+#: Above this many changes, clouds are cut along a grid straight away.
+GRID_ABOVE = 3000
+
 
 def cluster_regions(boxes: Sequence[BBox], gap: float, max_size: float) -> list[list[int]]:
     """Like :func:`cluster_boxes`, but no region grows beyond ``max_size`` (its diagonal):
@@ -21,6 +24,10 @@ def cluster_regions(boxes: Sequence[BBox], gap: float, max_size: float) -> list[
     group is re-clustered with half the gap, and finally cut along a grid of ``max_size``/2.
     """
     out: list[list[int]] = []
+    if len(boxes) > GRID_ABOVE:
+        # a wholesale rework: proximity chains everything, so regions are grid cells
+        return sorted((sorted(g) for g in _grid_split(boxes, list(range(len(boxes))),
+                                                      max_size / 2)), key=lambda g: g[0])
     todo = [(list(range(len(boxes))), gap)]
     while todo:
         members, g = todo.pop()
@@ -80,12 +87,9 @@ def cluster_boxes(boxes: Sequence[BBox], gap: float) -> list[list[int]]:
 
 
 def group_bbox(boxes: Sequence[BBox], members: Sequence[int]) -> BBox:
-    fin = [boxes[k] for k in members if finite_bbox(boxes[k])]
-    if not fin:
+    arr = np.asarray([boxes[k] for k in members], dtype=float).reshape(-1, 4)
+    arr = arr[np.isfinite(arr).all(axis=1) & (arr[:, 0] <= arr[:, 2])]
+    if not len(arr):
         return (0.0, 0.0, 0.0, 0.0)
-    return (
-        min(b[0] for b in fin),
-        min(b[1] for b in fin),
-        max(b[2] for b in fin),
-        max(b[3] for b in fin),
-    )
+    return (float(arr[:, 0].min()), float(arr[:, 1].min()), float(arr[:, 2].max()),
+            float(arr[:, 3].max()))

@@ -163,7 +163,9 @@ def bbox_of_points(pts) -> tuple[float, float, float, float] | None:
 
 
 def finite_bbox(bb) -> bool:
-    return bb is not None and len(bb) == 4 and all(math.isfinite(v) for v in bb) and bb[0] <= bb[2]
+    # one isfinite on the sum: any inf or nan makes it non-finite (and it is hot)
+    return (bb is not None and len(bb) == 4 and bb[0] <= bb[2]
+            and math.isfinite(bb[0] + bb[1] + bb[2] + bb[3]))
 
 
 def bbox_union(a, b):
