@@ -123,6 +123,12 @@ def diff_cmd(args: tuple[str, ...], fmt: str, as_json: bool, output: Path | None
     except OSError as e:  # writing -o/--dxf output
         click.echo(f"error: {getattr(e, 'filename', '') or ''}: {e.strerror or e}", err=True)
         sys.exit(EXIT_ERROR)
+    except Exception as e:  # a bug must still exit 2 with a one-line message naming the input
+        if os.environ.get("YITAOTU_DEBUG"):
+            raise
+        click.echo(f"error: 内部错误 internal error comparing {' '.join(args)}: "
+                   f"{type(e).__name__}: {e} (YITAOTU_DEBUG=1 shows the traceback)", err=True)
+        sys.exit(EXIT_ERROR)
     sys.exit(EXIT_DIFFERENT if changed else EXIT_SAME)
 
 
