@@ -123,3 +123,14 @@ def test_xdata_only_changes_are_ignored_by_default(corpus):
     xdata = [c for c in with_xdata.changes if "xdata" in c.what]
     assert len(xdata) >= 20  # the emfnet tags on the DKs and tents
     assert all(set(c.details["xdata"]) == {"before", "after"} for c in xdata)
+
+
+@pytest.mark.parametrize("version", ["2000", "2018"])
+def test_same_drawing_as_dxf_and_dwg(corpus, version):
+    """DXF against DWG of the same drawing: the common entities all match (entity kinds one
+    reader does not support yet, e.g. ACAD_TABLE in DWG, may still show up)."""
+    d = corpus / "single/libredwg"
+    report = diff_files(d / f"example_{version}.dxf", d / f"example_{version}.dwg")
+    basic = {"LINE", "LWPOLYLINE", "CIRCLE", "ARC", "TEXT", "MTEXT", "INSERT", "POINT"}
+    assert not [c for c in report.changes if c.type in basic], report.changes
+    assert report.stats["unchanged"] >= 50

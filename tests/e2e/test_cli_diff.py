@@ -192,3 +192,9 @@ def test_set_versions(home, tmp_path):
     assert "YTT-CLOUD" in ezdxf.readfile(marked).layers
     result = CliRunner().invoke(cli, ["diff", CODE, a, b, "--sheet", "Z-999"])
     assert result.exit_code == 2 and "Z-999" in result.output
+
+
+def test_overlay_picture(pair, tmp_path):
+    out = tmp_path / "overlay.png"
+    yt("diff", str(pair[0]), str(pair[1]), "--overlay", str(out), "--format", "quiet", code=1)
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
