@@ -435,17 +435,16 @@ def _rel_insert(g: dict, ax: float, ay: float) -> dict:
 
 
 def _rel_verts(g: dict, ax: float, ay: float) -> dict:
-    out = {k: canon(v) for k, v in sorted(g.items()) if k != "points"}
     pts = g["points"]
     if all(len(p) == 3 for p in pts):
         # unchecked round(): inf/nan raise (caller falls back), huge values fail in orjson
-        out["points"] = [
+        rel = [
             [round((x - ax) * _SCALE), round((y - ay) * _SCALE), round(b * _SCALE)]
             for x, y, b in pts
         ]
     else:
-        out["points"] = [[_r(p[0] - ax), _r(p[1] - ay), *(_r(x) for x in p[2:])] for p in pts]
-    return out
+        rel = [[_r(p[0] - ax), _r(p[1] - ay), *(_r(x) for x in p[2:])] for p in pts]
+    return {k: rel if k == "points" else canon(v) for k, v in sorted(g.items())}
 
 
 def _rel_point(g: dict, ax: float, ay: float) -> dict:
@@ -572,12 +571,46 @@ def _finish_entity(e: Entity, blocks: dict, block_boxes: dict, block_fps: dict) 
 # functions above, in one step (tests/drawings/test_readers.py checks they agree).
 
 
-def _seal(e: Entity, rel: dict, ax: float, ay: float) -> None:
+_AFFIXES: dict[tuple, tuple[bytes, bytes]] = {}
+
+
+def _q(*values: float) -> tuple[int, ...]:
+    """Quantised values for the byte templates; raises where :func:`_r` would spell a string."""
+    out = []
+    for v in values:
+        f = v * _SCALE
+        if not -_MAXQ < f < _MAXQ:
+            raise OverflowError(v)
+        out.append(round(f))
+    return tuple(out)
+
+
+def _q2(a: float, b: float) -> tuple[int, int]:
+    fa, fb = a * _SCALE, b * _SCALE
+    if -_MAXQ < fa < _MAXQ and -_MAXQ < fb < _MAXQ:
+        return (round(fa), round(fb))
+    raise OverflowError((a, b))
+
+
+def _seal(e: Entity, rel: bytes, ax: float, ay: float) -> None:
+    """Fingerprint and shape from ``rel``, the canonical JSON of the relative geometry.
+
+    The JSON around it depends only on kind, layer, text and style: it is made by orjson once
+    per combination, so the bytes are exactly those of :func:`fingerprint_entity`.
+    """
     st = e.style
-    style = [st.get("color"), st.get("linetype"), st.get("lineweight")]
-    data = _dumps([e.kind, e.layer, rel, e.text, style, None, None])
-    e.shape = _blake(data, digest_size=16).hexdigest()
-    e.fingerprint = _blake(data + _dumps([_r(ax), _r(ay)]), digest_size=16).hexdigest()
+    key = (e.kind, e.layer, e.text, st.get("color"), st.get("linetype"), st.get("lineweight"))
+    affixes = _AFFIXES.get(key)
+    if affixes is None:
+        head = _dumps([e.kind, e.layer])[:-1] + b","
+        tail = b"," + _dumps([e.text, [key[3], key[4], key[5]], None, None])[1:]
+        affixes = _AFFIXES[key] = (head, tail)
+        if len(_AFFIXES) > 100_000:
+            _AFFIXES.clear()
+    h = _blake(affixes[0] + rel + affixes[1], digest_size=16)
+    e.shape = h.hexdigest()
+    h.update(b"[%d,%d]" % _q2(ax, ay))
+    e.fingerprint = h.hexdigest()
 
 
 def _fast_line(e: Entity) -> None:
@@ -587,7 +620,7 @@ def _fast_line(e: Entity) -> None:
     e.bbox = (x0 if x0 < x1 else x1, y0 if y0 < y1 else y1, x1 if x0 < x1 else x0,
               y1 if y0 < y1 else y0)  # fmt: skip
     e.anchor = (x0, y0)
-    _seal(e, {"points": [[0, 0], [_r(x1 - x0), _r(y1 - y0)]]}, x0, y0)
+    _seal(e, b'{"points":[[0,0],[%d,%d]]}' % _q2(x1 - x0, y1 - y0), x0, y0)
 
 
 def _fast_circle(e: Entity) -> None:
@@ -597,7 +630,7 @@ def _fast_circle(e: Entity) -> None:
         raise KeyError("center")
     e.bbox = (cx - r, cy - r, cx + r, cy + r)
     e.anchor = (cx, cy)
-    _seal(e, {"center": [0, 0], "radius": _r(r)}, cx, cy)
+    _seal(e, b'{"center":[0,0],"radius":%d}' % _q(r), cx, cy)
 
 
 def _fast_arc(e: Entity) -> None:
@@ -607,9 +640,8 @@ def _fast_arc(e: Entity) -> None:
         raise KeyError("center")
     e.bbox = _arc_bbox(cx, cy, r, a0, a1)
     e.anchor = (cx, cy)
-    _seal(
-        e, {"center": [0, 0], "end_angle": _r(a1), "radius": _r(r), "start_angle": _r(a0)}, cx, cy
-    )
+    rel = b'{"center":[0,0],"end_angle":%d,"radius":%d,"start_angle":%d}' % _q(a1, r, a0)
+    _seal(e, rel, cx, cy)
 
 
 def _fast_point(e: Entity) -> None:
@@ -619,7 +651,62 @@ def _fast_point(e: Entity) -> None:
         raise KeyError("location")
     e.bbox = (x, y, x, y)
     e.anchor = (x, y)
-    _seal(e, {"location": [0, 0]}, x, y)
+    _seal(e, b'{"location":[0,0]}', x, y)
 
 
-_FAST = {"LINE": _fast_line, "CIRCLE": _fast_circle, "ARC": _fast_arc, "POINT": _fast_point}
+_LWPOLYLINE_KEYS = frozenset(("points", "closed", "width"))
+
+
+def _fast_lwpolyline(e: Entity) -> None:
+    g = e.geometry
+    pts = g["points"]
+    if g.keys() != _LWPOLYLINE_KEYS or not pts:
+        raise KeyError("points")
+    closed = g["closed"]
+    e.bbox = _verts_bbox(pts, closed)
+    ax, ay = pts[0][0], pts[0][1]
+    e.anchor = (ax, ay)
+    big = _MAXQ / _SCALE
+    for x, y, b in pts:  # unpacking also insists on (x, y, bulge) vertices
+        if not (-big < x - ax < big and -big < y - ay < big and -big < b < big):
+            raise OverflowError(x)
+    rel = {
+        "closed": closed,
+        "points": [[round((x - ax) * _SCALE), round((y - ay) * _SCALE), round(b * _SCALE)]
+                   for x, y, b in pts],
+        "width": _r(g["width"]),
+    }  # fmt: skip
+    if type(closed) is not bool:
+        raise TypeError("closed")
+    _seal(e, _dumps(rel), ax, ay)
+
+
+_TEXT_KEYS = frozenset(
+    ("insert", "height", "rotation", "width_factor", "halign", "valign", "style")
+)
+
+
+def _fast_text(e: Entity) -> None:
+    g = e.geometry
+    if g.keys() != _TEXT_KEYS or "font" in g:
+        raise KeyError("insert")
+    x, y = g["insert"]
+    h, rot, wf = g["height"], g["rotation"], g["width_factor"]
+    ha, va, style = g["halign"], g["valign"], g["style"]
+    if type(ha) is not int or type(va) is not int or type(style) is not str:
+        raise TypeError("text geometry")
+    e.bbox = _text_bbox(x, y, h, rot, wf, e.text)
+    e.anchor = (x, y)
+    rel = {"halign": ha, "height": _r(h), "insert": [0, 0], "rotation": _r(rot), "style": style,
+           "valign": va, "width_factor": _r(wf)}  # fmt: skip
+    _seal(e, _dumps(rel), x, y)
+
+
+_FAST = {
+    "LINE": _fast_line,
+    "CIRCLE": _fast_circle,
+    "ARC": _fast_arc,
+    "POINT": _fast_point,
+    "LWPOLYLINE": _fast_lwpolyline,
+    "TEXT": _fast_text,
+}

@@ -12,8 +12,6 @@ import math
 import re
 from typing import Any
 
-import numpy as np
-
 from drawings.model import BlockDef, Drawing, Entity, LayerInfo, Sheet
 
 _U_RE = re.compile(r"\\U\+([0-9A-Fa-f]{4})")
@@ -116,6 +114,9 @@ def text_tags(data: bytes, warnings: list[str]) -> tuple[list[int], list[str], s
 #: ``split_tags`` works through the text in pieces of about this many characters, so the
 #: group-code strings of the whole file never exist at once (they are the bulk of the memory).
 SPLIT_CHUNK = 1 << 22
+#: Group-code lines as writers spell them ("0", "  0", "    10") -> int: a dict lookup is
+#: three times faster than int() over millions of lines.
+_CODE_MAP = {f: c for c in range(1072) for f in (str(c), f"{c:3d}", f"{c:6d}", f" {c}")}
 
 
 def split_tags(text: str) -> tuple[list[int], list[str]]:
@@ -142,9 +143,12 @@ def split_tags(text: str) -> tuple[list[int], list[str]]:
                 raise DXFDamaged("odd number of lines: truncated tag stream")
             lines.pop()
         try:
-            codes += map(int, lines[0::2])
-        except ValueError as e:
-            raise DXFDamaged(f"invalid group code: {e}") from None
+            codes += list(map(_CODE_MAP.__getitem__, lines[0::2]))
+        except KeyError:  # unusual padding: the general (slower) conversion
+            try:
+                codes += map(int, lines[0::2])
+            except ValueError as e:
+                raise DXFDamaged(f"invalid group code: {e}") from None
         vals += lines[1::2]
     return codes, vals
 
@@ -296,6 +300,19 @@ def bulge_of_arc(sweep_deg: float) -> float:
 # --------------------------------------------------------------------------- the reader
 
 
+def _indexes_of_zero(codes: list[int]) -> list[int]:
+    """Positions of group code 0 (entity starts); list.index scans in C."""
+    out: list[int] = []
+    find = codes.index
+    i = -1
+    try:
+        while True:
+            i = find(0, i + 1)
+            out.append(i)
+    except ValueError:
+        return out
+
+
 class DXFTagReader:
     """Walks the tag lists section by section; see :func:`read_tags`."""
 
@@ -322,7 +339,7 @@ class DXFTagReader:
 
     def run(self) -> Drawing:
         c, v = self.c, self.v
-        zeros = np.flatnonzero(np.array(c, dtype=np.int64) == 0).tolist()
+        zeros = _indexes_of_zero(c)
         self._zeros = zeros
         nz = len(zeros)
         j = 0

@@ -437,7 +437,7 @@ def test_unrecoverable_dxf_names_the_file(tmp_path: Path) -> None:
     assert str(path) in str(exc.value)
 
 
-@pytest.mark.parametrize("kind", ["LINE", "CIRCLE", "ARC", "POINT"])
+@pytest.mark.parametrize("kind", ["LINE", "CIRCLE", "ARC", "POINT", "LWPOLYLINE", "TEXT"])
 def test_fast_paths_agree_with_the_general_ones(kind: str) -> None:
     from drawings.readers import common
 
@@ -450,10 +450,21 @@ def test_fast_paths_agree_with_the_general_ones(kind: str) -> None:
             "ARC": {"center": (x, y), "radius": rnd.uniform(0, 50),
                     "start_angle": rnd.uniform(0, 360), "end_angle": rnd.uniform(0, 360)},
             "POINT": {"location": (x, y)},
+            "LWPOLYLINE": {
+                "points": [
+                    (x + rnd.uniform(-5, 5), y + rnd.uniform(-5, 5), rnd.choice([0.0, 0.5, -1.0]))
+                    for _ in range(rnd.randint(1, 6))
+                ],
+                "closed": rnd.random() < 0.5, "width": rnd.choice([0.0, 0.25]),
+            },
+            "TEXT": {"insert": (x, y), "height": 2.5, "rotation": rnd.uniform(0, 360),
+                     "width_factor": 1.0, "halign": rnd.choice([0, 1]), "valign": 0,
+                     "style": "Standard"},
         }[kind]  # fmt: skip
         style = {"color": rnd.choice([1, 7, "#ff0000"]), "linetype": "Continuous", "lineweight": 25}
-        fast = Entity(kind, "墙", "1F", g, None, style)
-        slow = Entity(kind, "墙", "1F", dict(g), None, style)
+        text = "二层平面 Plan" if kind == "TEXT" else None
+        fast = Entity(kind, "墙", "1F", g, text, style)
+        slow = Entity(kind, "墙", "1F", dict(g), text, style)
         common._FAST[kind](fast)
         slow.bbox = common.entity_bbox(slow, {}, {})
         slow.anchor = common.entity_anchor(slow)
@@ -481,3 +492,26 @@ def test_line_endings_and_trailing_blank_lines(tmp_path: Path, tail: str, newlin
     text = _save(doc, tmp_path / "a.dxf").read_text(encoding="utf-8")
     d = drawings.read((text.replace("\n", newline) + tail).encode(), name="a.dxf")
     assert d.warnings == [] and len(d.sheet("Model")) == 1
+
+
+def test_shape_is_the_documented_digest(sample: Drawing) -> None:
+    """``Entity.shape`` = model.digest of the payload described in drawings/model.py."""
+    import hashlib
+
+    import orjson
+
+    from drawings.model import canonical, digest
+    from drawings.readers.common import relative_geometry
+
+    for e in sample.sheet("Model"):
+        g = relative_geometry(e.kind, e.geometry, e.anchor)
+        ref = None
+        if e.kind in ("INSERT", "DIMENSION"):
+            ref = sample.blocks[g["block"]].fingerprint
+            g = {**g, "block": "*" if g["block"].startswith("*") else g["block"]}
+        st = e.style
+        payload = [e.kind, e.layer, g, e.text, [st["color"], st["linetype"], st["lineweight"]],
+                   e.attribs or None, ref]  # fmt: skip
+        assert e.shape == digest(payload), e.kind
+        data = orjson.dumps(canonical(payload)) + orjson.dumps(canonical(list(e.anchor)))
+        assert e.fingerprint == hashlib.blake2b(data, digest_size=16).hexdigest(), e.kind
