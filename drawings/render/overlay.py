@@ -26,7 +26,7 @@ from drawings.render.flatten import (
     flatten,
     mul,
 )
-from drawings.render.page import MARGIN_MM, TOL_PT, PageSpec, _entity_box, fit, paper_size, plan
+from drawings.render.page import MARGIN_MM, TOL_PT, PageSpec, entity_box, fit, paper_size, plan
 from drawings.render.pdf import MM
 from storage.errors import InvalidInput, NotFound
 
@@ -196,8 +196,8 @@ def overlay_spec(
 
     align = alignment_matrix(getattr(sd, "alignment", None))
     est = _union(
-        _entity_box(new_sheet) if new_sheet else None,
-        _map_box(_entity_box(old_sheet), align) if old_sheet else None,
+        entity_box(new_sheet) if new_sheet else None,
+        _map_box(entity_box(old_sheet), align) if old_sheet else None,
         *(tuple(c.bbox) for c in getattr(sd, "clusters", ())),
     ) or (0.0, 0.0, 1.0, 1.0)
     base_sheet = new_sheet if new_sheet is not None else old_sheet

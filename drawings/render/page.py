@@ -101,7 +101,7 @@ def _finite(box: BBox | None) -> bool:
     return box is not None and all(math.isfinite(v) for v in box) and box[2] >= box[0]
 
 
-def _entity_box(sheet: Sheet) -> BBox | None:
+def entity_box(sheet: Sheet) -> BBox | None:
     if _finite(sheet.extents):
         return sheet.extents
     xs0 = [e.bbox for e in sheet.entities if _finite(e.bbox)]
@@ -173,7 +173,7 @@ def plan(
 
     # model space (or a layout forced onto a given paper / box)
     pw, ph = paper_size(paper)
-    est = box or _entity_box(sheet)
+    est = box or entity_box(sheet)
     if est is not None:
         landscape = (est[2] - est[0]) >= (est[3] - est[1])
         W, H = (max(pw, ph), min(pw, ph)) if landscape else (min(pw, ph), max(pw, ph))
@@ -225,10 +225,9 @@ def build(spec: PageSpec, doc=None, *, compress: bool = True):
         doc = pymupdf.open()
     if spec.passthrough is not None:
         path, pno = spec.passthrough
-        page = doc.new_page(width=spec.width, height=spec.height)
         with pymupdf.open(path) as src:
-            page.show_pdf_page(page.rect, src, pno)
-        return page
+            doc.insert_pdf(src, from_page=pno, to_page=pno)  # as it is, rotation included
+        return doc[-1]
     stream, text = content(spec.dl, spec.matrix, model=spec.model)
     if spec.extra:
         parts = [stream]

@@ -45,6 +45,11 @@ class TileCache:
         self._lists: OrderedDict[tuple[str, str], tuple[object, float, float]] = OrderedDict()
         self._lock = threading.Lock()
 
+    @classmethod
+    def for_home(cls, home: str | Path, load: Callable[[str], Drawing]) -> TileCache:
+        """The cache of an installation: ``$YITAOTU_HOME/cache/tiles``."""
+        return cls(Path(home) / "cache" / "tiles", load)
+
     # -- paths -----------------------------------------------------------------------------
     def sheet_dir(self, blob: str, layout: str) -> Path:
         if not blob or not all(c in "0123456789abcdef" for c in blob.lower()):
