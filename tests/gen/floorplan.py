@@ -128,7 +128,8 @@ def make_plan(rooms: tuple[int, int] = (6, 5), *, seed: int = 1, dim_every: int 
 RECIPES: dict[str, list[tuple[str, tuple[str, ...]]]] = {
     "wall": [("stretch", ("geometry",)), ("layer", ("layer",)), ("color", ("style",))],
     "column": [("radius", ("radius",)), ("move", ("moved",))],
-    "door": [("attr", ("attributes",)), ("move", ("moved",)), ("rotate", ("rotated",))],
+    "door": [("attr", ("attributes",)), ("move", ("moved",)), ("rotate", ("rotated",)),
+             ("scale", ("scaled",))],
     "name": [("text", ("text",)), ("move", ("moved",))],
     "label": [("text", ("text",))],
     "furniture": [("vertex", ("vertices",))],
@@ -159,6 +160,8 @@ def _modify(item: Item, recipe: str, rng: random.Random) -> Item:
         p["tag"] = p["tag"] + "A"
     elif recipe == "rotate":
         p["rot"] = 90.0
+    elif recipe == "scale":
+        p["scale"] = 1.25
     elif recipe == "text":
         p["text"] = p["text"] + ("（改）" if it.type == "name" else " REV B")
     elif recipe == "vertex":
@@ -389,7 +392,8 @@ def write_pdf(plan: Plan, path: str | Path, *, offset_mm: tuple[float, float] = 
         elif t == "door":
             x, y = p["at"]
             rot = math.radians(p["rot"])
-            cr, sr = math.cos(rot), math.sin(rot)
+            k = p["scale"]
+            cr, sr = math.cos(rot) * k, math.sin(rot) * k
 
             def D(u, v, x=x, y=y, cr=cr, sr=sr):
                 return P((x + u * cr - v * sr, y + u * sr + v * cr))
