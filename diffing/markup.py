@@ -103,7 +103,7 @@ def emit(space: Any, e: Any, layer: str, al: Alignment = IDENTITY) -> None:
                     space.add_lwpolyline([p[:2] for p in it[1:]], dxfattribs=attribs)
         else:
             _box(space, transform_bbox(al, e.bbox), attribs)
-    except (KeyError, TypeError, ValueError, IndexError):
+    except Exception:  # noqa: BLE001 - a marker must never fail the report: draw its box
         _box(space, transform_bbox(al, e.bbox), attribs)
 
 
@@ -115,7 +115,10 @@ def _box(space: Any, bb, attribs) -> None:
 def _open_target(new_drawing: Any, new_path: str):
     import ezdxf
 
-    if new_drawing is not None and getattr(new_drawing, "format", "") != "dxf":
+    if new_drawing is not None and (
+        getattr(new_drawing, "format", "") != "dxf" or _is_r12(new_drawing)
+    ):
+        # DWG, PDF and R12 DXF (no LWPOLYLINE/MTEXT): redraw into a fresh R2013 DXF
         doc = ezdxf.new("R2013", setup=False)
         for sheet in new_drawing.sheets:
             space = _space(doc, sheet.name)
@@ -134,6 +137,11 @@ def _open_target(new_drawing: Any, new_path: str):
 
         doc, _ = recover.readfile(new_path)
         return doc
+
+
+def _is_r12(drawing: Any) -> bool:
+    v = str(getattr(drawing, "version", "") or "")
+    return v.startswith("AC") and v[2:].isdigit() and v <= "AC1009"
 
 
 def _space(doc: Any, sheet_name: str):
