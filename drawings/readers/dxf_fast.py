@@ -211,10 +211,16 @@ def _norm_deg(a: float) -> float:
     return 0.0 if round(a, 6) >= 360.0 else a
 
 
+_PERCENT_RE = re.compile(r"%%(?:([uUoOkK])|(\d{3}))")
+
+
 def _special(s: str) -> str:
+    """TEXT control codes: %%c/%%d/%%p symbols, %%nnn characters; %%u/%%o/%%k toggles dropped."""
     if "%%" in s:
         for a, b in _TEXT_SPECIAL:
             s = s.replace(a, b)
+        if "%%" in s:
+            s = _PERCENT_RE.sub(lambda m: "" if m.group(1) else chr(int(m.group(2))), s)
     return s
 
 

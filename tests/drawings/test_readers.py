@@ -515,3 +515,10 @@ def test_shape_is_the_documented_digest(sample: Drawing) -> None:
         assert e.shape == digest(payload), e.kind
         data = orjson.dumps(canonical(payload)) + orjson.dumps(canonical(list(e.anchor)))
         assert e.fingerprint == hashlib.blake2b(data, digest_size=16).hexdigest(), e.kind
+
+
+def test_text_control_codes(tmp_path: Path) -> None:
+    doc = ezdxf.new("R2018")
+    doc.modelspace().add_text("%%u一层%%u平面 %%c100 %%d %%p0.5 %%065").set_placement((0, 0))
+    d = drawings.read(_save(doc, tmp_path / "codes.dxf"))
+    assert _one(d, "TEXT").text == "一层平面 Ø100 ° ±0.5 A"
