@@ -197,7 +197,7 @@ def match_sheet(
         for j in u_new:
             h = new.handles[j]
             i = by_handle.get(h) if h is not None else None
-            if i is not None and lo[i].kind == ln[j].kind:
+            if i is not None and _same_object(lo[i], ln[j], FAR_SHARE * diag):
                 candidates.append((i, j))
                 taken_o.add(i)
                 taken_n.add(j)
@@ -406,6 +406,16 @@ def _neighbour_pairs(u_old, u_new, lo, ln, al: Alignment, tol: float, diag: floa
         scored.append((cost, i, j))
     scored.sort()
     return [(i, j) for _, i, j in scored]
+
+
+def _same_object(a, b, far: float) -> bool:
+    """Equal handles in a shared handle space, and nothing says otherwise: same kind, and
+    the same layer or not far apart (a handle recycled for something unrelated fails both)."""
+    if a.kind != b.kind:
+        return False
+    if a.layer == b.layer:
+        return True
+    return math.hypot(b.anchor[0] - a.anchor[0], b.anchor[1] - a.anchor[1]) <= far
 
 
 def _pure_move(a, b, al: Alignment, tol: float) -> bool:

@@ -180,3 +180,18 @@ def test_text_writer_golden():
         "  c1    修改 modified   TEXT       A-TEXT          AA → 2F  文字 text '卧室' → '主卧'"
         "  云线 cloud 1",
     ]
+
+
+def test_recycled_handle_in_a_shared_handle_space_is_not_a_modification():
+    old = grid()
+    new = grid()
+    # the file keeps its handles, but one line was deleted and its handle given to an
+    # unrelated line on another layer far away
+    gone = new[3]
+    new[3] = ent("LINE", "E-POWR", gone.handle, points=[(-20000.0, -20000.0), (-19000.0, -19000.0)])
+    r = diff_drawings(drawing(old), drawing(new))
+    assert r.stats == {"added": 1, "removed": 1, "modified": 0, "unchanged": 59}
+    # while in the same handle space a real edit is paired by handle even when far
+    new[3] = ent("LINE", "A-WALL", gone.handle, points=[(-20000.0, -20000.0), (-19000.0, -19000.0)])
+    r = diff_drawings(drawing(old), drawing(new))
+    assert r.stats["modified"] == 1 and r.modified[0].old_handle == gone.handle
