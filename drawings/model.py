@@ -41,9 +41,12 @@ other          ``raw``: a stable digest of the entity's tags, so it still matche
 
 Fingerprints (computed by :func:`drawings.readers.common.finish` for every reader):
 ``Entity.shape`` is :func:`digest` of ``[kind, layer, geometry relative to Entity.anchor, text,
-[color, linetype, lineweight], attribs or None, referenced block digest or None]`` (anonymous
-block names ``*D12``/``*U3`` count as ``"*"``), and ``Entity.fingerprint`` hashes the same JSON
-followed by the quantised anchor, so equal content at an equal place fingerprints equal.
+[color, linetype, lineweight], attribs or None, referenced block digest or None]``, and
+``Entity.fingerprint`` hashes the same JSON followed by the quantised anchor, so equal content at
+an equal place fingerprints equal.  Anonymous block names ``*D12``/``*U3`` count as ``"*"``; a
+text style counts by its definition in ``Drawing.text_styles``
+(``"font|bigfont|width|oblique|height"``), not its name, so a CAD program renaming
+``textstyle2`` to ``textstyle0`` changes nothing.
 A block's digest is that of ``[base point, sorted entity fingerprints]``.
 
 Style (``Entity.style``) is *resolved*: ``color`` is an ACI int or ``"#rrggbb"``, ``linetype``
@@ -141,6 +144,8 @@ class Drawing:
     blocks: dict[str, BlockDef] = field(default_factory=dict)
     layers: dict[str, LayerInfo] = field(default_factory=dict)
     linetypes: dict[str, Any] = field(default_factory=dict)
+    #: Text styles by name: ``{"font", "bigfont", "width", "oblique", "height"}`` (DXF/DWG).
+    text_styles: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: Title-block fields found in the file: 图号 (number), 图名 (title), 专业, 版次, 比例.
     title: dict[str, str] = field(default_factory=dict)
     #: Non-fatal findings while reading (recovered damage, skipped entities).

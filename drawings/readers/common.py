@@ -476,10 +476,38 @@ def canonical_relative(kind: str, geometry: dict[str, Any], anchor: Point) -> An
     return canon(relative_geometry(kind, geometry, anchor))
 
 
-def fingerprint_entity(e: Entity, block_fps: dict[str, str]) -> None:
+_TEXT_KINDS = frozenset(("TEXT", "MTEXT", "ATTRIB", "ATTDEF"))
+
+
+#: Font names that all mean "the CAD program's default font".
+_DEFAULT_FONTS = frozenset(("", "txt", "standard"))
+
+
+def _font(name: str) -> str:
+    name = name.replace("\\", "/").rsplit("/", 1)[-1].strip().lower()
+    name = name[:-4] if name.endswith(".shx") else name
+    return "txt" if name in _DEFAULT_FONTS else name
+
+
+def style_signatures(drawing: Drawing) -> dict[str, str]:
+    """Upper-case text style name -> its definition, as the fingerprint sees a style."""
+    out = {}
+    for name, st in drawing.text_styles.items():
+        parts = [_font(st.get("font") or ""), _font(st.get("bigfont") or ""),
+                 _r(st.get("width") or 1.0), _r(st.get("oblique") or 0.0),
+                 _r(st.get("height") or 0.0)]  # fmt: skip
+        out[name.upper()] = "|".join(map(str, parts))
+    return out
+
+
+def fingerprint_entity(
+    e: Entity, block_fps: dict[str, str], styles: dict[str, str] | None = None
+) -> None:
     """Set ``e.shape`` and ``e.fingerprint`` (see the comment above)."""
     kind = e.kind
     g = e.geometry
+    if styles and kind in _TEXT_KINDS and type(g.get("style")) is str:
+        g = {**g, "style": styles.get(g["style"].upper(), g["style"])}
     ref = None
     if kind == "INSERT" or kind == "DIMENSION":
         name = g.get("block", "")
@@ -511,6 +539,7 @@ def finish(drawing: Drawing) -> Drawing:
     block_fps: dict[str, str] = {}
     block_boxes: dict[str, BBox] = {}
     visiting: set[str] = set()
+    styles = style_signatures(drawing)
 
     def do_block(name: str) -> None:
         if name in block_fps or name in visiting:
@@ -525,7 +554,7 @@ def finish(drawing: Drawing) -> Drawing:
                 do_block(ref)
         box = EMPTY_BBOX
         for e in bd.entities:
-            _finish_entity(e, blocks, block_boxes, block_fps)
+            _finish_entity(e, blocks, block_boxes, block_fps, styles)
             if e.kind not in ("ATTDEF",):
                 box = _union(box, e.bbox)
         visiting.discard(name)
@@ -539,7 +568,7 @@ def finish(drawing: Drawing) -> Drawing:
         do_block(name)
     for sheet in drawing.sheets:
         for e in sheet.entities:
-            _finish_entity(e, blocks, block_boxes, block_fps)
+            _finish_entity(e, blocks, block_boxes, block_fps, styles)
         boxes = [e.bbox for e in sheet.entities if e.kind != "VIEWPORT" and e.bbox[0] <= e.bbox[2]]
         boxes = [b for b in boxes if math.isfinite(b[0]) and math.isfinite(b[3])]
         if boxes:
@@ -554,17 +583,19 @@ def finish(drawing: Drawing) -> Drawing:
     return drawing
 
 
-def _finish_entity(e: Entity, blocks: dict, block_boxes: dict, block_fps: dict) -> None:
+def _finish_entity(
+    e: Entity, blocks: dict, block_boxes: dict, block_fps: dict, styles: dict[str, str]
+) -> None:
     fast = _FAST.get(e.kind)
     if fast is not None:
         try:
-            fast(e)
+            fast(e, styles)
             return
         except (KeyError, TypeError, ValueError, IndexError, OverflowError):
             pass  # unusual geometry: the general path below copes
     e.bbox = entity_bbox(e, blocks, block_boxes)
     e.anchor = entity_anchor(e)
-    fingerprint_entity(e, block_fps)
+    fingerprint_entity(e, block_fps, styles)
 
 
 # Fast paths for the most common kinds: the same bbox, anchor and serialisation as the general
@@ -613,7 +644,7 @@ def _seal(e: Entity, rel: bytes, ax: float, ay: float) -> None:
     e.fingerprint = h.hexdigest()
 
 
-def _fast_line(e: Entity) -> None:
+def _fast_line(e: Entity, styles: dict[str, str]) -> None:
     (x0, y0), (x1, y1) = e.geometry["points"]
     if len(e.geometry) != 1:
         raise KeyError("points")
@@ -623,7 +654,7 @@ def _fast_line(e: Entity) -> None:
     _seal(e, b'{"points":[[0,0],[%d,%d]]}' % _q2(x1 - x0, y1 - y0), x0, y0)
 
 
-def _fast_circle(e: Entity) -> None:
+def _fast_circle(e: Entity, styles: dict[str, str]) -> None:
     g = e.geometry
     (cx, cy), r = g["center"], g["radius"]
     if len(g) != 2:
@@ -633,7 +664,7 @@ def _fast_circle(e: Entity) -> None:
     _seal(e, b'{"center":[0,0],"radius":%d}' % _q(r), cx, cy)
 
 
-def _fast_arc(e: Entity) -> None:
+def _fast_arc(e: Entity, styles: dict[str, str]) -> None:
     g = e.geometry
     (cx, cy), r, a0, a1 = g["center"], g["radius"], g["start_angle"], g["end_angle"]
     if len(g) != 4:
@@ -644,7 +675,7 @@ def _fast_arc(e: Entity) -> None:
     _seal(e, rel, cx, cy)
 
 
-def _fast_point(e: Entity) -> None:
+def _fast_point(e: Entity, styles: dict[str, str]) -> None:
     g = e.geometry
     x, y = g["location"]
     if len(g) != 1:
@@ -657,7 +688,7 @@ def _fast_point(e: Entity) -> None:
 _LWPOLYLINE_KEYS = frozenset(("points", "closed", "width"))
 
 
-def _fast_lwpolyline(e: Entity) -> None:
+def _fast_lwpolyline(e: Entity, styles: dict[str, str]) -> None:
     g = e.geometry
     pts = g["points"]
     if g.keys() != _LWPOLYLINE_KEYS or not pts:
@@ -686,7 +717,7 @@ _TEXT_KEYS = frozenset(
 )
 
 
-def _fast_text(e: Entity) -> None:
+def _fast_text(e: Entity, styles: dict[str, str]) -> None:
     g = e.geometry
     if g.keys() != _TEXT_KEYS or "font" in g:
         raise KeyError("insert")
@@ -697,6 +728,7 @@ def _fast_text(e: Entity) -> None:
         raise TypeError("text geometry")
     e.bbox = _text_bbox(x, y, h, rot, wf, e.text)
     e.anchor = (x, y)
+    style = styles.get(style.upper(), style) if styles else style
     rel = {"halign": ha, "height": _r(h), "insert": [0, 0], "rotation": _r(rot), "style": style,
            "valign": va, "width_factor": _r(wf)}  # fmt: skip
     _seal(e, _dumps(rel), x, y)

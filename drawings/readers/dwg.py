@@ -87,10 +87,11 @@ class _DWGToTags:
         except Exception:
             self.dimstyles = {}
         try:
-            self.text_styles = {int(t["handle"]): t["name"] for t in raw.decode_write_tables(path)
-                                if t.get("kind") == "STYLE" and t.get("name")}  # fmt: skip
+            self.style_rows = [t for t in raw.decode_write_tables(path)
+                               if t.get("kind") == "STYLE" and t.get("name")]  # fmt: skip
         except Exception:  # style names are a nicety: "Standard" otherwise
-            self.text_styles = {}
+            self.style_rows = []
+        self.text_styles = {int(t["handle"]): t["name"] for t in self.style_rows}
         self.warnings: list[str] = []
 
     # -- sections -----------------------------------------------------------------------------
@@ -135,6 +136,15 @@ class _DWGToTags:
         self._section("TABLES")
         for name, info in self.layers.items():
             self._layer(name, info)
+        for st in self.style_rows:
+            t.add(0, "STYLE")
+            t.add(2, st["name"])
+            t.add(70, 1 if st.get("shape") else 0)
+            t.add(40, float(st.get("height") or 0.0))
+            t.add(41, float(st.get("width") or 1.0))
+            t.add(50, float(st.get("oblique") or 0.0))
+            t.add(3, st.get("font") or "")
+            t.add(4, st.get("bigfont") or "")
         for br, name in names.items():
             t.add(0, "BLOCK_RECORD")
             t.add(5, _hex(br))

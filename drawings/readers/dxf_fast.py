@@ -331,6 +331,7 @@ class DXFTagReader:
         self.layers: dict[str, LayerInfo] = {}
         self._layers_ci: dict[str, LayerInfo] = {}
         self.linetypes: dict[str, Any] = {}
+        self.text_styles: dict[str, dict[str, Any]] = {}
         self.block_records: dict[str, str] = {}  # handle -> name
         self.blocks: dict[str, BlockDef] = {}
         self.block_flags: dict[str, int] = {}
@@ -426,6 +427,17 @@ class DXFTagReader:
             d = self._dict(s, e)
             pattern = [_f(self.v[i]) for i in range(s, e) if self.c[i] == 49]
             self.linetypes[d.get(2, "")] = {"description": d.get(3, ""), "pattern": pattern}
+        elif kind == "STYLE":
+            d = self._dict(s, e)
+            name = d.get(2, "")
+            if name and not _i(d.get(70)) & 1:  # not a shape file
+                self.text_styles[name] = {
+                    "font": (d.get(3) or "").strip(),
+                    "bigfont": (d.get(4) or "").strip(),
+                    "width": _f(d.get(41), 1.0),
+                    "oblique": _f(d.get(50)),
+                    "height": _f(d.get(40)),
+                }
         elif kind == "BLOCK_RECORD":
             d = self._dict(s, e)
             if 5 in d:
@@ -642,6 +654,7 @@ class DXFTagReader:
             blocks=blocks,
             layers=self.layers,
             linetypes=self.linetypes,
+            text_styles=self.text_styles,
             warnings=self.warnings,
         )
 

@@ -223,7 +223,7 @@ def overlay(
     paper: str | None = None,
 ) -> Path:
     """Diff overlay (removed red, added green, modified orange, unchanged grey, clouds)."""
-    from drawings.render.overlay import overlay_bytes
+    from drawings.render.overlays import overlay_bytes
 
     fmt = format_of(out_path)
     data = overlay_bytes(

@@ -77,3 +77,20 @@ def test_dwg_chinese_text(corpus: Path) -> None:
     d = drawings.read(corpus / "single/wjane-graduation-project/SBR平面图.dwg")
     texts = [e.text for e in d.sheet("Model") if e.kind in ("TEXT", "MTEXT") and e.text]
     assert any("\u4e00" <= ch <= "\u9fff" for t in texts for ch in t)
+
+
+def test_resave_by_another_cad_leaves_only_the_real_edit(corpus: Path) -> None:
+    """EMF 2016 r2: "Move H3 left a bit", saved by another program as R2000 with new handles
+    and renamed text styles: only the moved block and its two cables differ."""
+    pair = corpus / "pairs/emfcamp-2016-siteplan-roundtrip"
+    a = drawings.read(pair / "r1_ca307c3.dxf").sheet("Model")
+    b = drawings.read(pair / "r2_5b16005.dxf").sheet("Model")
+    fa, fb = Counter(e.fingerprint for e in a), Counter(e.fingerprint for e in b)
+    assert {e.handle for e in a} != {e.handle for e in b}
+    old = [e for e in a if fa[e.fingerprint] > fb[e.fingerprint]]
+    new = [e for e in b if fb[e.fingerprint] > fa[e.fingerprint]]
+    assert sorted(e.kind for e in old) == sorted(e.kind for e in new) == ["INSERT", "LINE", "LINE"]
+    moved = {e.kind: e for e in new}["INSERT"]
+    before = {e.kind: e for e in old}["INSERT"]
+    assert before.shape == moved.shape  # the same block, just moved
+    assert moved.anchor[0] - before.anchor[0] == pytest.approx(-5.0)
