@@ -197,7 +197,7 @@ def match_sheet(
         for j in u_new:
             h = new.handles[j]
             i = by_handle.get(h) if h is not None else None
-            if i is not None and _same_object(lo[i], ln[j], FAR_SHARE * diag):
+            if i is not None and _same_object(lo[i], ln[j], NEAR_SHARE * diag):
                 candidates.append((i, j))
                 taken_o.add(i)
                 taken_n.add(j)
@@ -408,14 +408,15 @@ def _neighbour_pairs(u_old, u_new, lo, ln, al: Alignment, tol: float, diag: floa
     return [(i, j) for _, i, j in scored]
 
 
-def _same_object(a, b, far: float) -> bool:
-    """Equal handles in a shared handle space, and nothing says otherwise: same kind, and
-    the same layer or not far apart (a handle recycled for something unrelated fails both)."""
+def _same_object(a, b, near: float) -> bool:
+    """Equal handles in a shared handle space, and nothing says otherwise: same kind, and the
+    same layer, the same text or close by (some CAD programs renumber handles sequentially on
+    save, so a handle next to an edit may now name an unrelated entity)."""
     if a.kind != b.kind:
         return False
-    if a.layer == b.layer:
+    if a.layer == b.layer or (a.text and a.text == b.text):
         return True
-    return math.hypot(b.anchor[0] - a.anchor[0], b.anchor[1] - a.anchor[1]) <= far
+    return math.hypot(b.anchor[0] - a.anchor[0], b.anchor[1] - a.anchor[1]) <= near
 
 
 def _pure_move(a, b, al: Alignment, tol: float) -> bool:
