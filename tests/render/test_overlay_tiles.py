@@ -9,7 +9,7 @@ import pytest
 import drawings
 from diffing import diff_files
 from drawings.render import overlay
-from drawings.render.overlay import overlay_spec
+from drawings.render.overlays import overlay_spec
 from drawings.render.tiles import MAX_ZOOM, TILE, TileCache
 from storage.errors import InvalidInput, NotFound
 from tests.gen.floorplan import edit_plan, make_plan, write_dxf
@@ -112,3 +112,12 @@ def test_edge_tiles_are_padded_with_paper(pair, tmp_path):
     lv = cache.levels(blob, "Model")["levels"][1]
     png = cache.tile(blob, "Model", 1, lv["cols"] - 1, lv["rows"] - 1)
     assert pymupdf.Pixmap(png).width == TILE
+
+
+def test_overlay_entry_point_survives_submodule_import():
+    """`yitaotu diff --overlay` looks up drawings.render.overlay: it must stay the function."""
+    import drawings.render
+    import drawings.render.overlays  # noqa: F401
+
+    assert callable(drawings.render.overlay)
+    assert drawings.render.overlay.__module__ == "drawings.render"
