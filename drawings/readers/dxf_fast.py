@@ -100,6 +100,13 @@ def text_tags(data: bytes, warnings: list[str]) -> tuple[list[int], list[str], s
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
         enc = "utf-8"
+    if enc == "cp1252":
+        # many non-Autodesk writers put UTF-8 in old-version files without saying so; real
+        # cp1252 text with accents is almost never valid UTF-8, so try that first
+        try:
+            return split_tags(decode_escapes(data.decode("utf-8"))) + (version,)
+        except UnicodeDecodeError:
+            pass
     try:
         text = data.decode(enc)
     except UnicodeDecodeError:

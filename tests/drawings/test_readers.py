@@ -525,3 +525,16 @@ def test_text_control_codes(tmp_path: Path) -> None:
     doc.modelspace().add_text("%%u一层%%u平面 %%c100 %%d %%p0.5 %%065").set_placement((0, 0))
     d = drawings.read(_save(doc, tmp_path / "codes.dxf"))
     assert _one(d, "TEXT").text == "一层平面 Ø100 ° ±0.5 A"
+
+
+def test_undeclared_utf8_in_an_old_version_file(tmp_path: Path) -> None:
+    path = tmp_path / "utf8-r2000.dxf"
+    path.write_bytes(GBK_DXF.replace("ANSI_936", "ANSI_1252").encode("utf-8"))
+    assert drawings.read(path).sheet("Model").entities[0].text == "一层平面图"
+    latin = tmp_path / "cp1252.dxf"
+    latin.write_bytes(
+        GBK_DXF.replace("ANSI_936", "ANSI_1252")
+        .replace("一层平面图", "Küche")
+        .encode("cp1252", "replace")
+    )
+    assert drawings.read(latin).sheet("Model").entities[0].text == "Küche"
