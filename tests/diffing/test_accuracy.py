@@ -120,6 +120,13 @@ def test_block_definition_change_is_reported_once(tmp_path, plan):
     doors = [it.id for it in plan.items if it.type == "door"]
     refs = {(r["old_handle"], r["new_handle"]) for r in c.details["references"]}
     assert refs == {(old_h[i], new_h[i]) for i in doors}
+    # the same from the stored indexes (block definitions decoded lazily)
+    from diffing import diff_drawings
+    from drawings import index, read
+
+    warm = diff_drawings(*(index.loads(index.dumps(read(p)), str(p))
+                           for p in (tmp_path / "old.dxf", tmp_path / "new.dxf")))
+    assert warm.to_json()["changes"] == report.to_json()["changes"]
 
 
 def test_clusters_cover_every_change(tmp_path, plan):
