@@ -731,7 +731,36 @@ def _fast_text(e: Entity, styles: dict[str, str]) -> None:
     style = styles.get(style.upper(), style) if styles else style
     rel = {"halign": ha, "height": _r(h), "insert": [0, 0], "rotation": _r(rot), "style": style,
            "valign": va, "width_factor": _r(wf)}  # fmt: skip
-    _seal(e, _dumps(rel), x, y)
+    _seal_text(e, rel, x, y)
+
+
+def _seal_text(e: Entity, rel: dict, x: float, y: float) -> None:
+    """Like :func:`_seal` for entities with text: one orjson call, nothing worth caching."""
+    st = e.style
+    style = [st.get("color"), st.get("linetype"), st.get("lineweight")]
+    h = _blake(_dumps([e.kind, e.layer, rel, e.text, style, None, None]), digest_size=16)
+    e.shape = h.hexdigest()
+    h.update(b"[%d,%d]" % _q2(x, y))
+    e.fingerprint = h.hexdigest()
+
+
+_MTEXT_KEYS = frozenset(("insert", "height", "rotation", "width", "attachment", "style"))
+
+
+def _fast_mtext(e: Entity, styles: dict[str, str]) -> None:
+    g = e.geometry
+    if g.keys() != _MTEXT_KEYS:
+        raise KeyError("insert")
+    x, y = g["insert"]
+    att, style = g["attachment"], g["style"]
+    if type(att) is not int or type(style) is not str:
+        raise TypeError("mtext geometry")
+    e.bbox = _mtext_bbox(g, e.text)
+    e.anchor = (x, y)
+    style = styles.get(style.upper(), style) if styles else style
+    rel = {"attachment": att, "height": _r(g["height"]), "insert": [0, 0],
+           "rotation": _r(g["rotation"]), "style": style, "width": _r(g["width"])}  # fmt: skip
+    _seal_text(e, rel, x, y)
 
 
 _FAST = {
@@ -741,4 +770,5 @@ _FAST = {
     "POINT": _fast_point,
     "LWPOLYLINE": _fast_lwpolyline,
     "TEXT": _fast_text,
+    "MTEXT": _fast_mtext,
 }

@@ -437,7 +437,7 @@ def test_unrecoverable_dxf_names_the_file(tmp_path: Path) -> None:
     assert str(path) in str(exc.value)
 
 
-@pytest.mark.parametrize("kind", ["LINE", "CIRCLE", "ARC", "POINT", "LWPOLYLINE", "TEXT"])
+@pytest.mark.parametrize("kind", ["LINE", "CIRCLE", "ARC", "POINT", "LWPOLYLINE", "TEXT", "MTEXT"])
 def test_fast_paths_agree_with_the_general_ones(kind: str) -> None:
     from drawings.readers import common
 
@@ -457,12 +457,15 @@ def test_fast_paths_agree_with_the_general_ones(kind: str) -> None:
                 ],
                 "closed": rnd.random() < 0.5, "width": rnd.choice([0.0, 0.25]),
             },
+            "MTEXT": {"insert": (x, y), "height": 2.5, "rotation": rnd.uniform(0, 360),
+                      "width": rnd.choice([0.0, 40.0]), "attachment": rnd.randint(1, 9),
+                      "style": "Standard"},
             "TEXT": {"insert": (x, y), "height": 2.5, "rotation": rnd.uniform(0, 360),
                      "width_factor": 1.0, "halign": rnd.choice([0, 1]), "valign": 0,
                      "style": "Standard"},
         }[kind]  # fmt: skip
         style = {"color": rnd.choice([1, 7, "#ff0000"]), "linetype": "Continuous", "lineweight": 25}
-        text = "二层平面 Plan" if kind == "TEXT" else None
+        text = "二层平面 Plan\n第二行" if kind in ("TEXT", "MTEXT") else None
         fast = Entity(kind, "墙", "1F", g, text, style)
         slow = Entity(kind, "墙", "1F", dict(g), text, style)
         common._FAST[kind](fast, {})
