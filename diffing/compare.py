@@ -25,7 +25,7 @@ from diffing.report import (
 from diffing.views import SheetView, block_fingerprints, fp_array, sheet_views
 
 #: Default absolute tolerance by format: CAD files in drawing units, PDF in points.
-DEFAULT_TOLERANCE = {"dxf": 1e-4, "dwg": 1e-4, "pdf": 0.05}
+DEFAULT_TOLERANCE = {"dxf": 1e-4, "dwg": 1e-4, "pdf": 0.15}
 #: Revision clouds join changes closer than this share of the sheet's diagonal.
 CLUSTER_SHARE = 0.02
 #: ... and no cloud grows beyond this share of it (scattered edits get several clouds).

@@ -40,14 +40,16 @@ def _regions(plan, new, truth, mapping):
     return out
 
 
-@pytest.mark.parametrize(("edits", "seed"), [
-    ({"modify": 14, "add": 4, "remove": 4}, 3),
-    ({"modify": 24, "add": 6, "remove": 6}, 4),
-])
-def test_plotted_pair_one_mm_off(tmp_path, plan, edits, seed):
+@pytest.mark.parametrize(("edits", "seed", "plot"), [
+    ({"modify": 14, "add": 4, "remove": 4}, 3, {}),
+    ({"modify": 24, "add": 6, "remove": 6}, 4, {}),
+    # a driver writing 0.1 pt coordinates (the offset plot is re-rounded) and text as strokes
+    ({"modify": 14, "add": 4, "remove": 4}, 5, {"decimals": 1, "text": False}),
+], ids=["small", "heavy", "rounded-no-text"])
+def test_plotted_pair_one_mm_off(tmp_path, plan, edits, seed, plot):
     new, truth = edit_plan(plan, seed=seed, **edits)
-    write_pdf(plan, tmp_path / "old.pdf")
-    mapping = write_pdf(new, tmp_path / "new.pdf", offset_mm=(1.0, 0.0))
+    write_pdf(plan, tmp_path / "old.pdf", **plot)
+    mapping = write_pdf(new, tmp_path / "new.pdf", offset_mm=(1.0, 0.0), **plot)
     report = diff_files(tmp_path / "old.pdf", tmp_path / "new.pdf")
     assert report.alignment.dx == pytest.approx(MM, abs=0.05)
     assert report.alignment.dy == pytest.approx(0.0, abs=0.05)
@@ -64,9 +66,10 @@ def test_plotted_pair_one_mm_off(tmp_path, plan, edits, seed):
             assert "modified" in kinds, (t, kinds)
 
 
-def test_plotted_without_edit_gives_no_changes(tmp_path, plan):
-    write_pdf(plan, tmp_path / "old.pdf")
-    write_pdf(plan, tmp_path / "new.pdf", offset_mm=(1.0, 0.0))
+@pytest.mark.parametrize("plot", [{}, {"decimals": 1, "text": False}], ids=["exact", "rounded"])
+def test_plotted_without_edit_gives_no_changes(tmp_path, plan, plot):
+    write_pdf(plan, tmp_path / "old.pdf", **plot)
+    write_pdf(plan, tmp_path / "new.pdf", offset_mm=(1.0, 0.0), **plot)
     report = diff_files(tmp_path / "old.pdf", tmp_path / "new.pdf")
     assert not report, report.changes[:5]
     assert report.alignment.dx == pytest.approx(MM, abs=0.05)

@@ -350,11 +350,14 @@ def write_dxf(plan: Plan, path: str | Path, *, shuffle: int | None = None,
 
 
 def write_pdf(plan: Plan, path: str | Path, *, offset_mm: tuple[float, float] = (0.0, 0.0),
-              page_size: tuple[float, float] = (2384.0, 1684.0)) -> tuple[float, float, float]:
+              page_size: tuple[float, float] = (2384.0, 1684.0), decimals: int | None = None,
+              text: bool = True) -> tuple[float, float, float]:
     """Plot ``plan`` on one PDF page (vector paths + text spans), as a CAD plot would.
 
     Returns the mapping ``(scale, ox, oy)`` from plan mm to page points (y up, origin bottom
-    left) so tests can place the truth on the page.
+    left) so tests can place the truth on the page.  ``decimals`` rounds every page coordinate
+    as plot drivers do (so a shifted plot is re-rounded, not just moved); ``text=False`` leaves
+    the text out, as plots that draw text as strokes give no text spans.
     """
     import pymupdf
 
@@ -369,7 +372,10 @@ def write_pdf(plan: Plan, path: str | Path, *, offset_mm: tuple[float, float] = 
 
     def P(q):
         # fitz page space has y down; the plot maps plan y up onto it
-        return pymupdf.Point(ox + q[0] * s, H - (oy + q[1] * s))
+        x, y = ox + q[0] * s, H - (oy + q[1] * s)
+        if decimals is not None:
+            x, y = round(x, decimals), round(y, decimals)
+        return pymupdf.Point(x, y)
 
     doc = pymupdf.open()
     page = doc.new_page(width=W, height=H)
@@ -401,7 +407,13 @@ def write_pdf(plan: Plan, path: str | Path, *, offset_mm: tuple[float, float] = 
             page.draw_polyline([D(0, 900), D(0, 0), D(900, 0)], color=col, width=0.3)
             page.draw_polyline([D(900 * math.cos(math.radians(a)), 900 * math.sin(math.radians(a)))
                                 for a in _frange(0, 90, 10.0)], color=col, width=0.2)
-            page.insert_text(D(100, -250), p["tag"], fontsize=max(150 * s, 2.0), color=col)
+            if text:
+                page.insert_text(D(100, -250), p["tag"], fontsize=max(150 * s, 2.0), color=col)
+        elif t in ("name", "label") and not text:
+            x, y = p["at"]  # a stroke-font stand-in: one short path per text
+            page.draw_polyline([P((x, y)), P((x + p["h"] * len(p["text"]) * 0.6, y)),
+                                P((x, y + p["h"] * (1 + len(p["text"]) % 5 / 10)))],
+                               color=col, width=0.2)
         elif t in ("name", "label"):
             fontname = "china-s" if any(ord(ch) > 0x2E7F for ch in p["text"]) else "helv"
             page.insert_text(P(p["at"]), p["text"], fontsize=p["h"] * s, fontname=fontname,
@@ -416,8 +428,9 @@ def write_pdf(plan: Plan, path: str | Path, *, offset_mm: tuple[float, float] = 
             (ax, ay), (bx, by), (_, base_y) = p["a"], p["b"], p["base"]
             page.draw_polyline([P((ax, ay)), P((ax, base_y)), P((bx, base_y)), P((bx, by))],
                                color=col, width=0.2)
-            page.insert_text(P(((ax + bx) / 2, base_y + 100)), f"{abs(bx - ax):.0f}",
-                             fontsize=max(200 * s, 2.0), color=col)
+            if text:
+                page.insert_text(P(((ax + bx) / 2, base_y + 100)), f"{abs(bx - ax):.0f}",
+                                 fontsize=max(200 * s, 2.0), color=col)
     doc.save(str(path), deflate=True)
     doc.close()
     return s, ox, oy
