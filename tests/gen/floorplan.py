@@ -409,6 +409,9 @@ def write_pdf(plan: Plan, path: str | Path, *, offset_mm: tuple[float, float] = 
                                 for a in _frange(0, 90, 10.0)], color=col, width=0.2)
             if text:
                 page.insert_text(D(100, -250), p["tag"], fontsize=max(150 * s, 2.0), color=col)
+            else:  # stroke-font stand-in, as long as the tag
+                page.draw_polyline([D(100, -250), D(100 + 90 * len(p["tag"]), -250)],
+                                   color=col, width=0.2)
         elif t in ("name", "label") and not text:
             x, y = p["at"]  # a stroke-font stand-in: one short path per text
             page.draw_polyline([P((x, y)), P((x + p["h"] * len(p["text"]) * 0.6, y)),
