@@ -187,6 +187,16 @@ def test_set_versions(home, tmp_path):
                           code=1))
     assert fresh["changes"] == one["changes"]
     yt("diff", CODE, a, a)
+    # sheet references (as `yitaotu render` takes them), and a stored sheet against a file
+    by_ref = json.loads(yt("diff", f"{CODE}:{a}:A-101", f"{CODE}:{b}:A-101", "--json", code=1))
+    assert by_ref["changes"] == one["changes"]
+    mixed = json.loads(yt("diff", f"{CODE}:{a}:A-101", str(v2 / "A-101 一层平面图.dxf"),
+                          "--json", code=1))
+    assert mixed["summary"] == one["summary"]
+    assert mixed["old"]["path"] == f"{CODE}:{a}:A-101"
+    yt("diff", f"{CODE}:{b}:A-101", str(v2 / "A-101 一层平面图.dxf"))
+    result = CliRunner().invoke(cli, ["diff", f"{CODE}:{a}", str(v2 / "A-101 一层平面图.dxf")])
+    assert result.exit_code == 2 and "SHEETNO" in result.output
     marked = tmp_path / "A-101.dxf"
     yt("diff", CODE, a, b, "--sheet", "A-101", "--dxf", str(marked), code=1)
     assert "YTT-CLOUD" in ezdxf.readfile(marked).layers

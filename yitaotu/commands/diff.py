@@ -3,6 +3,7 @@
     yitaotu diff OLD NEW                      two files (DXF/DWG/PDF, any mix)
     yitaotu diff PROJECT V1 V2 [--sheet NO]   two set versions (or one sheet of them)
     yitaotu diff PROJECT:V1 PROJECT:V2        the same, spelled as references
+    yitaotu diff P:V1:A-101 P:V2:A-101        one sheet (also P:V1:A-101 against a file)
 
 Exit codes as diff(1): 0 no changes, 1 changes found, 2 error (the message names the file).
 """
@@ -132,34 +133,54 @@ def diff_cmd(args: tuple[str, ...], fmt: str, as_json: bool, output: Path | None
     sys.exit(EXIT_DIFFERENT if changed else EXIT_SAME)
 
 
+def _parse_ref(arg: str) -> tuple[str, str, str | None]:
+    """``PROJECT:REV`` or ``PROJECT:REV:SHEETNO`` (the form `yitaotu render` takes)."""
+    parts = arg.split(":", 2)
+    if len(parts) < 2 or not parts[0] or not parts[1] or (len(parts) == 3 and not parts[2]):
+        raise InvalidInput(f"invalid reference {arg!r}: expected PROJECT:REV[:SHEETNO]")
+    return parts[0], parts[1], parts[2] if len(parts) == 3 else None
+
+
 def _run(args, fmt, output, dxf_out, overlay_out, sheet, use_cache, opts) -> bool:
     if len(args) == 3:
         project, v1, v2 = args
-        return _store(project, v1, v2, fmt, output, dxf_out, overlay_out, sheet, use_cache, opts)
+        if sheet is None:
+            return _store_set(project, v1, v2, fmt, output, dxf_out, overlay_out, use_cache,
+                              opts)
+        return _store_sheet((project, v1, sheet), (project, v2, sheet), fmt, output, dxf_out,
+                            overlay_out, use_cache, opts)
     if len(args) != 2:
         raise InvalidInput("usage: yitaotu diff OLD NEW | yitaotu diff PROJECT V1 V2")
     old, new = args
     if _is_ref(old) and _is_ref(new):
-        po, ro = old.rsplit(":", 1)
-        pn, rn = new.rsplit(":", 1)
-        if po != pn:
-            raise InvalidInput(f"references name two projects: {po} and {pn}")
-        return _store(po, ro, rn, fmt, output, dxf_out, overlay_out, sheet, use_cache, opts)
-    for p in (old, new):
-        if _is_ref(p):
-            raise InvalidInput(f"{p}: mixing a store reference with a file is not supported")
+        (po, ro, so), (pn, rn, sn) = _parse_ref(old), _parse_ref(new)
+        so, sn = so or sn or sheet, sn or so or sheet
+        if so is None:
+            if po != pn:
+                raise InvalidInput(f"references name two projects: {po} and {pn}")
+            return _store_set(po, ro, rn, fmt, output, dxf_out, overlay_out, use_cache, opts)
+        return _store_sheet((po, ro, so), (pn, rn, sn), fmt, output, dxf_out, overlay_out,
+                            use_cache, opts)
+    if _is_ref(old) or _is_ref(new):
+        return _mixed(old, new, fmt, output, dxf_out, overlay_out, sheet, opts)
     return _files(Path(old), Path(new), fmt, output, dxf_out, overlay_out, sheet, opts)
 
 
-def _files(old: Path, new: Path, fmt, output, dxf_out, overlay_out, sheet, opts) -> bool:
+def _files(old: Path, new: Path, fmt, output, dxf_out, overlay_out, sheet, opts,
+           labels: tuple[str, str] | None = None, blobs: tuple[str, str] | None = None,
+           pages: tuple[int | None, int | None] = (None, None)) -> bool:
     from diffing import diff_drawings, write_markup_dxf
     from diffing.compare import read_drawing, sha256_file
 
     od = read_drawing(old)
     nd = read_drawing(new)
-    report = diff_drawings(od, nd, sheet=sheet, old_blob=sha256_file(old),
-                           new_blob=sha256_file(new), old_path=str(old), new_path=str(new),
-                           **opts)
+    for d, page in zip((od, nd), pages, strict=True):
+        if page:
+            d.sheets = [d.sheets[int(page) - 1]]
+    labels = labels or (str(old), str(new))
+    blobs = blobs or (sha256_file(old), sha256_file(new))
+    report = diff_drawings(od, nd, sheet=sheet, old_blob=blobs[0], new_blob=blobs[1],
+                           old_path=labels[0], new_path=labels[1], **opts)
     _write_out(_render(report, fmt), output)
     if dxf_out is not None:
         write_markup_dxf(report, new, dxf_out, old_drawing=od, new_drawing=nd)
@@ -168,38 +189,79 @@ def _files(old: Path, new: Path, fmt, output, dxf_out, overlay_out, sheet, opts)
     return bool(report)
 
 
-def _store(project, v1, v2, fmt, output, dxf_out, overlay_out, sheet, use_cache, opts) -> bool:
+def _mixed(old: str, new: str, fmt, output, dxf_out, overlay_out, sheet, opts) -> bool:
+    """One side from the store (``PROJECT:REV:SHEETNO``), the other a file on disk."""
+    from diffing import setdiff
+    from yitaotu.commands._common import get_app
+
+    app = get_app()
+    with tempfile.TemporaryDirectory(prefix="yitaotu-diff-") as tmp:
+        paths, labels, blobs, pages = [], [], [], []
+        for side, arg in (("old", old), ("new", new)):
+            if not _is_ref(arg):
+                from diffing.compare import sha256_file
+
+                paths.append(Path(arg))
+                labels.append(arg)
+                blobs.append(sha256_file(arg) if Path(arg).is_file() else "")
+                pages.append(None)
+                continue
+            project, rev, number = _parse_ref(arg)
+            number = number or sheet
+            if number is None:
+                raise InvalidInput(f"{arg}: name the sheet (PROJECT:REV:SHEETNO or --sheet)")
+            with app.session() as s:
+                e = setdiff.sheet_entry(s, project, rev, number)
+            p = Path(tmp) / f"{side}.{e.get('format') or 'bin'}"
+            p.write_bytes(app.blobs.read_bytes(e["blob"]))
+            paths.append(p)
+            labels.append(f"{project}:{rev}:{number}")
+            blobs.append(e["blob"])
+            pages.append(e.get("page"))
+        return _files(paths[0], paths[1], fmt, output, dxf_out, overlay_out, None, opts,
+                      labels=(labels[0], labels[1]), blobs=(blobs[0], blobs[1]),
+                      pages=(pages[0], pages[1]))
+
+
+def _store_set(project, v1, v2, fmt, output, dxf_out, overlay_out, use_cache, opts) -> bool:
+    from diffing import setdiff
+    from yitaotu.commands._common import get_app
+
+    if dxf_out is not None or overlay_out is not None:
+        raise InvalidInput("--dxf/--overlay need one sheet: --sheet NO or PROJECT:REV:SHEETNO")
+    app = get_app()
+    with app.session() as s:
+        sd = setdiff.diff_versions(s, app.blobs, project, v1, v2, use_cache=use_cache, **opts)
+    if fmt == "json":
+        import orjson
+
+        text = orjson.dumps(sd.to_json(), option=orjson.OPT_INDENT_2).decode() + "\n"
+    elif fmt == "quiet":
+        text = ""
+    else:
+        text = _set_text(sd)
+    _write_out(text, output)
+    return bool(sd)
+
+
+def _store_sheet(old_ref, new_ref, fmt, output, dxf_out, overlay_out, use_cache, opts) -> bool:
     from diffing import setdiff
     from yitaotu.commands._common import get_app
 
     app = get_app()
     with app.session() as s:
-        if sheet is None:
-            if dxf_out is not None or overlay_out is not None:
-                raise InvalidInput("--dxf/--overlay need --sheet NO (one sheet)")
-            sd = setdiff.diff_versions(s, app.blobs, project, v1, v2, use_cache=use_cache,
-                                       **opts)
-            if fmt == "json":
-                import orjson
-
-                text = orjson.dumps(sd.to_json(), option=orjson.OPT_INDENT_2).decode() + "\n"
-            elif fmt == "quiet":
-                text = ""
-            else:
-                text = _set_text(sd)
-            _write_out(text, output)
-            return bool(sd)
-        a = setdiff.sheet_entry(s, project, v1, sheet)
-        b = setdiff.sheet_entry(s, project, v2, sheet)
-        report = setdiff.diff_entries(s, app.blobs, a, b, label=sheet, use_cache=use_cache,
+        a = setdiff.sheet_entry(s, *old_ref)
+        b = setdiff.sheet_entry(s, *new_ref)
+        label = old_ref[2] if old_ref[2] == new_ref[2] else f"{old_ref[2]}→{new_ref[2]}"
+        report = setdiff.diff_entries(s, app.blobs, a, b, label=label, use_cache=use_cache,
                                       **opts)
     _write_out(_render(report, fmt), output)
     if dxf_out is not None or overlay_out is not None:
-        _store_pictures(app, a, b, sheet, report, dxf_out, overlay_out)
+        _store_pictures(app, a, b, report, dxf_out, overlay_out)
     return bool(report)
 
 
-def _store_pictures(app, a, b, sheet, report, dxf_out, overlay_out) -> None:
+def _store_pictures(app, a, b, report, dxf_out, overlay_out) -> None:
     """Pictures need the drawings themselves: fetch both blobs to a temp dir and read them."""
     from diffing import write_markup_dxf
     from diffing.compare import read_drawing
