@@ -21,6 +21,8 @@ from storage.errors import InvalidInput, NotFound
 
 TILE = 256
 MAX_ZOOM = 8  # 65,536 px along the longer side
+#: Levels up to this one are drawn once for the whole sheet (2,048 px) and cut into tiles.
+BASE_ZOOM = 3
 THUMB = 256
 
 
@@ -149,14 +151,53 @@ class TileCache:
         """PNG bytes of tile z/x/y, from the disk cache or rendered and stored."""
         from drawings.render import write_atomic
 
-        path = self.sheet_dir(blob, layout) / str(int(z)) / str(int(x)) / f"{int(y)}.png"
+        path = self._tile_path(blob, layout, z, x, y)
         try:
             return path.read_bytes()
         except FileNotFoundError:
             pass
+        if 0 <= z <= BASE_ZOOM:
+            self.prepare(blob, layout)  # the low levels are made together, once
+            try:
+                return path.read_bytes()
+            except FileNotFoundError:
+                pass  # outside the sheet: render_tile says so
         data = self.render_tile(blob, layout, z, x, y)
         write_atomic(path, data)
         return data
+
+    def _tile_path(self, blob: str, layout: str, z: int, x: int, y: int) -> Path:
+        return self.sheet_dir(blob, layout) / str(int(z)) / str(int(x)) / f"{int(y)}.png"
+
+    def prepare(self, blob: str, layout: str) -> None:
+        """Cache the sheet: its page, and levels 0..BASE_ZOOM as tiles on disk.
+
+        Zoomed-out tiles show the whole sheet, so drawing them one by one would rasterise
+        every entity each time; instead level BASE_ZOOM is drawn once and halved per level.
+        """
+        import pymupdf
+
+        from drawings.render import min_line_width, png_bytes, write_atomic
+
+        done = self.sheet_dir(blob, layout) / f"levels-0-{BASE_ZOOM}.done"
+        if done.exists():
+            return
+        dl, w, h = self._list(blob, layout)
+        min_line_width()
+        zoom = TILE * 2**BASE_ZOOM / max(w, h)
+        pix = dl.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), alpha=False)
+        for z in range(BASE_ZOOM, -1, -1):
+            if z < BASE_ZOOM:
+                pix = pymupdf.Pixmap(pix, max(1, pix.width // 2), max(1, pix.height // 2), None)
+            cols, rows = math.ceil(pix.width / TILE), math.ceil(pix.height / TILE)
+            for x in range(cols):
+                for y in range(rows):
+                    irect = pymupdf.IRect(x * TILE, y * TILE, (x + 1) * TILE, (y + 1) * TILE)
+                    tile = pymupdf.Pixmap(pymupdf.csRGB, irect, False)
+                    tile.clear_with(255)
+                    tile.copy(pix, irect & pix.irect)
+                    write_atomic(self._tile_path(blob, layout, z, x, y), png_bytes(tile))
+        write_atomic(done, b"")
 
     def thumbnail(self, blob: str, layout: str, size: int = THUMB) -> bytes:
         """PNG of the whole sheet fitting ``size`` x ``size`` pixels (cached)."""

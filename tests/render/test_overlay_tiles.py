@@ -121,3 +121,23 @@ def test_overlay_entry_point_survives_submodule_import():
 
     assert callable(drawings.render.overlay)
     assert drawings.render.overlay.__module__ == "drawings.render"
+
+
+def test_low_levels_are_cut_from_one_drawing(pair, tmp_path):
+    from drawings.render.tiles import BASE_ZOOM
+
+    _, _, new, _ = pair
+    cache = TileCache(tmp_path, lambda blob: new)
+    blob = "bb" * 32
+    first = cache.tile(blob, "Model", 1, 0, 0)  # prepares levels 0..BASE_ZOOM at once
+    sheet_dir = cache.sheet_dir(blob, "Model")
+    for z in range(BASE_ZOOM + 1):
+        lv = cache.levels(blob, "Model")["levels"][z]
+        assert (sheet_dir / str(z) / "0" / "0.png").is_file()
+        assert len(list((sheet_dir / str(z)).rglob("*.png"))) >= lv["cols"] * lv["rows"] - 1
+    assert not (sheet_dir / str(BASE_ZOOM + 1)).exists()
+    # the cut tile shows the same picture as one drawn directly
+    from tests.render.reference import agreement, ink
+
+    direct = cache.render_tile(blob, "Model", 1, 0, 0)
+    assert agreement(ink(first), ink(direct), 2) > 0.9
