@@ -11,7 +11,7 @@ import ezdxf
 import pytest
 from click.testing import CliRunner
 
-from tests.gen.floorplan import edit_plan, make_plan, write_dxf
+from tests.gen.floorplan import edit_plan, make_plan, write_dxf, write_pdf
 from yitaotu.cli import cli
 
 CODE = "2023-110105-04-01-123450"
@@ -89,24 +89,30 @@ def test_ignore_style_and_tolerance(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def damaged(tmp_path_factory, pair) -> dict[str, Path]:
+def damaged(tmp_path_factory, pair, corpus) -> dict[str, Path]:
     d = tmp_path_factory.mktemp("damaged")
     good = pair[0].read_bytes()
+    dwg = (corpus / "pairs/wjane-gaochengtu/r1_8a4aec4.dwg").read_bytes()
+    write_pdf(make_plan((2, 2), seed=1), d / "whole.pdf")
+    pdf = (d / "whole.pdf").read_bytes()
     files = {
-        "empty": b"",
-        "truncated": good[: len(good) // 3],
-        "garbage": bytes(range(256)) * 40,
-        "not-a-drawing": "这不是图纸 just text\n".encode() * 10,
+        "empty.dxf": b"",
+        "truncated.dxf": good[: len(good) // 3],
+        "garbage.dxf": bytes(range(256)) * 40,
+        "not-a-drawing.dxf": "这不是图纸 just text\n".encode() * 10,
+        "truncated.dwg": dwg[:20000],
+        "truncated.pdf": pdf[: len(pdf) // 2],
     }
     out = {}
     for name, data in files.items():
-        p = d / f"{name}.dxf"
+        p = d / name
         p.write_bytes(data)
-        out[name] = p
+        out[name.split(".")[0] if name.endswith(".dxf") else name] = p
     return out
 
 
-@pytest.mark.parametrize("name", ["empty", "truncated", "garbage", "not-a-drawing"])
+@pytest.mark.parametrize("name", ["empty", "truncated", "garbage", "not-a-drawing",
+                                  "truncated.dwg", "truncated.pdf"])
 def test_damaged_file_exit_2_names_the_file(pair, damaged, name):
     bad = damaged[name]
     for args in ((str(pair[0]), str(bad)), (str(bad), str(pair[0]))):
