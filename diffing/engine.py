@@ -45,6 +45,9 @@ HANDLE_SPACE_MIN_PAIRS = 5
 HANDLE_SPACE_SAMPLE = 4096
 #: Neighbour search radius as a share of the sheet's extent diagonal.
 NEAR_SHARE = 0.02
+#: The sheet scale is at most this times the anchors' 1-99 % box (stray far entities).
+ROBUST_MARGIN = 1.5
+ROBUST_MIN_ENTITIES = 50
 #: Candidates kept per unmatched old entity (closest first).
 NEIGHBOURS = 12
 FAR_SHARE = 0.25
@@ -137,6 +140,19 @@ def _paper_diag(view: SheetView) -> float:
     return math.hypot(w, h) if w > 0 and h > 0 else 0.0
 
 
+def _robust_diag(view: SheetView) -> float:
+    """Diagonal of the 1st-99th percentile box of the anchors: the size of the drawing
+    without the odd entity far away (which would make every search radius huge)."""
+    if view.anchors is None or len(view) < ROBUST_MIN_ENTITIES:
+        return 0.0
+    a = view.anchors()
+    a = a[np.isfinite(a).all(axis=1)]
+    if len(a) < ROBUST_MIN_ENTITIES:
+        return 0.0
+    lo, hi = np.percentile(a, [1.0, 99.0], axis=0)
+    return float(np.hypot(*(hi - lo)))
+
+
 def _extent(view: SheetView, lazy: _Lazy, idx: list[int]):
     if view.extents is not None and finite_bbox(view.extents):
         return view.extents
@@ -185,6 +201,9 @@ def match_sheet(
     diag = _paper_diag(new) or _paper_diag(old)
     if not diag:
         diag = bbox_diag(bbox_union(_extent(old, lo, u_old), _extent(new, ln, u_new))) or 1.0
+        robust = max(_robust_diag(old), _robust_diag(new))
+        if robust > 0:
+            diag = min(diag, ROBUST_MARGIN * robust)
     res.extent_diag = diag
     candidates: list[tuple[int, int]] = []
 

@@ -59,6 +59,8 @@ class SheetView:
     entity: Callable[[int], Entity]
     extents: BBox | None = None
     paper: dict[str, Any] | None = None
+    #: All anchors as an (n, 2) array, computed on demand (for a robust sheet scale).
+    anchors: Callable[[], np.ndarray] | None = None
 
     def __len__(self) -> int:
         return len(self.fingerprints)
@@ -74,6 +76,7 @@ def view_of_sheet(sheet: Sheet) -> SheetView:
         entity=ents.__getitem__,
         extents=ext,
         paper=sheet.paper,
+        anchors=lambda: np.array([e.anchor[:2] for e in ents], dtype=float).reshape(-1, 2),
     )
 
 
@@ -95,6 +98,8 @@ def view_of_index_sheet(sheet: Any) -> SheetView:
         entity=sheet.entity,
         extents=tuple(ext) if ext is not None else None,
         paper=getattr(sheet, "paper", None),
+        anchors=(lambda: np.asarray(sheet.anchors, dtype=float).reshape(-1, 2))
+        if getattr(sheet, "anchors", None) is not None else None,
     )
 
 
