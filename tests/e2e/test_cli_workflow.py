@@ -123,6 +123,8 @@ def test_loop_end_to_end_then_tamper(y: Cli, tmp_path: Path) -> None:
     approve_at = [e["at"] for e in log if e["event"] == "approve"][0]  # type: ignore[index]
     proof = y.json("audit", "at", CODE, approve_at)
     assert proof["version"]["id"] == v2 and proof["proof"]["event"] == "approve"  # type: ignore
+    assert y.json("show", CODE, "--at", approve_at) == proof
+    assert "施工现行版 set in force" in y("show", CODE, "--at", approve_at)
 
     # alter one byte of the audit table and one blob: `audit verify` names both
     db = sqlite3.connect(y.home / "yitaotu.db")

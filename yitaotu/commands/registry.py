@@ -273,9 +273,20 @@ def log_cmd(project: str, ref: str, show_reflog: bool, as_json: bool) -> None:
 
 @click.command("show")
 @click.argument("version")
+@click.option("--at", "at", metavar="DATETIME",
+              help="VERSION is a project: show the set in force then, with its proof.")
 @json_option
-def show_cmd(version: str, as_json: bool) -> None:
-    """显示版本 Show VERSION (PROJECT:REV, or a full/short version id)."""
+def show_cmd(version: str, at: str | None, as_json: bool) -> None:
+    """显示版本 Show VERSION (PROJECT:REV, or a full/short version id).
+
+    With `--at DATETIME`, VERSION is a project code and the set in force (`current`) at that
+    moment is shown with the audit-chain entry that proves it.
+    """
+    if at is not None:
+        from yitaotu.commands.workflow import show_set_in_force
+
+        show_set_in_force(version, at, as_json)
+        return
     with get_app().session() as s:
         v = _resolve(s, version)
         data = v.to_dict(manifest=True)

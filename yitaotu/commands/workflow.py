@@ -582,6 +582,11 @@ def parse_when(text: str) -> datetime:
 @json_option
 def audit_at(project: str, when: str, as_json: bool) -> None:
     """The set in force (`current`) at WHEN, with the chain entry that proves it."""
+    show_set_in_force(project, when, as_json)
+
+
+def show_set_in_force(project: str, when: str, as_json: bool) -> None:
+    """Shared by `audit at` and `show PROJECT --at`."""
     from workflow import service
 
     with get_app().session() as s:
