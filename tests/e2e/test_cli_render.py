@@ -42,6 +42,14 @@ def test_render_file(plan_dxf, tmp_path, ext):
         assert b"<svg" in data[:300] and b"<text" in data
 
 
+def test_render_json_summary(plan_dxf, tmp_path):
+    out = tmp_path / "s.svg"
+    info = json.loads(yt("render", str(plan_dxf), "-o", str(out), "--json"))
+    assert info["output"] == str(out) and info["format"] == "svg" and info["sheet"] == "Model"
+    assert info["bytes"] == out.stat().st_size and info["entities"] > 10
+    assert info["renderer"].startswith("yitaotu-render/")
+
+
 def test_render_dpi_and_paper(plan_dxf, tmp_path):
     out = tmp_path / "a4.png"
     yt("render", str(plan_dxf), "-o", str(out), "--dpi", "50", "--paper", "A4")

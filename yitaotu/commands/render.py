@@ -110,6 +110,7 @@ def _read_store(ref: str, tmp: Path):
 @click.option("--layout", help="布局/页 layout name or page number (default: model space).")
 @click.option("--paper", help="图幅 paper size for model space: A0..A4 (default A1).")
 @click.option("--progress/--no-progress", default=None, help="进度条 show progress.")
+@click.option("--json", "as_json", is_flag=True, help="机器可读 print a JSON summary.")
 def render_cmd(
     source: str,
     out: Path,
@@ -118,9 +119,10 @@ def render_cmd(
     layout: str | None,
     paper: str | None,
     progress: bool | None,
+    as_json: bool,
 ) -> None:
     """出图 Render one sheet of SOURCE (a file or PROJECT:REV:SHEETNO) to PNG/PDF/SVG."""
-    from drawings.render import format_of, render
+    from drawings.render import RENDERER_VERSION, format_of, pick_sheet, render
 
     try:
         if dpi is not None and width is not None:
@@ -144,10 +146,25 @@ def render_cmd(
                 render(
                     drawing, out, layout=layout, dpi=dpi, width=width, paper=paper, progress=step
                 )
+                sheet = pick_sheet(drawing, layout)
     except YitaotuError as e:
         click.echo(f"error: {e.message}", err=True)
         sys.exit(EXIT_ERROR)
     except OSError as e:
         click.echo(f"error: {getattr(e, 'filename', '') or out}: {e.strerror or e}", err=True)
         sys.exit(EXIT_ERROR)
-    click.echo(str(out))
+    if as_json:
+        import orjson
+
+        info = {
+            "output": str(out),
+            "format": out.suffix.lower().lstrip("."),
+            "bytes": out.stat().st_size,
+            "source": source,
+            "sheet": sheet.name,
+            "entities": len(sheet),
+            "renderer": RENDERER_VERSION,
+        }
+        click.echo(orjson.dumps(info).decode())
+    else:
+        click.echo(str(out))
