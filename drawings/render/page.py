@@ -88,7 +88,12 @@ def paper_size(paper: str | tuple[float, float] | None) -> tuple[float, float]:
 def fit(box: BBox, width: float, height: float, margin: float) -> Matrix:
     """Uniform transform putting ``box`` centred inside a width x height page (pt)."""
     x0, y0, x1, y1 = box
-    bw, bh = max(x1 - x0, 1e-9), max(y1 - y0, 1e-9)
+    span = max(x1 - x0, y1 - y0, 0.0)
+    if span <= 1e-9 * max(1.0, abs(x0), abs(y0)):  # a point (or nothing): show 1 unit around it
+        x0, y0, x1, y1 = x0 - 0.5, y0 - 0.5, x1 + 0.5, y1 + 0.5
+        span = 1.0
+    # a line along one axis has no extent across it: don't let that axis decide the scale
+    bw, bh = max(x1 - x0, span * 1e-6), max(y1 - y0, span * 1e-6)
     s = min((width - 2 * margin) / bw, (height - 2 * margin) / bh)
     if not math.isfinite(s) or s <= 0:
         s = 1.0

@@ -274,3 +274,17 @@ def test_atomic_write(tmp_path):
     render(_drawing([_line(0, 0, 1, 1)]), out, width=100)
     assert out.read_bytes().startswith(b"\x89PNG")
     assert [p.name for p in out.parent.iterdir()] == ["x.png"]  # no temp file left
+
+
+@pytest.mark.parametrize(
+    "entities",
+    [
+        [],
+        [Entity("POINT", "0", None, {"location": (5e5, 3e6)})],
+        [_line(0, 0, 1000, 0)],
+        [_line(7, 0, 7, 1e6)],
+    ],
+)
+def test_degenerate_extents_render(entities):
+    png = render_bytes(_drawing(entities), "png", width=200, paper="A4")
+    assert pymupdf.Pixmap(png).width == 200
