@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import io
+import os
 import re
 from collections.abc import Callable
 from typing import BinaryIO
@@ -83,3 +85,23 @@ def corrupt(oid: str, where: str, actual: str) -> ObjectCorrupt:
     return ObjectCorrupt(
         f"blob {oid} is corrupt: its bytes hash to {actual} ({where}) / 对象 {oid} 已损坏"
     )
+
+
+class PutHelpers:
+    """``put_bytes``/``put_file`` for any store that implements ``put(stream, **kw)``."""
+
+    def put(self, stream: BinaryIO, **kw) -> str:  # pragma: no cover - provided by the store
+        raise NotImplementedError
+
+    def put_bytes(self, data: bytes) -> str:
+        return self.put(io.BytesIO(data))
+
+    def put_file(self, path: str | os.PathLike, **kw) -> str:
+        try:
+            f = open(path, "rb")  # noqa: SIM115 - closed below
+        except FileNotFoundError as e:
+            raise NotFound(f"{path}: no such file / 文件不存在") from e
+        except OSError as e:
+            raise InvalidInput(f"{path}: cannot read ({e.strerror or e})") from e
+        with f:
+            return self.put(f, **kw)

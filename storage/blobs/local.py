@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import io
 import os
 import secrets
 import time
@@ -17,7 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from storage.blobs.common import check_oid, copy_hashing, corrupt, hash_stream, is_oid
+from storage.blobs.common import PutHelpers, check_oid, copy_hashing, corrupt, hash_stream, is_oid
 from storage.errors import InvalidInput, NotFound, StorageUnavailable
 
 #: Stored objects are immutable (dvc-objects ``CACHE_MODE``).
@@ -34,7 +33,7 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-class LocalBlobStore:
+class LocalBlobStore(PutHelpers):
     """A content-addressed directory; safe for concurrent writers of the same blob.
 
     A read-only directory still opens (inspection, verify); puts then fail with
@@ -111,19 +110,6 @@ class LocalBlobStore:
         finally:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
-
-    def put_bytes(self, data: bytes) -> str:
-        return self.put(io.BytesIO(data))
-
-    def put_file(self, path: str | os.PathLike, **kw) -> str:
-        try:
-            f = open(path, "rb")  # noqa: SIM115 - closed below
-        except FileNotFoundError as e:
-            raise NotFound(f"{path}: no such file / 文件不存在") from e
-        except OSError as e:
-            raise InvalidInput(f"{path}: cannot read ({e.strerror or e})") from e
-        with f:
-            return self.put(f, **kw)
 
     # -- reading ---------------------------------------------------------------------------
 

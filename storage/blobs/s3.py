@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -25,7 +24,7 @@ import urllib3
 from minio import Minio
 from minio.error import MinioException, S3Error
 
-from storage.blobs.common import CHUNK, check_oid, copy_hashing, corrupt, is_oid
+from storage.blobs.common import CHUNK, PutHelpers, check_oid, copy_hashing, corrupt, is_oid
 from storage.errors import InvalidInput, NotFound, StorageUnavailable
 
 #: Up to this many bytes a spooled blob stays in memory.
@@ -46,7 +45,7 @@ def _split_endpoint(endpoint: str, secure: bool) -> tuple[str, bool]:
     return endpoint.rstrip("/"), secure
 
 
-class S3BlobStore:
+class S3BlobStore(PutHelpers):
     """A content-addressed prefix of an S3 bucket; the bucket is created if missing."""
 
     def __init__(
@@ -132,19 +131,6 @@ class S3BlobStore:
                     num_parallel_uploads=PARALLEL_PARTS,
                 )
         return oid
-
-    def put_bytes(self, data: bytes) -> str:
-        return self.put(io.BytesIO(data))
-
-    def put_file(self, path: str | os.PathLike, **kw) -> str:
-        try:
-            f = open(path, "rb")  # noqa: SIM115 - closed below
-        except FileNotFoundError as e:
-            raise NotFound(f"{path}: no such file / 文件不存在") from e
-        except OSError as e:
-            raise InvalidInput(f"{path}: cannot read ({e.strerror or e})") from e
-        with f:
-            return self.put(f, **kw)
 
     # -- reading ---------------------------------------------------------------------------
 
