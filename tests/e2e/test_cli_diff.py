@@ -11,17 +11,9 @@ import ezdxf
 import pytest
 from click.testing import CliRunner
 
+from tests.e2e.cli import CODE, yt
 from tests.gen.floorplan import edit_plan, make_plan, write_dxf, write_pdf
 from yitaotu.cli import cli
-
-CODE = "2023-110105-04-01-123450"
-
-
-def yt(*args: str, code: int = 0) -> str:
-    result = CliRunner().invoke(cli, list(args))
-    assert result.exit_code == code, (args, result.output, result.exception)
-    assert "Traceback" not in result.output
-    return result.output
 
 
 @pytest.fixture(scope="module")
@@ -141,16 +133,6 @@ def test_subprocess_exit_codes(pair, damaged):
 
 
 # ------------------------------------------------------------------------------ set versions
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch) -> Path:
-    h = tmp_path / "home"
-    monkeypatch.setenv("YITAOTU_HOME", str(h))
-    monkeypatch.setenv("YITAOTU_USER", "张工")
-    for k in ("YITAOTU_DATABASE_URL", "YITAOTU_BLOBS"):
-        monkeypatch.delenv(k, raising=False)
-    return h
 
 
 def _version_id(ingest_json: dict) -> str:

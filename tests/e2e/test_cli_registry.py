@@ -12,27 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from tests.drawings.sheets import make_dxf
+from tests.e2e.cli import CODE, yt
 from yitaotu.cli import cli
-
-CODE = "2023-110105-04-01-123450"
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch) -> Path:
-    h = tmp_path / "home"
-    monkeypatch.setenv("YITAOTU_HOME", str(h))
-    monkeypatch.setenv("YITAOTU_USER", "张工")
-    for k in ("YITAOTU_DATABASE_URL", "YITAOTU_BLOBS"):
-        monkeypatch.delenv(k, raising=False)
-    return h
-
-
-def yt(*args: str, code: int = 0) -> str:
-    result = CliRunner().invoke(cli, list(args))
-    assert result.exit_code == code, (args, result.output, result.exception)
-    if code:
-        assert "Traceback" not in result.output
-    return result.output
 
 
 def js(*args: str):

@@ -9,17 +9,9 @@ import pymupdf
 import pytest
 from click.testing import CliRunner
 
+from tests.e2e.cli import CODE, yt
 from tests.gen.floorplan import edit_plan, make_plan, write_dxf
 from yitaotu.cli import cli
-
-CODE = "2023-110105-04-01-123450"
-
-
-def yt(*args: str, code: int = 0) -> str:
-    result = CliRunner().invoke(cli, list(args))
-    assert result.exit_code == code, (args, result.output, result.exception)
-    assert "Traceback" not in result.output
-    return result.output
 
 
 @pytest.fixture(scope="module")
@@ -92,16 +84,6 @@ def test_diff_overlay(tmp_path):
     out = tmp_path / "overlay.png"
     yt("diff", str(tmp_path / "old.dxf"), str(tmp_path / "new.dxf"), "--overlay", str(out), code=1)
     assert pymupdf.Pixmap(str(out)).width > 1000
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch) -> Path:
-    h = tmp_path / "home"
-    monkeypatch.setenv("YITAOTU_HOME", str(h))
-    monkeypatch.setenv("YITAOTU_USER", "张工")
-    for k in ("YITAOTU_DATABASE_URL", "YITAOTU_BLOBS"):
-        monkeypatch.delenv(k, raising=False)
-    return h
 
 
 def test_render_store_reference(home, plan_dxf, tmp_path):
