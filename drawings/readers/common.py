@@ -533,13 +533,27 @@ def fingerprint_entity(
     e.fingerprint = _blake(data + _dumps([_r(ax), _r(ay)]), digest_size=16).hexdigest()
 
 
-def finish(drawing: Drawing) -> Drawing:
-    """Fill bbox, anchor, fingerprint and shape of every entity, block digests, sheet extents."""
-    blocks = drawing.blocks
-    block_fps: dict[str, str] = {}
-    block_boxes: dict[str, BBox] = {}
+class FinishContext:
+    """What finishing an entity depends on besides the entity: the block definitions (their
+    digests and boxes, for INSERT and DIMENSION) and the text style signatures."""
+
+    __slots__ = ("blocks", "block_boxes", "block_fps", "styles")
+
+    def __init__(self, drawing: Drawing) -> None:
+        self.blocks = drawing.blocks
+        self.block_fps: dict[str, str] = {}
+        self.block_boxes: dict[str, BBox] = {}
+        self.styles = style_signatures(drawing)
+
+    def entity(self, e: Entity) -> None:
+        _finish_entity(e, self.blocks, self.block_boxes, self.block_fps, self.styles)
+
+
+def finish_blocks(drawing: Drawing) -> FinishContext:
+    """Finish every block definition (entities, digest, box); the context for the sheets."""
+    ctx = FinishContext(drawing)
+    blocks, block_fps, block_boxes = ctx.blocks, ctx.block_fps, ctx.block_boxes
     visiting: set[str] = set()
-    styles = style_signatures(drawing)
 
     def do_block(name: str) -> None:
         if name in block_fps or name in visiting:
@@ -554,7 +568,7 @@ def finish(drawing: Drawing) -> Drawing:
                 do_block(ref)
         box = EMPTY_BBOX
         for e in bd.entities:
-            _finish_entity(e, blocks, block_boxes, block_fps, styles)
+            ctx.entity(e)
             if e.kind not in ("ATTDEF",):
                 box = _union(box, e.bbox)
         visiting.discard(name)
@@ -566,20 +580,43 @@ def finish(drawing: Drawing) -> Drawing:
 
     for name in blocks:
         do_block(name)
+    return ctx
+
+
+def sheet_extents(entities: list[Entity]) -> BBox:
+    """Union of the finite boxes of a sheet's entities (viewports left out)."""
+    if len(entities) < 256:
+        boxes = [e.bbox for e in entities if e.kind != "VIEWPORT" and e.bbox[0] <= e.bbox[2]]
+        boxes = [b for b in boxes if math.isfinite(b[0]) and math.isfinite(b[3])]
+        if not boxes:
+            return EMPTY_BBOX
+        return (
+            min(b[0] for b in boxes),
+            min(b[1] for b in boxes),
+            max(b[2] for b in boxes),
+            max(b[3] for b in boxes),
+        )
+    import numpy as np
+
+    a = np.array([e.bbox for e in entities], dtype=float).reshape(-1, 4)
+    keep = (a[:, 0] <= a[:, 2]) & np.isfinite(a[:, 0]) & np.isfinite(a[:, 3])
+    vp = [i for i, e in enumerate(entities) if e.kind == "VIEWPORT"]
+    if vp:
+        keep[vp] = False
+    a = a[keep]
+    if not len(a):
+        return EMPTY_BBOX
+    lo, hi = a[:, :2].min(axis=0), a[:, 2:].max(axis=0)
+    return (float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1]))
+
+
+def finish(drawing: Drawing) -> Drawing:
+    """Fill bbox, anchor, fingerprint and shape of every entity, block digests, sheet extents."""
+    ctx = finish_blocks(drawing)
     for sheet in drawing.sheets:
         for e in sheet.entities:
-            _finish_entity(e, blocks, block_boxes, block_fps, styles)
-        boxes = [e.bbox for e in sheet.entities if e.kind != "VIEWPORT" and e.bbox[0] <= e.bbox[2]]
-        boxes = [b for b in boxes if math.isfinite(b[0]) and math.isfinite(b[3])]
-        if boxes:
-            sheet.extents = (
-                min(b[0] for b in boxes),
-                min(b[1] for b in boxes),
-                max(b[2] for b in boxes),
-                max(b[3] for b in boxes),
-            )
-        else:
-            sheet.extents = EMPTY_BBOX
+            ctx.entity(e)
+        sheet.extents = sheet_extents(sheet.entities)
     return drawing
 
 

@@ -92,8 +92,8 @@ def decode_escapes(text: str) -> str:
     return text
 
 
-def text_tags(data: bytes, warnings: list[str]) -> tuple[list[int], list[str], str]:
-    """Decode an ASCII DXF and split it into parallel code/value lists."""
+def decode_text(data: bytes, warnings: list[str]) -> tuple[str, str]:
+    """The decoded text of an ASCII DXF (escapes resolved) and its ``$ACADVER``."""
     m = _ACADVER_RE.search(data[:65536])
     version = m.group(1).decode() if m else "AC1009"
     enc = encoding_for(data, version)
@@ -104,7 +104,7 @@ def text_tags(data: bytes, warnings: list[str]) -> tuple[list[int], list[str], s
         # many non-Autodesk writers put UTF-8 in old-version files without saying so; real
         # cp1252 text with accents is almost never valid UTF-8, so try that first
         try:
-            return split_tags(decode_escapes(data.decode("utf-8"))) + (version,)
+            return decode_escapes(data.decode("utf-8")), version
         except UnicodeDecodeError:
             pass
     try:
@@ -115,7 +115,13 @@ def text_tags(data: bytes, warnings: list[str]) -> tuple[list[int], list[str], s
     except LookupError:
         text = data.decode("cp1252", errors="replace")
         warnings.append(f"unknown code page {enc}, read as cp1252")
-    return split_tags(decode_escapes(text)) + (version,)
+    return decode_escapes(text), version
+
+
+def text_tags(data: bytes, warnings: list[str]) -> tuple[list[int], list[str], str]:
+    """Decode an ASCII DXF and split it into parallel code/value lists."""
+    text, version = decode_text(data, warnings)
+    return split_tags(text) + (version,)
 
 
 #: ``split_tags`` works through the text in pieces of about this many characters, so the
@@ -352,6 +358,11 @@ class DXFTagReader:
     # -- structure -------------------------------------------------------------------------
 
     def run(self) -> Drawing:
+        self.scan()
+        return self._drawing()
+
+    def scan(self) -> None:
+        """Every section into the reader's state (tables, blocks, entity lists, layouts)."""
         c, v = self.c, self.v
         zeros = _indexes_of_zero(c)
         self._zeros = zeros
@@ -377,7 +388,6 @@ class DXFTagReader:
                 raise DXFDamaged(f"unexpected {word!r} outside a section")
         if not seen_eof:
             self.warnings.append("no EOF marker: file may be truncated / 文件可能不完整")
-        return self._drawing()
 
     def _section(self, sec: str, j0: int, j1: int) -> None:
         zeros = self._zeros
@@ -496,13 +506,17 @@ class DXFTagReader:
 
     # -- entities ------------------------------------------------------------------------
 
-    def _entities(self, j0: int, j1: int, *, in_block: bool) -> list[tuple[Entity, bool]]:
+    def _entities(
+        self, j0: int, j1: int, *, in_block: bool, starts: list[int] | None = None
+    ) -> list[tuple[Entity, bool]]:
+        """Entities of the 0-tags ``j0:j1``; ``starts`` collects each one's first 0-tag."""
         zeros, v = self._zeros, self.v
         out: list[tuple[Entity, bool]] = []
         j = j0
         while j < j1:
             s, e = zeros[j], zeros[j + 1]
             kind = v[s].strip()
+            first = j
             j += 1
             if kind == "POLYLINE":
                 k = j
@@ -528,6 +542,8 @@ class DXFTagReader:
                 parsed = self._entity(kind, s, e, in_block, None)
             if parsed is not None:
                 out.append(parsed)
+                if starts is not None:
+                    starts.append(first)
         return out
 
     def _entity(
