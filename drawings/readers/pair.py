@@ -1,0 +1,319 @@
+"""Read two revisions of one ASCII DXF together, parsing each shared entity text only once.
+
+Two revisions of a drawing share most entities byte for byte (same handle, same tags).  What
+the reader makes of an entity depends only on its own text and on its context -- the layer it
+resolves to, the text styles, the block definitions it references -- so wherever an entity of
+the new file has exactly the text of one in the old file and that context is equal in both
+files, the new :class:`~drawings.model.Drawing` reuses the old file's finished entity object
+instead of parsing and fingerprinting it again.  Everything else (header, tables, blocks,
+layouts, every other entity) is read by the ordinary tag reader, so both drawings equal what
+:func:`drawings.read` gives (entity order, handles, fingerprints, boxes, sheet extents); only
+the title block is not filled (a diff does not use it).
+
+The ENTITIES section is cut into entity texts at the C level (one ``re.split``); those are
+parsed in batches, which also keeps the memory of the tag lists small.
+"""
+
+from __future__ import annotations
+
+import gc
+import re
+from pathlib import Path
+from types import SimpleNamespace
+
+from drawings.model import Drawing, Entity
+from drawings.readers import dxf_fast
+from drawings.readers.common import FinishContext, finish_blocks, sheet_extents
+
+#: Section starts, found by their literal name (fast) and checked line by line.
+_SECTION = re.compile(r"SECTION[ \t]*\n[ \t]*2[ \t]*\n[ \t]*(ENTITIES|TABLES)[ \t]*\n")
+#: Values of group codes 2 (block name), 7 (text style), 8 (layer): the context references.
+#: A misaligned hit (a value line "8") only adds a candidate, so this is a safe superset.
+_REFS = re.compile(r"\n[ \t]*([278])[ \t]*\n([^\n]*)")
+#: One entity start: the 0 tag, the entity type (a line with a letter: group-code lines are
+#: digits only, so a value "0" followed by the next code never matches), and, when the
+#: entity starts with its handle (5), that handle and the owner / reactor / extension
+#: dictionary tags after it (330, 360, whole ``102 {ACAD_...}`` groups): they name objects,
+#: not content, and change when a program renumbers handles.  Matched from a true entity
+#: start, so the tags are read in step; each unit starts with its newline, so what is left
+#: (the rest of the entity) always starts with one too.
+_SPLIT = re.compile(
+    r"\n[ \t]*0[ \t]*\n([^\n]*[A-Za-z_][^\n]*)"
+    r"(?:\n[ \t]*5[ \t]*\n([^\n]*)"
+    r"(?:\n[ \t]*(?:330|360)[ \t]*\n[^\n]*"
+    r"|\n[ \t]*102[ \t]*\n\{ACAD_(?:REACTORS|XDICTIONARY)[ \t]*"
+    r"(?:\n[ \t]*(?:330|360)[ \t]*\n[^\n]*)*\n[ \t]*102[ \t]*\n\}[ \t]*)*)?"
+)
+#: Section starts, found by their literal name (fast) and checked line by line.
+_SECTION = re.compile(r"SECTION[ \t]*\n[ \t]*2[ \t]*\n[ \t]*(ENTITIES|TABLES)[ \t]*\n")
+#: Entity texts parsed per batch (bounds the memory of the tag lists).
+BATCH = 16384
+
+Result = tuple[Entity, bool] | None  # (entity, in paper space), None: no entity
+
+
+class NotApplicable(Exception):
+    """The pair cannot take the shared path (binary, unusual layout): read each file alone."""
+
+
+class _Side:
+    """One file: its reader (state of everything but the ENTITIES section) and entity texts."""
+
+    def __init__(self, source: bytes | Path, label: str) -> None:
+        self.label = label
+        self.warnings: list[str] = []
+        data = source if isinstance(source, bytes) else Path(source).read_bytes()
+        text, version = dxf_fast.decode_text(data, self.warnings)
+        del data
+        if "\r" in text[:4096]:
+            text = text.replace("\r\n", "\n")
+        if "\r" in text:
+            raise NotApplicable("mixed line ends")
+        found = [m for m in _SECTION.finditer(text) if _after_zero(text, m.start())]
+        names = [m.group(1) for m in found]
+        if names.count("ENTITIES") != 1 or names.count("TABLES") > 1:
+            raise NotApplicable("not exactly one ENTITIES section")
+        if "TABLES" in names and names.index("TABLES") > names.index("ENTITIES"):
+            raise NotApplicable("TABLES after ENTITIES")
+        body_start = found[names.index("ENTITIES")].end()
+        end = _endsec(text, body_start)
+        # from the newline that ends the ENTITIES line: every entity then starts with "\n"
+        body = text[body_start - 1 : end] if end >= body_start else ""
+        head = text[:body_start] + text[end + 1 :]
+        del text
+        parts = _SPLIT.split(body) if body else [""]
+        del body
+        if parts[0]:
+            raise NotApplicable("ENTITIES does not start with a 0 tag")
+        kinds, handles, rests = parts[1::3], parts[2::3], parts[3::3]
+        del parts
+        for r in rests:
+            if r.count("\n") & 1:
+                raise NotApplicable("entity text with an odd number of lines")
+        self.handles = handles
+        # entity texts without the leading handle/owner tags: keys and what gets parsed
+        texts = [k + r for k, r in zip(kinds, rests, strict=True)]
+        del rests
+        self.groups, self.keys = _groups([k.strip() for k in kinds], texts)
+        del kinds, texts
+        codes, vals = dxf_fast.split_tags(head)
+        del head
+        self.reader = dxf_fast.DXFTagReader(codes, vals, label, version)
+        self.reader.scan()
+        del codes, vals
+        r = self.reader
+        blocks = {n: b for n, b in r.blocks.items()
+                  if not n.upper().startswith(("*MODEL_SPACE", "*PAPER_SPACE"))}
+        self.ctx: FinishContext = finish_blocks(
+            SimpleNamespace(blocks=blocks, text_styles=r.text_styles))  # type: ignore[arg-type]
+
+    def parse(self, which: list[int]) -> list[Result]:
+        """Entities of these groups, in order, with their handles (not finished yet)."""
+        r = self.reader
+        out: list[Result] = []
+        groups, keys, handles = self.groups, self.keys, self.handles
+        for b0 in range(0, len(which), BATCH):
+            batch = [groups[k] for k in which[b0 : b0 + BATCH]]
+            text = "0\n" + "\n0\n".join([keys[k] for k in which[b0 : b0 + BATCH]])
+            codes, vals = dxf_fast.split_tags(text)
+            del text
+            zeros = dxf_fast._indexes_of_zero(codes)
+            if len(zeros) != sum(b - a for a, b in batch):
+                raise NotApplicable("a 0 tag inside an entity text")
+            zeros.append(len(codes))
+            r.c, r.v, r._zeros = codes, vals, zeros
+            starts: list[int] = []
+            ents = r._entities(0, len(zeros) - 1, in_block=False, starts=starts)
+            by_start = dict(zip(starts, ents, strict=True))
+            j = 0
+            for a, b in batch:
+                res = by_start.get(j)
+                if res is not None and handles[a] is not None:
+                    res[0].handle = handles[a]  # the leading handle, taken out of the text
+                out.append(res)
+                j += b - a
+            r.c = r.v = r._zeros = []  # type: ignore[assignment]
+        return out
+
+    def drop_texts(self) -> None:
+        self.keys, self.handles, self.groups = [], [], []
+
+    def drawing(self, results: list[Result]) -> Drawing:
+        """The Drawing with these ENTITIES results; sheet entities from blocks finished."""
+        r = self.reader
+        r.model = [res[0] for res in results if res is not None and not res[1]]
+        r.paper = [res[0] for res in results if res is not None and res[1]]
+        d = r._drawing()
+        d.path = self.label
+        d.warnings[:0] = self.warnings
+        return d
+
+
+def _after_zero(text: str, pos: int) -> bool:
+    """The line at ``pos`` follows a ``0`` group code line (and starts there)."""
+    line = text.rfind("\n", 0, pos)
+    if line < 0 or text[line + 1 : pos].strip():
+        return False
+    prev = text.rfind("\n", 0, line)
+    return text[prev + 1 : line].strip() == "0"
+
+
+def _endsec(text: str, pos: int) -> int:
+    """Index of the newline before the ``0`` line of the first ENDSEC from ``pos``."""
+    while True:
+        i = text.find("ENDSEC", pos)
+        if i < 0:
+            raise NotApplicable("ENTITIES without ENDSEC")
+        eol = text.find("\n", i)
+        if _after_zero(text, i) and not text[i + 6 : eol if eol >= 0 else len(text)].strip():
+            line = text.rfind("\n", 0, i)
+            return text.rfind("\n", 0, line)
+        pos = i + 6
+
+
+def _groups(names: list[str], texts: list[str]) -> tuple[list[tuple[int, int]], list[str]]:
+    """Entity chunk ranges as the tag reader groups them -- POLYLINE with its VERTEXes and
+    SEQEND, INSERT with its ATTRIBs (and SEQEND after them) -- and their texts."""
+    groups: list[tuple[int, int]] = []
+    gtexts: list[str] = []
+    n = len(names)
+    j = 0
+    while j < n:
+        kind = names[j]
+        start = j
+        j += 1
+        if kind == "POLYLINE":
+            while j < n and names[j] == "VERTEX":
+                j += 1
+            if j < n and names[j] == "SEQEND":
+                j += 1
+        elif kind == "INSERT":
+            k = j
+            while k < n and names[k] == "ATTRIB":
+                k += 1
+            if k > j and k < n and names[k] == "SEQEND":
+                k += 1
+            j = k
+        groups.append((start, j))
+        gtexts.append(texts[start] if j - start == 1 else "\n0\n".join(texts[start:j]))
+    return groups, gtexts
+
+
+class _Context:
+    """Which context references differ between the two files (layers, text styles, blocks)."""
+
+    def __init__(self, old: _Side, new: _Side) -> None:
+        ro, rn = old.reader, new.reader
+        self.ro, self.rn = ro, rn
+        self.layers_same = ro.layers == rn.layers and ro._layers_ci == rn._layers_ci
+        so, sn = old.ctx.styles, new.ctx.styles
+        self.styles = {k for k in so.keys() | sn.keys() if so.get(k) != sn.get(k)}
+        fo, fn = old.ctx.block_fps, new.ctx.block_fps
+        bo, bn = old.ctx.block_boxes, new.ctx.block_boxes
+        self.blocks = {k for k in fo.keys() | fn.keys()
+                       if fo.get(k) != fn.get(k) or bo.get(k) != bn.get(k)}
+        self.same = self.layers_same and not self.styles and not self.blocks
+        self._layer_memo: dict[str, bool] = {}
+
+    def _layer_changed(self, name: str) -> bool:
+        hit = self._layer_memo.get(name)
+        if hit is None:
+            ro, rn = self.ro, self.rn
+            a = ro.layers.get(name) or ro._layers_ci.get(name.upper())
+            b = rn.layers.get(name) or rn._layers_ci.get(name.upper())
+            hit = self._layer_memo[name] = a != b
+        return hit
+
+    def affected(self, text: str) -> bool:
+        """The entity text refers to something that differs (or might: defaults count)."""
+        if not self.layers_same and self._layer_changed("0"):
+            return True
+        if "STANDARD" in self.styles:
+            return True
+        for code, value in _REFS.findall(text):
+            if code == "8":
+                if not self.layers_same and self._layer_changed(value):
+                    return True
+            elif code == "7":
+                if value.upper() in self.styles:
+                    return True
+            elif value in self.blocks:
+                return True
+        return False
+
+
+def read_pair(old: bytes | Path, new: bytes | Path, old_label: str, new_label: str
+              ) -> tuple[Drawing, Drawing, dict[str, int]]:
+    """Both ASCII DXF revisions as Drawings equal to ``read``'s (title blocks not filled).
+
+    Paths are read when needed (each file's bytes are dropped once decoded).  Raises
+    :class:`NotApplicable` when the files do not suit (the caller reads them alone);
+    ``stats`` says how many new entity texts were reused and how many parsed.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _read_pair(old, new, old_label, new_label)
+    except dxf_fast.DXFDamaged as e:
+        raise NotApplicable(str(e)) from None
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _read_pair(old: bytes | Path, new: bytes | Path, old_label: str, new_label: str
+               ) -> tuple[Drawing, Drawing, dict[str, int]]:
+    so = _Side(old, old_label)
+    old_results = so.parse(list(range(len(so.groups))))
+    # Keyed by text, apart for entities that started with a handle (taken out of the text)
+    # and those that did not: only within a class does equal text mean an equal entity.
+    known: tuple[dict[str, Result], dict[str, Result]] = ({}, {})
+    for (a, _), text, res in zip(so.groups, so.keys, old_results, strict=True):
+        known[so.handles[a] is None][text] = res
+    d_old = so.drawing(old_results)
+    del old_results
+    _finish_sheets(d_old, so.ctx, skip=None)
+    so.drop_texts()
+
+    sn = _Side(new, new_label)
+    ctx = _Context(so, sn)
+    results: list[Result] = []
+    todo: list[int] = []
+    reused: set[int] = set()
+    missing = object()
+    handles = sn.handles
+    for k, ((a, _), text) in enumerate(zip(sn.groups, sn.keys, strict=True)):
+        h = handles[a]
+        res = known[h is None].get(text, missing)
+        if res is missing or (not ctx.same and ctx.affected(text)):
+            todo.append(k)
+            results.append(None)
+            continue
+        if res is not None:
+            e = res[0]
+            if h is not None and h != e.handle:  # equal but for the handle: the new one
+                e = Entity(e.kind, e.layer, h, e.geometry, e.text, e.style, e.attribs,
+                           e.xdata, e.bbox, e.anchor, e.fingerprint, e.shape)
+                res = (e, res[1])
+            reused.add(id(e))
+        results.append(res)  # type: ignore[arg-type]
+    del known
+    for k, res in zip(todo, sn.parse(todo), strict=True):
+        results[k] = res
+    d_new = sn.drawing(results)
+    _finish_sheets(d_new, sn.ctx, skip=reused)
+    stats = {"entities_reused": len(sn.groups) - len(todo), "entities_parsed": len(todo)}
+    sn.drop_texts()
+    return d_old, d_new, stats
+
+
+def _finish_sheets(d: Drawing, ctx: FinishContext, skip: set[int] | None) -> None:
+    """Finish every sheet entity but the reused ones (already finished), set extents."""
+    for sheet in d.sheets:
+        for e in sheet.entities:
+            if skip is None or id(e) not in skip:
+                ctx.entity(e)
+        sheet.extents = sheet_extents(sheet.entities)
+
+
+__all__ = ["NotApplicable", "read_pair"]
