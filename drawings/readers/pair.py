@@ -81,40 +81,44 @@ class _Side:
         body = text[body_start - 1 : end] if end >= body_start else ""
         head = text[:body_start] + text[end + 1 :]
         del text
-        parts = _SPLIT.split(body) if body else [""]
-        del body
-        if parts[0]:
-            raise NotApplicable("ENTITIES does not start with a 0 tag")
-        kinds, handles, rests = parts[1::3], parts[2::3], parts[3::3]
-        del parts
-        for r in rests:
-            if r.count("\n") & 1:
-                raise NotApplicable("entity text with an odd number of lines")
-        self.handles = handles
-        # entity texts without the leading handle/owner tags: keys and what gets parsed
-        texts = [k + r for k, r in zip(kinds, rests, strict=True)]
-        del rests
-        self.groups, self.keys = _groups([k.strip() for k in kinds], texts)
-        del kinds, texts
+        # everything but the entities first: its tag lists are gone before the split
         codes, vals = dxf_fast.split_tags(head)
         del head
-        self.reader = dxf_fast.DXFTagReader(codes, vals, label, version)
-        self.reader.scan()
+        self.reader = r = dxf_fast.DXFTagReader(codes, vals, label, version)
+        r.scan()
         del codes, vals
-        r = self.reader
         blocks = {n: b for n, b in r.blocks.items()
                   if not n.upper().startswith(("*MODEL_SPACE", "*PAPER_SPACE"))}
         self.ctx: FinishContext = finish_blocks(
             SimpleNamespace(blocks=blocks, text_styles=r.text_styles))  # type: ignore[arg-type]
+        parts = _SPLIT.split(body) if body else [""]
+        del body
+        if parts[0]:
+            raise NotApplicable("ENTITIES does not start with a 0 tag")
+        one: dict[str, str] = {}
+        kinds = [one.setdefault(k, k) for k in parts[1::3]]  # a few types, one string each
+        handles, rests = parts[2::3], parts[3::3]
+        del parts
+        for rest in rests:
+            if rest.count("\n") & 1:
+                raise NotApplicable("entity text with an odd number of lines")
+        self.handles, self.kinds = handles, kinds
+        # entity texts without the leading handle/owner tags; a single entity's key leaves out
+        # its type line too (the lookup is per type), saving a copy of every text
+        self.groups, self.keys = _groups([k.strip() for k in kinds], kinds, rests)
+        del rests
 
     def parse(self, which: list[int]) -> list[Result]:
         """Entities of these groups, in order, with their handles (not finished yet)."""
         r = self.reader
         out: list[Result] = []
-        groups, keys, handles = self.groups, self.keys, self.handles
+        groups, keys, handles, kinds = self.groups, self.keys, self.handles, self.kinds
         for b0 in range(0, len(which), BATCH):
-            batch = [groups[k] for k in which[b0 : b0 + BATCH]]
-            text = "0\n" + "\n0\n".join([keys[k] for k in which[b0 : b0 + BATCH]])
+            part = which[b0 : b0 + BATCH]
+            batch = [groups[k] for k in part]
+            text = "0\n" + "\n0\n".join([
+                kinds[a] + keys[k] if b - a == 1 else keys[k]
+                for k, (a, b) in zip(part, batch, strict=True)])
             codes, vals = dxf_fast.split_tags(text)
             del text
             zeros = dxf_fast._indexes_of_zero(codes)
@@ -136,7 +140,12 @@ class _Side:
         return out
 
     def drop_texts(self) -> None:
-        self.keys, self.handles, self.groups = [], [], []
+        self.keys, self.handles, self.groups, self.kinds = [], [], [], []
+
+    def key_class(self, a: int, b: int) -> tuple[bool, str]:
+        """Equal keys mean equal entities only within a class: with or without a leading
+        handle (taken out of the text), and the type line of a single chunk."""
+        return (self.handles[a] is None, self.kinds[a] if b - a == 1 else "")
 
     def drawing(self, results: list[Result]) -> Drawing:
         """The Drawing with these ENTITIES results; sheet entities from blocks finished."""
@@ -171,11 +180,13 @@ def _endsec(text: str, pos: int) -> int:
         pos = i + 6
 
 
-def _groups(names: list[str], texts: list[str]) -> tuple[list[tuple[int, int]], list[str]]:
+def _groups(names: list[str], kinds: list[str], rests: list[str]
+            ) -> tuple[list[tuple[int, int]], list[str]]:
     """Entity chunk ranges as the tag reader groups them -- POLYLINE with its VERTEXes and
-    SEQEND, INSERT with its ATTRIBs (and SEQEND after them) -- and their texts."""
+    SEQEND, INSERT with its ATTRIBs (and SEQEND after them) -- and their keys: the rest of a
+    single chunk after its type line, the whole text of a longer group."""
     groups: list[tuple[int, int]] = []
-    gtexts: list[str] = []
+    keys: list[str] = []
     n = len(names)
     j = 0
     while j < n:
@@ -195,8 +206,11 @@ def _groups(names: list[str], texts: list[str]) -> tuple[list[tuple[int, int]], 
                 k += 1
             j = k
         groups.append((start, j))
-        gtexts.append(texts[start] if j - start == 1 else "\n0\n".join(texts[start:j]))
-    return groups, gtexts
+        if j - start == 1:
+            keys.append(rests[start])
+        else:
+            keys.append("\n0\n".join([kinds[i] + rests[i] for i in range(start, j)]))
+    return groups, keys
 
 
 class _Context:
@@ -267,24 +281,31 @@ def _read_pair(old: bytes | Path, new: bytes | Path, old_label: str, new_label: 
     old_results = so.parse(list(range(len(so.groups))))
     # Keyed by text, apart for entities that started with a handle (taken out of the text)
     # and those that did not: only within a class does equal text mean an equal entity.
-    known: tuple[dict[str, Result], dict[str, Result]] = ({}, {})
-    for (a, _), text, res in zip(so.groups, so.keys, old_results, strict=True):
-        known[so.handles[a] is None][text] = res
+    known: dict[tuple[bool, str], dict[str, Result]] = {}
+    for (a, b), text, res in zip(so.groups, so.keys, old_results, strict=True):
+        cls = so.key_class(a, b)
+        d = known.get(cls)
+        if d is None:
+            d = known[cls] = {}
+        d[text] = res
     d_old = so.drawing(old_results)
     del old_results
-    _finish_sheets(d_old, so.ctx, skip=None)
+    for sheet in d_old.sheets:
+        for e in sheet.entities:
+            so.ctx.entity(e)
+        sheet.extents = sheet_extents(sheet.entities)
     so.drop_texts()
 
     sn = _Side(new, new_label)
     ctx = _Context(so, sn)
     results: list[Result] = []
     todo: list[int] = []
-    reused: set[int] = set()
     missing = object()
     handles = sn.handles
-    for k, ((a, _), text) in enumerate(zip(sn.groups, sn.keys, strict=True)):
+    empty: dict[str, Result] = {}
+    for k, ((a, b), text) in enumerate(zip(sn.groups, sn.keys, strict=True)):
         h = handles[a]
-        res = known[h is None].get(text, missing)
+        res = known.get(sn.key_class(a, b), empty).get(text, missing)
         if res is missing or (not ctx.same and ctx.affected(text)):
             todo.append(k)
             results.append(None)
@@ -295,25 +316,22 @@ def _read_pair(old: bytes | Path, new: bytes | Path, old_label: str, new_label: 
                 e = Entity(e.kind, e.layer, h, e.geometry, e.text, e.style, e.attribs,
                            e.xdata, e.bbox, e.anchor, e.fingerprint, e.shape)
                 res = (e, res[1])
-            reused.add(id(e))
         results.append(res)  # type: ignore[arg-type]
     del known
     for k, res in zip(todo, sn.parse(todo), strict=True):
         results[k] = res
+        if res is not None:
+            sn.ctx.entity(res[0])
+    for name, block in sn.reader.blocks.items():  # layout blocks: sheets, not finished yet
+        if name.upper().startswith(("*MODEL_SPACE", "*PAPER_SPACE")):
+            for e in block.entities:
+                sn.ctx.entity(e)
     d_new = sn.drawing(results)
-    _finish_sheets(d_new, sn.ctx, skip=reused)
+    for sheet in d_new.sheets:
+        sheet.extents = sheet_extents(sheet.entities)
     stats = {"entities_reused": len(sn.groups) - len(todo), "entities_parsed": len(todo)}
     sn.drop_texts()
     return d_old, d_new, stats
-
-
-def _finish_sheets(d: Drawing, ctx: FinishContext, skip: set[int] | None) -> None:
-    """Finish every sheet entity but the reused ones (already finished), set extents."""
-    for sheet in d.sheets:
-        for e in sheet.entities:
-            if skip is None or id(e) not in skip:
-                ctx.entity(e)
-        sheet.extents = sheet_extents(sheet.entities)
 
 
 __all__ = ["NotApplicable", "read_pair"]
