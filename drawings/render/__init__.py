@@ -84,43 +84,20 @@ def min_line_width() -> None:
 
 def to_png(page, *, dpi: float | None = None, width: int | None = None) -> bytes:
     """Rasterise a page to PNG bytes at ``dpi`` (default 150) or ``width`` pixels."""
-    import pymupdf
+    from drawings.render.raster import render_png
 
     z = _zoom(page, dpi, width)
     min_line_width()
     if page.rect.width * z * page.rect.height * z > MAX_PIXELS:
         raise InvalidInput(f"image too large / 图像过大: {page.rect.width * z:.0f} px wide")
-    pix = page.get_pixmap(matrix=pymupdf.Matrix(z, z), alpha=False)
-    return png_bytes(pix)
+    return render_png(page, z)
 
 
 def png_bytes(pix) -> bytes:
-    """PNG of an RGB pixmap, deflated at level 1: big sheets are mostly white paper, and
-    this is ~2x faster (and smaller) than MuPDF's encoder at its default level."""
-    import struct
-    import zlib
+    """PNG of a pixmap (see :mod:`drawings.render.raster`: fast deflate of mostly white paper)."""
+    from drawings.render.raster import png_bytes as encode
 
-    import numpy as np
-
-    if pix.n != 3 or pix.alpha:
-        return pix.tobytes("png")
-    w, h = pix.width, pix.height
-    rows = np.empty((h, w * 3 + 1), dtype=np.uint8)
-    rows[:, 0] = 0  # filter type "None" for every scanline
-    rows[:, 1:] = np.frombuffer(pix.samples, dtype=np.uint8).reshape(h, pix.stride)[:, : w * 3]
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
-
-    return b"".join(
-        (
-            b"\x89PNG\r\n\x1a\n",
-            chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)),
-            chunk(b"IDAT", zlib.compress(rows.tobytes(), 1)),
-            chunk(b"IEND", b""),
-        )
-    )
+    return encode(pix)
 
 
 def to_svg(page) -> bytes:
@@ -164,17 +141,22 @@ def render_bytes(
     progress: Progress | None = None,
 ) -> bytes:
     """One sheet of ``drawing`` as PNG/PDF/SVG bytes (``layout`` picks the sheet)."""
+    from drawings.render.flatten import gc_paused
+
     if fmt not in FORMATS:
         raise InvalidInput(f"unsupported output format {fmt!r} / 不支持的输出格式")
-    sheet = pick_sheet(drawing, layout)
-    if progress:
-        progress("layout")
-    spec = plan(drawing, sheet, paper=paper)
-    if progress:
-        progress("draw")
-    data = page_bytes(spec, fmt, dpi=dpi, width=width)
-    if progress:
-        progress("write")
+    # Rendering allocates millions of short-lived, acyclic lists and tuples: the cyclic GC
+    # would only walk the whole parsed drawing again and again, so it waits until we are done.
+    with gc_paused():
+        sheet = pick_sheet(drawing, layout)
+        if progress:
+            progress("layout")
+        spec = plan(drawing, sheet, paper=paper)
+        if progress:
+            progress("draw")
+        data = page_bytes(spec, fmt, dpi=dpi, width=width)
+        if progress:
+            progress("write")
     return data
 
 
