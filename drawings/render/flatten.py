@@ -66,6 +66,17 @@ def placement(insert: Iterable[float], rotation_deg: float, sx: float, sy: float
 class StrokeGroup:
     coords: list[float] = field(default_factory=list)  # x0, y0, x1, y1, ... of all polylines
     counts: list[int] = field(default_factory=list)  # points per polyline
+    array: Any = field(default=None, repr=False, compare=False)  # see coords_array
+
+
+def coords_array(g: StrokeGroup | FillGroup):
+    """``g.coords`` as a float64 numpy array, converted once (bounds and writer share it)."""
+    import numpy as np
+
+    a = g.array
+    if a is None or a.size != len(g.coords):
+        a = g.array = np.asarray(g.coords, dtype=np.float64)
+    return a
 
 
 @dataclass(slots=True)
@@ -73,6 +84,7 @@ class FillGroup:
     coords: list[float] = field(default_factory=list)
     counts: list[int] = field(default_factory=list)  # points per ring
     rings: list[int] = field(default_factory=list)  # rings per filled area (even-odd)
+    array: Any = field(default=None, repr=False, compare=False)  # see coords_array
 
 
 @dataclass(slots=True)
@@ -115,15 +127,14 @@ class DisplayList:
         """Extents of everything drawn (text by its origin and size), or None if empty."""
         import numpy as np
 
-        arrays = [np.asarray(g.coords) for g in self.strokes.values() if g.coords]
-        arrays += [np.asarray(g.coords) for g in self.fills.values() if g.coords]
+        arrays = [coords_array(g) for g in self.strokes.values() if g.coords]
+        arrays += [coords_array(g) for g in self.fills.values() if g.coords]
         arrays += [np.asarray(p.ring_coords) for p in self.patterns if p.ring_coords]
-        pts = []
-        for t in self.texts:
-            a, b, c, d, e, f = t.matrix
-            pts += [e, f, e + a * len(t.text) * 0.6 + c, f + b * len(t.text) * 0.6 + d]
-        if pts:
-            arrays.append(np.asarray(pts))
+        if self.texts:
+            tm = np.array([t.matrix for t in self.texts], dtype=np.float64).reshape(-1, 6)
+            k = np.array([len(t.text) for t in self.texts], dtype=np.float64) * 0.6
+            far = (tm[:, 4] + tm[:, 0] * k + tm[:, 2], tm[:, 5] + tm[:, 1] * k + tm[:, 3])
+            arrays.append(np.column_stack((tm[:, 4], tm[:, 5], *far)).ravel())
         for vp in self.viewports:
             arrays.append(np.asarray(vp.clip))
         if not arrays:
@@ -154,6 +165,8 @@ class _Ctx:
     override: RGB | None
     depth: int
     stack: tuple[str, ...]
+    #: the context's part of the style cache key (filled on first use)
+    skey: tuple | None = None
 
 
 # --------------------------------------------------------------------------- curve helpers
@@ -187,40 +200,42 @@ def bulge_points(vertices: list, closed: bool, tol: float) -> list[float]:
     if n == 0:
         return []
     out: list[float] = []
+    if n == 1:
+        v = vertices[0]
+        return [v[0], v[1]] * (3 if closed else 1)
+    append = out.append
+    atan, sin, cos, hypot, atan2 = math.atan, math.sin, math.cos, math.hypot, math.atan2
     last = n if closed else n - 1
+    v = vertices[0]
+    x0, y0 = v[0], v[1]
+    append(x0)
+    append(y0)
     for i in range(last):
-        v = vertices[i]
-        x0, y0 = v[0], v[1]
         bulge = v[2] if len(v) > 2 else 0.0
-        w = vertices[(i + 1) % n]
+        w = vertices[i + 1] if i + 1 < n else vertices[0]
         x1, y1 = w[0], w[1]
-        if not out:
-            out.append(x0)
-            out.append(y0)
         if bulge:
-            theta = 4.0 * math.atan(bulge)
+            theta = 4.0 * atan(bulge)
             dx, dy = x1 - x0, y1 - y0
-            chord = math.hypot(dx, dy)
+            chord = hypot(dx, dy)
             if chord > 0:
-                r = chord / (2.0 * math.sin(abs(theta) / 2.0))
+                r = chord / (2.0 * sin(abs(theta) / 2.0))
                 # centre: from chord midpoint along the normal
-                h = r * math.cos(theta / 2.0)
-                mx, my = (x0 + x1) / 2.0, (y0 + y1) / 2.0
+                h = r * cos(theta / 2.0)
                 sgn = 1.0 if theta > 0 else -1.0
-                cx = mx - sgn * h * dy / chord
-                cy = my + sgn * h * dx / chord
-                a0 = math.atan2(y0 - cy, x0 - cx)
-                k = _segments(abs(r), abs(theta), tol)
+                cx = (x0 + x1) / 2.0 - sgn * h * dy / chord
+                cy = (y0 + y1) / 2.0 + sgn * h * dx / chord
+                a0 = atan2(y0 - cy, x0 - cx)
+                r = abs(r)
+                k = _segments(r, abs(theta), tol)
                 step = theta / k
                 for j in range(1, k):
                     t = a0 + step * j
-                    out.append(cx + abs(r) * math.cos(t))
-                    out.append(cy + abs(r) * math.sin(t))
-        out.append(x1)
-        out.append(y1)
-    if n == 1:
-        out.append(vertices[0][0])
-        out.append(vertices[0][1])
+                    append(cx + r * cos(t))
+                    append(cy + r * sin(t))
+        append(x1)
+        append(y1)
+        v, x0, y0 = w, x1, y1
     return out
 
 
@@ -382,7 +397,9 @@ class Flattener:
         self.hidden = {name for name, info in drawing.layers.items() if not info.on or info.frozen}
         self.metric = drawing.units not in ("in", "ft")
         self._dash_cache: dict[str, Dash | None] = {}
-        self._style_cache: dict[tuple, tuple[RGB, float, str | None]] = {}
+        self._style_cache: dict[tuple, dict[tuple, tuple[RGB, float, str | None]]] = {}
+        #: resolved style -> its stroke group at scale 1 and no constant width
+        self._plain: dict[tuple[RGB, float, str | None], StrokeGroup] = {}
         self.pdf_text = drawing.format == "pdf"
 
     # -- style -------------------------------------------------------------------------
@@ -403,26 +420,31 @@ class Flattener:
         return info.color, info.linetype, info.lineweight
 
     def _style(self, e: Entity, ctx: _Ctx) -> tuple[RGB, float, str | None]:
+        ck = ctx.skey
+        if ck is None:
+            ck = ctx.skey = (
+                ctx.depth > 0,
+                ctx.layer,
+                ctx.rgb,
+                ctx.lineweight,
+                ctx.linetype,
+                ctx.override,
+            )
+        cache = self._style_cache.get(ck)
+        if cache is None:
+            cache = self._style_cache[ck] = {}
         st = e.style
-        key = (
-            e.layer,
-            st.get("color") if st else None,
-            st.get("lineweight") if st else None,
-            st.get("linetype") if st else None,
-            ctx.depth > 0,
-            ctx.layer,
-            ctx.rgb,
-            ctx.lineweight,
-            ctx.linetype,
-            ctx.override,
-        )
+        if st:
+            key = (e.layer, st.get("color"), st.get("lineweight"), st.get("linetype"))
+        else:
+            key = (e.layer, None, None, None)
         try:
-            return self._style_cache[key]
+            return cache[key]
         except KeyError:
             pass
         except TypeError:  # an unhashable value in a hand-made style
             return self._resolve_style(e, ctx)
-        out = self._style_cache[key] = self._resolve_style(e, ctx)
+        out = cache[key] = self._resolve_style(e, ctx)
         return out
 
     def _resolve_style(self, e: Entity, ctx: _Ctx) -> tuple[RGB, float, str | None]:
@@ -476,22 +498,33 @@ class Flattener:
     # -- entry points ------------------------------------------------------------------
     def sheet(self, sheet: Sheet, matrix: Matrix = IDENTITY) -> DisplayList:
         paper = sheet.paper is not None
+        hidden, paint, handlers = self.hidden, self.paint, _HANDLERS
+        contexts: dict[tuple[str, RGB | None], _Ctx] = {}  # read-only, shared by entities
         for e in sheet.entities:
-            if e.layer in self.hidden and e.kind != "INSERT":
+            kind, layer = e.kind, e.layer
+            if layer in hidden and kind != "INSERT":
                 continue  # a block reference's own layer never hides it (ezdxf, AutoCAD)
             override = None
-            if self.paint is not None:
-                override = self.paint(e)
+            if paint is not None:
+                override = paint(e)
                 if override is None:
                     continue
-            ctx = _Ctx(
-                matrix, e.layer, (0.0, 0.0, 0.0), DEFAULT_LINEWEIGHT_MM, None, override, 0, ()
-            )
-            if e.kind == "VIEWPORT":
+            ctx = contexts.get((layer, override))
+            if ctx is None:
+                ctx = contexts[(layer, override)] = _Ctx(
+                    matrix, layer, (0.0, 0.0, 0.0), DEFAULT_LINEWEIGHT_MM, None, override, 0, ()
+                )
+            if kind == "VIEWPORT":
                 if paper:
                     self._viewport(e)
                 continue
-            self.entity(e, ctx)
+            handler = handlers.get(kind)
+            if handler is None:
+                continue
+            try:
+                handler(self, e, ctx)
+            except (KeyError, IndexError, TypeError, ValueError, ZeroDivisionError):
+                continue  # as in :meth:`entity`
         return self.dl
 
     def entity(self, e: Entity, ctx: _Ctx) -> None:
@@ -508,7 +541,15 @@ class Flattener:
     def _stroke(self, e: Entity, ctx: _Ctx, pts: list[float], width: float = 0.0) -> None:
         if len(pts) < 4:
             return
-        rgb, lw, lt = self._style(e, ctx)
+        style = self._style(e, ctx)
+        if not width and ctx.matrix == IDENTITY:
+            g = self._plain.get(style)
+            if g is None:
+                g = self._plain[style] = self._group(1.0, *style)
+            g.coords.extend(pts)
+            g.counts.append(len(pts) // 2)
+            return
+        rgb, lw, lt = style
         s = scale_of(ctx.matrix) if ctx.matrix != IDENTITY else 1.0
         g = self._group(s, rgb, lw, lt, width * s)
         g.coords.extend(_xf(pts, ctx.matrix))
@@ -527,8 +568,9 @@ class Flattener:
         g.rings.append(len(rings))
 
     def line(self, e: Entity, ctx: _Ctx) -> None:
-        (x0, y0), (x1, y1) = (p[:2] for p in e.geometry["points"][:2])
-        self._stroke(e, ctx, [x0, y0, x1, y1])
+        pts = e.geometry["points"]
+        p, q = pts[0], pts[1]
+        self._stroke(e, ctx, [p[0], p[1], q[0], q[1]])
 
     def polyline(self, e: Entity, ctx: _Ctx) -> None:
         g = e.geometry

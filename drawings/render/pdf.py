@@ -8,13 +8,12 @@ text: a Type0 CJK font (PyMuPDF's ``china-s``, UTF-16 encoded) keeps it searchab
 
 from __future__ import annotations
 
-import math
 import zlib
 from collections.abc import Iterable
 
 import numpy as np
 
-from drawings.render.flatten import DisplayList, Matrix, mul, scale_of
+from drawings.render.flatten import DisplayList, Matrix, coords_array, mul, scale_of
 
 #: PDF user-space units per point for path coordinates (we write 1/100 pt integers).
 Q = 100.0
@@ -25,7 +24,7 @@ MM = 72.0 / 25.4
 _LIMIT = 2.0e9  # keep integers inside PDF's 32-bit range
 
 
-def _ints(coords: list[float], m: Matrix) -> np.ndarray:
+def _ints(coords: list[float] | np.ndarray, m: Matrix) -> np.ndarray:
     xy = np.asarray(coords, dtype=np.float64).reshape(-1, 2)
     a, b, c, d, e, f = m
     out = np.empty_like(xy)
@@ -116,7 +115,7 @@ def content(dl: DisplayList, m: Matrix, *, model: DisplayList | None = None) -> 
         if not g.counts:
             continue
         out.append(b"%s rg\n" % _rgb(rgb).encode())
-        out.append(_paths(_ints(g.coords, m), g.counts, b"f*", close=True, groups=g.rings))
+        out.append(_paths(_ints(coords_array(g), m), g.counts, b"f*", close=True, groups=g.rings))
     for p in dl.patterns:
         out.append(b"q\n")
         out.append(
@@ -142,25 +141,40 @@ def content(dl: DisplayList, m: Matrix, *, model: DisplayList | None = None) -> 
             continue
         w = width * s if width > 0 else lw_mm * MM
         out.append(b"%s RG %d w %s\n" % (_rgb(rgb).encode(), round(w * Q), _dash(dash, s).encode()))
-        out.append(_paths(_ints(g.coords, m), g.counts, b"S"))
+        out.append(_paths(_ints(coords_array(g), m), g.counts, b"S"))
     out.append(b"Q\n")
     if dl.texts:
         has_text = True
         out.append(b"BT /%s 1 Tf\n" % FONT.encode())
-        last = None
-        for t in dl.texts:
-            a, b, c, d, e, f = mul(m, t.matrix)
-            if not (math.isfinite(e) and math.isfinite(f)) or abs(e) > 1e7 or abs(f) > 1e7:
-                continue
-            if t.rgb != last:
-                out.append(b"%s rg\n" % _rgb(t.rgb).encode())
-                last = t.rgb
-            out.append(
-                b"%.5f %.5f %.5f %.5f %.2f %.2f Tm <%s> Tj\n"
-                % (a, b, c, d, e, f, t.text.encode("utf-16-be").hex().encode())
-            )
+        out.append(_texts(dl.texts, m))
         out.append(b"ET\n")
     return b"".join(out), has_text
+
+
+def _texts(texts: list, m: Matrix) -> bytes:
+    """``Tm … Tj`` per run: all text matrices mapped to the page in one numpy product."""
+    n = np.array([t.matrix for t in texts], dtype=np.float64).reshape(-1, 6)
+    a, b, c, d, e, f = m
+    xs = np.empty_like(n)  # mul(m, t.matrix), column by column
+    xs[:, 0] = a * n[:, 0] + c * n[:, 1]
+    xs[:, 1] = b * n[:, 0] + d * n[:, 1]
+    xs[:, 2] = a * n[:, 2] + c * n[:, 3]
+    xs[:, 3] = b * n[:, 2] + d * n[:, 3]
+    xs[:, 4] = a * n[:, 4] + c * n[:, 5] + e
+    xs[:, 5] = b * n[:, 4] + d * n[:, 5] + f
+    with np.errstate(invalid="ignore"):
+        ok = (np.abs(xs[:, 4]) <= 1e7) & (np.abs(xs[:, 5]) <= 1e7)  # False for NaN too
+    out: list[bytes] = []
+    last = None
+    tm = b"%.5f %.5f %.5f %.5f %.2f %.2f Tm <%s> Tj\n"
+    for t, row, good in zip(texts, xs.tolist(), ok.tolist(), strict=True):
+        if not good:
+            continue
+        if t.rgb != last:
+            out.append(b"%s rg\n" % _rgb(t.rgb).encode())
+            last = t.rgb
+        out.append(tm % (*row, t.text.encode("utf-16-be").hex().encode()))
+    return b"".join(out)
 
 
 _W: str | None = None
