@@ -90,7 +90,8 @@ def _band(page, matrix, clip, last: bool) -> tuple[bytes, int, int, int, int]:
     return _deflate(raw, last), zlib.adler32(raw), len(raw), pix.width, pix.height
 
 
-def _can_fork() -> bool:
+def can_fork() -> bool:
+    """Whether a forked helper process may be used (POSIX, 2+ CPUs, no other threads)."""
     return hasattr(os, "fork") and (os.cpu_count() or 1) > 1 and threading.active_count() == 1
 
 
@@ -102,7 +103,7 @@ def render_png(page, zoom: float, *, bands: bool | None = None) -> bytes:
     box = page.rect.transform(m).round()  # the device-pixel box MuPDF gives the whole page
     if bands is None:
         bands = box.width * box.height >= BAND_MIN_PIXELS
-    if not bands or page.rotation or box.height < 2 or not _can_fork():
+    if not bands or page.rotation or box.height < 2 or not can_fork():
         return png_bytes(page.get_pixmap(matrix=m, alpha=False))
     r = page.rect
     split = box.y0 + box.height // 2
