@@ -76,8 +76,18 @@ def view_of_sheet(sheet: Sheet) -> SheetView:
         entity=ents.__getitem__,
         extents=ext,
         paper=sheet.paper,
-        anchors=lambda: np.array([e.anchor[:2] for e in ents], dtype=float).reshape(-1, 2),
+        anchors=lambda: _anchors(ents),
     )
+
+
+def _anchors(ents: list[Entity]) -> np.ndarray:
+    """All anchors as an (n, 2) array (one flat pass: numpy is slow on lists of tuples)."""
+    try:
+        flat = np.fromiter((v for e in ents for v in e.anchor), dtype=float,
+                           count=2 * len(ents))
+        return flat.reshape(-1, 2)
+    except ValueError:  # an anchor that is not a pair
+        return np.array([e.anchor[:2] for e in ents], dtype=float).reshape(-1, 2)
 
 
 def view_of_index_sheet(sheet: Any) -> SheetView:

@@ -548,6 +548,11 @@ class FinishContext:
     def entity(self, e: Entity) -> None:
         _finish_entity(e, self.blocks, self.block_boxes, self.block_fps, self.styles)
 
+    def entities(self, entities: list[Entity]) -> None:
+        blocks, boxes, fps, styles = self.blocks, self.block_boxes, self.block_fps, self.styles
+        for e in entities:
+            _finish_entity(e, blocks, boxes, fps, styles)
+
 
 def finish_blocks(drawing: Drawing) -> FinishContext:
     """Finish every block definition (entities, digest, box); the context for the sheets."""

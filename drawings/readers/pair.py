@@ -20,6 +20,7 @@ import gc
 import re
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 from drawings.model import Drawing, Entity
 from drawings.readers import dxf_fast
@@ -50,6 +51,7 @@ _SECTION = re.compile(r"SECTION[ \t]*\n[ \t]*2[ \t]*\n[ \t]*(ENTITIES|TABLES)[ \
 BATCH = 16384
 
 Result = tuple[Entity, bool] | None  # (entity, in paper space), None: no entity
+Key = tuple[str, bool, str]
 
 
 class NotApplicable(Exception):
@@ -99,26 +101,24 @@ class _Side:
         kinds = [one.setdefault(k, k) for k in parts[1::3]]  # a few types, one string each
         handles, rests = parts[2::3], parts[3::3]
         del parts
-        for rest in rests:
-            if rest.count("\n") & 1:
-                raise NotApplicable("entity text with an odd number of lines")
+        # (an entity text with an odd number of lines cannot go unnoticed: parsed, it puts the
+        # next entity's type where a group code must be; reused, it equals a parsed one)
         self.handles, self.kinds = handles, kinds
         # entity texts without the leading handle/owner tags; a single entity's key leaves out
         # its type line too (the lookup is per type), saving a copy of every text
-        self.groups, self.keys = _groups([k.strip() for k in kinds], kinds, rests)
+        self.groups, self.keys, self.ghandles = _groups([k.strip() for k in kinds], kinds,
+                                                        handles, rests)
         del rests
 
     def parse(self, which: list[int]) -> list[Result]:
         """Entities of these groups, in order, with their handles (not finished yet)."""
         r = self.reader
         out: list[Result] = []
-        groups, keys, handles, kinds = self.groups, self.keys, self.handles, self.kinds
+        groups, keys, handles = self.groups, self.keys, self.handles
         for b0 in range(0, len(which), BATCH):
             part = which[b0 : b0 + BATCH]
             batch = [groups[k] for k in part]
-            text = "0\n" + "\n0\n".join([
-                kinds[a] + keys[k] if b - a == 1 else keys[k]
-                for k, (a, b) in zip(part, batch, strict=True)])
+            text = "0\n" + "\n0\n".join([keys[k][0] + keys[k][2] for k in part])
             codes, vals = dxf_fast.split_tags(text)
             del text
             zeros = dxf_fast._indexes_of_zero(codes)
@@ -140,12 +140,7 @@ class _Side:
         return out
 
     def drop_texts(self) -> None:
-        self.keys, self.handles, self.groups, self.kinds = [], [], [], []
-
-    def key_class(self, a: int, b: int) -> tuple[bool, str]:
-        """Equal keys mean equal entities only within a class: with or without a leading
-        handle (taken out of the text), and the type line of a single chunk."""
-        return (self.handles[a] is None, self.kinds[a] if b - a == 1 else "")
+        self.keys, self.handles, self.groups, self.kinds, self.ghandles = [], [], [], [], []
 
     def drawing(self, results: list[Result]) -> Drawing:
         """The Drawing with these ENTITIES results; sheet entities from blocks finished."""
@@ -180,37 +175,53 @@ def _endsec(text: str, pos: int) -> int:
         pos = i + 6
 
 
-def _groups(names: list[str], kinds: list[str], rests: list[str]
-            ) -> tuple[list[tuple[int, int]], list[str]]:
+_SEQUENCES = frozenset(("POLYLINE", "INSERT"))
+
+
+def _groups(names: list[str], kinds: list[str], handles: list[str | None], rests: list[str]
+            ) -> tuple[list[tuple[int, int]], list[Key], list[str | None]]:
     """Entity chunk ranges as the tag reader groups them -- POLYLINE with its VERTEXes and
-    SEQEND, INSERT with its ATTRIBs (and SEQEND after them) -- and their keys: the rest of a
-    single chunk after its type line, the whole text of a longer group."""
+    SEQEND, INSERT with its ATTRIBs (and SEQEND after them) -- their keys and handles.
+
+    A key is (type line, had a leading handle, rest of the text) for a single chunk and
+    ("", had a leading handle, whole text) for a longer group: equal keys, equal entities up
+    to the leading handle (which is taken out of the text)."""
+    flags = [h is None for h in handles]
     groups: list[tuple[int, int]] = []
-    keys: list[str] = []
+    keys: list[Key] = []
+    ghandles: list[str | None] = []
     n = len(names)
     j = 0
-    while j < n:
-        kind = names[j]
-        start = j
-        j += 1
-        if kind == "POLYLINE":
+    for i in [i for i, k in enumerate(names) if k in _SEQUENCES]:
+        if i < j:
+            continue
+        # single chunks up to the sequence
+        groups += zip(range(j, i), range(j + 1, i + 1), strict=True)
+        keys += zip(kinds[j:i], flags[j:i], rests[j:i], strict=True)
+        ghandles += handles[j:i]
+        j = i + 1
+        if names[i] == "POLYLINE":
             while j < n and names[j] == "VERTEX":
                 j += 1
             if j < n and names[j] == "SEQEND":
                 j += 1
-        elif kind == "INSERT":
+        else:
             k = j
             while k < n and names[k] == "ATTRIB":
                 k += 1
             if k > j and k < n and names[k] == "SEQEND":
                 k += 1
             j = k
-        groups.append((start, j))
-        if j - start == 1:
-            keys.append(rests[start])
+        groups.append((i, j))
+        if j - i == 1:
+            keys.append((kinds[i], flags[i], rests[i]))
         else:
-            keys.append("\n0\n".join([kinds[i] + rests[i] for i in range(start, j)]))
-    return groups, keys
+            keys.append(("", flags[i], "\n0\n".join([kinds[x] + rests[x] for x in range(i, j)])))
+        ghandles.append(handles[i])
+    groups += zip(range(j, n), range(j + 1, n + 1), strict=True)
+    keys += zip(kinds[j:n], flags[j:n], rests[j:n], strict=True)
+    ghandles += handles[j:n]
+    return groups, keys, ghandles
 
 
 class _Context:
@@ -279,44 +290,28 @@ def _read_pair(old: bytes | Path, new: bytes | Path, old_label: str, new_label: 
                ) -> tuple[Drawing, Drawing, dict[str, int]]:
     so = _Side(old, old_label)
     old_results = so.parse(list(range(len(so.groups))))
-    # Keyed by text, apart for entities that started with a handle (taken out of the text)
-    # and those that did not: only within a class does equal text mean an equal entity.
-    known: dict[tuple[bool, str], dict[str, Result]] = {}
-    for (a, b), text, res in zip(so.groups, so.keys, old_results, strict=True):
-        cls = so.key_class(a, b)
-        d = known.get(cls)
-        if d is None:
-            d = known[cls] = {}
-        d[text] = res
+    known: dict[Key, Result] = dict(zip(so.keys, old_results, strict=True))
     d_old = so.drawing(old_results)
     del old_results
     for sheet in d_old.sheets:
-        for e in sheet.entities:
-            so.ctx.entity(e)
+        so.ctx.entities(sheet.entities)
         sheet.extents = sheet_extents(sheet.entities)
     so.drop_texts()
 
     sn = _Side(new, new_label)
     ctx = _Context(so, sn)
-    results: list[Result] = []
     todo: list[int] = []
-    missing = object()
-    handles = sn.handles
-    empty: dict[str, Result] = {}
-    for k, ((a, b), text) in enumerate(zip(sn.groups, sn.keys, strict=True)):
-        h = handles[a]
-        res = known.get(sn.key_class(a, b), empty).get(text, missing)
-        if res is missing or (not ctx.same and ctx.affected(text)):
+    missing: Any = object()
+    get = known.get
+    results: list[Any] = [get(key, missing) for key in sn.keys]
+    for k, (res, h) in enumerate(zip(results, sn.ghandles, strict=True)):
+        if res is missing or (not ctx.same and ctx.affected(sn.keys[k][2])):
             todo.append(k)
-            results.append(None)
-            continue
-        if res is not None:
-            e = res[0]
-            if h is not None and h != e.handle:  # equal but for the handle: the new one
-                e = Entity(e.kind, e.layer, h, e.geometry, e.text, e.style, e.attribs,
-                           e.xdata, e.bbox, e.anchor, e.fingerprint, e.shape)
-                res = (e, res[1])
-        results.append(res)  # type: ignore[arg-type]
+            results[k] = None
+        elif res is not None and h is not None and h != res[0].handle:
+            e = res[0]  # equal but for the leading handle: the new one
+            results[k] = (Entity(e.kind, e.layer, h, e.geometry, e.text, e.style, e.attribs,
+                                 e.xdata, e.bbox, e.anchor, e.fingerprint, e.shape), res[1])
     del known
     for k, res in zip(todo, sn.parse(todo), strict=True):
         results[k] = res
@@ -324,8 +319,7 @@ def _read_pair(old: bytes | Path, new: bytes | Path, old_label: str, new_label: 
             sn.ctx.entity(res[0])
     for name, block in sn.reader.blocks.items():  # layout blocks: sheets, not finished yet
         if name.upper().startswith(("*MODEL_SPACE", "*PAPER_SPACE")):
-            for e in block.entities:
-                sn.ctx.entity(e)
+            sn.ctx.entities(block.entities)
     d_new = sn.drawing(results)
     for sheet in d_new.sheets:
         sheet.extents = sheet_extents(sheet.entities)
