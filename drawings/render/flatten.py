@@ -681,6 +681,12 @@ class Flattener:
         em = h * CAP_TO_EM
         halign = int(g.get("halign") or 0)
         valign = int(g.get("valign") or 0)
+        if not halign and not valign:  # left on the baseline (most text): no offsets
+            m = placement((x, y), rot, em * wf, em)
+            if ctx.matrix != IDENTITY:
+                m = mul(ctx.matrix, m)
+            self.dl.texts.append(TextRun(m, content, rgb))
+            return
         align = g.get("align_point")
         if halign in (3, 5) and align is not None:
             # aligned (3) / fit (5): the text spans insert -> align_point
