@@ -172,8 +172,12 @@ def diff_drawings(
     new_blob: str | None = None,
     old_path: str | None = None,
     new_path: str | None = None,
+    new_handle_fix: dict[int, str] | None = None,
 ) -> DiffReport:
-    """Diff two ``Drawing`` or ``DrawingIndex`` objects (any mix)."""
+    """Diff two ``Drawing`` or ``DrawingIndex`` objects (any mix).
+
+    ``new_handle_fix``: NEW's handles for entity objects it shares with OLD (``diff_files``).
+    """
     # The engine allocates little but runs beside two big object graphs: the cyclic GC would
     # rescan those again and again for nothing (it doubled the run time on 100k entities).
     was_enabled = gc.isenabled()
@@ -181,7 +185,8 @@ def diff_drawings(
     try:
         return _diff_drawings(old, new, tolerance=tolerance, ignore_style=ignore_style,
                               include_xdata=include_xdata, sheet=sheet, old_blob=old_blob,
-                              new_blob=new_blob, old_path=old_path, new_path=new_path)
+                              new_blob=new_blob, old_path=old_path, new_path=new_path,
+                              new_handle_fix=new_handle_fix)
     finally:
         if was_enabled:
             gc.enable()
@@ -199,6 +204,7 @@ def _diff_drawings(
     new_blob: str | None,
     old_path: str | None,
     new_path: str | None,
+    new_handle_fix: dict[int, str] | None = None,
 ) -> DiffReport:
     fmts = tuple(f for f in (getattr(old, "format", ""), getattr(new, "format", "")) if f)
     tol = default_tolerance(*fmts) if tolerance is None else float(tolerance)
@@ -206,7 +212,7 @@ def _diff_drawings(
     layers = (getattr(old, "layers", None) or {}, getattr(new, "layers", None) or {})
     changed_blocks = _changed_blocks(old, new, tol=tol, ignore_style=ignore_style,
                                      include_xdata=include_xdata, layers=layers)
-    sheet_pairs = _pair_sheets(sheet_views(old), sheet_views(new), sheet)
+    sheet_pairs = _pair_sheets(sheet_views(old), sheet_views(new, new_handle_fix), sheet)
 
     pending: list[tuple[str, str | None, str | None, SheetMatch, list[dict[str, Any]], int, int]]
     pending = []
@@ -323,14 +329,14 @@ PAIR_ENV = "YITAOTU_DIFF_PAIR"
 
 
 def read_dxf_pair(old_path: str | os.PathLike[str], new_path: str | os.PathLike[str],
-                  *, strict: bool = False) -> tuple[Any, Any] | None:
+                  *, strict: bool = False) -> tuple[Any, Any, dict[int, str]] | None:
     """Both drawings through ``drawings.readers.pair`` when both are whole ASCII DXF files;
     None where that does not apply (the caller reads each file alone).  ``strict`` raises
     instead of returning None on an unexpected failure (tests)."""
     if os.environ.get(PAIR_ENV, "1") == "0":
         return None
     from drawings.detect import HEAD_SIZE, detect_format
-    from drawings.readers.pair import NotApplicable, read_pair
+    from drawings.readers.pair import NotApplicable, read_pair_shared
 
     try:
         check_complete(old_path)
@@ -339,14 +345,15 @@ def read_dxf_pair(old_path: str | os.PathLike[str], new_path: str | os.PathLike[
             with open(p, "rb") as f:
                 if detect_format(f.read(HEAD_SIZE), str(p)).format != "dxf":
                     return None
-        old, new, _ = read_pair(Path(old_path), Path(new_path), str(old_path), str(new_path))
+        old, new, _, fix = read_pair_shared(Path(old_path), Path(new_path), str(old_path),
+                                            str(new_path))
     except NotApplicable:
         return None
     except Exception:
         if strict:
             raise
         return None  # the files are read alone, where errors are reported properly
-    return old, new
+    return old, new, fix
 
 
 def diff_files(
@@ -368,23 +375,26 @@ def diff_files(
     gc.disable()
     try:
         pair = read_dxf_pair(old_path, new_path)
+        fix = None
         if pair is None:
             old = read_drawing(old_path)
             new = read_drawing(new_path)
         else:
-            old, new = pair
+            old, new, fix = pair
         del pair
         return _diff_read(old, new, old_path, new_path, tolerance=tolerance,
-                          ignore_style=ignore_style, include_xdata=include_xdata, sheet=sheet)
+                          ignore_style=ignore_style, include_xdata=include_xdata, sheet=sheet,
+                          new_handle_fix=fix)
     finally:
         if was_enabled:
             gc.enable()
 
 
 def _diff_read(old: Any, new: Any, old_path: Any, new_path: Any, *, tolerance: float | None,
-               ignore_style: bool, include_xdata: bool, sheet: str | None) -> DiffReport:
+               ignore_style: bool, include_xdata: bool, sheet: str | None,
+               new_handle_fix: dict[int, str] | None) -> DiffReport:
     return diff_drawings(
         old, new, tolerance=tolerance, ignore_style=ignore_style, include_xdata=include_xdata,
         sheet=sheet, old_blob=sha256_file(old_path), new_blob=sha256_file(new_path),
-        old_path=str(old_path), new_path=str(new_path),
+        old_path=str(old_path), new_path=str(new_path), new_handle_fix=new_handle_fix,
     )

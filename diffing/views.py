@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -66,14 +66,26 @@ class SheetView:
         return len(self.fingerprints)
 
 
-def view_of_sheet(sheet: Sheet) -> SheetView:
+def view_of_sheet(sheet: Sheet, handle_fix: dict[int, str] | None = None) -> SheetView:
+    """``handle_fix`` (``id(entity)`` -> handle): entities shared with another drawing that
+    have another handle in this one (see ``drawings.readers.pair.read_pair_shared``)."""
     ents = sheet.entities
     ext = sheet.extents if all(math.isfinite(v) for v in sheet.extents) else None
+    if handle_fix:
+        handles = [handle_fix.get(id(e), e.handle) for e in ents]
+
+        def entity(i: int) -> Entity:
+            e = ents[i]
+            h = handle_fix.get(id(e))
+            return e if h is None else replace(e, handle=h)
+    else:
+        handles = [e.handle for e in ents]
+        entity = ents.__getitem__
     return SheetView(
         name=sheet.name,
         fingerprints=fp_array([e.fingerprint for e in ents]),
-        handles=[e.handle for e in ents],
-        entity=ents.__getitem__,
+        handles=handles,
+        entity=entity,
         extents=ext,
         paper=sheet.paper,
         anchors=lambda: _anchors(ents),
@@ -113,10 +125,10 @@ def view_of_index_sheet(sheet: Any) -> SheetView:
     )
 
 
-def sheet_views(src: Any) -> list[SheetView]:
+def sheet_views(src: Any, handle_fix: dict[int, str] | None = None) -> list[SheetView]:
     """Views for a ``Drawing`` or a ``DrawingIndex``."""
     if isinstance(src, Drawing):
-        return [view_of_sheet(s) for s in src.sheets]
+        return [view_of_sheet(s, handle_fix) for s in src.sheets]
     return [view_of_index_sheet(s) for s in src.sheets]
 
 

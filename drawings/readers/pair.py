@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import gc
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -47,11 +48,18 @@ _SPLIT = re.compile(
 )
 #: Section starts, found by their literal name (fast) and checked line by line.
 _SECTION = re.compile(r"SECTION[ \t]*\n[ \t]*2[ \t]*\n[ \t]*(ENTITIES|TABLES)[ \t]*\n")
+#: Where a piece of the ENTITIES text may end: before an entity that is no part of a sequence.
+_CUT = re.compile(r"\n[ \t]*0[ \t]*\n(?![ \t]*(?:VERTEX|SEQEND|ATTRIB)[ \t]*(?:\n|$))"
+                  r"(?=[^\n]*[A-Za-z_])")
+#: Characters of the ENTITIES text cut into entity texts at a time.
+PIECE = 1 << 21
 #: Entity texts parsed per batch (bounds the memory of the tag lists).
 BATCH = 16384
 
 Result = tuple[Entity, bool] | None  # (entity, in paper space), None: no entity
-Key = tuple[str, bool, str]
+Key = tuple[str, bool, int, int]
+#: (type lines, texts, leading handles, chunk counts) of entity groups
+_Groups = tuple[list[str], list[str], list[str | None], list[int]]
 
 
 class NotApplicable(Exception):
@@ -59,7 +67,8 @@ class NotApplicable(Exception):
 
 
 class _Side:
-    """One file: its reader (state of everything but the ENTITIES section) and entity texts."""
+    """One file: its reader (state of everything but the ENTITIES section) and the section's
+    text, cut into entity texts piece by piece (their strings never all exist at once)."""
 
     def __init__(self, source: bytes | Path, label: str) -> None:
         self.label = label
@@ -80,10 +89,9 @@ class _Side:
         body_start = found[names.index("ENTITIES")].end()
         end = _endsec(text, body_start)
         # from the newline that ends the ENTITIES line: every entity then starts with "\n"
-        body = text[body_start - 1 : end] if end >= body_start else ""
+        self.body = text[body_start - 1 : end] if end >= body_start else ""
         head = text[:body_start] + text[end + 1 :]
         del text
-        # everything but the entities first: its tag lists are gone before the split
         codes, vals = dxf_fast.split_tags(head)
         del head
         self.reader = r = dxf_fast.DXFTagReader(codes, vals, label, version)
@@ -93,36 +101,46 @@ class _Side:
                   if not n.upper().startswith(("*MODEL_SPACE", "*PAPER_SPACE"))}
         self.ctx: FinishContext = finish_blocks(
             SimpleNamespace(blocks=blocks, text_styles=r.text_styles))  # type: ignore[arg-type]
-        parts = _SPLIT.split(body) if body else [""]
-        del body
-        if parts[0]:
-            raise NotApplicable("ENTITIES does not start with a 0 tag")
-        one: dict[str, str] = {}
-        kinds = [one.setdefault(k, k) for k in parts[1::3]]  # a few types, one string each
-        handles, rests = parts[2::3], parts[3::3]
-        del parts
-        # (an entity text with an odd number of lines cannot go unnoticed: parsed, it puts the
-        # next entity's type where a group code must be; reused, it equals a parsed one)
-        self.handles, self.kinds = handles, kinds
-        # entity texts without the leading handle/owner tags; a single entity's key leaves out
-        # its type line too (the lookup is per type), saving a copy of every text
-        self.groups, self.keys, self.ghandles = _groups([k.strip() for k in kinds], kinds,
-                                                        handles, rests)
-        del rests
 
-    def parse(self, which: list[int]) -> list[Result]:
+    def pieces(self) -> Iterator[_Groups]:
+        """The entity groups of the ENTITIES section, a piece of the text at a time (cut
+        before an entity that is no part of a sequence)."""
+        body = self.body
+        n = len(body)
+        pos = 0
+        one: dict[str, str] = {}
+        while pos < n:
+            end = pos + PIECE
+            if end >= n:
+                end = n
+            else:
+                m = _CUT.search(body, end)
+                end = m.start() if m else n
+            parts = _SPLIT.split(body[pos:end])
+            pos = end
+            if parts[0]:
+                raise NotApplicable("ENTITIES does not start with a 0 tag")
+            kinds = [one.setdefault(k, k) for k in parts[1::3]]  # one string per type
+            handles, rests = parts[2::3], parts[3::3]
+            del parts
+            # (an entity text with an odd number of lines cannot go unnoticed: parsed, it puts
+            # the next entity's type where a group code must be; reused, it equals a parsed one)
+            yield _groups([k.strip() for k in kinds], kinds, handles, rests)
+        self.body = ""
+
+    def parse(self, g: _Groups) -> list[Result]:
         """Entities of these groups, in order, with their handles (not finished yet)."""
         r = self.reader
         out: list[Result] = []
-        groups, keys, handles = self.groups, self.keys, self.handles
-        for b0 in range(0, len(which), BATCH):
-            part = which[b0 : b0 + BATCH]
-            batch = [groups[k] for k in part]
-            text = "0\n" + "\n0\n".join([keys[k][0] + keys[k][2] for k in part])
+        kinds, texts, handles, sizes = g
+        for b0 in range(0, len(texts), BATCH):
+            b1 = b0 + BATCH
+            text = "0\n" + "\n0\n".join([k + t for k, t in zip(kinds[b0:b1], texts[b0:b1],
+                                                                 strict=True)])
             codes, vals = dxf_fast.split_tags(text)
             del text
             zeros = dxf_fast._indexes_of_zero(codes)
-            if len(zeros) != sum(b - a for a, b in batch):
+            if len(zeros) != sum(sizes[b0:b1]):
                 raise NotApplicable("a 0 tag inside an entity text")
             zeros.append(len(codes))
             r.c, r.v, r._zeros = codes, vals, zeros
@@ -130,20 +148,17 @@ class _Side:
             ents = r._entities(0, len(zeros) - 1, in_block=False, starts=starts)
             by_start = dict(zip(starts, ents, strict=True))
             j = 0
-            for a, b in batch:
+            for h, size in zip(handles[b0:b1], sizes[b0:b1], strict=True):
                 res = by_start.get(j)
-                if res is not None and handles[a] is not None:
-                    res[0].handle = handles[a]  # the leading handle, taken out of the text
+                if res is not None and h is not None:
+                    res[0].handle = h  # the leading handle, taken out of the text
                 out.append(res)
-                j += b - a
+                j += size
             r.c = r.v = r._zeros = []  # type: ignore[assignment]
         return out
 
-    def drop_texts(self) -> None:
-        self.keys, self.handles, self.groups, self.kinds, self.ghandles = [], [], [], [], []
-
     def drawing(self, results: list[Result]) -> Drawing:
-        """The Drawing with these ENTITIES results; sheet entities from blocks finished."""
+        """The Drawing with these ENTITIES results."""
         r = self.reader
         r.model = [res[0] for res in results if res is not None and not res[1]]
         r.paper = [res[0] for res in results if res is not None and res[1]]
@@ -151,6 +166,15 @@ class _Side:
         d.path = self.label
         d.warnings[:0] = self.warnings
         return d
+
+
+def _keys(g: _Groups) -> list[Key]:
+    """Per group: (type line, had a leading handle, length, hash of the text).  Equal keys
+    mean equal texts (a false match needs two texts of the same type and length whose
+    64-bit keyed hashes collide) and so equal entities up to the leading handle."""
+    kinds, texts, handles, _ = g
+    return list(zip(kinds, [h is None for h in handles], map(len, texts), map(hash, texts),
+                    strict=True))
 
 
 def _after_zero(text: str, pos: int) -> bool:
@@ -179,26 +203,24 @@ _SEQUENCES = frozenset(("POLYLINE", "INSERT"))
 
 
 def _groups(names: list[str], kinds: list[str], handles: list[str | None], rests: list[str]
-            ) -> tuple[list[tuple[int, int]], list[Key], list[str | None]]:
-    """Entity chunk ranges as the tag reader groups them -- POLYLINE with its VERTEXes and
-    SEQEND, INSERT with its ATTRIBs (and SEQEND after them) -- their keys and handles.
-
-    A key is (type line, had a leading handle, rest of the text) for a single chunk and
-    ("", had a leading handle, whole text) for a longer group: equal keys, equal entities up
-    to the leading handle (which is taken out of the text)."""
-    flags = [h is None for h in handles]
-    groups: list[tuple[int, int]] = []
-    keys: list[Key] = []
+            ) -> _Groups:
+    """Entity chunks grouped as the tag reader groups them -- POLYLINE with its VERTEXes and
+    SEQEND, INSERT with its ATTRIBs (and SEQEND after them): per group its type line and text
+    (a single chunk: the type line and the rest after the leading handle/owner tags; a longer
+    group: "" and its whole text), leading handle, and number of chunks."""
+    gkinds: list[str] = []
+    texts: list[str] = []
     ghandles: list[str | None] = []
+    sizes: list[int] = []
     n = len(names)
     j = 0
     for i in [i for i, k in enumerate(names) if k in _SEQUENCES]:
         if i < j:
             continue
-        # single chunks up to the sequence
-        groups += zip(range(j, i), range(j + 1, i + 1), strict=True)
-        keys += zip(kinds[j:i], flags[j:i], rests[j:i], strict=True)
+        gkinds += kinds[j:i]  # single chunks up to the sequence
+        texts += rests[j:i]
         ghandles += handles[j:i]
+        sizes += [1] * (i - j)
         j = i + 1
         if names[i] == "POLYLINE":
             while j < n and names[j] == "VERTEX":
@@ -212,16 +234,19 @@ def _groups(names: list[str], kinds: list[str], handles: list[str | None], rests
             if k > j and k < n and names[k] == "SEQEND":
                 k += 1
             j = k
-        groups.append((i, j))
         if j - i == 1:
-            keys.append((kinds[i], flags[i], rests[i]))
+            gkinds.append(kinds[i])
+            texts.append(rests[i])
         else:
-            keys.append(("", flags[i], "\n0\n".join([kinds[x] + rests[x] for x in range(i, j)])))
+            gkinds.append("")
+            texts.append("\n0\n".join([kinds[x] + rests[x] for x in range(i, j)]))
         ghandles.append(handles[i])
-    groups += zip(range(j, n), range(j + 1, n + 1), strict=True)
-    keys += zip(kinds[j:n], flags[j:n], rests[j:n], strict=True)
+        sizes.append(j - i)
+    gkinds += kinds[j:n]
+    texts += rests[j:n]
     ghandles += handles[j:n]
-    return groups, keys, ghandles
+    sizes += [1] * (n - j)
+    return gkinds, texts, ghandles, sizes
 
 
 class _Context:
@@ -275,10 +300,20 @@ def read_pair(old: bytes | Path, new: bytes | Path, old_label: str, new_label: s
     :class:`NotApplicable` when the files do not suit (the caller reads them alone);
     ``stats`` says how many new entity texts were reused and how many parsed.
     """
+    return read_pair_shared(old, new, old_label, new_label, share=False)[:3]  # type: ignore
+
+
+def read_pair_shared(old: bytes | Path, new: bytes | Path, old_label: str, new_label: str,
+                     *, share: bool = True
+                     ) -> tuple[Drawing, Drawing, dict[str, int], dict[int, str]]:
+    """:func:`read_pair`, where with ``share`` the new drawing holds the old drawing's entity
+    objects even where only the leading handle differs: ``fix`` maps ``id(entity)`` to the
+    handle it has in the new file (for views that read handles through it; saves a copy of
+    every such entity)."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _read_pair(old, new, old_label, new_label)
+        return _read_pair(old, new, old_label, new_label, share)
     except dxf_fast.DXFDamaged as e:
         raise NotApplicable(str(e)) from None
     finally:
@@ -286,34 +321,60 @@ def read_pair(old: bytes | Path, new: bytes | Path, old_label: str, new_label: s
             gc.enable()
 
 
-def _read_pair(old: bytes | Path, new: bytes | Path, old_label: str, new_label: str
-               ) -> tuple[Drawing, Drawing, dict[str, int]]:
+def _read_pair(old: bytes | Path, new: bytes | Path, old_label: str, new_label: str,
+               share: bool) -> tuple[Drawing, Drawing, dict[str, int], dict[int, str]]:
     so = _Side(old, old_label)
-    old_results = so.parse(list(range(len(so.groups))))
-    known: dict[Key, Result] = dict(zip(so.keys, old_results, strict=True))
+    known: dict[Key, Result] = {}
+    old_results: list[Result] = []
+    for g in so.pieces():
+        res = so.parse(g)
+        known.update(zip(_keys(g), res, strict=True))
+        old_results += res
     d_old = so.drawing(old_results)
     del old_results
     for sheet in d_old.sheets:
         so.ctx.entities(sheet.entities)
         sheet.extents = sheet_extents(sheet.entities)
-    so.drop_texts()
 
     sn = _Side(new, new_label)
     ctx = _Context(so, sn)
-    todo: list[int] = []
     missing: Any = object()
     get = known.get
-    results: list[Any] = [get(key, missing) for key in sn.keys]
-    for k, (res, h) in enumerate(zip(results, sn.ghandles, strict=True)):
-        if res is missing or (not ctx.same and ctx.affected(sn.keys[k][2])):
-            todo.append(k)
-            results[k] = None
-        elif res is not None and h is not None and h != res[0].handle:
-            e = res[0]  # equal but for the leading handle: the new one
-            results[k] = (Entity(e.kind, e.layer, h, e.geometry, e.text, e.style, e.attribs,
-                                 e.xdata, e.bbox, e.anchor, e.fingerprint, e.shape), res[1])
-    del known
-    for k, res in zip(todo, sn.parse(todo), strict=True):
+    results: list[Any] = []
+    todo: list[int] = []
+    todo_groups: _Groups = ([], [], [], [])
+    fix: dict[int, str] = {}
+    used: set[int] = set()
+    for g in sn.pieces():
+        base = len(results)
+        results += [get(key, missing) for key in _keys(g)]
+        kinds, texts, handles, sizes = g
+        for k in range(base, len(results)):
+            res = results[k]
+            i = k - base
+            if res is missing or (not ctx.same and ctx.affected(texts[i])):
+                todo.append(k)
+                results[k] = None
+                for lst, item in zip(todo_groups, (kinds[i], texts[i], handles[i], sizes[i]),
+                                     strict=True):
+                    lst.append(item)
+                continue
+            if res is None:
+                continue
+            e = res[0]
+            h = handles[i]
+            if share and id(e) not in used:
+                used.add(id(e))
+                if h is not None and h != e.handle:
+                    fix[id(e)] = h
+                continue
+            if h is not None and h != e.handle or id(e) in used:
+                # equal but for the leading handle (or a second use when sharing): a copy
+                results[k] = (Entity(e.kind, e.layer, h if h is not None else e.handle,
+                                     e.geometry, e.text, e.style, e.attribs, e.xdata, e.bbox,
+                                     e.anchor, e.fingerprint, e.shape), res[1])
+    del known, used
+    for k, res in zip(todo, sn.parse(todo_groups), strict=True):
         results[k] = res
         if res is not None:
             sn.ctx.entity(res[0])
@@ -323,9 +384,8 @@ def _read_pair(old: bytes | Path, new: bytes | Path, old_label: str, new_label: 
     d_new = sn.drawing(results)
     for sheet in d_new.sheets:
         sheet.extents = sheet_extents(sheet.entities)
-    stats = {"entities_reused": len(sn.groups) - len(todo), "entities_parsed": len(todo)}
-    sn.drop_texts()
-    return d_old, d_new, stats
+    stats = {"entities_reused": len(results) - len(todo), "entities_parsed": len(todo)}
+    return d_old, d_new, stats, fix
 
 
-__all__ = ["NotApplicable", "read_pair"]
+__all__ = ["NotApplicable", "read_pair", "read_pair_shared"]

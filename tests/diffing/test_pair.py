@@ -91,6 +91,19 @@ def test_small_edits_reuse_most_entities(tmp_path, plan, monkeypatch):
     assert stats["entities_reused"] > 10 * stats["entities_parsed"]
 
 
+@pytest.mark.parametrize("piece", [2000, 7919])
+def test_entities_cut_in_small_pieces(tmp_path, plan, monkeypatch, piece):
+    """The ENTITIES text is cut into pieces before entities outside sequences (INSERT with
+    ATTRIBs, POLYLINE with VERTEXes): small pieces cut everywhere, with the same result."""
+    from drawings.readers import pair
+
+    monkeypatch.setattr(pair, "PIECE", piece)
+    old, new = tmp_path / "old.dxf", tmp_path / "new.dxf"
+    write_dxf(plan, old)
+    write_dxf(edit_plan(plan, seed=3, **SMALL)[0], new, shuffle=2)
+    assert_same(old, new, monkeypatch)
+
+
 def _edited_copy(src: Path, dst: Path, edit) -> None:
     """``src`` opened and saved by ezdxf (handles kept) after ``edit(doc)``."""
     doc = ezdxf.readfile(src)
