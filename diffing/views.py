@@ -11,6 +11,8 @@ import hashlib
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from itertools import chain
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -95,7 +97,7 @@ def view_of_sheet(sheet: Sheet, handle_fix: dict[int, str] | None = None) -> She
 def _anchors(ents: list[Entity]) -> np.ndarray:
     """All anchors as an (n, 2) array (one flat pass: numpy is slow on lists of tuples)."""
     try:
-        flat = np.fromiter((v for e in ents for v in e.anchor), dtype=float,
+        flat = np.fromiter(chain.from_iterable(map(attrgetter("anchor"), ents)), dtype=float,
                            count=2 * len(ents))
         return flat.reshape(-1, 2)
     except ValueError:  # an anchor that is not a pair

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import math
+from itertools import chain
+from operator import attrgetter
 from typing import Any
 
 import orjson
@@ -603,7 +605,11 @@ def sheet_extents(entities: list[Entity]) -> BBox:
         )
     import numpy as np
 
-    a = np.array([e.bbox for e in entities], dtype=float).reshape(-1, 4)
+    try:
+        a = np.fromiter(chain.from_iterable(map(attrgetter("bbox"), entities)), dtype=float,
+                        count=4 * len(entities)).reshape(-1, 4)
+    except ValueError:  # a box that is not four numbers
+        a = np.array([e.bbox for e in entities], dtype=float).reshape(-1, 4)
     keep = (a[:, 0] <= a[:, 2]) & np.isfinite(a[:, 0]) & np.isfinite(a[:, 3])
     vp = [i for i, e in enumerate(entities) if e.kind == "VIEWPORT"]
     if vp:

@@ -76,8 +76,13 @@ def encoding_for(data: bytes, version: str) -> str:
     return toencoding(m.group(1).decode("ascii", "replace"))
 
 
+_ESCAPE_RE = re.compile(r"\\[UM]\+")
+
+
 def decode_escapes(text: str) -> str:
     """``\\U+XXXX`` and ``\\M+nXXXX`` escapes (R2000-R2004 non-ASCII text) to characters."""
+    if _ESCAPE_RE.search(text) is None:  # one pass over a big text instead of two
+        return text
     if "\\U+" in text:
         text = _U_RE.sub(lambda m: chr(int(m.group(1), 16)), text)
     if "\\M+" in text:
@@ -511,10 +516,11 @@ class DXFTagReader:
     ) -> list[tuple[Entity, bool]]:
         """Entities of the 0-tags ``j0:j1``; ``starts`` collects each one's first 0-tag."""
         zeros, v = self._zeros, self.v
+        entity = self._entity
         out: list[tuple[Entity, bool]] = []
         j = j0
         while j < j1:
-            s, e = zeros[j], zeros[j + 1]
+            s = zeros[j]
             kind = v[s].strip()
             first = j
             j += 1
@@ -526,7 +532,7 @@ class DXFTagReader:
                 if k < j1 and v[zeros[k]].strip() == "SEQEND":
                     k += 1
                 j = k
-                parsed = self._entity(kind, s, e, in_block, vert_spans)
+                parsed = entity(kind, s, zeros[first + 1], in_block, vert_spans)
             elif kind == "INSERT":
                 k = j
                 while k < j1 and v[zeros[k]].strip() == "ATTRIB":
@@ -535,11 +541,11 @@ class DXFTagReader:
                 if att_spans and k < j1 and v[zeros[k]].strip() == "SEQEND":
                     k += 1
                 j = k
-                parsed = self._entity(kind, s, e, in_block, att_spans)
+                parsed = entity(kind, s, zeros[first + 1], in_block, att_spans)
             elif kind in ("SEQEND", "VERTEX", "ATTRIB"):
                 continue  # stray sequence parts (already consumed when well formed)
             else:
-                parsed = self._entity(kind, s, e, in_block, None)
+                parsed = entity(kind, s, zeros[j], in_block, None)
             if parsed is not None:
                 out.append(parsed)
                 if starts is not None:
@@ -549,11 +555,16 @@ class DXFTagReader:
     def _entity(
         self, kind: str, s: int, e: int, in_block: bool, subs: Any
     ) -> tuple[Entity, bool] | None:
-        d = self._dict(s, e)
+        c, v = self.c, self.v
+        d = dict(zip(c[e - 1 : s : -1], v[e - 1 : s : -1], strict=True))  # first wins
         layer_name = d.get(8, "0")
         lay = self.layers.get(layer_name) or self._layers_ci.get(layer_name.upper())
         if lay is not None:
             layer_name = lay.name
+        key = (layer_name if lay else None, d.get(62), d.get(420), d.get(6), d.get(370))
+        style = self._styles.get(key)
+        if style is None:
+            style = self._styles[key] = self._resolve_style(d, lay)
         try:
             handler = _HANDLERS.get(kind)
             if handler is None:
@@ -570,7 +581,7 @@ class DXFTagReader:
             d.get(5),
             geometry,
             text,
-            self._style(d, lay),
+            style,
             attribs,
             self._xdata(s, e) if 1001 in d else None,
         )
