@@ -8,12 +8,12 @@ text: a Type0 CJK font (PyMuPDF's ``china-s``, UTF-16 encoded) keeps it searchab
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterable
 
 import numpy as np
 
 from drawings.render.flatten import DisplayList, Matrix, coords_array, mul, scale_of
+from drawings.render.raster import zlib_stream
 
 #: PDF user-space units per point for path coordinates (we write 1/100 pt integers).
 Q = 100.0
@@ -211,7 +211,7 @@ def new_page(
     if compress:
         # zlib level 1 is several times faster than MuPDF's default deflate on big pages
         doc.update_object(xref, "<<>>")
-        doc.update_stream(xref, zlib.compress(stream, 1), compress=False)
+        doc.update_stream(xref, zlib_stream(stream, 1), compress=False)
         doc.xref_set_key(xref, "Filter", "/FlateDecode")
     else:
         doc.update_object(xref, "<<>>")

@@ -25,6 +25,8 @@ LEVEL = 1
 STRATEGY = zlib.Z_RLE
 #: Pages below this many pixels are drawn in one piece (a fork is not worth it).
 BAND_MIN_PIXELS = 4_000_000
+#: Streams at least this long are deflated on two threads.
+PARALLEL_DEFLATE_MIN = 4 << 20
 _ADLER_BASE = 65521
 
 
@@ -50,6 +52,32 @@ def scanlines(pix) -> memoryview:
 def _deflate(data: memoryview, last: bool) -> bytes:
     co = zlib.compressobj(LEVEL, zlib.DEFLATED, -15, 9, STRATEGY)
     return co.compress(data) + co.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
+
+
+def zlib_stream(data: bytes, level: int = 1) -> bytes:
+    """``zlib.compress(data, level)``'s equivalent; a big ``data`` is deflated as two halves on
+    two threads (zlib releases the GIL), joined by a sync flush and the combined Adler-32."""
+    n = len(data)
+    if n < PARALLEL_DEFLATE_MIN or (os.cpu_count() or 1) < 2:
+        return zlib.compress(data, level)
+    view, cut = memoryview(data), n // 2
+    head: list[tuple[bytes, int]] = []
+
+    def first() -> None:
+        co = zlib.compressobj(level, zlib.DEFLATED, -15)
+        part = view[:cut]
+        head.append((co.compress(part) + co.flush(zlib.Z_SYNC_FLUSH), zlib.adler32(part)))
+
+    worker = threading.Thread(target=first, name="deflate")
+    worker.start()
+    co = zlib.compressobj(level, zlib.DEFLATED, -15)
+    tail = co.compress(view[cut:]) + co.flush()
+    adler2 = zlib.adler32(view[cut:])
+    worker.join()
+    if not head:  # the thread failed (out of memory): do it the plain way
+        return zlib.compress(data, level)
+    body, adler1 = head[0]
+    return b"\x78\x01" + body + tail + struct.pack(">I", adler32_combine(adler1, adler2, n - cut))
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:

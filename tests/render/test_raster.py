@@ -11,7 +11,13 @@ import pymupdf
 import pytest
 
 from drawings.render import min_line_width
-from drawings.render.raster import adler32_combine, png_bytes, render_png
+from drawings.render.raster import (
+    PARALLEL_DEFLATE_MIN,
+    adler32_combine,
+    png_bytes,
+    render_png,
+    zlib_stream,
+)
 
 
 @pytest.mark.parametrize("sizes", [(0, 10), (1, 1), (1000, 77777), (65521, 3), (300_000, 65520)])
@@ -78,3 +84,11 @@ def test_two_bands_give_the_same_picture():
     ink_one, ink_two = (one < 128).any(axis=2), (two < 128).any(axis=2)
     # only edge pixels near half coverage may cross the threshold
     assert (ink_one != ink_two).sum() < 0.01 * ink_one.sum()
+
+
+@pytest.mark.parametrize("n", [0, 1000, PARALLEL_DEFLATE_MIN, PARALLEL_DEFLATE_MIN * 2 + 7])
+def test_zlib_stream_is_a_plain_zlib_stream(n):
+    rnd = random.Random(n)
+    data = bytes(rnd.choice(b"0123456789 ml\n") for _ in range(min(n, 50_000))) * (n // 50_000 + 1)
+    data = data[:n]
+    assert zlib.decompress(zlib_stream(data)) == data
