@@ -339,15 +339,14 @@ def _read_pair(old: bytes | Path, new: bytes | Path, old_label: str, new_label: 
     sn = _Side(new, new_label)
     ctx = _Context(so, sn)
     missing: Any = object()
-    get = known.get
+    take = known.pop  # each old entity is reused once at most: a repeated text is parsed
     results: list[Any] = []
     todo: list[int] = []
     todo_groups: _Groups = ([], [], [], [])
     fix: dict[int, str] = {}
-    used: set[int] = set()
     for g in sn.pieces():
         base = len(results)
-        results += [get(key, missing) for key in _keys(g)]
+        results += [take(key, missing) for key in _keys(g)]
         kinds, texts, handles, sizes = g
         for k in range(base, len(results)):
             res = results[k]
@@ -363,17 +362,14 @@ def _read_pair(old: bytes | Path, new: bytes | Path, old_label: str, new_label: 
                 continue
             e = res[0]
             h = handles[i]
-            if share and id(e) not in used:
-                used.add(id(e))
-                if h is not None and h != e.handle:
+            if h is not None and h != e.handle:  # equal but for the leading handle
+                if share:
                     fix[id(e)] = h
-                continue
-            if h is not None and h != e.handle or id(e) in used:
-                # equal but for the leading handle (or a second use when sharing): a copy
-                results[k] = (Entity(e.kind, e.layer, h if h is not None else e.handle,
-                                     e.geometry, e.text, e.style, e.attribs, e.xdata, e.bbox,
-                                     e.anchor, e.fingerprint, e.shape), res[1])
-    del known, used
+                else:
+                    results[k] = (Entity(e.kind, e.layer, h, e.geometry, e.text, e.style,
+                                         e.attribs, e.xdata, e.bbox, e.anchor, e.fingerprint,
+                                         e.shape), res[1])
+    del known
     for k, res in zip(todo, sn.parse(todo_groups), strict=True):
         results[k] = res
         if res is not None:

@@ -104,6 +104,24 @@ def test_entities_cut_in_small_pieces(tmp_path, plan, monkeypatch, piece):
     assert_same(old, new, monkeypatch)
 
 
+def test_duplicate_entities(tmp_path, monkeypatch):
+    """Identical entities (same text but the handle) on both sides, one more copy in NEW."""
+    def doc_with(copies: int, path: Path) -> None:
+        doc = ezdxf.new("R2013")
+        msp = doc.modelspace()
+        for _ in range(copies):
+            msp.add_line((0, 0), (10, 5), dxfattribs={"layer": "DUP"})
+            msp.add_text("同 same", dxfattribs={"insert": (1, 1), "height": 2.5})
+        msp.add_circle((3, 3), 1.5)
+        doc.saveas(path)
+
+    old, new = tmp_path / "old.dxf", tmp_path / "new.dxf"
+    doc_with(3, old)
+    doc_with(4, new)
+    assert_same(old, new, monkeypatch)
+    assert_same(new, old, monkeypatch)
+
+
 def _edited_copy(src: Path, dst: Path, edit) -> None:
     """``src`` opened and saved by ezdxf (handles kept) after ``edit(doc)``."""
     doc = ezdxf.readfile(src)
