@@ -346,29 +346,30 @@ def _read_pair(old: bytes | Path, new: bytes | Path, old_label: str, new_label: 
     fix: dict[int, str] = {}
     for g in sn.pieces():
         base = len(results)
-        results += [take(key, missing) for key in _keys(g)]
+        found = [take(key, missing) for key in _keys(g)]
         kinds, texts, handles, sizes = g
-        for k in range(base, len(results)):
-            res = results[k]
-            i = k - base
-            if res is missing or (not ctx.same and ctx.affected(texts[i])):
-                todo.append(k)
-                results[k] = None
-                for lst, item in zip(todo_groups, (kinds[i], texts[i], handles[i], sizes[i]),
-                                     strict=True):
-                    lst.append(item)
-                continue
-            if res is None:
-                continue
-            e = res[0]
-            h = handles[i]
-            if h is not None and h != e.handle:  # equal but for the leading handle
-                if share:
-                    fix[id(e)] = h
-                else:
-                    results[k] = (Entity(e.kind, e.layer, h, e.geometry, e.text, e.style,
-                                         e.attribs, e.xdata, e.bbox, e.anchor, e.fingerprint,
-                                         e.shape), res[1])
+        if ctx.same:
+            again = [i for i, res in enumerate(found) if res is missing]
+        else:
+            again = [i for i, res in enumerate(found)
+                     if res is missing or ctx.affected(texts[i])]
+        for i in again:
+            found[i] = None
+            todo.append(base + i)
+            for lst, item in zip(todo_groups, (kinds[i], texts[i], handles[i], sizes[i]),
+                                 strict=True):
+                lst.append(item)
+        # equal but for the leading handle: the new handle (a copy unless sharing)
+        moved = [(i, h) for i, (res, h) in enumerate(zip(found, handles, strict=True))
+                 if res is not None and h is not None and h != res[0].handle]
+        if share:
+            fix.update((id(found[i][0]), h) for i, h in moved)
+        else:
+            for i, h in moved:
+                e, paper = found[i]
+                found[i] = (Entity(e.kind, e.layer, h, e.geometry, e.text, e.style, e.attribs,
+                                   e.xdata, e.bbox, e.anchor, e.fingerprint, e.shape), paper)
+        results += found
     del known
     for k, res in zip(todo, sn.parse(todo_groups), strict=True):
         results[k] = res
