@@ -811,8 +811,9 @@ class Flattener:
                 x, y = g[key][:2]
                 g[key] = (a * x + c * y + e, b * x + d * y + f)
         r = math.radians(float(g.get("rotation") or 0.0))
-        ux, uy = a * math.cos(r) + c * math.sin(r), b * math.cos(r) + d * math.sin(r)
-        vx, vy = -a * math.sin(r) + c * math.cos(r), -b * math.sin(r) + d * math.cos(r)
+        cr, sr = math.cos(r), math.sin(r)
+        ux, uy = a * cr + c * sr, b * cr + d * sr
+        vx, vy = -a * sr + c * cr, -b * sr + d * cr
         # text runs along the block's transformed x axis; a mirror only affects the y axis,
         # which we rebuild perpendicular (CCW) so the glyphs are never mirrored
         g["rotation"] = math.degrees(math.atan2(uy, ux))

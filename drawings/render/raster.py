@@ -4,10 +4,12 @@ Anti-aliased scan conversion of a big sheet is the slowest step of a PNG (about 
 100,000 entities on A1 at 150 dpi) and MuPDF holds the GIL while it runs.  A page of our own
 (no rotation) is therefore cut into a top and a bottom band at a whole device-pixel row: a
 forked child draws and deflates the bottom band while this process does the top one.  Each
-band is drawn with the same matrix as the whole page, so every pixel is the one a single
-``get_pixmap`` gives (tested); the two raw deflate streams are joined into one zlib stream
-(sync flush, then the combined Adler-32).  Without ``os.fork``, with other threads running,
-with one CPU or for small pages, it is all done here, in one piece.
+band is drawn with the same matrix as the whole page, so it is the same picture: MuPDF clips
+the edges of a band at the seam, which may shift the anti-aliasing of a line crossing it by
+a few grey levels (as tiles cut with a clip do), nothing more (tested).  The two raw deflate
+streams are joined into one zlib stream (sync flush, then the combined Adler-32).  Without
+``os.fork``, with worker threads running, with one CPU or for small pages, it is all done
+here, in one piece.
 """
 
 from __future__ import annotations
@@ -119,18 +121,24 @@ def _band(page, matrix, clip, last: bool) -> tuple[bytes, int, int, int, int]:
 
 
 def can_fork() -> bool:
-    """Whether a forked helper process may be used (POSIX, 2+ CPUs, no other threads)."""
-    return hasattr(os, "fork") and (os.cpu_count() or 1) > 1 and threading.active_count() == 1
+    """Whether a forked helper process may be used: POSIX, and no other threads but daemon
+    helpers (a progress bar's refresh thread): a forked child only runs MuPDF and zlib on
+    memory it owns, but a worker thread of a server might hold a lock it needs."""
+    if not hasattr(os, "fork"):
+        return False
+    me = threading.current_thread()
+    return all(t.daemon for t in threading.enumerate() if t is not me)
 
 
 def render_png(page, zoom: float, *, bands: bool | None = None) -> bytes:
-    """PNG of ``page`` drawn at ``zoom`` device pixels per point."""
+    """PNG of ``page`` drawn at ``zoom`` device pixels per point (``bands``: force the
+    two-band drawing on or off; by default on for big pages when there are 2+ CPUs)."""
     import pymupdf
 
     m = pymupdf.Matrix(zoom, zoom)
     box = page.rect.transform(m).round()  # the device-pixel box MuPDF gives the whole page
-    if bands is None:
-        bands = box.width * box.height >= BAND_MIN_PIXELS
+    if bands is None:  # by default only where a second CPU can help
+        bands = box.width * box.height >= BAND_MIN_PIXELS and (os.cpu_count() or 1) > 1
     if not bands or page.rotation or box.height < 2 or not can_fork():
         return png_bytes(page.get_pixmap(matrix=m, alpha=False))
     r = page.rect
@@ -138,7 +146,13 @@ def render_png(page, zoom: float, *, bands: bool | None = None) -> bytes:
     top = pymupdf.Rect(r.x0, r.y0, r.x1, split / zoom)
     bottom = pymupdf.Rect(r.x0, split / zoom, r.x1, r.y1)
     child = _fork_band(page, m, bottom)
-    a = _band(page, m, top, last=False)
+    try:
+        a = _band(page, m, top, last=False)
+    except BaseException:
+        if child is not None:  # don't leave the child blocked on a pipe nobody reads
+            os.close(child[1])
+            os.waitpid(child[0], 0)
+        raise
     b = _join_band(child) if child is not None else None
     if b is None or b[3] != a[3] or a[4] + b[4] != box.height:
         b = _band(page, m, bottom, last=True)  # the child failed: draw the band here
