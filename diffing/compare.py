@@ -331,7 +331,9 @@ PAIR_ENV = "YITAOTU_DIFF_PAIR"
 def read_dxf_pair(old_path: str | os.PathLike[str], new_path: str | os.PathLike[str],
                   *, strict: bool = False) -> tuple[Any, Any, dict[int, str]] | None:
     """Both drawings through ``drawings.readers.pair`` when both are whole ASCII DXF files;
-    None where that does not apply (the caller reads each file alone).  ``strict`` raises
+    None where that does not apply (the caller reads each file alone).  The new drawing shares
+    entity objects with the old one; the third item maps those with another handle in the
+    new file to that handle (``diff_drawings(new_handle_fix=...)``).  ``strict`` raises
     instead of returning None on an unexpected failure (tests)."""
     if os.environ.get(PAIR_ENV, "1") == "0":
         return None

@@ -1,17 +1,20 @@
 """Read two revisions of one ASCII DXF together, parsing each shared entity text only once.
 
-Two revisions of a drawing share most entities byte for byte (same handle, same tags).  What
-the reader makes of an entity depends only on its own text and on its context -- the layer it
-resolves to, the text styles, the block definitions it references -- so wherever an entity of
-the new file has exactly the text of one in the old file and that context is equal in both
-files, the new :class:`~drawings.model.Drawing` reuses the old file's finished entity object
-instead of parsing and fingerprinting it again.  Everything else (header, tables, blocks,
-layouts, every other entity) is read by the ordinary tag reader, so both drawings equal what
-:func:`drawings.read` gives (entity order, handles, fingerprints, boxes, sheet extents); only
-the title block is not filled (a diff does not use it).
+Two revisions of a drawing share most entities tag for tag; a re-save by the same program may
+renumber handles (and so owners).  What the reader makes of an entity depends only on its own
+text and on its context -- the layer it resolves to, the text styles, the block definitions it
+references -- so wherever an entity of the new file has the text of one in the old file (up
+to its leading handle and owner/reactor tags, see ``_SPLIT``) and that context is equal in
+both files, the new :class:`~drawings.model.Drawing` reuses the old file's finished entity
+(a copy with the new handle where that differs) instead of parsing and fingerprinting it
+again.  Everything else (header, tables, blocks, layouts, every other entity) is read by the
+ordinary tag reader, so both drawings equal what :func:`drawings.read` gives (entity order,
+handles, fingerprints, boxes, sheet extents); only the title block is not filled (a diff does
+not use it).  When little is shared, most of the new file is parsed: about the cost of two
+separate reads, with the same result.
 
-The ENTITIES section is cut into entity texts at the C level (one ``re.split``); those are
-parsed in batches, which also keeps the memory of the tag lists small.
+The ENTITIES section is cut into entity texts at the C level (``re.split``) a piece at a time,
+and parsed in batches, which keeps the memory of texts and tag lists small.
 """
 
 from __future__ import annotations
