@@ -154,8 +154,10 @@ def render_png(page, zoom: float, *, bands: bool | None = None) -> bytes:
             os.waitpid(child[0], 0)
         raise
     b = _join_band(child) if child is not None else None
-    if b is None or b[3] != a[3] or a[4] + b[4] != box.height:
+    if b is None:
         b = _band(page, m, bottom, last=True)  # the child failed: draw the band here
+    if a[3] != box.width or b[3] != box.width or a[4] + b[4] != box.height:
+        return png_bytes(page.get_pixmap(matrix=m, alpha=False))  # unforeseen page geometry
     return png_from_parts(a[3], a[4] + b[4], [a[:3], b[:3]])
 
 

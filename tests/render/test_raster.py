@@ -94,3 +94,17 @@ def test_zlib_stream_is_a_plain_zlib_stream(n):
     data = bytes(rnd.choice(b"0123456789 ml\n") for _ in range(min(n, 50_000))) * (n // 50_000 + 1)
     data = data[:n]
     assert zlib.decompress(zlib_stream(data)) == data
+
+
+def test_two_bands_of_a_cropped_page():
+    """A page whose crop box is offset in its media box (a source PDF passed through)."""
+    src = pymupdf.open()
+    page = _busy_page(src, 300)
+    page.set_cropbox(pymupdf.Rect(100, 50, 1000, 700))
+    doc = pymupdf.open("pdf", src.tobytes())
+    page = doc[0]
+    one = _pixels(render_png(page, 3.0, bands=False))
+    two = _pixels(render_png(page, 3.0, bands=True))
+    assert one.shape == two.shape == (1950, 2700, 3)
+    diff = np.abs(two.astype(np.int16) - one.astype(np.int16))
+    assert diff.sum() / (255 - one.astype(np.int64)).sum() < 0.01
