@@ -634,6 +634,12 @@ def finish(drawing: Drawing) -> Drawing:
 def _finish_entity(
     e: Entity, blocks: dict, block_boxes: dict, block_fps: dict, styles: dict[str, str]
 ) -> None:
+    if e.kind == "INSERT":
+        try:
+            _fast_insert(e, blocks, block_boxes, block_fps)
+            return
+        except (KeyError, TypeError, ValueError, IndexError, OverflowError):
+            pass  # arrays, unusual geometry: the general path below copes
     fast = _FAST.get(e.kind)
     if fast is not None:
         try:
@@ -809,6 +815,50 @@ def _fast_mtext(e: Entity, styles: dict[str, str]) -> None:
     rel = {"attachment": att, "height": _r(g["height"]), "insert": [0, 0],
            "rotation": _r(g["rotation"]), "style": style, "width": _r(g["width"])}  # fmt: skip
     _seal_text(e, rel, x, y)
+
+
+_INSERT_KEYS = frozenset(("insert", "scale", "rotation", "block"))
+
+
+def _fast_insert(e: Entity, blocks: dict, block_boxes: dict, block_fps: dict) -> None:
+    """INSERT without array: :func:`transform_bbox` and :func:`fingerprint_entity` inlined."""
+    g = e.geometry
+    if g.keys() != _INSERT_KEYS:
+        raise KeyError("insert")
+    name = g["block"]
+    (ix, iy), (sx, sy), rot = g["insert"], g["scale"], g["rotation"]
+    if type(name) is not str or type(rot) is not float or type(sx) is not float \
+            or type(sy) is not float:
+        raise TypeError("insert geometry")  # canon() keeps ints as they are
+    box = block_boxes.get(name, EMPTY_BBOX)
+    if box[0] > box[2]:
+        e.bbox = (ix, iy, ix, iy)
+    else:
+        bd = blocks.get(name)
+        bx, by = bd.base_point if bd else (0.0, 0.0)
+        r = math.radians(rot)
+        c, s = math.cos(r), math.sin(r)
+        xs, ys = [], []
+        for px, py in ((box[0], box[1]), (box[2], box[1]), (box[0], box[3]), (box[2], box[3])):
+            px, py = (px - bx) * sx, (py - by) * sy
+            xs.append(ix + px * c - py * s)
+            ys.append(iy + px * s + py * c)
+        e.bbox = (min(xs), min(ys), max(xs), max(ys))
+    e.anchor = (ix, iy)
+    st = e.style
+    attribs = e.attribs
+    rel = {"block": "*" if name.startswith("*") else name, "insert": [0, 0],
+           "rotation": _q(rot)[0], "scale": list(_q(sx, sy))}  # fmt: skip
+    data = _dumps([
+        "INSERT", e.layer, rel, e.text,
+        [st.get("color"), st.get("linetype"), st.get("lineweight")],
+        {k: attribs[k] for k in sorted(attribs)} if attribs else None,
+        block_fps.get(name),
+    ])  # fmt: skip
+    h = _blake(data, digest_size=16)
+    e.shape = h.hexdigest()
+    h.update(b"[%d,%d]" % _q2(ix, iy))
+    e.fingerprint = h.hexdigest()
 
 
 _FAST = {

@@ -477,6 +477,34 @@ def test_fast_paths_agree_with_the_general_ones(kind: str) -> None:
         )  # fmt: skip
 
 
+def test_insert_fast_path_agrees_with_the_general_one() -> None:
+    from drawings.model import BlockDef
+    from drawings.readers import common
+
+    rnd = random.Random("INSERT")
+    blocks = {"门": BlockDef("门", (1.5, -2.0), []), "*U3": BlockDef("*U3", (0.0, 0.0), []),
+              "空": BlockDef("空", (0.0, 0.0), [])}
+    boxes = {"门": (0.0, -1.0, 9.0, 4.5), "*U3": (-3.0, -3.0, 3.0, 3.0),
+             "空": common.EMPTY_BBOX}
+    fps = {"门": "a" * 32, "*U3": "b" * 32}
+    for _ in range(300):
+        name = rnd.choice(["门", "*U3", "空", "missing"])
+        g = {"insert": (rnd.uniform(-1e6, 1e6), rnd.uniform(-1e6, 1e6)),
+             "scale": (rnd.choice([1.0, -1.0, 2.5]), rnd.choice([1.0, 0.5])),
+             "rotation": rnd.choice([0.0, 90.0, rnd.uniform(0, 360)]), "block": name}
+        attribs = rnd.choice([{}, {"图号": "A-101", "B": "门 M1"}])
+        style = {"color": rnd.choice([1, 7, "#ff0000"]), "linetype": "Continuous", "lineweight": 25}
+        fast = Entity("INSERT", "门", "1F", g, None, style, attribs)
+        slow = Entity("INSERT", "门", "1F", dict(g), None, style, attribs)
+        common._finish_entity(fast, blocks, boxes, fps, {})
+        slow.bbox = common.entity_bbox(slow, blocks, boxes)
+        slow.anchor = common.entity_anchor(slow)
+        common.fingerprint_entity(slow, fps)
+        assert (fast.bbox, fast.anchor, fast.fingerprint, fast.shape) == (
+            slow.bbox, slow.anchor, slow.fingerprint, slow.shape,
+        )  # fmt: skip
+
+
 def test_model_digest_matches_the_readers_canonical_form() -> None:
     from drawings.model import digest
     from drawings.readers.common import canon, hexdigest
