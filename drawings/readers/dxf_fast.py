@@ -845,7 +845,7 @@ def _mtext(r: DXFTagReader, d: dict, s: int, e: int, subs: Any) -> Result:
     if 11 in d:
         rot = math.degrees(math.atan2(_f(d.get(21)), _f(d.get(11))))
     else:
-        rot = _oangle(ocs, math.degrees(_f(d.get(50))))
+        rot = _oangle(ocs, _f(d.get(50)))  # degrees, as AutoCAD and ezdxf write it
     g = {
         "insert": _opt(d, ocs, 10) if 11 not in d else _pt(d, 10),
         "height": _f(d.get(40), 1.0),

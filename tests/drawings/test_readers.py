@@ -569,3 +569,18 @@ def test_undeclared_utf8_in_an_old_version_file(tmp_path: Path) -> None:
         .encode("cp1252", "replace")
     )
     assert drawings.read(latin).sheet("Model").entities[0].text == "Küche"
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_mtext_rotation_is_read_in_degrees_like_ezdxf(tmp_path: Path, binary: bool) -> None:
+    doc = ezdxf.new("R2018")
+    msp = doc.modelspace()
+    msp.add_mtext("旋转 30°", dxfattribs={"insert": (1, 2), "rotation": 30, "char_height": 2.5})
+    msp.add_mtext("mirrored", dxfattribs={"insert": (5, 5), "rotation": 30,
+                                          "extrusion": (0, 0, -1)})
+    path = tmp_path / "mtext.dxf"
+    doc.saveas(path, fmt="bin" if binary else "asc")
+    expected = [e.dxf.rotation for e in ezdxf.readfile(path).modelspace()]
+    assert expected == [30.0, 30.0]  # ezdxf: MTEXT group 50 in degrees
+    ents = drawings.read(path).sheets[0].entities
+    assert [e.geometry["rotation"] for e in ents] == pytest.approx([30.0, 150.0])
