@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from diffing.cluster import cluster_regions, group_bbox
+from diffing.describe import text_style_tables
 from diffing.engine import SheetMatch, match_sheet
 from diffing.geometry import bbox_union, finite_bbox, transform_bbox, values_equal
 from diffing.report import (
@@ -210,8 +211,10 @@ def _diff_drawings(
     tol = default_tolerance(*fmts) if tolerance is None else float(tolerance)
     use_handles = "pdf" not in fmts
     layers = (getattr(old, "layers", None) or {}, getattr(new, "layers", None) or {})
+    text_styles = text_style_tables(old, new)
     changed_blocks = _changed_blocks(old, new, tol=tol, ignore_style=ignore_style,
-                                     include_xdata=include_xdata, layers=layers)
+                                     include_xdata=include_xdata, layers=layers,
+                                     text_styles=text_styles)
     sheet_pairs = _pair_sheets(sheet_views(old), sheet_views(new, new_handle_fix), sheet)
 
     pending: list[tuple[str, str | None, str | None, SheetMatch, list[dict[str, Any]], int, int]]
@@ -223,7 +226,7 @@ def _diff_drawings(
         m = match_sheet(ov_, nv_, tol=tol, ignore_style=ignore_style,
                         include_xdata=include_xdata, use_handles=use_handles,
                         changed_blocks=changed_blocks,
-                        layers=layers)
+                        layers=layers, text_styles=text_styles)
         changes = _sheet_changes(m, ov_, nv_)
         pending.append((name, ov.name if ov is not None else None,
                         nv.name if nv is not None else None, m, changes, len(ov_), len(nv_)))

@@ -8,6 +8,7 @@ Differences within the tolerance are no change at all.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from diffing.geometry import differing_keys, transform_geometry, transform_point, translate_geometry
@@ -62,6 +63,46 @@ def _follows_layer(key: str, values: list[Any], old_layer: Any, new_layer: Any) 
     )
 
 
+#: Text style definition fields besides the fonts, as ``Drawing.text_styles`` holds them.
+_STYLE_FIELDS = ("width", "oblique", "height")
+
+TextStyles = tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]
+
+
+def text_style_tables(old: Any, new: Any) -> TextStyles:
+    """Both drawings' text styles by upper-case name (DXF names are case-insensitive)."""
+    return tuple(  # type: ignore[return-value]
+        {str(k).upper(): v for k, v in (getattr(d, "text_styles", None) or {}).items()}
+        for d in (old, new)
+    )
+
+
+def _text_style_diff(sa: Any, sb: Any, tables: TextStyles) -> dict[str, Any]:
+    """What differs between the definitions of the text styles two texts use: ``font`` and
+    ``bigfont`` (before/after file names), ``text_style_definition`` (width, oblique, height).
+    Fingerprints count a style by its definition, so without this a changed font would change
+    the fingerprint with nothing to say why."""
+    if type(sa) is not str or type(sb) is not str:
+        return {}
+    da, db = tables[0].get(sa.upper()), tables[1].get(sb.upper())
+    if da is None or db is None:
+        return {}
+    from drawings.readers.common import font_name, style_signatures
+
+    sig = style_signatures(SimpleNamespace(text_styles={"a": da, "b": db}))  # type: ignore
+    if sig["A"] == sig["B"]:
+        return {}
+    out: dict[str, Any] = {}
+    for key in ("font", "bigfont"):
+        fa, fb = da.get(key) or "", db.get(key) or ""
+        if font_name(fa) != font_name(fb):
+            out[key] = [fa, fb]
+    rest = {k: [da.get(k), db.get(k)] for k in _STYLE_FIELDS if da.get(k) != db.get(k)}
+    if rest or not out:
+        out["text_style_definition"] = rest or {"signature": [sig["A"], sig["B"]]}
+    return out
+
+
 def describe(
     old: Any,
     new: Any,
@@ -72,6 +113,7 @@ def describe(
     include_xdata: bool = False,
     changed_blocks: frozenset[str] = frozenset(),
     layers: tuple[dict[str, Any], dict[str, Any]] | None = None,
+    text_styles: TextStyles | None = None,
 ) -> tuple[tuple[str, ...], dict[str, Any]] | None:
     """``(what, details)`` for a matched pair, or ``None`` when they are equal within ``tol``.
 
@@ -79,6 +121,8 @@ def describe(
     INSERT that differs only by that is labelled ``block`` (the engine folds those into one
     change per definition).  ``layers`` (old, new layer tables) lets a move to another layer
     not also count as a style change when the entity simply follows its layer's style.
+    ``text_styles`` (:func:`text_style_tables`) reports a text whose style kept its name but
+    changed its definition (e.g. its font) as a style change.
     """
     what: set[str] = set()
     details: dict[str, Any] = {}
@@ -147,6 +191,9 @@ def describe(
     }
     if text_style is not None:
         style_diff["text_style"] = text_style
+    if text_styles is not None and kind in _TEXT_KINDS:
+        style_diff.update(_text_style_diff(old.geometry.get("style"), b.get("style"),
+                                           text_styles))
     if style_diff and old.layer != new.layer and layers is not None:
         lo, ln = layers[0].get(old.layer), layers[1].get(new.layer)
         style_diff = {k: v for k, v in style_diff.items() if not _follows_layer(k, v, lo, ln)}

@@ -21,7 +21,7 @@ import numpy as np
 import shapely
 
 from diffing import align as _align
-from diffing.describe import describe
+from diffing.describe import TextStyles, describe
 from diffing.geometry import (
     bbox_diag,
     bbox_iou,
@@ -172,6 +172,7 @@ def match_sheet(
     use_handles: bool = True,
     changed_blocks: frozenset[str] = frozenset(),
     layers: tuple[dict[str, Any], dict[str, Any]] | None = None,
+    text_styles: TextStyles | None = None,
 ) -> SheetMatch:
     res = SheetMatch()
     lo, ln = _Lazy(old), _Lazy(new)
@@ -188,7 +189,7 @@ def match_sheet(
     def _desc(i: int, j: int, al: Alignment):
         return describe(lo[i], ln[j], al, tol, ignore_style=ignore_style,
                         include_xdata=include_xdata, changed_blocks=changed_blocks,
-                        layers=layers)
+                        layers=layers, text_styles=text_styles)
 
     if include_xdata:
         for i, j in pairs.tolist():

@@ -85,7 +85,7 @@ def load_sheet_index(blobs: Any, entry: dict[str, Any], label: str) -> Any:
     if not 1 <= int(page) <= len(idx.sheets):
         raise IntegrityError(f"{label}: page {page} not in its index ({len(idx.sheets)} pages)")
     return SimpleNamespace(path=label, format=idx.format, version=idx.version,
-                           blocks=idx.blocks, layers=idx.layers,
+                           blocks=idx.blocks, layers=idx.layers, text_styles=idx.text_styles,
                            sheets=[idx.sheets[int(page) - 1]])
 
 

@@ -491,6 +491,12 @@ def _font(name: str) -> str:
     return "txt" if name in _DEFAULT_FONTS else name
 
 
+def font_name(name: str) -> str:
+    """A font file name as the fingerprints compare it (no folder, case, ``.shx``; the
+    default font's spellings are one)."""
+    return _font(name)
+
+
 def style_signatures(drawing: Drawing) -> dict[str, str]:
     """Upper-case text style name -> its definition, as the fingerprint sees a style."""
     out = {}
