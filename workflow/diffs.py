@@ -61,9 +61,18 @@ def set_diff(old_manifest: dict[str, dict[str, Any]] | None,
 
 def sheet_report(blobs: Any, old: dict[str, Any], new: dict[str, Any]) -> SheetChanges | None:
     """Per-sheet changes from the diff engine, or None when it cannot tell (unreadable sheet,
-    no blob store).  This is the one place the workflow calls ``diffing``."""
+    no blob store).  This is the one place the workflow calls ``diffing``.
+
+    When both manifest entries name their stored index (``"index"``, written at ingest), the
+    diff runs on the indexes (no file is parsed; only unmatched entities are decoded);
+    otherwise (e.g. an opinion carried from an older revision passes only blob and page), or
+    if the indexes cannot be used, both blobs are read and parsed."""
     if blobs is None:
         return None
+    if old.get("index") and new.get("index"):
+        out = _from_indexes(blobs, old, new)
+        if out is not None:
+            return out
     try:
         import diffing
         import drawings
@@ -77,10 +86,32 @@ def sheet_report(blobs: Any, old: dict[str, Any], new: dict[str, Any]) -> SheetC
     page = new.get("page") or 1
     sheet = b.sheets[page - 1] if len(b.sheets) >= page else (b.sheets[0] if b.sheets else None)
     if sheet is not None:
-        ext = tuple(float(v) for v in sheet.extents)
-        if all(abs(v) != float("inf") for v in ext) and ext[2] > ext[0] and ext[3] > ext[1]:
-            out.extents = ext  # type: ignore[assignment]
+        _set_extents(out, sheet.extents)
     return out
+
+
+def _from_indexes(blobs: Any, old: dict[str, Any], new: dict[str, Any]) -> SheetChanges | None:
+    """:func:`sheet_report` from the stored indexes; None when they cannot be used."""
+    try:
+        import diffing
+        from diffing.setdiff import load_sheet_index
+
+        data = diffing.diff_entries(None, blobs, old, new).to_json()
+        # the index of the new entry, narrowed to its page: the sheet the changes are on
+        sheets = load_sheet_index(blobs, new, f"new {new['blob'][:12]}").sheets
+        extents = sheets[0].extents if sheets else None
+    except Exception:  # noqa: BLE001 - a missing or damaged index: read the blobs instead
+        return None
+    out = _from_report(data)
+    if extents is not None:
+        _set_extents(out, extents)
+    return out
+
+
+def _set_extents(out: SheetChanges, extents: Any) -> None:
+    ext = tuple(float(v) for v in extents)
+    if all(abs(v) != float("inf") for v in ext) and ext[2] > ext[0] and ext[3] > ext[1]:
+        out.extents = ext  # type: ignore[assignment]
 
 
 def _from_report(data: dict[str, Any]) -> SheetChanges:
