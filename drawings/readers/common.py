@@ -562,10 +562,14 @@ class FinishContext:
             _finish_entity(e, blocks, boxes, fps, styles)
 
 
-def finish_blocks(drawing: Drawing) -> FinishContext:
-    """Finish every block definition (entities, digest, box); the context for the sheets."""
+def finish_blocks(drawing: Drawing, known: dict[str, tuple[str, BBox]] | None = None
+                  ) -> FinishContext:
+    """Finish every block definition (entities, digest, box); the context for the sheets.
+    ``known`` gives (digest, box) of definitions already finished in the same context."""
     ctx = FinishContext(drawing)
     blocks, block_fps, block_boxes = ctx.blocks, ctx.block_fps, ctx.block_boxes
+    for name, (fp, box) in (known or {}).items():
+        block_fps[name], block_boxes[name] = fp, box
     visiting: set[str] = set()
 
     def do_block(name: str) -> None:

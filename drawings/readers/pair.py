@@ -26,12 +26,17 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from drawings.model import Drawing, Entity
+from drawings.model import BlockDef, Drawing, Entity
 from drawings.readers import dxf_fast
 from drawings.readers.common import FinishContext, finish_blocks, sheet_extents
 
 #: Section starts, found by their literal name (fast) and checked line by line.
-_SECTION = re.compile(r"SECTION[ \t]*\n[ \t]*2[ \t]*\n[ \t]*(ENTITIES|TABLES)[ \t]*\n")
+_SECTION = re.compile(
+    r"SECTION[ \t]*\n[ \t]*2[ \t]*\n[ \t]*(ENTITIES|TABLES|BLOCKS)[ \t]*\n")
+#: Where a block definition starts in the BLOCKS section (a line with letters after a 0 line
+#: is always a type line: group-code lines are digits only).
+_BLOCK = re.compile(r"(?=\n[ \t]*0[ \t]*\nBLOCK[ \t]*\n)")
+_LAYOUT_BLOCKS = ("*MODEL_SPACE", "*PAPER_SPACE")
 #: Values of group codes 2 (block name), 7 (text style), 8 (layer): the context references.
 #: A misaligned hit (a value line "8") only adds a candidate, so this is a safe superset.
 _REFS = re.compile(r"\n[ \t]*([278])[ \t]*\n([^\n]*)")
@@ -49,8 +54,6 @@ _SPLIT = re.compile(
     r"|\n[ \t]*102[ \t]*\n\{ACAD_(?:REACTORS|XDICTIONARY)[ \t]*"
     r"(?:\n[ \t]*(?:330|360)[ \t]*\n[^\n]*)*\n[ \t]*102[ \t]*\n\}[ \t]*)*)?"
 )
-#: Section starts, found by their literal name (fast) and checked line by line.
-_SECTION = re.compile(r"SECTION[ \t]*\n[ \t]*2[ \t]*\n[ \t]*(ENTITIES|TABLES)[ \t]*\n")
 #: Where a piece of the ENTITIES text may end: before an entity that is no part of a sequence.
 _CUT = re.compile(r"\n[ \t]*0[ \t]*\n(?![ \t]*(?:VERTEX|SEQEND|ATTRIB)[ \t]*(?:\n|$))"
                   r"(?=[^\n]*[A-Za-z_])")
@@ -73,8 +76,10 @@ class _Side:
     """One file: its reader (state of everything but the ENTITIES section) and the section's
     text, cut into entity texts piece by piece (their strings never all exist at once)."""
 
-    def __init__(self, source: bytes | Path, label: str) -> None:
+    def __init__(self, source: bytes | Path, label: str, old: _Side | None = None) -> None:
         self.label = label
+        #: the text of each uniquely named block definition (old side)
+        self.block_texts: dict[str, str] = {}
         self.warnings: list[str] = []
         data = source if isinstance(source, bytes) else Path(source).read_bytes()
         text, version = dxf_fast.decode_text(data, self.warnings)
@@ -94,16 +99,121 @@ class _Side:
         # from the newline that ends the ENTITIES line: every entity then starts with "\n"
         self.body = text[body_start - 1 : end] if end >= body_start else ""
         head = text[:body_start] + text[end + 1 :]
+        removed: dict[str, Any] = {}
+        order: list[str] = []
+        block_pieces: dict[str, str] = {}
+        if names.count("BLOCKS") == 1 and names.index("BLOCKS") < names.index("ENTITIES"):
+            b0 = found[names.index("BLOCKS")].end()
+            b1 = _endsec(text, b0)
+            if b0 <= b1 < body_start:
+                pieces = _BLOCK.split(text[b0 - 1 : b1])
+                if not pieces[0].strip():
+                    kept = self._blocks(pieces[1:], old, removed, order)
+                    if removed:
+                        block_pieces = {n: p for p in pieces[1:]
+                                        if (n := _block_name(p)) in removed}
+                        head = (text[:b0] + ("".join(kept) + text[b1:body_start])[1:]
+                                + text[end + 1 :])
         del text
         codes, vals = dxf_fast.split_tags(head)
         del head
         self.reader = r = dxf_fast.DXFTagReader(codes, vals, label, version)
         r.scan()
         del codes, vals
-        blocks = {n: b for n, b in r.blocks.items()
-                  if not n.upper().startswith(("*MODEL_SPACE", "*PAPER_SPACE"))}
+        known = (self._share_blocks(old, removed, order, block_pieces)
+                 if old is not None and removed else {})
+        blocks = {n: b for n, b in r.blocks.items() if not n.upper().startswith(_LAYOUT_BLOCKS)}
         self.ctx: FinishContext = finish_blocks(
-            SimpleNamespace(blocks=blocks, text_styles=r.text_styles))  # type: ignore[arg-type]
+            SimpleNamespace(blocks=blocks, text_styles=r.text_styles),  # type: ignore[arg-type]
+            known)
+        self.blocks_shared = len(known)
+
+    def _blocks(self, pieces: list[str], old: _Side | None, removed: dict[str, Any],
+                order: list[str]) -> list[str]:
+        """Block texts to parse.  The old side keeps, per uniquely named block, its text up
+        to leading handles/owners (see ``_SPLIT``) and those handles; the new side leaves out
+        (into ``removed``: name -> (text, handles)) the blocks whose text equals the old one,
+        to take the old definitions instead.  ``order`` gets the names in file order."""
+        named = [(_block_name(p), p) for p in pieces]
+        if any(n is None for n, _ in named):
+            return pieces  # a definition not understood here: the tag reader reads them all
+        count: dict[str | None, int] = {}
+        for name, _ in named:
+            count[name] = count.get(name, 0) + 1
+        order += [n for n, _ in named if n is not None]
+        unique = {n: _block_key(p) for n, p in named
+                  if count[n] == 1 and not n.upper().startswith(_LAYOUT_BLOCKS)}  # type: ignore
+        if old is None:
+            self.block_texts = unique  # type: ignore[assignment]
+            return pieces
+        for n, (key, handles) in unique.items():
+            was = old.block_texts.get(n)
+            if key is not None and was is not None and was[0] == key:
+                removed[n] = (was[1], handles)
+        return [p for n, p in named if n not in removed]
+
+    def _share_blocks(self, old: _Side, removed: dict[str, Any], order: list[str],
+                      pieces: dict[str, str]) -> dict[str, tuple[str, Any]]:
+        """Put the old definitions of the ``removed`` blocks into the new reader, in file
+        order (with the new file's handles); returns (digest, box) of those shared.  A
+        definition is shared when it reads and finishes the same in both files: the layer and
+        text style tables are equal and every block it references is shared too; otherwise
+        its text is parsed here after all."""
+        r, ro = self.reader, old.reader
+        share = set()
+        if ro.layers == r.layers and ro._layers_ci == r._layers_ci \
+                and ro.text_styles == r.text_styles \
+                and not any("unreadable" in w for w in ro.warnings):  # (warnings as read)
+            share = {n for n in removed if n in ro.blocks}
+            refs = {n: {e.geometry.get("block") for e in ro.blocks[n].entities
+                        if e.kind in ("INSERT", "DIMENSION")} - {None, ""} for n in share}
+            changed = True
+            while changed:
+                bad = {n for n in share if not refs[n] <= share}
+                share -= bad
+                changed = bool(bad)
+        maps: dict[str, dict[str, str]] = {}
+        for n in list(share):
+            old_h, new_h = removed[n]
+            hmap: dict[str, str] = {}
+            for a, b in zip(old_h, new_h, strict=True):
+                if a is not None and a != b and hmap.setdefault(a, b) != b:
+                    share.discard(n)  # handles that do not map one to one: parse it
+                    break
+            else:
+                if hmap:
+                    maps[n] = hmap
+        again = [pieces[n] for n in removed if n not in share]
+        if again:
+            codes, vals = dxf_fast.split_tags("".join(again)[1:])
+            zeros = dxf_fast._indexes_of_zero(codes)
+            n_zeros = len(zeros)
+            zeros.append(len(codes))
+            r.c, r.v, r._zeros = codes, vals, zeros
+            r._blocks(0, n_zeros)
+            r.c = r.v = r._zeros = []  # type: ignore[assignment]
+        parsed = r.blocks
+        blocks: dict[str, BlockDef] = {}
+        for name in order:
+            if name in share:
+                b = ro.blocks[name]
+                hmap = maps.get(name)
+                if hmap:
+                    b = BlockDef(b.name, b.base_point, [
+                        e if e.handle not in hmap else
+                        Entity(e.kind, e.layer, hmap[e.handle], e.geometry, e.text, e.style,
+                               e.attribs, e.xdata, e.bbox, e.anchor, e.fingerprint, e.shape)
+                        for e in b.entities], b.fingerprint)
+                blocks[name] = b
+                r.block_flags[name] = ro.block_flags.get(name, 0)
+                if ro.skipped:
+                    _count_opaque(b.entities, r.skipped)
+            elif name in parsed and name not in blocks:
+                blocks[name] = parsed[name]
+        blocks.update((k, b) for k, b in parsed.items() if k not in blocks)
+        r.blocks = blocks
+        ctx = old.ctx
+        return {n: (ctx.block_fps[n], ctx.block_boxes[n]) for n in share}
 
     def pieces(self) -> Iterator[_Groups]:
         """The entity groups of the ENTITIES section, a piece of the text at a time (cut
@@ -169,6 +279,44 @@ class _Side:
         d.path = self.label
         d.warnings[:0] = self.warnings
         return d
+
+
+def _block_name(piece: str) -> str | None:
+    """The name a block definition text gives its block (as the tag reader reads it: the
+    first group 2, else 3), None when its BLOCK entity cannot be read here."""
+    lines = piece.split("\n", 64)
+    if len(lines) < 4 or lines[1].strip() != "0" or lines[2].strip() != "BLOCK":
+        return None
+    found: dict[int, str] = {}
+    for i in range(3, len(lines) - 2, 2):
+        try:
+            code = int(lines[i])
+        except ValueError:
+            return None
+        if code == 0:
+            name = found.get(2) or found.get(3)
+            return name if name is not None else ""
+        found.setdefault(code, lines[i + 1])
+    return None
+
+
+def _count_opaque(entities: Any, skipped: dict[str, int]) -> None:
+    """Count the entities kept as opaque digests, as parsing them would have."""
+    for e in entities:
+        if len(e.geometry) == 1 and "raw" in e.geometry:
+            skipped[e.kind] = skipped.get(e.kind, 0) + 1
+
+
+def _block_key(piece: str) -> tuple[str | None, list[str | None]]:
+    """A block definition's text without its leading handles and owners (which a re-save
+    renumbers), and those handles in order; (None, []) when the text does not split."""
+    parts = _SPLIT.split(piece)
+    if parts[0]:
+        return None, []
+    handles = parts[2::3]
+    key = "\0".join([k + ("\1" if h is None else "\2") + r
+                      for k, h, r in zip(parts[1::3], handles, parts[3::3], strict=True)])
+    return key, handles
 
 
 def _keys(g: _Groups) -> list[Key]:
@@ -339,7 +487,7 @@ def _read_pair(old: bytes | Path, new: bytes | Path, old_label: str, new_label: 
         so.ctx.entities(sheet.entities)
         sheet.extents = sheet_extents(sheet.entities)
 
-    sn = _Side(new, new_label)
+    sn = _Side(new, new_label, so)
     ctx = _Context(so, sn)
     missing: Any = object()
     take = known.pop  # each old entity is reused once at most: a repeated text is parsed
@@ -378,13 +526,18 @@ def _read_pair(old: bytes | Path, new: bytes | Path, old_label: str, new_label: 
         results[k] = res
         if res is not None:
             sn.ctx.entity(res[0])
+    if so.reader.skipped:  # reused entities kept as opaque digests: counted as if parsed
+        parsed = set(todo)
+        _count_opaque([res[0] for k, res in enumerate(results)
+                       if res is not None and k not in parsed], sn.reader.skipped)
     for name, block in sn.reader.blocks.items():  # layout blocks: sheets, not finished yet
         if name.upper().startswith(("*MODEL_SPACE", "*PAPER_SPACE")):
             sn.ctx.entities(block.entities)
     d_new = sn.drawing(results)
     for sheet in d_new.sheets:
         sheet.extents = sheet_extents(sheet.entities)
-    stats = {"entities_reused": len(results) - len(todo), "entities_parsed": len(todo)}
+    stats = {"entities_reused": len(results) - len(todo), "entities_parsed": len(todo),
+             "blocks_shared": sn.blocks_shared}
     return d_old, d_new, stats, fix
 
 

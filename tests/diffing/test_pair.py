@@ -31,15 +31,19 @@ def plan():
     return make_plan((8, 6), seed=11)
 
 
+def _entity_states(entities) -> list:
+    return [(e.kind, e.layer, e.handle, e.geometry, e.text, e.style, e.attribs, e.xdata,
+             e.bbox, e.anchor, e.fingerprint, e.shape) for e in entities]
+
+
 def _drawing_state(d) -> list:
     """Everything of a Drawing a diff can see (the title block aside)."""
     sheets = []
     for s in d.sheets:
-        ents = [(e.kind, e.layer, e.handle, e.geometry, e.text, e.style, e.attribs, e.xdata,
-                 e.bbox, e.anchor, e.fingerprint, e.shape) for e in s.entities]
-        sheets.append((s.name, s.paper, s.extents, ents))
-    blocks = {n: (b.base_point, b.fingerprint) for n, b in d.blocks.items()}
-    return [d.format, d.version, d.units, d.layers, d.text_styles, blocks, sheets]
+        sheets.append((s.name, s.paper, s.extents, _entity_states(s.entities)))
+    blocks = [(n, b.base_point, b.fingerprint, _entity_states(b.entities))
+              for n, b in d.blocks.items()]  # in file order, with the new file's handles
+    return [d.format, d.version, d.units, d.layers, d.text_styles, blocks, sheets, d.warnings]
 
 
 def assert_same(old: Path, new: Path, monkeypatch, **opts) -> dict:
@@ -169,6 +173,55 @@ def test_text_style_font_change_reaches_its_texts(tmp_path, plan, monkeypatch):
              if a.kind in ("TEXT", "MTEXT")]
     assert texts and all(a != b for a, b in texts)  # the font is in their fingerprints
     assert stats["entities_parsed"] >= len(texts)  # so the pair read parsed them again
+
+
+def test_block_definitions_shared_when_equal_up_to_handles(tmp_path, plan, monkeypatch):
+    """A re-save renumbering every handle: the new file takes the old block definitions (with
+    its own handles), so they are neither parsed nor finished twice."""
+    old, new = tmp_path / "old.dxf", tmp_path / "new.dxf"
+    write_dxf(plan, old)
+    write_dxf(edit_plan(plan, seed=3, **SMALL)[0], new, handle_start=0x7000)
+    stats = assert_same(old, new, monkeypatch)
+    assert stats["blocks_shared"] == len(read(old).blocks) > 4  # DOOR, arrows, dimensions
+    # shuffled: the dimension blocks *D1... are numbered in another order, so they differ
+    write_dxf(edit_plan(plan, seed=3, **SMALL)[0], new, shuffle=5, handle_start=0x7000)
+    assert assert_same(old, new, monkeypatch)["blocks_shared"] >= 4
+
+
+def _nested(path: Path, inner_lines: int, layer_colour: int = 7) -> None:
+    doc = ezdxf.new("R2013")
+    doc.layers.add("墙", color=layer_colour)
+    inner = doc.blocks.new("INNER")
+    for i in range(inner_lines):
+        inner.add_line((0, i), (5, i), dxfattribs={"layer": "墙"})
+    outer = doc.blocks.new("OUTER")
+    outer.add_blockref("INNER", (10, 0))
+    outer.add_circle((0, 0), 2, dxfattribs={"layer": "墙"})
+    plain = doc.blocks.new("PLAIN")
+    plain.add_text("门 door", dxfattribs={"insert": (0, 0), "height": 2.5})
+    msp = doc.modelspace()
+    msp.add_blockref("OUTER", (100, 100))
+    msp.add_blockref("PLAIN", (0, 50))
+    msp.add_line((0, 0), (9, 9), dxfattribs={"layer": "墙"})
+    doc.saveas(path)
+
+
+def test_block_referencing_an_edited_block_is_read_again(tmp_path, monkeypatch):
+    old, new = tmp_path / "old.dxf", tmp_path / "new.dxf"
+    _nested(old, 2)
+    _nested(new, 3)  # INNER edited: OUTER's text is equal, its digest is not
+    stats = assert_same(old, new, monkeypatch)
+    assert stats["blocks_shared"] == 1  # PLAIN; OUTER's text is equal but it is read again
+    report = diff_files(old, new)
+    assert {c.details["block"] for c in report.changes if c.type == "BLOCK"} == {"OUTER"}
+
+
+def test_blocks_read_again_when_a_layer_changes(tmp_path, monkeypatch):
+    old, new = tmp_path / "old.dxf", tmp_path / "new.dxf"
+    _nested(old, 2)
+    _nested(new, 2, layer_colour=1)
+    stats = assert_same(old, new, monkeypatch)
+    assert stats["blocks_shared"] == 0
 
 
 def _corpus_singles() -> list[str]:
