@@ -8,7 +8,8 @@ A generated pair of ~100,000-entity floor-plan DXF sheets with small edits (test
 
 The cold diff is ``diff_files``: an ASCII DXF pair is read together
 (``drawings.readers.pair``), parsing the entities and block definitions the new file shares
-with the old one once; the report is the same as with each file read alone (``YITAOTU_DIFF_PAIR=0``).
+with the old one once; the report is the same as with each file read alone
+(``YITAOTU_DIFF_PAIR=0``).
 
 Each measurement runs in its own subprocess (clean peak RSS).  Usage::
 
