@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import os
 import re
@@ -25,6 +24,7 @@ from diffing.report import (
     SheetDiff,
 )
 from diffing.views import SheetView, block_fingerprints, fp_array, sheet_views
+from drawings import paused_gc
 
 #: Default absolute tolerance by format: CAD files in drawing units, PDF in points.
 DEFAULT_TOLERANCE = {"dxf": 1e-4, "dwg": 1e-4, "pdf": 0.15}
@@ -181,16 +181,11 @@ def diff_drawings(
     """
     # The engine allocates little but runs beside two big object graphs: the cyclic GC would
     # rescan those again and again for nothing (it doubled the run time on 100k entities).
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():
         return _diff_drawings(old, new, tolerance=tolerance, ignore_style=ignore_style,
                               include_xdata=include_xdata, sheet=sheet, old_blob=old_blob,
                               new_blob=new_blob, old_path=old_path, new_path=new_path,
                               new_handle_fix=new_handle_fix)
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _diff_drawings(
@@ -376,9 +371,7 @@ def diff_files(
     shares with the old one are parsed once.  The drawings, and so the report, are the same.
     """
     # hundreds of thousands of objects and no cycles: the cyclic GC would only rescan them
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():
         pair = read_dxf_pair(old_path, new_path)
         fix = None
         if pair is None:
@@ -390,9 +383,6 @@ def diff_files(
         return _diff_read(old, new, old_path, new_path, tolerance=tolerance,
                           ignore_style=ignore_style, include_xdata=include_xdata, sheet=sheet,
                           new_handle_fix=fix)
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _diff_read(old: Any, new: Any, old_path: Any, new_path: Any, *, tolerance: float | None,

@@ -18,7 +18,6 @@ point, fingerprint and slice of the block table.
 
 from __future__ import annotations
 
-import gc
 import struct
 import zlib
 from collections.abc import Iterator, Mapping
@@ -27,6 +26,7 @@ from typing import Any
 import numpy as np
 import orjson
 
+from drawings.gcpause import paused_gc
 from drawings.model import EMPTY_BBOX, BBox, BlockDef, Drawing, Entity, LayerInfo, Point, Sheet
 from storage.errors import IntegrityError
 
@@ -254,9 +254,7 @@ def dumps(obj: Drawing | DrawingIndex) -> bytes:
     if isinstance(obj, DrawingIndex):
         obj = obj.to_drawing()
     d = obj
-    gc_was = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():
         sections: list[bytes] = []
         sheets_meta = []
         for s in d.sheets:
@@ -284,9 +282,6 @@ def dumps(obj: Drawing | DrawingIndex) -> bytes:
         payload = b"".join([struct.pack("<I", len(meta_b)), meta_b, *sections])
         crc = zlib.crc32(payload)
         return b"".join([MAGIC, bytes([FORMAT_VERSION]), struct.pack("<I", crc), payload])
-    finally:
-        if gc_was:
-            gc.enable()
 
 
 # --------------------------------------------------------------------------- reading
@@ -330,31 +325,27 @@ def loads(data: bytes, name: str) -> DrawingIndex:
         raise IntegrityError(f"{name}: unsupported index format version {ver} (rebuild it)")
     if zlib.crc32(mv[9:]) != crc:
         raise IntegrityError(f"{name}: index checksum mismatch (corrupt or truncated)")
-    gc_was = gc.isenabled()
-    gc.disable()
-    try:
-        r = _Reader(mv, _HEAD.size, name)
-        meta = orjson.loads(r.take(meta_len))
-        sheets = []
-        for sm in meta["sheets"]:
-            table = r.table(sm, sm["name"])
-            ext = tuple(sm["extents"]) if sm["extents"] else EMPTY_BBOX
-            sheets.append(SheetIndex(sm["name"], sm["paper"], ext, *table))
-        btable = _Table(*r.table(meta["block_table"], "block definitions"))
-        blocks = {
-            bname: BlockIndex(bname, tuple(bp), fp, btable, start, stop)
-            for bname, bp, fp, start, stop in meta["blocks"]
-        }
-        layers = {k: LayerInfo(*v) for k, v in meta["layers"].items()}
-        if r.pos != len(data):
-            raise ValueError(f"{len(data) - r.pos} trailing bytes")
-        return DrawingIndex(
-            meta["path"], meta["format"], meta["version"], meta["units"], meta["title"], layers,
-            blocks, meta["warnings"], sheets, meta.get("linetypes") or {},
-            meta.get("text_styles") or {},
-        )  # fmt: skip
-    except (orjson.JSONDecodeError, ValueError, TypeError, KeyError) as e:
-        raise IntegrityError(f"{name}: corrupt drawing index: {e}") from None
-    finally:
-        if gc_was:
-            gc.enable()
+    with paused_gc():
+        try:
+            r = _Reader(mv, _HEAD.size, name)
+            meta = orjson.loads(r.take(meta_len))
+            sheets = []
+            for sm in meta["sheets"]:
+                table = r.table(sm, sm["name"])
+                ext = tuple(sm["extents"]) if sm["extents"] else EMPTY_BBOX
+                sheets.append(SheetIndex(sm["name"], sm["paper"], ext, *table))
+            btable = _Table(*r.table(meta["block_table"], "block definitions"))
+            blocks = {
+                bname: BlockIndex(bname, tuple(bp), fp, btable, start, stop)
+                for bname, bp, fp, start, stop in meta["blocks"]
+            }
+            layers = {k: LayerInfo(*v) for k, v in meta["layers"].items()}
+            if r.pos != len(data):
+                raise ValueError(f"{len(data) - r.pos} trailing bytes")
+            return DrawingIndex(
+                meta["path"], meta["format"], meta["version"], meta["units"], meta["title"], layers,
+                blocks, meta["warnings"], sheets, meta.get("linetypes") or {},
+                meta.get("text_styles") or {},
+            )  # fmt: skip
+        except (orjson.JSONDecodeError, ValueError, TypeError, KeyError) as e:
+            raise IntegrityError(f"{name}: corrupt drawing index: {e}") from None

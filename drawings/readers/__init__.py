@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import gc
 from pathlib import Path
 
 from drawings.detect import HEAD_SIZE, detect_format
+from drawings.gcpause import paused_gc
 from drawings.model import Drawing
 from storage.errors import FileFormatError, YitaotuError
 
@@ -40,33 +40,30 @@ def read(source: str | Path | bytes, *, name: str | None = None) -> Drawing:
 
     # Hundreds of thousands of small objects and no cycles: the cyclic GC would only rescan
     # them over and over (it more than doubles the time), so it pauses while we read.
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        if info.format in ("dxf", "dxf-binary"):
-            drawing = _read_dxf(data, label, binary=info.format == "dxf-binary")
-        elif info.format == "dwg":
-            from drawings.readers.dwg import read_dwg
+    with paused_gc():
+        try:
+            if info.format in ("dxf", "dxf-binary"):
+                drawing = _read_dxf(data, label, binary=info.format == "dxf-binary")
+            elif info.format == "dwg":
+                from drawings.readers.dwg import read_dwg
 
-            drawing = read_dwg(data, label, info.version)
-        else:
-            from drawings.readers.pdf import read_pdf
+                drawing = read_dwg(data, label, info.version)
+            else:
+                from drawings.readers.pdf import read_pdf
 
-            drawing = read_pdf(data, label)
-        drawing.path = label
-        finish(drawing)
-        from drawings.titleblock import fill_title
+                drawing = read_pdf(data, label)
+            drawing.path = label
+            finish(drawing)
+            from drawings.titleblock import fill_title
 
-        fill_title(drawing)
-    except YitaotuError:
-        raise
-    except (MemoryError, KeyboardInterrupt):
-        raise
-    except Exception as e:  # a reader bug must still name the file, never a bare traceback
-        raise FileFormatError(label, f"cannot read {info.format}: {type(e).__name__}: {e}") from e
-    finally:
-        if gc_was_enabled:
-            gc.enable()
+            fill_title(drawing)
+        except YitaotuError:
+            raise
+        except (MemoryError, KeyboardInterrupt):
+            raise
+        except Exception as e:  # a reader bug must still name the file, never a bare traceback
+            reason = f"cannot read {info.format}: {type(e).__name__}: {e}"
+            raise FileFormatError(label, reason) from e
     return drawing
 
 

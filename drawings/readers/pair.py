@@ -24,13 +24,13 @@ provided the layers and text styles are equal and every block it references is s
 
 from __future__ import annotations
 
-import gc
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from drawings.gcpause import paused_gc
 from drawings.model import BlockDef, Drawing, Entity
 from drawings.readers import dxf_fast
 from drawings.readers.common import FinishContext, finish_blocks, sheet_extents
@@ -466,15 +466,11 @@ def read_pair_shared(old: bytes | Path, new: bytes | Path, old_label: str, new_l
     objects even where only the leading handle differs: ``fix`` maps ``id(entity)`` to the
     handle it has in the new file (for views that read handles through it; saves a copy of
     every such entity)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return _read_pair(old, new, old_label, new_label, share)
-    except dxf_fast.DXFDamaged as e:
-        raise NotApplicable(str(e)) from None
-    finally:
-        if was_enabled:
-            gc.enable()
+    with paused_gc():
+        try:
+            return _read_pair(old, new, old_label, new_label, share)
+        except dxf_fast.DXFDamaged as e:
+            raise NotApplicable(str(e)) from None
 
 
 def _read_pair(old: bytes | Path, new: bytes | Path, old_label: str, new_label: str,

@@ -115,11 +115,11 @@ def page_bytes(
 ) -> bytes:
     import pymupdf
 
-    from drawings.render.flatten import gc_paused
+    from drawings.gcpause import paused_gc
 
     doc = pymupdf.open()
     try:
-        with gc_paused():
+        with paused_gc():
             page = build(spec, doc, compress=fmt == "pdf")
         if fmt == "png":
             return to_png(page, dpi=dpi, width=width)
@@ -141,13 +141,13 @@ def render_bytes(
     progress: Progress | None = None,
 ) -> bytes:
     """One sheet of ``drawing`` as PNG/PDF/SVG bytes (``layout`` picks the sheet)."""
-    from drawings.render.flatten import gc_paused
+    from drawings.gcpause import paused_gc
 
     if fmt not in FORMATS:
         raise InvalidInput(f"unsupported output format {fmt!r} / 不支持的输出格式")
     # Rendering allocates millions of short-lived, acyclic lists and tuples: the cyclic GC
     # would only walk the whole parsed drawing again and again, so it waits until we are done.
-    with gc_paused():
+    with paused_gc():
         sheet = pick_sheet(drawing, layout)
         if progress:
             progress("layout")

@@ -9,13 +9,12 @@ maps them to the page with one vectorised transform.
 
 from __future__ import annotations
 
-import gc
 import math
 from collections.abc import Callable, Iterable, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from drawings.gcpause import paused_gc
 from drawings.model import Drawing, Entity, Sheet
 from drawings.render.colors import RGB, is_byblock, to_rgb
 from drawings.render.linetypes import Dash, dash_for
@@ -1020,19 +1019,6 @@ _HANDLERS: dict[str, Callable[[Flattener, Entity, _Ctx], None]] = {
 }
 
 
-@contextmanager
-def gc_paused():
-    """Pause the cyclic GC: flattening allocates millions of small lists (no cycles) and
-    every generation-2 pass would walk the whole parsed drawing again."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
 def flatten(
     drawing: Drawing,
     sheet: Sheet,
@@ -1042,5 +1028,5 @@ def flatten(
     dl: DisplayList | None = None,
 ) -> DisplayList:
     """Display list of ``sheet`` (drawing units); curves within ``tol`` drawing units."""
-    with gc_paused():
+    with paused_gc():
         return Flattener(drawing, tol=tol, paint=paint, dl=dl).sheet(sheet)
