@@ -166,6 +166,8 @@ class _Ctx:
     stack: tuple[str, ...]
     #: the context's part of the style cache key (filled on first use)
     skey: tuple | None = None
+    #: scale_of(matrix) (filled on first use)
+    scale: float | None = None
 
 
 # --------------------------------------------------------------------------- curve helpers
@@ -209,9 +211,9 @@ def bulge_points(vertices: list, closed: bool, tol: float) -> list[float]:
     x0, y0 = v[0], v[1]
     append(x0)
     append(y0)
-    for i in range(last):
+    nxt = vertices[1 : last + 1] if last < n else [*vertices[1:], vertices[0]]
+    for w in nxt:
         bulge = v[2] if len(v) > 2 else 0.0
-        w = vertices[i + 1] if i + 1 < n else vertices[0]
         x1, y1 = w[0], w[1]
         if bulge:
             theta = 4.0 * atan(bulge)
@@ -399,6 +401,14 @@ class Flattener:
         self._style_cache: dict[tuple, dict[tuple, tuple[RGB, float, str | None]]] = {}
         #: resolved style -> its stroke group at scale 1 and no constant width
         self._plain: dict[tuple[RGB, float, str | None], StrokeGroup] = {}
+        #: (resolved style, context scale, constant width) -> its stroke group
+        self._scaled: dict[tuple, StrokeGroup] = {}
+        #: a block's strokes, flattened once per style context and scale, in block units:
+        #: (entities id, ctx style, scale) -> per entity in order, (group, points) or the
+        #: entity itself when it is drawn anew for each reference (text, attributes, nests)
+        self._blocks: dict[tuple, list[tuple[StrokeGroup, list[float]] | Entity]] = {}
+        #: while a block entity is first flattened: where :meth:`_stroke` records its output
+        self._rec: list | None = None
         self.pdf_text = drawing.format == "pdf"
 
     # -- style -------------------------------------------------------------------------
@@ -547,12 +557,21 @@ class Flattener:
                 g = self._plain[style] = self._group(1.0, *style)
             g.coords.extend(pts)
             g.counts.append(len(pts) // 2)
+            if self._rec is not None:
+                self._rec.append((g, pts))
             return
-        rgb, lw, lt = style
-        s = scale_of(ctx.matrix) if ctx.matrix != IDENTITY else 1.0
-        g = self._group(s, rgb, lw, lt, width * s)
-        g.coords.extend(_xf(pts, ctx.matrix))
+        m = ctx.matrix
+        s = ctx.scale
+        if s is None:
+            s = ctx.scale = scale_of(m) if m != IDENTITY else 1.0
+        gkey = (style, s, width)
+        g = self._scaled.get(gkey)
+        if g is None:
+            g = self._scaled[gkey] = self._group(s, *style, width * s)
+        g.coords.extend(_xf(pts, m))
         g.counts.append(len(pts) // 2)
+        if self._rec is not None:
+            self._rec.append((g, pts))
 
     def _fill(self, rgb: RGB, rings: list[list[float]], m: Matrix) -> None:
         rings = [r for r in rings if len(r) >= 6]
@@ -584,7 +603,10 @@ class Flattener:
         self._stroke(e, ctx, pts)
 
     def _tol(self, ctx: _Ctx) -> float:
-        return self.tol / scale_of(ctx.matrix) if ctx.matrix != IDENTITY else self.tol
+        s = ctx.scale
+        if s is None:
+            s = ctx.scale = scale_of(ctx.matrix) if ctx.matrix != IDENTITY else 1.0
+        return self.tol / s if s != 1.0 else self.tol
 
     def circle(self, e: Entity, ctx: _Ctx) -> None:
         g = e.geometry
@@ -783,22 +805,61 @@ class Flattener:
                 self._block(block.entities, child, e.attribs)
 
     def _block(self, entities: list[Entity], ctx: _Ctx, attribs: Mapping[str, str]) -> None:
+        """Draw a block's entities in ``ctx``.  Their strokes depend on the context only through
+        its style and scale (chord tolerance, dash scale), so they are flattened once per such
+        context and each further reference just maps the recorded points by its matrix."""
+        s = ctx.scale
+        if s is None:
+            s = ctx.scale = scale_of(ctx.matrix) if ctx.matrix != IDENTITY else 1.0
+        key = (id(entities), ctx.layer, ctx.rgb, ctx.lineweight, ctx.linetype, ctx.override, s)
+        ops = self._blocks.get(key)
+        if ops is None:
+            self._blocks[key] = self._record(entities, ctx, attribs)
+            return
+        m = ctx.matrix
+        for op in ops:
+            if type(op) is tuple:
+                g, pts = op
+                g.coords.extend(_xf(pts, m))
+                g.counts.append(len(pts) // 2)
+            else:
+                self._block_entity(op, ctx, attribs)
+
+    def _record(self, entities: list[Entity], ctx: _Ctx, attribs: Mapping[str, str]) -> list:
+        ops: list[tuple[StrokeGroup, list[float]] | Entity] = []
         hidden = self.hidden
         for be in entities:
             kind = be.kind
-            if kind == "ATTDEF":
-                # the reader folds ATTRIBs into INSERT.attribs (tag -> value) without their
-                # placement: show each value where its definition sits in the block
-                tag = next(iter(be.attribs), None) if be.attribs else None
-                value = attribs.get(tag) if tag is not None else None
-                layer = ctx.layer if be.layer == "0" else be.layer
-                if value and layer not in hidden:
-                    self._attrib(be, value, ctx)
+            if kind not in _STROKE_KINDS:
+                ops.append(be)
+                self._block_entity(be, ctx, attribs)
                 continue
             layer = ctx.layer if be.layer == "0" else be.layer
-            if layer in hidden and kind != "INSERT":
+            if layer in hidden:
                 continue
-            self.entity(be, ctx)
+            self._rec = ops
+            try:
+                self.entity(be, ctx)
+            finally:
+                self._rec = None
+        return ops
+
+    def _block_entity(self, be: Entity, ctx: _Ctx, attribs: Mapping[str, str]) -> None:
+        hidden = self.hidden
+        kind = be.kind
+        if kind == "ATTDEF":
+            # the reader folds ATTRIBs into INSERT.attribs (tag -> value) without their
+            # placement: show each value where its definition sits in the block
+            tag = next(iter(be.attribs), None) if be.attribs else None
+            value = attribs.get(tag) if tag is not None else None
+            layer = ctx.layer if be.layer == "0" else be.layer
+            if value and layer not in hidden:
+                self._attrib(be, value, ctx)
+            return
+        layer = ctx.layer if be.layer == "0" else be.layer
+        if layer in hidden and kind != "INSERT":
+            return
+        self.entity(be, ctx)
 
     def _attrib(self, attdef: Entity, value: str, ctx: _Ctx) -> None:
         """An attribute value at its definition's place, kept readable (never mirrored):
@@ -995,6 +1056,11 @@ def _patterns(metric: bool) -> dict[str, Any]:
         table = _PATTERNS[metric] = {k.upper(): v for k, v in loaded.items()}
     return table
 
+
+#: Kinds drawn only through :meth:`Flattener._stroke` (recorded once per block context).
+_STROKE_KINDS = frozenset(
+    ("LINE", "LWPOLYLINE", "POLYLINE", "CIRCLE", "ARC", "ELLIPSE", "SPLINE", "3DFACE", "LEADER")
+)
 
 _HANDLERS: dict[str, Callable[[Flattener, Entity, _Ctx], None]] = {
     "LINE": Flattener.line,
