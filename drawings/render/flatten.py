@@ -168,6 +168,8 @@ class _Ctx:
     skey: tuple | None = None
     #: scale_of(matrix) (filled on first use)
     scale: float | None = None
+    #: this context without its matrix, for attributes (filled on first use)
+    flat: _Ctx | None = None
 
 
 # --------------------------------------------------------------------------- curve helpers
@@ -206,6 +208,7 @@ def bulge_points(vertices: list, closed: bool, tol: float) -> list[float]:
         return [v[0], v[1]] * (3 if closed else 1)
     append = out.append
     atan, sin, cos, hypot, atan2 = math.atan, math.sin, math.cos, math.hypot, math.atan2
+    acos, ceil = math.acos, math.ceil
     last = n if closed else n - 1
     v = vertices[0]
     x0, y0 = v[0], v[1]
@@ -228,7 +231,11 @@ def bulge_points(vertices: list, closed: bool, tol: float) -> list[float]:
                 cy = (y0 + y1) / 2.0 + sgn * h * dx / chord
                 a0 = atan2(y0 - cy, x0 - cx)
                 r = abs(r)
-                k = _segments(r, abs(theta), tol)
+                # _segments(r, abs(theta), tol), inlined: this loop is the hot spot
+                if r <= tol:
+                    k = 1
+                else:
+                    k = max(1, min(512, ceil(abs(theta) / (2.0 * acos(max(-1.0, 1.0 - tol / r))))))
                 step = theta / k
                 for j in range(1, k):
                     t = a0 + step * j
@@ -688,7 +695,10 @@ class Flattener:
         content = e.text
         if not content:
             return
-        g = e.geometry
+        self._text(e, e.geometry, content, ctx)
+
+    def _text(self, e: Entity, g: Mapping[str, Any], content: str, ctx: _Ctx) -> None:
+        """``content`` placed by ``g``, styled by ``e`` (an attribute: its definition)."""
         h = float(g.get("height") or 1.0)
         x, y = g["insert"][:2]
         rot = float(g.get("rotation") or 0.0)
@@ -880,17 +890,19 @@ class Flattener:
         sv = math.hypot(vx, vy) or 1.0
         g["height"] = float(g.get("height") or 1.0) * sv
         g["width_factor"] = float(g.get("width_factor") or 1.0) * math.hypot(ux, uy) / sv
-        flat = _Ctx(
-            IDENTITY,
-            ctx.layer,
-            ctx.rgb,
-            ctx.lineweight,
-            ctx.linetype,
-            ctx.override,
-            ctx.depth,
-            ctx.stack,
-        )
-        self.text(Entity("ATTRIB", attdef.layer, None, g, value, attdef.style), flat)
+        flat = ctx.flat
+        if flat is None:
+            flat = ctx.flat = _Ctx(
+                IDENTITY,
+                ctx.layer,
+                ctx.rgb,
+                ctx.lineweight,
+                ctx.linetype,
+                ctx.override,
+                ctx.depth,
+                ctx.stack,
+            )
+        self._text(attdef, g, value, flat)
 
     def dimension(self, e: Entity, ctx: _Ctx) -> None:
         name = e.geometry.get("block")

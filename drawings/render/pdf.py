@@ -167,13 +167,17 @@ def _texts(texts: list, m: Matrix) -> bytes:
     out: list[bytes] = []
     last = None
     tm = b"%.5f %.5f %.5f %.5f %.2f %.2f Tm <%s> Tj\n"
+    hexes: dict[str, bytes] = {}  # labels repeat (room names, door numbers…)
     for t, row, good in zip(texts, xs.tolist(), ok.tolist(), strict=True):
         if not good:
             continue
         if t.rgb != last:
             out.append(b"%s rg\n" % _rgb(t.rgb).encode())
             last = t.rgb
-        out.append(tm % (*row, t.text.encode("utf-16-be").hex().encode()))
+        h = hexes.get(t.text)
+        if h is None:
+            h = hexes[t.text] = t.text.encode("utf-16-be").hex().encode()
+        out.append(tm % (*row, h))
     return b"".join(out)
 
 
