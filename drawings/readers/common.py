@@ -161,6 +161,12 @@ def _arc_bbox(cx: float, cy: float, r: float, a0: float, a1: float) -> BBox:
     t0, t1 = math.radians(a0), math.radians(a0 + span)
     x0, y0 = cx + r * math.cos(t0), cy + r * math.sin(t0)
     x1, y1 = cx + r * math.cos(t1), cy + r * math.sin(t1)
+    return _arc_extent(cx, cy, r, a0, span, x0, y0, x1, y1)
+
+
+def _arc_extent(cx: float, cy: float, r: float, a0: float, span: float,
+                x0: float, y0: float, x1: float, y1: float) -> BBox:
+    """Bbox of an arc from its end points and the axis extremes (quadrant points) it spans."""
     xmin, xmax = (x0, x1) if x0 < x1 else (x1, x0)
     ymin, ymax = (y0, y1) if y0 < y1 else (y1, y0)
     for q, qx, qy in _QUADRANTS:
@@ -201,14 +207,7 @@ def _bulge_bbox(x0: float, y0: float, x1: float, y1: float, b: float) -> BBox:
     if b < 0:
         a0, a1 = a1, a0
     span = (a1 - a0) % 360.0
-    xmin, xmax = (x0, x1) if x0 < x1 else (x1, x0)
-    ymin, ymax = (y0, y1) if y0 < y1 else (y1, y0)
-    for q, qx, qy in _QUADRANTS:
-        if (q - a0) % 360.0 <= span:
-            px, py = cx + r * qx, cy + r * qy
-            xmin, xmax = min(xmin, px), max(xmax, px)
-            ymin, ymax = min(ymin, py), max(ymax, py)
-    return (xmin, ymin, xmax, ymax)
+    return _arc_extent(cx, cy, r, a0, span, x0, y0, x1, y1)
 
 
 def _text_bbox(x: float, y: float, h: float, rot: float, wf: float, text: str | None) -> BBox:
