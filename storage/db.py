@@ -7,6 +7,8 @@ to reach the database surface as :class:`~storage.errors.StorageUnavailable`.
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -88,7 +90,7 @@ def _sqlite_engine(parsed, **kw) -> Engine:
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         if not memory:
-            cur.execute("PRAGMA journal_mode=WAL")
+            _set_wal(cur)
             cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
@@ -103,6 +105,28 @@ def _sqlite_engine(parsed, **kw) -> Engine:
             conn.exec_driver_sql(options.get("sqlite_begin", "BEGIN"))
 
     return engine
+
+
+def _set_wal(cur: sqlite3.Cursor) -> None:
+    """Switch the file to WAL, waiting like the busy timeout does.
+
+    Changing the journal mode takes an exclusive lock and SQLite answers "database is locked"
+    at once, without its busy handler, when another connection holds the file -- as when
+    several processes open a new database together.  Once in WAL the mode is persistent and
+    the switch is a no-op.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    delay = 0.005
+    while True:
+        try:
+            if str(cur.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.25)
 
 
 _UNAVAILABLE_SQLITE = ("database is locked", "unable to open database", "disk i/o error")
