@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from pathlib import Path
 from typing import Any
 
@@ -281,14 +280,11 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
     return h.hexdigest()
 
 
-_DXF_EOF = re.compile(rb"(^|\n)\s*EOF\s*$")
-
-
 def check_complete(path: str | os.PathLike[str]) -> None:
     """Refuse a truncated file: the recovering DXF reader would read what is left, and the
     diff would then report everything after the cut as removed."""
-    from drawings import detect_format
-    from drawings.detect import HEAD_SIZE
+    from drawings import check_complete, detect_format
+    from drawings.detect import HEAD_SIZE, TAIL_SIZE
     from storage.errors import FileFormatError
 
     label = str(path)
@@ -297,7 +293,7 @@ def check_complete(path: str | os.PathLike[str]) -> None:
             head = f.read(HEAD_SIZE)
             f.seek(0, os.SEEK_END)
             size = f.tell()
-            f.seek(max(0, size - 1024))
+            f.seek(max(0, size - TAIL_SIZE))
             tail = f.read()
     except FileNotFoundError:
         raise FileFormatError(label, "no such file / 文件不存在") from None
@@ -305,13 +301,7 @@ def check_complete(path: str | os.PathLike[str]) -> None:
         raise FileFormatError(label, "is a directory, not a drawing file") from None
     except OSError as e:
         raise FileFormatError(label, f"cannot read file: {e.strerror or e}") from None
-    fmt = detect_format(head, label).format
-    if fmt == "dxf" and not _DXF_EOF.search(tail):
-        raise FileFormatError(label, "truncated DXF: no EOF marker / DXF 文件不完整")
-    if fmt == "dxf-binary" and b"EOF" not in tail:
-        raise FileFormatError(label, "truncated binary DXF: no EOF / DXF 文件不完整")
-    if fmt == "pdf" and b"%%EOF" not in tail:
-        raise FileFormatError(label, "truncated PDF: no %%EOF marker / PDF 文件不完整")
+    check_complete(label, detect_format(head, label).format, tail)
 
 
 def read_drawing(path: str | os.PathLike[str]) -> Any:

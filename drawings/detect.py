@@ -106,3 +106,23 @@ def detect_format(head: bytes, name: str = "") -> FormatInfo:
             raise FileFormatError(label, "truncated DXF header / DXF 文件头不完整")
         return FormatInfo("dxf", "AC1009")  # R12 files may omit the HEADER section
     raise FileFormatError(label, "not a DXF, DWG or PDF drawing / 不是 DXF、DWG 或 PDF 图纸")
+
+
+#: Bytes at the end of a file that hold its end marker (DXF ``EOF``, PDF ``%%EOF``).
+TAIL_SIZE = 1024
+
+_DXF_EOF = re.compile(rb"(^|\n)\s*EOF\s*$")
+
+
+def check_complete(name: str, fmt: str, tail: bytes) -> None:
+    """Refuse a truncated file from its last :data:`TAIL_SIZE` bytes.
+
+    The (recovering) readers would read what is left: the archive would keep a broken file and
+    a diff would report everything after the cut as removed.
+    """
+    if fmt == "dxf" and not _DXF_EOF.search(tail):
+        raise FileFormatError(name, "truncated DXF: no EOF marker / DXF 文件不完整")
+    if fmt == "dxf-binary" and b"EOF" not in tail:
+        raise FileFormatError(name, "truncated binary DXF: no EOF / DXF 文件不完整")
+    if fmt == "pdf" and b"%%EOF" not in tail:
+        raise FileFormatError(name, "truncated PDF: no %%EOF marker / PDF 文件不完整")

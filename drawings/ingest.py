@@ -28,6 +28,7 @@ import orjson
 from sqlalchemy.orm import Session
 
 from drawings import registry
+from drawings.detect import HEAD_SIZE, TAIL_SIZE
 from drawings.models import Project, SetVersion
 from storage.errors import (
     FileFormatError,
@@ -38,7 +39,6 @@ from storage.errors import (
 
 #: Largest single upload accepted (bytes); ``YITAOTU_MAX_UPLOAD`` overrides.
 MAX_UPLOAD = int(os.environ.get("YITAOTU_MAX_UPLOAD", str(1 << 30)))
-HEAD_SIZE = 65536
 
 #: ``A-101 平面图`` / ``建施-01_一层平面图`` / ``S101``: sheet number, then an optional title.
 _NAME_RE = re.compile(
@@ -283,7 +283,7 @@ def prepare(src: Source, mapping: dict[str, dict[str, str]] | None = None) -> Pr
 
     data = _read_all(src)
     info = drawings.detect_format(data[:HEAD_SIZE], src.name)
-    _check_complete(src.name, info.format, data)
+    drawings.check_complete(src.name, info.format, data[-TAIL_SIZE:])
     try:
         drawing = drawings.read(data, name=src.name)
     except YitaotuError:
@@ -321,16 +321,6 @@ def prepare(src: Source, mapping: dict[str, dict[str, str]] | None = None) -> Pr
         sheets=sheets,
         warnings=warnings,
     )
-
-
-def _check_complete(name: str, fmt: str, data: bytes) -> None:
-    """Refuse truncated uploads the (recovering) readers would accept: the archive keeps
-    only whole files."""
-    tail = data[-1024:]
-    if fmt == "dxf" and not re.search(rb"(^|\n)\s*EOF\s*$", tail):
-        raise FileFormatError(name, "truncated DXF: no EOF marker / DXF 文件不完整")
-    if fmt == "pdf" and b"%%EOF" not in tail:
-        raise FileFormatError(name, "truncated PDF: no %%EOF marker / PDF 文件不完整")
 
 
 def _number_for(
