@@ -59,7 +59,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -159,6 +159,19 @@ class Drawing:
 
 
 _MAXQ = 9.0e18  # beyond this a quantised float no longer fits orjson's 64-bit integers
+
+
+def union_of(boxes: Iterable[BBox]) -> BBox | None:
+    """The box around ``boxes`` (callers filter out empty/infinite ones); None for none."""
+    boxes = list(boxes)
+    if not boxes:
+        return None
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
 
 
 def canonical(value: Any, decimals: int = FINGERPRINT_DECIMALS) -> Any:

@@ -23,6 +23,7 @@ from drawings.model import (
     Drawing,
     Entity,
     Point,
+    union_of,
 )
 
 _ND = FINGERPRINT_DECIMALS
@@ -604,14 +605,7 @@ def sheet_extents(entities: list[Entity]) -> BBox:
     if len(entities) < 256:
         boxes = [e.bbox for e in entities if e.kind != "VIEWPORT" and e.bbox[0] <= e.bbox[2]]
         boxes = [b for b in boxes if math.isfinite(b[0]) and math.isfinite(b[3])]
-        if not boxes:
-            return EMPTY_BBOX
-        return (
-            min(b[0] for b in boxes),
-            min(b[1] for b in boxes),
-            max(b[2] for b in boxes),
-            max(b[3] for b in boxes),
-        )
+        return union_of(boxes) or EMPTY_BBOX
     import numpy as np
 
     try:

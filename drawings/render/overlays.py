@@ -13,7 +13,7 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from drawings.model import Drawing, Entity, Sheet
+from drawings.model import Drawing, Entity, Sheet, union_of
 from drawings.render import colors
 from drawings.render.flatten import (
     IDENTITY,
@@ -108,15 +108,7 @@ def cloud(bbox: tuple[float, float, float, float], pad: float) -> list[float]:
 
 
 def _union(*boxes) -> tuple[float, float, float, float] | None:
-    boxes = [b for b in boxes if b is not None]
-    if not boxes:
-        return None
-    return (
-        min(b[0] for b in boxes),
-        min(b[1] for b in boxes),
-        max(b[2] for b in boxes),
-        max(b[3] for b in boxes),
-    )
+    return union_of(b for b in boxes if b is not None)
 
 
 def _map_box(box, m: Matrix):

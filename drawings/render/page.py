@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from drawings.model import Drawing, Entity, Sheet
+from drawings.model import Drawing, Entity, Sheet, union_of
 from drawings.render.colors import RGB
 from drawings.render.flatten import DisplayList, Matrix, flatten
 from drawings.render.pdf import MM, content, new_page
@@ -109,15 +109,7 @@ def _finite(box: BBox | None) -> bool:
 def entity_box(sheet: Sheet) -> BBox | None:
     if _finite(sheet.extents):
         return sheet.extents
-    xs0 = [e.bbox for e in sheet.entities if _finite(e.bbox)]
-    if not xs0:
-        return None
-    return (
-        min(b[0] for b in xs0),
-        min(b[1] for b in xs0),
-        max(b[2] for b in xs0),
-        max(b[3] for b in xs0),
-    )
+    return union_of(e.bbox for e in sheet.entities if _finite(e.bbox))
 
 
 def _paper_pt(sheet: Sheet) -> tuple[float, float, float]:
