@@ -284,8 +284,7 @@ def check_complete(path: str | os.PathLike[str]) -> None:
     """Refuse a truncated file: the recovering DXF reader would read what is left, and the
     diff would then report everything after the cut as removed."""
     from drawings import check_complete, detect_format
-    from drawings.detect import HEAD_SIZE, TAIL_SIZE
-    from storage.errors import FileFormatError
+    from drawings.detect import HEAD_SIZE, TAIL_SIZE, file_error
 
     label = str(path)
     try:
@@ -295,12 +294,8 @@ def check_complete(path: str | os.PathLike[str]) -> None:
             size = f.tell()
             f.seek(max(0, size - TAIL_SIZE))
             tail = f.read()
-    except FileNotFoundError:
-        raise FileFormatError(label, "no such file / 文件不存在") from None
-    except IsADirectoryError:
-        raise FileFormatError(label, "is a directory, not a drawing file") from None
     except OSError as e:
-        raise FileFormatError(label, f"cannot read file: {e.strerror or e}") from None
+        raise file_error(label, e) from None
     check_complete(label, detect_format(head, label).format, tail)
 
 

@@ -126,3 +126,12 @@ def check_complete(name: str, fmt: str, tail: bytes) -> None:
         raise FileFormatError(name, "truncated binary DXF: no EOF / DXF 文件不完整")
     if fmt == "pdf" and b"%%EOF" not in tail:
         raise FileFormatError(name, "truncated PDF: no %%EOF marker / PDF 文件不完整")
+
+
+def file_error(name: str, e: OSError) -> FileFormatError:
+    """The user-facing error for a drawing file that cannot be opened or read."""
+    if isinstance(e, FileNotFoundError):
+        return FileFormatError(name, "no such file / 文件不存在")
+    if isinstance(e, IsADirectoryError):
+        return FileFormatError(name, "is a directory, not a drawing file")
+    return FileFormatError(name, f"cannot read file: {e.strerror or e}")

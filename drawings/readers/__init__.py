@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from drawings.detect import HEAD_SIZE, detect_format
+from drawings.detect import HEAD_SIZE, detect_format, file_error
 from drawings.gcpause import paused_gc
 from drawings.model import Drawing
 from storage.errors import FileFormatError, YitaotuError
@@ -20,12 +20,8 @@ def _load(source: str | Path | bytes, name: str | None) -> tuple[bytes, str]:
     label = name or str(path)
     try:
         return path.read_bytes(), label
-    except IsADirectoryError:
-        raise FileFormatError(label, "is a directory, not a drawing file") from None
-    except FileNotFoundError:
-        raise FileFormatError(label, "no such file / 文件不存在") from None
     except OSError as e:
-        raise FileFormatError(label, f"cannot read file: {e.strerror or e}") from None
+        raise file_error(label, e) from None
 
 
 def read(source: str | Path | bytes, *, name: str | None = None) -> Drawing:
