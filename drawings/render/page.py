@@ -169,28 +169,32 @@ def plan(
             return PageSpec(w, h, m, dl, model=_model(drawing, dl, m, paint), box=pbox)
 
     # model space (or a layout forced onto a given paper / box)
-    pw, ph = paper_size(paper)
     est = box or entity_box(sheet)
-    if est is not None:
-        landscape = (est[2] - est[0]) >= (est[3] - est[1])
-        W, H = (max(pw, ph), min(pw, ph)) if landscape else (min(pw, ph), max(pw, ph))
-        m0 = fit(est, W * MM, H * MM, margin_mm * MM if box is None else 0.0)
-        tol = TOL_PT / m0[0]
-    else:
-        W, H = pw, ph
-        tol = 1e-3
-    dl = flatten(drawing, sheet, tol=tol, paint=paint)
+    dl = flatten(drawing, sheet, tol=tolerance(est, paper, 0.0 if box else margin_mm), paint=paint)
     if box is None:
-        b = dl.bounds()
-        if b is None:
-            b = est or (0.0, 0.0, 1.0, 1.0)
-        landscape = (b[2] - b[0]) >= (b[3] - b[1])
-        W, H = (max(pw, ph), min(pw, ph)) if landscape else (min(pw, ph), max(pw, ph))
-        m = fit(b, W * MM, H * MM, margin_mm * MM)
-        box = b
+        box = dl.bounds() or est or (0.0, 0.0, 1.0, 1.0)
+        w, h, m = fit_paper(box, paper, margin_mm)
     else:
-        m = fit(box, W * MM, H * MM, 0.0)
-    return PageSpec(W * MM, H * MM, m, dl, model=_model(drawing, dl, m, paint), box=box)
+        w, h, m = fit_paper(box, paper, 0.0)
+    return PageSpec(w, h, m, dl, model=_model(drawing, dl, m, paint), box=box)
+
+
+def fit_paper(
+    box: BBox, paper: str | tuple[float, float] | None, margin_mm: float
+) -> tuple[float, float, Matrix]:
+    """Page width and height (pt), oriented like ``box``, and the transform fitting it there."""
+    pw, ph = paper_size(paper)
+    landscape = (box[2] - box[0]) >= (box[3] - box[1])
+    w, h = (max(pw, ph), min(pw, ph)) if landscape else (min(pw, ph), max(pw, ph))
+    return w * MM, h * MM, fit(box, w * MM, h * MM, margin_mm * MM)
+
+
+def tolerance(est: BBox | None, paper: str | tuple[float, float] | None, margin_mm: float) -> float:
+    """Chord tolerance (drawing units) for curves of a sheet whose extents are about ``est``:
+    fixed before flattening, from the reader's extents, since the page scale is not yet known."""
+    if est is None:
+        return 1e-3
+    return TOL_PT / fit_paper(est, paper, margin_mm)[2][0]
 
 
 def _model(drawing: Drawing, dl: DisplayList, m: Matrix, paint) -> DisplayList | None:
