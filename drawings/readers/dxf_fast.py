@@ -1026,3 +1026,66 @@ _HANDLERS = {
 def read_tags(codes: list[int], vals: list[str], name: str, version: str) -> Drawing:
     """The tag lists of a whole DXF file into a :class:`Drawing` (fingerprints not yet set)."""
     return DXFTagReader(codes, vals, name, version).run()
+
+
+# --------------------------------------------------------------------------- split for two readers
+
+_ENTITIES_RE = re.compile(rb"(?:^|\n)[ \t]*0\r?\nSECTION\r?\n[ \t]*2\r?\nENTITIES\r?\n")
+_ENDSEC_RE = re.compile(rb"\n[ \t]*0\r?\nENDSEC\r?\n")
+#: A group-code-0 line and the kind after it.  A value line cannot be followed by a line with
+#: a letter (a group code is a number), so a match is always a tag pair, never a value.
+_KIND_RE = re.compile(rb"\n[ \t]*0\r?\n([0-9]*[A-Z_][A-Z0-9_]*)\r?\n")
+_CONTINUATIONS = (b"VERTEX", b"SEQEND", b"ATTRIB")
+_MODEL_BLOCK_RE = re.compile(rb"\n[ \t]*2\r?\n\*MODEL_SPACE\r?\n", re.IGNORECASE)
+
+
+def split_entities(data: bytes) -> tuple[bytes, bytes] | None:
+    """An ASCII DXF as two DXFs holding the first and second half of its ENTITIES section.
+
+    Each half keeps everything else (header, tables, blocks, objects), so two processes can
+    read a big file's model space in parallel and together hold every entity exactly once.
+    The cut falls between two entities (never inside a POLYLINE's vertices or an INSERT's
+    attributes).  None when the file does not lend itself: no ENTITIES section, nothing to
+    cut, or entities in the ``*Model_Space`` block, which both halves would repeat.
+    """
+    sec = _near(_ENTITIES_RE, data, b"\nENTITIES", 0)
+    if sec is None:
+        return None
+    start = sec.end() - 1  # the newline before the first entity's 0-tag
+    end = _near(_ENDSEC_RE, data, b"\nENDSEC", start)
+    if end is None:
+        return None
+    stop = end.start()
+    cut = None
+    for m in _KIND_RE.finditer(data, (start + stop) // 2, stop):
+        if m.group(1) not in _CONTINUATIONS:
+            cut = m.start()
+            break
+    if cut is None or cut <= start:
+        return None
+    if not _model_block_empty(data, start):
+        return None
+    head, tail = data[:start], data[stop:]
+    return head + data[start:cut] + tail, head + data[cut:stop] + tail
+
+
+def _near(pattern: re.Pattern[bytes], data: bytes, word: bytes, pos: int) -> re.Match | None:
+    """First match of ``pattern`` around an occurrence of ``word`` (``bytes.find`` is ten
+    times faster than a regex over a whole file)."""
+    i = data.find(word, pos)
+    while i >= 0:
+        m = pattern.search(data, max(pos, i - 24), i + len(word) + 24)
+        if m is not None:
+            return m
+        i = data.find(word, i + 1)
+    return None
+
+
+def _model_block_empty(data: bytes, before: int) -> bool:
+    """Whether every ``*Model_Space`` BLOCK before ``before`` ends right after its header."""
+    blocks = data.rfind(b"BLOCKS", 0, before)
+    for m in _MODEL_BLOCK_RE.finditer(data, max(blocks, 0), before):
+        nxt = _KIND_RE.search(data, m.end() - 1, before)
+        if nxt is None or nxt.group(1) != b"ENDBLK":
+            return False
+    return True
