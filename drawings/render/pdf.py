@@ -87,38 +87,57 @@ def _dash(dash: tuple[float, ...] | None, scale: float, phase: float = 0.0) -> s
     return "[" + " ".join(str(max(0, round(x))) for x in d) + f"] {round(phase * scale * Q)} d"
 
 
+#: A piece of a content stream and what it draws: ("v",) viewports, ("f", rgb) a fill colour,
+#: ("p",) pattern hatches, ("s", style) a stroke style, ("t",) text.  Pieces of two display
+#: lists of one sheet merge by key (:func:`merge`) into the stream of both drawn together.
+Part = tuple[tuple, bytes]
+_PATHS = b"q 0.01 0 0 0.01 0 0 cm 1 J 1 j\n"
+
+
 def content(dl: DisplayList, m: Matrix, *, model: DisplayList | None = None) -> tuple[bytes, bool]:
     """Content stream bytes drawing ``dl`` through ``m`` (drawing units -> page pt).
 
     ``model`` is the model-space display list shown in ``dl``'s viewports.  Returns the bytes
     and whether text (needing the font resource) was written.
     """
-    out: list[bytes] = []
-    has_text = False
+    parts = content_parts(dl, m, model=model)
+    return assemble(parts), any(key == ("t",) for key, _ in parts)
+
+
+def content_parts(dl: DisplayList, m: Matrix, *, model: DisplayList | None = None) -> list[Part]:
+    """The pieces of :func:`content`'s stream, in drawing order (see :data:`Part`)."""
+    out: list[Part] = []
     if model is not None:
         for vp in dl.viewports:
             x0, y0, x1, y1 = vp.clip
             clip = _ints([x0, y0, x1, y1], m)
             (cx0, cy0), (cx1, cy1) = clip.tolist()
             rx, ry = min(cx0, cx1), min(cy0, cy1)
-            out.append(
-                b"q 0.01 0 0 0.01 0 0 cm %d %d %d %d re W n 100 0 0 100 0 0 cm\n"
-                % (rx, ry, abs(cx1 - cx0), abs(cy1 - cy0))
+            body, text = content(model, mul(m, vp.matrix))
+            head = b"q 0.01 0 0 0.01 0 0 cm %d %d %d %d re W n 100 0 0 100 0 0 cm\n" % (
+                rx,
+                ry,
+                abs(cx1 - cx0),
+                abs(cy1 - cy0),
             )
-            body, t = content(model, mul(m, vp.matrix))
-            has_text |= t
-            out.append(body)
-            out.append(b"Q\n")
+            out.append((("v",), head + body + b"Q\n"))
+            if text:
+                out.append((("t",), b""))  # the viewport's text needs the font
     s = scale_of(m)
-    out.append(b"q 0.01 0 0 0.01 0 0 cm 1 J 1 j\n")
     for rgb, g in dl.fills.items():
         if not g.counts:
             continue
-        out.append(b"%s rg\n" % _rgb(rgb).encode())
-        out.append(_paths(_ints(coords_array(g), m), g.counts, b"f*", close=True, groups=g.rings))
-    for p in dl.patterns:
-        out.append(b"q\n")
         out.append(
+            (
+                ("f", rgb),
+                b"%s rg\n" % _rgb(rgb).encode()
+                + _paths(_ints(coords_array(g), m), g.counts, b"f*", close=True, groups=g.rings),
+            )
+        )
+    hatches: list[bytes] = []
+    for p in dl.patterns:
+        hatches.append(b"q\n")
+        hatches.append(
             _paths(
                 _ints(p.ring_coords, m),
                 p.ring_counts,
@@ -127,28 +146,63 @@ def content(dl: DisplayList, m: Matrix, *, model: DisplayList | None = None) -> 
                 groups=[len(p.ring_counts)],
             )
         )
-        out.append(b"%s RG %d w\n" % (_rgb(p.rgb).encode(), max(1, round(p.lineweight * MM * Q))))
+        hatches.append(
+            b"%s RG %d w\n" % (_rgb(p.rgb).encode(), max(1, round(p.lineweight * MM * Q)))
+        )
         plain = [ln for ln in p.lines if ln[4] is None]
         if plain:
             coords = [c for ln in plain for c in ln[:4]]
-            out.append(_paths(_ints(coords, m), [2] * len(plain), b"S"))
+            hatches.append(_paths(_ints(coords, m), [2] * len(plain), b"S"))
         for x0, y0, x1, y1, dash, phase in (ln for ln in p.lines if ln[4] is not None):
             (a0, b0), (a1, b1) = _ints([x0, y0, x1, y1], m).tolist()
-            out.append(b"%s %d %d m %d %d l S\n" % (_dash(dash, s, phase).encode(), a0, b0, a1, b1))
-        out.append(b"Q\n")
-    for (rgb, lw_mm, width, dash, _dot), g in dl.strokes.items():
+            hatches.append(
+                b"%s %d %d m %d %d l S\n" % (_dash(dash, s, phase).encode(), a0, b0, a1, b1)
+            )
+        hatches.append(b"Q\n")
+    if hatches:
+        out.append((("p",), b"".join(hatches)))
+    for key, g in dl.strokes.items():
         if not g.counts:
             continue
+        rgb, lw_mm, width, dash, _dot = key
         w = width * s if width > 0 else lw_mm * MM
-        out.append(b"%s RG %d w %s\n" % (_rgb(rgb).encode(), round(w * Q), _dash(dash, s).encode()))
-        out.append(_paths(_ints(coords_array(g), m), g.counts, b"S"))
-    out.append(b"Q\n")
+        out.append(
+            (
+                ("s", key),
+                b"%s RG %d w %s\n" % (_rgb(rgb).encode(), round(w * Q), _dash(dash, s).encode())
+                + _paths(_ints(coords_array(g), m), g.counts, b"S"),
+            )
+        )
     if dl.texts:
-        has_text = True
+        out.append((("t",), _texts(dl.texts, m)))
+    return out
+
+
+def merge(first: list[Part], second: list[Part]) -> list[Part]:
+    """The pieces of two display lists of one sheet (entities of ``first`` before those of
+    ``second``) as one display list of all of them would give: the same layers (viewports,
+    fills, hatches, strokes, text) and each style's group where it first appears."""
+    groups: dict[tuple, list[bytes]] = {}
+    for kind in ("v", "f", "p", "s", "t"):
+        for parts in (first, second):
+            for key, data in parts:
+                if key[0] == kind:
+                    groups.setdefault(key, []).append(data)
+    return [(key, b"".join(chunks)) for key, chunks in groups.items()]
+
+
+def assemble(parts: list[Part]) -> bytes:
+    """One content stream from its pieces: paths in 1/100 pt, then text in one BT block."""
+    out = [data for key, data in parts if key[0] == "v"]
+    out.append(_PATHS)
+    out += [data for key, data in parts if key[0] in ("f", "p", "s")]
+    out.append(b"Q\n")
+    text = [data for key, data in parts if key[0] == "t"]
+    if text:
         out.append(b"BT /%s 1 Tf\n" % FONT.encode())
-        out.append(_texts(dl.texts, m))
+        out += text
         out.append(b"ET\n")
-    return b"".join(out), has_text
+    return b"".join(out)
 
 
 def _texts(texts: list, m: Matrix) -> bytes:
