@@ -21,6 +21,7 @@ from drawings.render.page import (
     pick_sheet,
     plan,
 )
+from drawings.render.split import Rendered
 from storage.errors import InvalidInput
 
 #: Bump whenever output pixels may change: tile caches are keyed by it.
@@ -36,6 +37,7 @@ __all__ = [
     "PAPER_SIZES",
     "RENDERER_VERSION",
     "PageSpec",
+    "Rendered",
     "build",
     "format_of",
     "overlay",
@@ -43,6 +45,7 @@ __all__ = [
     "plan",
     "render",
     "render_bytes",
+    "render_source",
     "to_png",
     "to_svg",
 ]
@@ -58,15 +61,20 @@ def format_of(path: str | Path) -> str:
     return ext
 
 
-def _zoom(page, dpi: float | None, width: int | None) -> float:
+def zoom_for(page_width: float, page_height: float, dpi: float | None, width: int | None) -> float:
+    """Device pixels per point for a page of that size (pt) at ``dpi`` or ``width`` pixels."""
     if width is not None:
         if width <= 0:
             raise InvalidInput(f"--width must be positive / 宽度必须为正: {width}")
-        return width / page.rect.width
-    dpi = 150.0 if dpi is None else float(dpi)
-    if dpi <= 0:
-        raise InvalidInput(f"--dpi must be positive / 分辨率必须为正: {dpi}")
-    return dpi / 72.0
+        z = width / page_width
+    else:
+        dpi = 150.0 if dpi is None else float(dpi)
+        if dpi <= 0:
+            raise InvalidInput(f"--dpi must be positive / 分辨率必须为正: {dpi}")
+        z = dpi / 72.0
+    if page_width * z * page_height * z > MAX_PIXELS:
+        raise InvalidInput(f"image too large / 图像过大: {page_width * z:.0f} px wide")
+    return z
 
 
 _MIN_LW = False
@@ -86,10 +94,8 @@ def to_png(page, *, dpi: float | None = None, width: int | None = None) -> bytes
     """Rasterise a page to PNG bytes at ``dpi`` (default 150) or ``width`` pixels."""
     from drawings.render.raster import render_png
 
-    z = _zoom(page, dpi, width)
+    z = zoom_for(page.rect.width, page.rect.height, dpi, width)
     min_line_width()
-    if page.rect.width * z * page.rect.height * z > MAX_PIXELS:
-        raise InvalidInput(f"image too large / 图像过大: {page.rect.width * z:.0f} px wide")
     return render_png(page, z)
 
 
@@ -158,6 +164,65 @@ def render_bytes(
         if progress:
             progress("write")
     return data
+
+
+def render_source(
+    source: str | Path | bytes,
+    fmt: str,
+    *,
+    name: str | None = None,
+    layout: str | None = None,
+    dpi: float | None = None,
+    width: int | None = None,
+    paper: str | None = None,
+    progress: Progress | None = None,
+) -> Rendered:
+    """Read ``source`` (a file or its bytes) and render one sheet: the parse included.
+
+    A big DXF's model space goes to PNG/PDF on two processes from the parse on
+    (:mod:`.split`); everything else is :func:`drawings.read` then :func:`render_bytes`.
+    """
+    import drawings
+    from drawings.gcpause import paused_gc
+    from drawings.render.page import MARGIN_MM
+    from drawings.render.split import split_render
+
+    if fmt not in FORMATS:
+        raise InvalidInput(f"unsupported output format {fmt!r} / 不支持的输出格式")
+    if isinstance(source, bytes | bytearray | memoryview):
+        data, label = bytes(source), name or "<bytes>"
+    else:
+        from drawings.detect import file_error
+
+        label = name or str(source)
+        try:
+            data = Path(source).read_bytes()
+        except OSError as e:
+            raise file_error(label, e) from None
+    if fmt == "png":
+        min_line_width()  # before a fork, so both processes draw alike
+    with paused_gc():
+        done = split_render(
+            data,
+            label,
+            fmt,
+            layout=layout,
+            paper=paper,
+            zoom_of=lambda w, h: zoom_for(w, h, dpi, width),
+            margin_mm=MARGIN_MM,
+            progress=progress,
+        )
+        if done is not None:
+            if progress:
+                progress("write")
+            return done
+        drawing = drawings.read(data, name=label)
+        del data
+        sheet = pick_sheet(drawing, layout)
+        out = render_bytes(
+            drawing, fmt, layout=layout, dpi=dpi, width=width, paper=paper, progress=progress
+        )
+    return Rendered(out, sheet.name, len(sheet))
 
 
 def write_atomic(path: str | Path, data: bytes) -> Path:
