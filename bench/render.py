@@ -7,9 +7,11 @@ On a generated ~100,000-entity DXF (bench.gen_big):
 * parse + render to PNG  /  ezdxf.readfile + ezdxf's drawing add-on SVG backend   (printed)
 * one 256-px tile, any zoom level, after the sheet is parsed and cached: median  <= 50 ms
 
-Also printed: the renderer alone on the already parsed drawing (what ``drawings.render`` adds
-to the reader), and the load average, since a busy machine slows the two-band rasteriser
-(:mod:`drawings.render.raster`) most.  Imports are warmed first so no side pays for them.
+"parse + render" is :func:`drawings.render.render_source` on the file, what ``yitaotu render``
+runs: a big DXF is read and drawn by two processes (:mod:`drawings.render.split`).  Also
+printed: the same on one process (``drawings.read`` then ``render_bytes``), the renderer alone
+on an already parsed drawing, and the load average, since a busy machine slows the two-process
+work most.  Imports are warmed first so no side pays for them.
 Usage::
 
     python bench/render.py [--entities 100000] [--no-svg]
@@ -68,7 +70,7 @@ def main() -> None:
 
     import drawings
     from bench.gen_big import cached_big
-    from drawings.render import render_bytes
+    from drawings.render import render_bytes, render_source
     from drawings.render.tiles import BASE_ZOOM, MAX_ZOOM, TileCache
 
     path = cached_big(args.entities)
@@ -76,15 +78,17 @@ def main() -> None:
     load0 = os.getloadavg()[0]
     drawings.read(path)  # warm caches of the reader as well (fonts, patterns…)
 
-    def parse_render(fmt: str, **kw) -> tuple[object, bytes]:
+    def one_process(fmt: str, **kw) -> tuple[object, bytes]:
         drawing = drawings.read(path)
         return drawing, render_bytes(drawing, fmt, paper="A1", **kw)  # drawing freed untimed
 
     # rounds of every measurement in turn, best of each: a neighbour's load spreads evenly
     cases = {
         "ref": lambda: ezdxf.readfile(path),
-        "png": lambda: parse_render("png", dpi=150),
-        "pdf": lambda: parse_render("pdf"),
+        "png": lambda: (None, render_source(path, "png", dpi=150, paper="A1").data),
+        "pdf": lambda: (None, render_source(path, "pdf", paper="A1").data),
+        "png1": lambda: one_process("png", dpi=150),
+        "pdf1": lambda: one_process("pdf"),
         "parse": lambda: drawings.read(path),
     }
     best: dict[str, float] = {}
@@ -111,6 +115,10 @@ def main() -> None:
     print(
         f"parse + PDF A1                      {t_pdf:8.2f} s   ratio {t_pdf / t_ref:.3f}"
         f"   (target <= {TARGETS['pdf']}, {len(pdf) / 1e6:.1f} MB)"
+    )
+    print(
+        f"the same on one process: PNG {best['png1']:.2f} s ({best['png1'] / t_ref:.3f}),"
+        f" PDF {best['pdf1']:.2f} s ({best['pdf1'] / t_ref:.3f})"
     )
     print(
         f"render only, drawing parsed already: PNG {r_png:.2f} s ({r_png / t_ref:.3f}),"

@@ -57,17 +57,9 @@ def _progress(enabled: bool):
         bar.update(task, completed=len(STAGES))
 
 
-def _read_file(path: Path):
-    import drawings
-
-    if not path.is_file():
-        raise InvalidInput(f"{path}: no such file / 文件不存在")
-    return drawings.read(path)
-
-
-def _read_store(ref: str, tmp: Path):
-    """Fetch the sheet's blob from the store into ``tmp`` and read it (PDF pages kept apart)."""
-    import drawings
+def _store_file(ref: str, tmp: Path) -> tuple[Path, str | None]:
+    """Fetch the sheet's blob from the store into ``tmp``: its path, and for a page of a PDF
+    that page's number as the layout (the file stays whole so the page passes through)."""
     from drawings import registry
     from yitaotu.context import App
     from yitaotu.settings import Settings
@@ -86,13 +78,10 @@ def _read_store(ref: str, tmp: Path):
         app.close()
     path = tmp / f"{sheet_no.replace('/', '_')}.{entry.get('format') or 'bin'}"
     path.write_bytes(data)
-    drawing = drawings.read(path)
     page = entry.get("page")
-    if page and drawing.format == "pdf":
-        # keep only that page, but remember its place for the pass-through
-        keep = drawing.sheets[int(page) - 1]
-        return drawing, keep.name
-    return drawing, None
+    if page and entry.get("format") == "pdf":
+        return path, str(int(page))
+    return path, None
 
 
 @click.command("render")
@@ -122,7 +111,7 @@ def render_cmd(
     as_json: bool,
 ) -> None:
     """出图 Render one sheet of SOURCE (a file or PROJECT:REV:SHEETNO) to PNG/PDF/SVG."""
-    from drawings.render import RENDERER_VERSION, format_of, pick_sheet, render
+    from drawings.render import RENDERER_VERSION, format_of, render_source, write_atomic
 
     try:
         if dpi is not None and width is not None:
@@ -139,14 +128,22 @@ def render_cmd(
             with _progress(bool(big)) as step:
                 step("parse")
                 if _is_store_ref(source):
-                    drawing, page_layout = _read_store(source, Path(tmp))
+                    path, page_layout = _store_file(source, Path(tmp))
                     layout = layout or page_layout
                 else:
-                    drawing = _read_file(Path(source))
-                render(
-                    drawing, out, layout=layout, dpi=dpi, width=width, paper=paper, progress=step
+                    path = Path(source)
+                    if not path.is_file():
+                        raise InvalidInput(f"{path}: no such file / 文件不存在")
+                done = render_source(
+                    path,
+                    format_of(out),
+                    layout=layout,
+                    dpi=dpi,
+                    width=width,
+                    paper=paper,
+                    progress=step,
                 )
-                sheet = pick_sheet(drawing, layout)
+                write_atomic(out, done.data)
     except YitaotuError as e:
         click.echo(f"error: {e.message}", err=True)
         sys.exit(EXIT_ERROR)
@@ -161,8 +158,8 @@ def render_cmd(
             "format": out.suffix.lower().lstrip("."),
             "bytes": out.stat().st_size,
             "source": source,
-            "sheet": sheet.name,
-            "entities": len(sheet),
+            "sheet": done.sheet,
+            "entities": done.entities,
             "renderer": RENDERER_VERSION,
         }
         click.echo(orjson.dumps(info).decode())
