@@ -9,7 +9,8 @@ the first.  The two talk through pipes at the points where the sheet as a whole 
 1. the child sends its extents; the union fixes the curve tolerance (as in :func:`.page.plan`);
 2. the child sends the bounds of its display list; the union fixes the page and transform;
 3. the child sends the pieces of its content stream; merged with ours by style
-   (:func:`.pdf.merge`) they make the stream one process would have written for the sheet.
+   (:func:`.pdf.merge`) they make the stream one process would have written for the sheet,
+   but for where runs of strokes are cut (anti-aliasing at crossings may move a grey level).
 
 A PDF is then written here.  A PNG is drawn as two bands (see :mod:`.raster`): this process
 sends its pieces to the child, each builds the same page and draws one band.

@@ -137,6 +137,27 @@ def test_split_png_is_the_one_process_picture(sheet_path, always_split, monkeypa
     assert (ink_one != ink_two).sum() < 0.005 * ink_one.sum()
 
 
+def test_corpus_split_pictures_match(corpus, always_split):
+    """Every corpus DXF drawn by two processes shows the one-process picture: stroke runs are
+    cut where the halves meet, so anti-aliasing where lines cross may move a few grey levels."""
+    split_files = 0
+    for path in sorted(corpus.rglob("*.dxf")):
+        data = path.read_bytes()
+        if data.startswith(b"AutoCAD Binary DXF") or split_entities(data) is None:
+            continue
+        drawing = drawings.read(path)
+        if not len(drawing.sheets[0]):
+            continue
+        split_files += 1
+        one = _pixels(render_bytes(drawing, "png", dpi=40))
+        two = _pixels(render_source(path, "png", dpi=40).data)
+        assert two.shape == one.shape, path.name
+        diff = np.abs(two.astype(np.int16) - one.astype(np.int16))
+        assert diff.max() <= 64, path.name
+        assert (diff > 32).any(axis=2).mean() < 0.001, path.name
+    assert split_files >= 10
+
+
 def test_split_pdf_keeps_text_and_page(sheet_path, always_split):
     drawing = drawings.read(sheet_path)
     ref = pymupdf.open("pdf", render_bytes(drawing, "pdf"))
