@@ -114,7 +114,9 @@ def png_bytes(pix) -> bytes:
     )
 
 
-def _band(page, matrix, clip, last: bool) -> tuple[bytes, int, int, int, int]:
+def draw_band(page, matrix, clip, last: bool) -> tuple[bytes, int, int, int, int]:
+    """One band of the page as raw deflate (sync-flushed unless ``last``) with its Adler-32,
+    raw length, width and height: the parts :func:`png_from_parts` joins."""
     pix = page.get_pixmap(matrix=matrix, clip=clip, alpha=False)
     raw = scanlines(pix)
     return _deflate(raw, last), zlib.adler32(raw), len(raw), pix.width, pix.height
@@ -147,7 +149,7 @@ def render_png(page, zoom: float, *, bands: bool | None = None) -> bytes:
     bottom = pymupdf.Rect(r.x0, split / zoom, r.x1, r.y1)
     child = _fork_band(page, m, bottom)
     try:
-        a = _band(page, m, top, last=False)
+        a = draw_band(page, m, top, last=False)
     except BaseException:
         if child is not None:  # don't leave the child blocked on a pipe nobody reads
             os.close(child[1])
@@ -155,13 +157,14 @@ def render_png(page, zoom: float, *, bands: bool | None = None) -> bytes:
         raise
     b = _join_band(child) if child is not None else None
     if b is None:
-        b = _band(page, m, bottom, last=True)  # the child failed: draw the band here
+        b = draw_band(page, m, bottom, last=True)  # the child failed: draw the band here
     if a[3] != box.width or b[3] != box.width or a[4] + b[4] != box.height:
         return png_bytes(page.get_pixmap(matrix=m, alpha=False))  # unforeseen page geometry
     return png_from_parts(a[3], a[4] + b[4], [a[:3], b[:3]])
 
 
-_HEAD = struct.Struct(">IQIII")  # adler32, raw length, width, height, data length
+#: A band sent between processes: adler32, raw length, width, height, data length.
+BAND_HEAD = struct.Struct(">IQIII")
 
 
 def _fork_band(page, matrix, clip) -> tuple[int, int] | None:
@@ -180,9 +183,9 @@ def _fork_band(page, matrix, clip) -> tuple[int, int] | None:
         code = 1
         try:
             os.close(rfd)
-            data, adler, n, w, h = _band(page, matrix, clip, last=True)
+            data, adler, n, w, h = draw_band(page, matrix, clip, last=True)
             with os.fdopen(wfd, "wb") as f:
-                f.write(_HEAD.pack(adler, n, w, h, len(data)))
+                f.write(BAND_HEAD.pack(adler, n, w, h, len(data)))
                 f.write(data)
             code = 0
         finally:
@@ -198,10 +201,10 @@ def _join_band(child: tuple[int, int]) -> tuple[bytes, int, int, int, int] | Non
             blob = f.read()
     finally:
         _, status = os.waitpid(pid, 0)
-    if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0 or len(blob) < _HEAD.size:
+    if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0 or len(blob) < BAND_HEAD.size:
         return None
-    adler, n, w, h, size = _HEAD.unpack_from(blob)
-    data = blob[_HEAD.size :]
+    adler, n, w, h, size = BAND_HEAD.unpack_from(blob)
+    data = blob[BAND_HEAD.size :]
     if len(data) != size:
         return None
     return data, adler, n, w, h

@@ -36,7 +36,7 @@ from drawings.model import Sheet, union_of
 from drawings.render.flatten import DisplayList, flatten
 from drawings.render.page import BBox, entity_box, fit_paper, model_sheet, tolerance
 from drawings.render.pdf import Part, assemble, content_parts, merge, new_page
-from drawings.render.raster import _HEAD, _band, can_fork, png_from_parts
+from drawings.render.raster import BAND_HEAD, can_fork, draw_band, png_from_parts
 
 #: Files smaller than this are rendered by one process (a fork is not worth it).
 SPLIT_MIN_BYTES = 4_000_000
@@ -159,10 +159,10 @@ def _first_half(child, data, label, fmt, paper, zoom_of, margin_mm, progress) ->
         page = _page(doc, width, height, merge(ours, theirs), compress=False)
         del ours, theirs
         mat = pymupdf.Matrix(zoom, zoom)
-        top = _band(page, mat, pymupdf.Rect(0, 0, width, seam / zoom), last=False)
+        top = draw_band(page, mat, pymupdf.Rect(0, 0, width, seam / zoom), last=False)
         bottom = child.recv_band()
         if bottom is None:  # the child failed: the page is here, draw its band too
-            bottom = _band(page, mat, pymupdf.Rect(0, seam / zoom, width, height), last=True)
+            bottom = draw_band(page, mat, pymupdf.Rect(0, seam / zoom, width, height), last=True)
     finally:
         doc.close()
     if top[3] != bottom[3] or top[3] != full.width or top[4] + bottom[4] != full.height:
@@ -217,10 +217,10 @@ def _second_half(data: bytes, label: str, fmt: str, pipe: _Pipe) -> int:
     doc = pymupdf.open()
     page = _page(doc, width, height, merge(first, ours), compress=False)
     del first, ours
-    data_, adler, size, w, h = _band(
+    data_, adler, size, w, h = draw_band(
         page, pymupdf.Matrix(zoom, zoom), pymupdf.Rect(0, seam, width, height), last=True
     )
-    pipe.send(_HEAD.pack(adler, size, w, h, len(data_)) + data_)
+    pipe.send(BAND_HEAD.pack(adler, size, w, h, len(data_)) + data_)
     return 0
 
 
@@ -298,7 +298,7 @@ class _Child(_Pipe):
         return cls(pid, up_r, down_w)
 
     def recv_band(self) -> tuple[bytes, int, int, int, int] | None:
-        head = self.recv_struct(_HEAD)
+        head = self.recv_struct(BAND_HEAD)
         if head is None:
             return None
         adler, n, w, h, size = head
