@@ -51,7 +51,18 @@ class BlobStore(Protocol):
     def iter_ids(self) -> Iterator[str]: ...
 
     def delete(self, oid: str) -> None:
-        """Remove a blob (garbage collection only); a missing id is not an error."""
+        """Remove a blob at once (tests, benchmarks); a missing id is not an error."""
+        ...
+
+    def age(self, oid: str) -> float:
+        """Seconds since the blob was last stored, or put again (a put of bytes already
+        stored refreshes them); :class:`NotFound` if absent."""
+        ...
+
+    def collect(self, oid: str, grace_s: float) -> bool:
+        """Remove an unreferenced blob unless it was stored within ``grace_s`` seconds;
+        whether it was removed.  Safe against a concurrent put of the same bytes: that put
+        either refreshes the blob first (so it stays) or stores it anew."""
         ...
 
     def verify(self, oid: str) -> None:

@@ -25,6 +25,17 @@ OBJECT_MODE = 0o444
 _TMP_SUFFIX = ".tmp"
 
 
+def _refresh(path: Path) -> bool:
+    """Mark a stored blob as just put (its mtime: ``gc`` keeps young blobs); False if absent."""
+    try:
+        os.utime(path)
+    except FileNotFoundError:
+        return False
+    except PermissionError:
+        return path.exists()  # somebody else's read-only store: nothing to refresh
+    return True
+
+
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
@@ -84,7 +95,7 @@ class LocalBlobStore(PutHelpers):
             try:
                 oid, _size = copy_hashing(stream, write, size_limit=size_limit, progress=progress)
                 dest = self.path(oid)
-                if dest.exists():
+                if _refresh(dest):
                     return oid  # dedup: the temp file is dropped below, never synced
                 try:
                     os.fsync(fd)
@@ -167,6 +178,36 @@ class LocalBlobStore(PutHelpers):
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
             _fsync_dir(path.parent)
+
+    def age(self, oid: str) -> float:
+        try:
+            return time.time() - self.path(oid).stat().st_mtime
+        except FileNotFoundError as e:
+            raise self._missing(oid) from e
+
+    def collect(self, oid: str, grace_s: float) -> bool:
+        path = self.path(oid)
+        try:
+            before = path.stat()
+        except FileNotFoundError:
+            return False
+        if time.time() - before.st_mtime < grace_s:
+            return False
+        # Move it aside first (a temp name, so a crash leaves a leftover, not a loss), then
+        # look again: a put that refreshed it in between wins and it goes back.
+        aside = self.root / f".{secrets.token_hex(8)}.gc{_TMP_SUFFIX}"
+        try:
+            os.rename(path, aside)
+        except FileNotFoundError:
+            return False
+        if aside.stat().st_mtime_ns != before.st_mtime_ns:
+            with contextlib.suppress(FileExistsError):  # stored anew meanwhile: keep that one
+                os.link(aside, path)
+            aside.unlink()
+            return False
+        aside.unlink()
+        _fsync_dir(path.parent)
+        return True
 
     def temp_entries(self) -> list[str]:
         found = [

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import secrets
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -22,6 +23,7 @@ from typing import BinaryIO
 
 import urllib3
 from minio import Minio
+from minio.commonconfig import CopySource
 from minio.error import MinioException, S3Error
 
 from storage.blobs.common import CHUNK, PutHelpers, check_oid, copy_hashing, corrupt, is_oid
@@ -69,6 +71,9 @@ class S3BlobStore(PutHelpers):
         base = f"{self.prefix}/" if self.prefix else ""
         self._objects = f"{base}objects/"
         self._tmp = f"{base}tmp/"
+        #: ``fresh/<oid>``: an empty object put when bytes already stored are put again, so
+        #: ``gc`` sees the blob as young (S3 cannot touch an object's own time).
+        self._fresh = f"{base}fresh/"
         # Few, quick retries: a stopped server should be reported in seconds, not minutes.
         http = urllib3.PoolManager(
             timeout=urllib3.Timeout(connect=connect_timeout, read=read_timeout),
@@ -119,7 +124,9 @@ class S3BlobStore(PutHelpers):
 
             oid, size = copy_hashing(stream, write, size_limit=size_limit, progress=progress)
             if self.has(oid):
-                return oid
+                self._refresh(oid)
+                if self.has(oid):  # else gc took it meanwhile: store it anew
+                    return oid
             spool.seek(0)
             with self._errors(f"upload of {oid}"):
                 self.client.put_object(
@@ -202,6 +209,53 @@ class S3BlobStore(PutHelpers):
         with self._errors(f"delete of {oid}"):
             self.client.remove_object(self.bucket, key)
 
+    def age(self, oid: str) -> float:
+        with self._errors(f"stat of {oid}", missing=oid):
+            stored = self.client.stat_object(self.bucket, self.key(oid)).last_modified
+        mark = self._mark(oid)
+        times = [t for t in (stored, mark.last_modified if mark else None) if t is not None]
+        return time.time() - max(t.timestamp() for t in times) if times else 0.0
+
+    def collect(self, oid: str, grace_s: float) -> bool:
+        try:
+            if self.age(oid) < grace_s:
+                return False
+        except NotFound:
+            return False
+        before = self._etag_of_mark(oid)
+        key, aside = self.key(oid), f"{self._tmp}gc-{oid}-{secrets.token_hex(4)}"
+        # Copied aside first (a temp object: a crash leaves a leftover, not a loss); a put
+        # that refreshed the blob while it was being removed wins and it is copied back.
+        with self._errors(f"removal of {oid}"):
+            self.client.copy_object(self.bucket, aside, CopySource(self.bucket, key))
+            self.client.remove_object(self.bucket, key)
+            kept = self._etag_of_mark(oid) != before
+            if kept and not self.has(oid):
+                self.client.copy_object(self.bucket, key, CopySource(self.bucket, aside))
+            self.client.remove_object(self.bucket, aside)
+            if not kept:
+                self.client.remove_object(self.bucket, self._fresh + oid)
+        return not kept
+
+    def _refresh(self, oid: str) -> None:
+        token = secrets.token_bytes(16)  # a new ETag each time, even within one second
+        with self._errors(f"refresh of {oid}"):
+            self.client.put_object(self.bucket, self._fresh + oid, io.BytesIO(token), len(token))
+
+    def _mark(self, oid: str):
+        """The refresh mark of ``oid`` (its stat), None if the blob was never put again."""
+        with self._errors(f"stat of {oid}"):
+            try:
+                return self.client.stat_object(self.bucket, self._fresh + oid)
+            except S3Error as e:
+                if e.code in _MISSING_CODES:
+                    return None
+                raise
+
+    def _etag_of_mark(self, oid: str) -> str | None:
+        mark = self._mark(oid)
+        return mark.etag if mark else None
+
     def _temp(self) -> list[tuple[str, float, Callable[[], None]]]:
         """(name, age in seconds, remover) of every leftover under this store's prefix.
 
@@ -250,6 +304,15 @@ class S3BlobStore(PutHelpers):
                 with self._errors(f"removal of {name}"):
                     remove()
                 removed += 1
+        now = time.time()
+        with self._errors("expiry of refresh marks"):  # old marks protect nothing any more
+            for o in self.client.list_objects(self.bucket, prefix=self._fresh, recursive=True):
+                if (
+                    o.object_name
+                    and o.last_modified
+                    and (now - o.last_modified.timestamp() >= older_than_s)
+                ):
+                    self.client.remove_object(self.bucket, o.object_name)
         return removed
 
     # -- plumbing --------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import hashlib
 import io
 import os
 import stat
+import time
 
 import pytest
 
@@ -157,6 +158,57 @@ def test_iter_ids_and_delete(blob_store):
     blob_store.delete(victim)  # GC may race: deleting twice is fine
     assert set(blob_store.iter_ids()) == ids - {victim}
     assert blob_store.put_bytes(b"sheet 0") in ids  # and it can come back
+
+
+def test_collect_keeps_young_blobs(blob_store):
+    oid = blob_store.put_bytes(DATA)
+    assert 0 <= blob_store.age(oid) < 60
+    assert not blob_store.collect(oid, 3600)
+    assert blob_store.has(oid)
+    assert blob_store.collect(oid, 0)
+    assert not blob_store.has(oid)
+    assert not blob_store.collect(oid, 0)  # gone already: nothing to do
+    assert blob_store.temp_entries() == []  # nothing left aside
+    with pytest.raises(NotFound):
+        blob_store.age(oid)
+
+
+def test_put_again_refreshes_the_blob(blob_store):
+    """A put of bytes already stored makes them young again: gc keeps what an ingest that
+    found its file already stored is about to name."""
+    oid = blob_store.put_bytes(DATA)
+    time.sleep(2.2)
+    assert blob_store.age(oid) >= 2.0
+    assert blob_store.put_bytes(DATA) == oid
+    assert blob_store.age(oid) < 1.5
+    assert not blob_store.collect(oid, 2.0)
+    assert blob_store.read_bytes(oid, verify=True) == DATA
+
+
+def test_put_while_collect_removes_the_blob_keeps_it(blob_store, monkeypatch):
+    """The race gc must survive: it has found the blob old and unreferenced, and before it
+    is gone a put of the same bytes answers "already stored".  The blob must stay."""
+    oid = blob_store.put_bytes(DATA)
+    raced: list[str] = []
+
+    def racing(real):
+        def step(*args, **kwargs):
+            if not raced:
+                raced.append(blob_store.put_bytes(DATA))  # finds it stored, refreshes it
+            return real(*args, **kwargs)
+
+        return step
+
+    if isinstance(blob_store, LocalBlobStore):
+        import storage.blobs.local as local
+
+        monkeypatch.setattr(local.os, "rename", racing(os.rename))
+    else:
+        monkeypatch.setattr(blob_store.client, "copy_object", racing(blob_store.client.copy_object))
+    assert not blob_store.collect(oid, 0)
+    assert raced == [oid]
+    assert blob_store.read_bytes(oid, verify=True) == DATA
+    assert blob_store.temp_entries() == []
 
 
 def test_temp_entries_are_listed_and_cleaned(blob_store):
