@@ -8,7 +8,6 @@ behind by design (blobs are written before rows); fsck reports them as *cleanabl
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import re
@@ -23,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from drawings import registry
 from drawings.models import Project, SetVersion
-from storage.errors import InvalidInput, ObjectCorrupt, YitaotuError
+from storage.errors import InvalidInput, NotFound, ObjectCorrupt, YitaotuError
 
 EXTENSIONS = {"dxf": ".dxf", "dxf-binary": ".dxf", "dwg": ".dwg", "pdf": ".pdf"}
 
@@ -101,19 +100,49 @@ def fsck(s: Session, blobs: Any) -> Report:
     return rep
 
 
-def gc(s: Session, blobs: Any, *, dry_run: bool = False) -> dict[str, Any]:
-    """Delete blobs no row references and interrupted-put leftovers."""
+#: Unreferenced blobs and temp files younger than this are kept: an ingest stores its blobs
+#: before it commits the rows naming them, and a put of bytes already stored refreshes them.
+DEFAULT_GRACE_S = 24 * 3600.0
+
+
+def gc(
+    s: Session, blobs: Any, *, dry_run: bool = False, grace_s: float = DEFAULT_GRACE_S
+) -> dict[str, Any]:
+    """Delete blobs no row references and interrupted-put leftovers, older than ``grace_s``.
+
+    The grace period makes gc safe beside a running ingest (or any writer that stores blobs
+    before its rows): their blobs are young, or refreshed by the put that found them stored.
+    """
+    if grace_s < 0:
+        raise InvalidInput(f"grace period must not be negative: {grace_s}")
     referenced = registry.referenced_blob_ids(s)
     orphans = sorted(set(blobs.iter_ids()) - referenced)
     temps = blobs.temp_entries()
+    deleted: list[str] = []
+    kept: list[str] = []
     freed = 0
+    for oid in orphans:
+        try:
+            size, age = blobs.size(oid), blobs.age(oid)
+        except NotFound:
+            continue  # gone meanwhile (another gc)
+        if age < grace_s:
+            kept.append(oid)
+        elif dry_run or blobs.collect(oid, grace_s):
+            deleted.append(oid)
+            freed += size
+        else:
+            kept.append(oid)  # put again while we looked
     if not dry_run:
-        for oid in orphans:
-            with contextlib.suppress(YitaotuError):
-                freed += blobs.size(oid)
-            blobs.delete(oid)
-        blobs.clean_temp(0)
-    return {"deleted": orphans, "temp": len(temps), "bytes": freed, "dry_run": dry_run}
+        blobs.clean_temp(grace_s)
+    return {
+        "deleted": deleted,
+        "kept_young": kept,
+        "temp": len(temps),
+        "bytes": freed,
+        "grace_s": grace_s,
+        "dry_run": dry_run,
+    }
 
 
 def _safe_name(sheet_no: str) -> str:

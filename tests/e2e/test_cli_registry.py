@@ -199,7 +199,10 @@ def test_verify_fsck_gc_find_and_fix(home: Path, tmp_path: Path) -> None:
     report = js("fsck")
     assert report["ok"] and len(report["cleanable"]) == 2
     assert any(orphan in c for c in report["cleanable"])
-    assert js("gc")["deleted"] == [orphan]
+    young = js("gc")  # default grace 24h: what an ingest may still be about to name stays
+    assert young["deleted"] == [] and young["kept_young"] == [orphan] and store.has(orphan)
+    assert "bad duration" in yt("gc", "--grace", "soon", code=20)
+    assert js("gc", "--grace", "0")["deleted"] == [orphan]
     assert js("fsck")["cleanable"] == []
 
     blob = js("ls", f"{CODE}:head")[0]["blob"]

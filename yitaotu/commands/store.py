@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from storage.errors import IntegrityError
+from storage.errors import IntegrityError, InvalidInput
 from yitaotu.commands._common import emit, get_app, json_option
 
 
@@ -47,22 +47,46 @@ def fsck_cmd(as_json: bool) -> None:
         raise IntegrityError(f"fsck found {len(rep.problems)} problems: {rep.problems[0]}")
 
 
+_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in ``30``, ``30s``, ``15m``, ``24h`` or ``7d``."""
+    t = text.strip().lower()
+    unit = _UNITS.get(t[-1:])
+    number = t[:-1] if unit is not None else t
+    try:
+        value = float(number) * (unit or 1.0)
+    except ValueError:
+        value = -1.0
+    if not value >= 0 or value == float("inf"):
+        raise InvalidInput(f"bad duration {text!r} / 时长无效: use e.g. 0, 90s, 30m, 24h, 7d")
+    return value
+
+
 @click.command("gc")
 @click.option("--dry-run", is_flag=True, help="只列出 only list what would be removed.")
+@click.option(
+    "--grace",
+    default="24h",
+    show_default=True,
+    help="宽限期 keep unreferenced blobs younger than this (0, 90s, 30m, 24h, 7d).",
+)
 @json_option
-def gc_cmd(dry_run: bool, as_json: bool) -> None:
-    """清理 Remove unreferenced blobs and temp files (do not run during an ingest)."""
+def gc_cmd(dry_run: bool, grace: str, as_json: bool) -> None:
+    """清理 Remove unreferenced blobs and temp files older than the grace period."""
     from drawings.maintenance import gc
 
+    grace_s = parse_duration(grace)
     app = get_app()
     with app.session() as s:
-        data = gc(s, app.blobs, dry_run=dry_run)
+        data = gc(s, app.blobs, dry_run=dry_run, grace_s=grace_s)
     verb = "将删除 would delete" if dry_run else "已删除 deleted"
     emit(
         data,
         as_json,
         lambda: click.echo(
             f"{verb} {len(data['deleted'])} blobs ({data['bytes']} bytes), "
-            f"{data['temp']} temp files"
+            f"{data['temp']} temp files; 保留 kept {len(data['kept_young'])} younger than {grace}"
         ),
     )
