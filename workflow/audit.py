@@ -16,7 +16,7 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.errors import ObjectCorrupt, YitaotuError
+from storage.errors import InvalidInput, ObjectCorrupt, YitaotuError
 from workflow.models import AuditEvent, JSONText, SigningKey
 from workflow.signing import KeyRing, canonical_json, sha256_hex, verify_record
 
@@ -73,15 +73,42 @@ class VerifyReport:
                 "signatures": self.signatures, "blobs": self.blobs, "problems": self.problems}
 
 
-def verify_chain(s: Session, project: str, blobs: Any = None) -> VerifyReport:
+def head(s: Session, project: str) -> dict[str, Any] | None:
+    """The newest event as an anchor (``seq``, ``hash``, ``at``), to keep outside the database.
+
+    The chain proves every event back to the first, but not that none were removed from its
+    end: an anchor written down elsewhere (a regulator's record, the minutes of a meeting, a
+    receipt file) lets :func:`verify_chain` prove that the chain still reaches it unchanged.
+    """
+    last = last_event(s, project)
+    if last is None:
+        return None
+    return {"project": project, "seq": last.seq, "hash": last.hash, "at": last.at.isoformat(),
+            "anchor": f"{last.seq}:{last.hash}"}
+
+
+def parse_anchor(text: str) -> tuple[int, str]:
+    """``SEQ:HASH`` (as printed by ``yitaotu audit head``)."""
+    seq, _, digest = text.strip().partition(":")
+    digest = digest.lower()
+    if not seq.isdigit() or int(seq) < 1 or len(digest) != 64 or not all(
+            c in "0123456789abcdef" for c in digest):
+        raise InvalidInput(f"无效锚点 bad anchor {text!r}: expected SEQ:SHA256 from `audit head`")
+    return int(seq), digest
+
+
+def verify_chain(s: Session, project: str, blobs: Any = None,
+                 anchors: list[tuple[int, str]] | None = None) -> VerifyReport:
     """Recompute the chain and every signature; with ``blobs``, re-hash every blob it names
-    and validate the signatures inside every 审查合格书 PDF with pyHanko."""
+    and validate the signatures inside every 审查合格书 PDF with pyHanko; every anchor
+    (``seq``, ``hash``) kept outside must still be in the chain."""
     rep = VerifyReport(project)
     registered: dict[str, tuple[str, str]] = {
         k.fingerprint: (k.owner, k.public) for k in s.scalars(select(SigningKey))
         if k.alg != "x509"}
     prev = GENESIS
     blob_ids: dict[str, str] = {}
+    seen: dict[int, str] = {}
     for n, ev in enumerate(events(s, project), start=1):
         rep.events += 1
         where = f"审计事件 audit event #{ev.seq} ({ev.event})"
@@ -119,6 +146,14 @@ def verify_chain(s: Session, project: str, blobs: Any = None) -> VerifyReport:
         for oid in _blobs_of(body):
             blob_ids.setdefault(oid, where)
         prev = ev.hash
+        seen[ev.seq] = ev.hash
+    for seq, digest in anchors or []:
+        if seq not in seen:
+            rep.problems.append(f"锚点 anchor #{seq}: 事件缺失 the chain ends at #{rep.events}, "
+                                f"events were removed")
+        elif seen[seq] != digest:
+            rep.problems.append(f"锚点 anchor #{seq}: 哈希不符 the chain was rewritten since "
+                                f"the anchor was taken")
     if blobs is not None:
         _check_blobs(s, blobs, blob_ids, rep)
         _check_certificates(s, blobs, rep)

@@ -151,6 +151,28 @@ def test_loop_end_to_end_then_tamper(y: Cli, tmp_path: Path) -> None:
     assert y.json("show", CODE, "--at", approve_at) == proof
     assert "施工现行版 set in force" in y("show", CODE, "--at", approve_at)
 
+    # an anchor kept outside: removing the newest events (undetectable by the chain alone)
+    anchor = y("audit", "head", CODE).splitlines()[0]
+    assert y.json("audit", "head", CODE)["anchor"] == anchor
+    assert "完整 OK" in y("audit", "verify", CODE, "--anchor", anchor)
+    seq, digest = anchor.split(":")
+    assert "bad anchor" in y("audit", "verify", CODE, "--anchor", seq, code=20)
+    forged = f"{seq}:{'0' * 64}"
+    assert "rewritten" in y("audit", "verify", CODE, "--anchor", forged, code=50)
+    db = sqlite3.connect(y.home / "yitaotu.db")
+    with db:
+        (last,) = db.execute("select max(seq) from wf_audit").fetchone()
+        saved = db.execute("select * from wf_audit where seq = ?", (last,)).fetchone()
+        db.execute("delete from wf_audit where seq = ?", (last,))
+    assert "完整 OK" in y("audit", "verify", CODE)  # the chain alone cannot tell
+    out = y("audit", "verify", CODE, "--anchor", anchor, code=50)
+    assert f"anchor #{seq}" in out and "removed" in out
+    with db:
+        marks = ",".join("?" * len(saved))
+        db.execute(f"insert into wf_audit values ({marks})", saved)
+    db.close()
+    assert "完整 OK" in y("audit", "verify", CODE, "--anchor", anchor)
+
     # alter one byte of the audit table and one blob: `audit verify` names both
     db = sqlite3.connect(y.home / "yitaotu.db")
     with db:

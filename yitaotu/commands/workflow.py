@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from storage.errors import InvalidInput
+from storage.errors import InvalidInput, NotFound
 from yitaotu.commands._common import emit, get_app, json_option, short
 
 as_option = click.option(
@@ -683,18 +683,41 @@ def audit_log(project: str, as_json: bool) -> None:
     )
 
 
-@audit_cmd.command("verify")
+@audit_cmd.command("head")
 @click.argument("project")
 @json_option
-def audit_verify(project: str, as_json: bool) -> None:
-    """Recompute the chain, check every signature and every blob it names; exit 50 if not."""
+def audit_head(project: str, as_json: bool) -> None:
+    """锚点 The chain's newest event as SEQ:HASH, to record outside the database."""
     from drawings import registry
-    from storage.errors import IntegrityError
     from workflow import audit
 
     app = get_app()
     with app.session() as s:
-        rep = audit.verify_chain(s, registry.get_project(s, project).code, app.blobs)
+        data = audit.head(s, registry.get_project(s, project).code)
+    if data is None:
+        raise NotFound(f"{project}: 尚无审计事件 no audit events yet")
+    emit(data, as_json, lambda: click.echo(
+        f"{data['anchor']}\n(审计 audit #{data['seq']} at {data['at']}; keep this line outside "
+        f"the system, then `yitaotu audit verify {project} --anchor {data['anchor']}`)"))
+
+
+@audit_cmd.command("verify")
+@click.argument("project")
+@click.option("--anchor", "anchors", multiple=True,
+              help="锚点 SEQ:HASH from `audit head`, kept outside; may repeat.")
+@json_option
+def audit_verify(project: str, anchors: tuple[str, ...], as_json: bool) -> None:
+    """Recompute the chain, check every signature and every blob it names, and that every
+    anchor is still in the chain; exit 50 if not."""
+    from drawings import registry
+    from storage.errors import IntegrityError
+    from workflow import audit
+
+    parsed = [audit.parse_anchor(a) for a in anchors]
+    app = get_app()
+    with app.session() as s:
+        rep = audit.verify_chain(s, registry.get_project(s, project).code, app.blobs,
+                                 anchors=parsed)
     data = rep.to_dict()
 
     def text() -> None:
