@@ -841,6 +841,12 @@ def _mtext(r: DXFTagReader, d: dict, s: int, e: int, subs: Any) -> Result:
         elif code == 101:
             break
     raw = "".join(parts) + last
+    try:  # an "Embedded Object" (R2018+) repeats codes 10, 11, 40… with other meanings
+        end = c.index(101, s + 1, e)
+    except ValueError:
+        pass
+    else:
+        d = dict(zip(c[end - 1 : s : -1], v[end - 1 : s : -1], strict=True))
     ocs = _ocs_of(d)
     if 11 in d:
         rot = math.degrees(math.atan2(_f(d.get(21)), _f(d.get(11))))
