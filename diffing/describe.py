@@ -34,6 +34,8 @@ def _label(kind: str, key: str) -> str:
         return "rotated"
     if key in ("height", "scale"):
         return "scaled"
+    if kind == "ACAD_TABLE" and key == "cells":
+        return "text"
     if key in ("points", "control_points", "fit_points", "paths", "items", "vertices",
                "defpoints") and kind in _POLY_KINDS:
         return "vertices"
@@ -151,7 +153,7 @@ def describe(
                 details["moved_by"] = [vx, vy]
                 keys = rest
         for k in keys:
-            if kind == "DIMENSION" and k == "block":
+            if kind in ("DIMENSION", "ACAD_TABLE") and k == "block":
                 continue  # anonymous geometry block: renamed on every save
             if kind == "INSERT" and k in _ANCHOR_KEYS and "moved" not in what:
                 what.add("moved")
@@ -208,6 +210,9 @@ def describe(
         if block in changed_blocks:
             what.add("block")
             details["block"] = block
+    if not what and kind == "ACAD_TABLE" and old.fingerprint != new.fingerprint:
+        what.add("block")  # the same cells drawn differently: its anonymous block changed
+        details["block"] = new.geometry.get("block")
     if not what:
         return None
     return tuple(w for w in WHAT_ORDER if w in what), details

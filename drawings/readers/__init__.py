@@ -10,7 +10,7 @@ from drawings.model import Drawing
 from storage.errors import FileFormatError, YitaotuError
 
 #: Bump whenever fingerprints or geometry produced by any reader change: caches keyed on it.
-READER_VERSION = "yitaotu-read/4"
+READER_VERSION = "yitaotu-read/5"
 
 
 def _load(source: str | Path | bytes, name: str | None) -> tuple[bytes, str]:

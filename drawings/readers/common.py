@@ -46,6 +46,7 @@ POINT_KEYS: dict[str, tuple[tuple[str, int], ...]] = {
     "ATTDEF": (("insert", _PT),),
     "MTEXT": (("insert", _PT),),
     "INSERT": (("insert", _PT),),
+    "ACAD_TABLE": (("insert", _PT),),
     "DIMENSION": (("defpoints", _PTS),),
     "HATCH": (("paths", _PATHS),),
     "SOLID": (("points", _PTS),),
@@ -333,6 +334,12 @@ def entity_bbox(e: Entity, blocks: dict[str, BlockDef], block_boxes: dict[str, B
                 x, y = g["insert"]
                 box = (x, y, x, y)
             return box
+        if k == "ACAD_TABLE":  # its block is in table coordinates, moved by the insert only
+            x, y = g["insert"]
+            bb = block_boxes.get(g.get("block", ""), EMPTY_BBOX)
+            if bb[0] > bb[2]:
+                return (x, y, x, y)
+            return (bb[0] + x, bb[1] + y, bb[2] + x, bb[3] + y)
         if k == "DIMENSION":
             box = _pts_bbox(g.get("defpoints"))
             name = g.get("block")
@@ -488,6 +495,8 @@ def canonical_relative(kind: str, geometry: dict[str, Any], anchor: Point) -> An
 
 
 _TEXT_KINDS = frozenset(("TEXT", "MTEXT", "ATTRIB", "ATTDEF"))
+#: Kinds drawn from a block definition: their fingerprint includes the block's.
+_BLOCK_REFS = frozenset(("INSERT", "DIMENSION", "ACAD_TABLE"))
 
 
 #: Font names that all mean "the CAD program's default font".
@@ -526,7 +535,7 @@ def fingerprint_entity(
     if styles and kind in _TEXT_KINDS and type(g.get("style")) is str:
         g = {**g, "style": styles.get(g["style"].upper(), g["style"])}
     ref = None
-    if kind == "INSERT" or kind == "DIMENSION":
+    if kind in _BLOCK_REFS:
         name = g.get("block", "")
         ref = block_fps.get(name)
         if name.startswith("*"):
@@ -590,7 +599,7 @@ def finish_blocks(
             return
         visiting.add(name)
         for e in bd.entities:
-            ref = e.geometry.get("block") if e.kind in ("INSERT", "DIMENSION") else None
+            ref = e.geometry.get("block") if e.kind in _BLOCK_REFS else None
             if ref:
                 do_block(ref)
         box = EMPTY_BBOX

@@ -906,6 +906,32 @@ def _dimension(r: DXFTagReader, d: dict, s: int, e: int, subs: Any) -> Result:
     return g, (_special(text) if text and text != "<>" else None), {}
 
 
+#: Group codes left out of a table's content digest: the block reference (drawn from its block,
+#: compared by its own fields) and handles, which a re-save renumbers.
+_TABLE_SKIP = frozenset({2, 5, 10, 20, 30, 105, *range(320, 370), *range(390, 400), 480, 481})
+
+
+def _acad_table(r: DXFTagReader, d: dict, s: int, e: int, subs: Any) -> Result:
+    """A table is drawn from its anonymous ``*T`` block, placed at its insertion point (as
+    ezdxf and AutoCAD show it); its cells' content is kept as a digest for the diff."""
+    from drawings.readers.common import hexdigest
+
+    c, v = r.c, r.v
+    tags = []
+    in_group = False
+    for i in range(s + 1, e):
+        code = c[i]
+        if code == 102:
+            in_group = v[i].strip().startswith("{")
+            continue
+        if in_group or code in _TABLE_SKIP or code >= 1000:
+            continue
+        val = v[i]
+        tags.append([code, round(_f(val), 6) + 0.0 if _is_float_code(code) else val.strip()])
+    g = {"block": d.get(2, ""), "insert": _pt(d, 10), "cells": hexdigest(tags)}
+    return g, None, {}
+
+
 def _ellipse(r: DXFTagReader, d: dict, s: int, e: int, subs: Any) -> Result:
     t0, t1 = _f(d.get(41)), _f(d.get(42), math.tau)
     if _f(d.get(230), 1.0) < 0:
@@ -1026,6 +1052,7 @@ _HANDLERS = {
     "IMAGE": _image,
     "WIPEOUT": _image,
     "HATCH": _hatch,
+    "ACAD_TABLE": _acad_table,
 }
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from drawings.gcpause import paused_gc
@@ -916,6 +916,12 @@ class Flattener:
         )
         self._block(block.entities, child, {})
 
+    def table(self, e: Entity, ctx: _Ctx) -> None:
+        """ACAD_TABLE: its ``*T`` block moved to the insertion point (as ezdxf draws it)."""
+        x, y = e.geometry["insert"]
+        moved = mul(ctx.matrix, (1.0, 0.0, 0.0, 1.0, x, y))
+        self.dimension(e, replace(ctx, matrix=moved, scale=None, flat=None))
+
     def path(self, e: Entity, ctx: _Ctx) -> None:
         """A PDF vector path (page points)."""
         g = e.geometry
@@ -1088,6 +1094,7 @@ _HANDLERS: dict[str, Callable[[Flattener, Entity, _Ctx], None]] = {
     "MTEXT": Flattener.mtext,
     "INSERT": Flattener.insert,
     "DIMENSION": Flattener.dimension,
+    "ACAD_TABLE": Flattener.table,
     "HATCH": Flattener.hatch,
     "SOLID": Flattener.solid,
     "TRACE": Flattener.solid,

@@ -23,7 +23,6 @@ import numpy as np
 RAW_ONLY = (
     "MULTILEADER",
     "MLINE",
-    "ACAD_TABLE",
     "XLINE",
     "RAY",
     "TOLERANCE",

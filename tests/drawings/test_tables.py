@@ -1,0 +1,81 @@
+"""ACAD_TABLE read, drawn and compared through its ``*T`` block; MTEXT embedded objects.
+
+The corpus file is ezdxf's ``acad_table_with_blk_ref.dxf`` (one 10 x 5 table, a block in a
+cell); edits are made on its bytes as a CAD program would save them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import drawings
+from diffing import diff_files
+
+
+@pytest.fixture
+def table_file(corpus) -> Path:
+    return corpus / "single/ezdxf/acad_table_with_blk_ref.dxf"
+
+
+def _table(path_or_bytes):
+    d = drawings.read(path_or_bytes, name="t.dxf")
+    (table,) = [e for e in d.sheets[0].entities if e.kind == "ACAD_TABLE"]
+    return d, table
+
+
+def test_table_is_read_as_its_block_at_its_insertion_point(table_file):
+    d, t = _table(table_file)
+    assert t.geometry["block"] == "*T2"
+    assert t.geometry["insert"] == pytest.approx((746.478536, 139.550762))
+    assert len(t.geometry["cells"]) == 32
+    assert not any("opaque" in w for w in d.warnings)
+    # the box is the block's content moved to the insertion point: 200 x 92 below it
+    x0, y0, x1, y1 = t.bbox
+    assert (x1 - x0, y1 - y0) == pytest.approx((200.0, 92.0))
+    assert (x0, y1) == pytest.approx(t.geometry["insert"])
+    assert d.sheets[0].extents == t.bbox
+
+
+def test_table_is_drawn_from_its_block(table_file):
+    from drawings.render import render_bytes
+
+    d, _ = _table(table_file)
+    import pymupdf
+
+    page = pymupdf.open("pdf", render_bytes(d, "pdf"))[0]
+    words = {w[4] for w in page.get_text("words")}
+    assert {"Title", "merge", "line", "17"} <= words  # the cells' text, searchable
+
+
+def test_cell_edit_move_and_resave(table_file, tmp_path):
+    data = table_file.read_bytes()
+    edited = tmp_path / "edited.dxf"
+    edited.write_bytes(data.replace(b"Title", b"Table"))  # in the cell data and the block
+    report = diff_files(table_file, edited)
+    (change,) = report.changes
+    assert change.type == "ACAD_TABLE" and "text" in change.what and "moved" not in change.what
+
+    moved = tmp_path / "moved.dxf"
+    moved.write_bytes(data.replace(b"746.478536000632", b"756.478536000632", 1))
+    (change,) = diff_files(table_file, moved).changes
+    assert change.what == ("moved",) and change.details["moved_by"] == pytest.approx([10, 0])
+
+    import ezdxf
+
+    doc = ezdxf.readfile(table_file)
+    resaved = tmp_path / "resaved.dxf"
+    doc.saveas(resaved)  # new handles, same drawing
+    assert not diff_files(table_file, resaved).changes
+
+
+def test_mtext_embedded_object_does_not_turn_the_text(corpus):
+    """R2018 MTEXT carries an "Embedded Object" whose codes 10/11 mean something else; read
+    from it, the text was turned by ~37 degrees and moved."""
+    d = drawings.read(corpus / "single/ezdxf/wipeout_door.dxf")
+    texts = [e for e in d.sheets[0].entities if e.kind == "MTEXT"]
+    assert texts and all(e.geometry["rotation"] == 0.0 for e in texts)
+    first = next(e for e in texts if e.text == "Block with Wipeout")
+    assert first.geometry["insert"] == pytest.approx((9544.211435, 7248.307089))
+    assert first.geometry["width"] == pytest.approx(920.785994)
