@@ -155,9 +155,17 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def transaction(sf: sessionmaker[Session]) -> Iterator[Session]:
-    """A session in one transaction: committed on success, rolled back on any error."""
+def transaction(sf: sessionmaker[Session], *, write: bool = False) -> Iterator[Session]:
+    """A session in one transaction: committed on success, rolled back on any error.
+
+    ``write``: the transaction will read, then write what depends on what it read.  SQLite
+    then takes its write lock at the start (``BEGIN IMMEDIATE``, waiting like the busy
+    timeout): a plain transaction that read first cannot wait for a concurrent writer and
+    fails at once with "database is locked".  PostgreSQL needs nothing (row locks queue).
+    """
     with sf() as session, session.begin():
+        if write and session.get_bind().dialect.name == "sqlite":
+            session.connection(execution_options={"sqlite_begin": "BEGIN IMMEDIATE"})
         yield session
 
 

@@ -53,15 +53,19 @@ class App:
         )
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """One transaction: committed when the block ends, rolled back on any error."""
+    def session(self, *, write: bool = True) -> Iterator[Session]:
+        """One transaction: committed when the block ends, rolled back on any error.
+
+        ``write=False`` for commands that only read (long ones above all: on SQLite a write
+        transaction holds the write lock until it ends, see :func:`storage.db.transaction`).
+        """
         from sqlalchemy.exc import IntegrityError as DBIntegrityError
         from sqlalchemy.exc import OperationalError, ProgrammingError
 
         from storage.db import transaction
 
         try:
-            with transaction(self.session_factory) as s:
+            with transaction(self.session_factory, write=write) as s:
                 yield s
         except DBIntegrityError as e:
             raise Conflict("并发修改冲突 a concurrent change got there first: please retry") from e

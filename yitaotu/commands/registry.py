@@ -71,7 +71,7 @@ def project_create(
 @json_option
 def project_list(as_json: bool) -> None:
     """List projects."""
-    with get_app().session() as s:
+    with get_app().session(write=False) as s:
         data = []
         for p in registry.list_projects(s):
             d = p.to_dict()
@@ -93,7 +93,7 @@ def project_list(as_json: bool) -> None:
 @json_option
 def project_show(code: str, as_json: bool) -> None:
     """Show project CODE: parties, units, refs."""
-    with get_app().session() as s:
+    with get_app().session(write=False) as s:
         p = registry.get_project(s, code)
         data = p.to_dict()
         data["units"] = [u.code for u in registry.list_units(s, p)]
@@ -163,7 +163,7 @@ def unit_add(
 @json_option
 def unit_list(project: str | None, as_json: bool) -> None:
     """List building units (of PROJECT)."""
-    with get_app().session() as s:
+    with get_app().session(write=False) as s:
         data = [u.to_dict() for u in registry.list_units(s, project)]
 
     def text() -> None:
@@ -183,7 +183,7 @@ def unit_list(project: str | None, as_json: bool) -> None:
 @json_option
 def unit_show(code: str, as_json: bool) -> None:
     """Show building unit CODE."""
-    with get_app().session() as s:
+    with get_app().session(write=False) as s:
         data = registry.get_unit(s, code).to_dict()
 
     def text() -> None:
@@ -243,7 +243,7 @@ def _resolve(s, spec: str):  # noqa: ANN001, ANN202 - a session and a SetVersion
 @json_option
 def log_cmd(project: str, ref: str, show_reflog: bool, as_json: bool) -> None:
     """版本日志 Versions of PROJECT, newest first."""
-    with get_app().session() as s:
+    with get_app().session(write=False) as s:
         if show_reflog:
             entries = [e.to_dict() for e in registry.reflog(s, project)]
 
@@ -291,7 +291,7 @@ def show_cmd(version: str, at: str | None, as_json: bool) -> None:
 
         show_set_in_force(version, at, as_json)
         return
-    with get_app().session() as s:
+    with get_app().session(write=False) as s:
         v = _resolve(s, version)
         data = v.to_dict(manifest=True)
         parent = registry.get_version(s, v.parents[0]) if v.parents else None
@@ -323,7 +323,7 @@ def show_cmd(version: str, at: str | None, as_json: bool) -> None:
 @json_option
 def ls_cmd(version: str, as_json: bool) -> None:
     """图纸目录 List the sheets of VERSION."""
-    with get_app().session() as s:
+    with get_app().session(write=False) as s:
         v = _resolve(s, version)
         data = [{"sheet": k, **e} for k, e in sorted(v.manifest.items())]
 
@@ -350,7 +350,7 @@ def export_cmd(version: str, directory: Path, as_json: bool) -> None:
     from drawings.maintenance import export_version
 
     app = get_app()
-    with app.session() as s:
+    with app.session(write=False) as s:
         v = _resolve(s, version)
         written = export_version(s, app.blobs, v, directory)
     data = {"version": v.id, "directory": str(directory), "files": written}

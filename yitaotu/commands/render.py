@@ -67,7 +67,7 @@ def _store_file(ref: str, tmp: Path) -> tuple[Path, str | None]:
     project, rev, sheet_no = ref.split(":", 2)
     app = App.from_settings(Settings.from_env())
     try:
-        with app.session() as s:
+        with app.session(write=False) as s:
             version = registry.resolve_version(s, project, rev)
             manifest = dict(version.manifest)
         entry = manifest.get(sheet_no)

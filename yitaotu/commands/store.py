@@ -26,7 +26,7 @@ def verify_cmd(project: str | None, as_json: bool) -> None:
     from drawings.maintenance import verify
 
     app = get_app()
-    with app.session() as s:
+    with app.session(write=False) as s:
         rep = verify(s, app.blobs, project)
     emit(rep.to_dict(), as_json, lambda: _print_report(rep, "verify"))
     if not rep.ok:
@@ -40,7 +40,7 @@ def fsck_cmd(as_json: bool) -> None:
     from drawings.maintenance import fsck
 
     app = get_app()
-    with app.session() as s:
+    with app.session(write=False) as s:
         rep = fsck(s, app.blobs)
     emit(rep.to_dict(), as_json, lambda: _print_report(rep, "fsck"))
     if not rep.ok:
@@ -79,7 +79,7 @@ def gc_cmd(dry_run: bool, grace: str, as_json: bool) -> None:
 
     grace_s = parse_duration(grace)
     app = get_app()
-    with app.session() as s:
+    with app.session(write=False) as s:
         data = gc(s, app.blobs, dry_run=dry_run, grace_s=grace_s)
     verb = "将删除 would delete" if dry_run else "已删除 deleted"
     emit(

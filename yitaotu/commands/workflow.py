@@ -88,7 +88,7 @@ def org_list(as_json: bool) -> None:
     """List organisations."""
     from workflow import service
 
-    with get_app().session() as s:
+    with get_app().session(write=False) as s:
         data = [o.to_dict() for o in service.list_orgs(s)]
     emit(
         data,
@@ -127,7 +127,7 @@ def user_list(as_json: bool) -> None:
     """List users."""
     from workflow import service
 
-    with get_app().session() as s:
+    with get_app().session(write=False) as s:
         data = [u.to_dict() for u in service.list_users(s)]
     emit(
         data,
@@ -414,7 +414,7 @@ def opinion_list(project: str, state: str | None, sheet: str | None, as_json: bo
     """List opinions (those whose anchored region changed first)."""
     from workflow import opinions
 
-    with get_app().session() as s:
+    with get_app().session(write=False) as s:
         data = [
             opinions.opinion_dict(o)
             for o in opinions.list_opinions(s, project, state=state, sheet_no=sheet)
@@ -497,7 +497,7 @@ def change_list(project: str, as_json: bool) -> None:
     from drawings import registry
     from workflow.models import DesignChange
 
-    with get_app().session() as s:
+    with get_app().session(write=False) as s:
         code = registry.get_project(s, project).code
         data = [
             c.to_dict()
@@ -590,7 +590,7 @@ def status_cmd(project: str, as_user: str | None, as_json: bool) -> None:
     """状态 Where PROJECT stands: state, refs, review clock, opinions, change, as-built."""
     from workflow import service
 
-    with get_app().session() as s:
+    with get_app().session(write=False) as s:
         data = service.status(s, project, user=as_user)
 
     def text() -> None:
@@ -668,7 +668,7 @@ def audit_log(project: str, as_json: bool) -> None:
     from drawings import registry
     from workflow import audit
 
-    with get_app().session() as s:
+    with get_app().session(write=False) as s:
         data = [e.to_dict() for e in audit.events(s, registry.get_project(s, project).code)]
     emit(
         data,
@@ -692,7 +692,7 @@ def audit_head(project: str, as_json: bool) -> None:
     from workflow import audit
 
     app = get_app()
-    with app.session() as s:
+    with app.session(write=False) as s:
         data = audit.head(s, registry.get_project(s, project).code)
     if data is None:
         raise NotFound(f"{project}: 尚无审计事件 no audit events yet")
@@ -715,7 +715,7 @@ def audit_verify(project: str, anchors: tuple[str, ...], as_json: bool) -> None:
 
     parsed = [audit.parse_anchor(a) for a in anchors]
     app = get_app()
-    with app.session() as s:
+    with app.session(write=False) as s:
         rep = audit.verify_chain(s, registry.get_project(s, project).code, app.blobs,
                                  anchors=parsed)
     data = rep.to_dict()
@@ -761,7 +761,7 @@ def show_set_in_force(project: str, when: str, as_json: bool) -> None:
     """Shared by `audit at` and `show PROJECT --at`."""
     from workflow import service
 
-    with get_app().session() as s:
+    with get_app().session(write=False) as s:
         data = service.set_in_force(s, project, parse_when(when))
 
     def text() -> None:
