@@ -363,8 +363,34 @@ def ingest(
     """Ingest ``paths`` into ``project`` and move ``head`` if the set changed.
 
     The caller commits ``session`` (one transaction); on any error nothing is committed and
-    at most unreferenced blobs remain (``yitaotu gc``).
+    at most unreferenced blobs remain (``yitaotu gc``).  :func:`stage` and :func:`record` are
+    its two halves, for callers that keep the slow part out of their write transaction.
     """
+    staged = stage(session, blobs, project, paths, unit=unit, mapping=mapping, progress=progress)
+    return record(session, staged, message=message, author=author, replace=replace)
+
+
+@dataclass
+class Staged:
+    """Files validated and stored, ready for :func:`record`."""
+
+    project: str
+    unit: str | None
+    prepared: list[Prepared]
+    total: int
+
+
+def stage(
+    session: Session,
+    blobs: Any,
+    project: str | Project,
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    unit: str | None = None,
+    mapping: str | os.PathLike[str] | dict[str, dict[str, str]] | None = None,
+    progress: Progress | None = None,
+) -> Staged:
+    """Phases 1 and 2: validate every file, then store the blobs (``session`` only reads)."""
     proj = registry.get_project(session, project)
     unit_code = None
     if unit is not None:
@@ -407,8 +433,18 @@ def ingest(
         done += p.source.size
         if progress is not None:
             progress(p.source.name, done, total)
+    return Staged(proj.code, unit_code, prepared, total)
 
-    # 3. rows last, in the caller's transaction
+
+def record(
+    session: Session, staged: Staged, *, message: str, author: str, replace: bool = False
+) -> IngestResult:
+    """Phase 3: the rows, a version if the set changed, ``head`` moved (caller commits).
+
+    The set is built on ``head`` as it is now, which a concurrent ingest may have moved
+    since :func:`stage`; the blobs are young, so ``gc`` leaves them alone meanwhile."""
+    proj = registry.get_project(session, staged.project)
+    prepared, total, unit_code = staged.prepared, staged.total, staged.unit
     entries: dict[str, dict[str, Any]] = {}
     for p in prepared:
         registry.record_blob(session, p.blob, p.source.size, format=p.format, version=p.version)

@@ -185,6 +185,36 @@ def test_real_subprocess(home: Path, tmp_path: Path) -> None:
     assert run("fsck").returncode == 0
 
 
+def test_concurrent_ingest_processes_all_land(home: Path, tmp_path: Path) -> None:
+    """Several `yitaotu ingest` processes at once on the SQLite home: each waits for the
+    others' rows (none fails with "database is locked") and the set holds every sheet."""
+    env = {**os.environ, "YITAOTU_HOME": str(home)}
+    exe = str(Path(sys.executable).parent / "yitaotu")
+    yt("init")
+    yt("project", "create", CODE, "p")
+    dirs = []
+    for i in range(5):
+        make_dxf(tmp_path / f"s{i}" / f"A-{i:03d}.dxf", f"A-{i:03d}", seed=i)
+        dirs.append(tmp_path / f"s{i}")
+    procs = [
+        subprocess.Popen(
+            [exe, "ingest", CODE, str(d), "-m", d.name],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for d in dirs
+    ]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 5, [err for _out, err in outs]
+    assert sorted(r["sheet"] for r in js("ls", f"{CODE}:head")) == [
+        f"A-{i:03d}" for i in range(5)
+    ]
+    assert len(js("log", CODE)) == 5  # each built on the one before
+    assert js("fsck")["ok"]
+
+
 def test_verify_fsck_gc_find_and_fix(home: Path, tmp_path: Path) -> None:
     from storage.blobs import open_blob_store
 

@@ -39,7 +39,7 @@ def ingest_cmd(
     """导入图纸 Ingest files, directories or zips into PROJECT."""
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 
-    from drawings.ingest import ingest
+    from drawings.ingest import record, stage
 
     app = get_app()
     bar: Progress | None = None
@@ -58,18 +58,25 @@ def ingest_cmd(
         bar.update(task, completed=done)
 
     try:
-        with app.session() as s:
-            result = ingest(
+        # the slow part (reading, uploading) outside the write transaction, so concurrent
+        # ingests wait only for each other's rows
+        with app.session(write=False) as s:
+            staged = stage(
                 s,
                 app.blobs,
                 project,
                 [str(p) for p in paths],
-                message=message or f"ingest {len(paths)} path(s)",
-                author=author or actor(),
                 unit=unit,
-                replace=replace,
                 mapping=mapping,
                 progress=progress,
+            )
+        with app.session() as s:
+            result = record(
+                s,
+                staged,
+                message=message or f"ingest {len(paths)} path(s)",
+                author=author or actor(),
+                replace=replace,
             )
             data = result.to_dict()
     finally:
