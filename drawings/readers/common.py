@@ -334,6 +334,8 @@ def entity_bbox(e: Entity, blocks: dict[str, BlockDef], block_boxes: dict[str, B
                 x, y = g["insert"]
                 box = (x, y, x, y)
             return box
+        if "proxy" in g:  # the saved picture, as a block in world coordinates
+            return block_boxes.get(g.get("block", ""), EMPTY_BBOX)
         if k == "ACAD_TABLE":  # its block is in table coordinates, moved by the insert only
             x, y = g["insert"]
             bb = block_boxes.get(g.get("block", ""), EMPTY_BBOX)
@@ -495,8 +497,10 @@ def canonical_relative(kind: str, geometry: dict[str, Any], anchor: Point) -> An
 
 
 _TEXT_KINDS = frozenset(("TEXT", "MTEXT", "ATTRIB", "ATTDEF"))
-#: Kinds drawn from a block definition: their fingerprint includes the block's.
-_BLOCK_REFS = frozenset(("INSERT", "DIMENSION", "ACAD_TABLE"))
+#: Kinds drawn from a block definition: their fingerprint includes the block's (so do
+#: entities drawn from their saved proxy picture, see ``dxf_fast._proxy_graphic``).
+_BLOCK_REFS = frozenset(("INSERT", "DIMENSION", "ACAD_TABLE", "MULTILEADER", "MLEADER",
+                         "ACAD_PROXY_ENTITY"))
 
 
 #: Font names that all mean "the CAD program's default font".

@@ -911,9 +911,8 @@ def _dimension(r: DXFTagReader, d: dict, s: int, e: int, subs: Any) -> Result:
 _TABLE_SKIP = frozenset({2, 5, 10, 20, 30, 105, *range(320, 370), *range(390, 400), 480, 481})
 
 
-def _acad_table(r: DXFTagReader, d: dict, s: int, e: int, subs: Any) -> Result:
-    """A table is drawn from its anonymous ``*T`` block, placed at its insertion point (as
-    ezdxf and AutoCAD show it); its cells' content is kept as a digest for the diff."""
+def _content_digest(r: DXFTagReader, s: int, e: int, skip: frozenset[int]) -> str:
+    """Digest of an entity's tags but ``skip`` codes, XDATA and 102 groups."""
     from drawings.readers.common import hexdigest
 
     c, v = r.c, r.v
@@ -924,12 +923,85 @@ def _acad_table(r: DXFTagReader, d: dict, s: int, e: int, subs: Any) -> Result:
         if code == 102:
             in_group = v[i].strip().startswith("{")
             continue
-        if in_group or code in _TABLE_SKIP or code >= 1000:
+        if in_group or code in skip or code >= 1000:
             continue
         val = v[i]
         tags.append([code, round(_f(val), 6) + 0.0 if _is_float_code(code) else val.strip()])
-    g = {"block": d.get(2, ""), "insert": _pt(d, 10), "cells": hexdigest(tags)}
+    return hexdigest(tags)
+
+
+def _acad_table(r: DXFTagReader, d: dict, s: int, e: int, subs: Any) -> Result:
+    """A table is drawn from its anonymous ``*T`` block, placed at its insertion point (as
+    ezdxf and AutoCAD show it); its cells' content is kept as a digest for the diff."""
+    g = {
+        "block": d.get(2, ""),
+        "insert": _pt(d, 10),
+        "cells": _content_digest(r, s, e, _TABLE_SKIP),
+    }
     return g, None, {}
+
+
+#: Left out of a proxy-graphic entity's content digest: handles and the graphic itself (a
+#: picture of the content, compared through the block made from it).
+_PROXY_SKIP = frozenset({5, 92, 105, 160, 310, *range(320, 370), *range(390, 400), 480, 481})
+
+
+def _proxy_graphic(r: DXFTagReader, d: dict, s: int, e: int, subs: Any) -> Result:
+    """Entities the reader has no geometry for but which carry the picture AutoCAD saved
+    with them (MULTILEADER, ACAD_PROXY_ENTITY): the picture becomes an anonymous block
+    ``*PG<handle>`` (world coordinates) that the entity is drawn and compared by; its other
+    tags are kept as a digest.  Without a picture it stays an opaque digest."""
+    kind = r.v[s].strip()
+    digest = _content_digest(r, s, e, _PROXY_SKIP)
+    entities = _picture(r, s, e)
+    if not entities:
+        r.skipped[kind] = r.skipped.get(kind, 0) + 1
+        return {"raw": digest}, None, {}
+    name = f"*PG{d.get(5, len(r.blocks))}"
+    r.blocks[name] = BlockDef(name=name, base_point=(0.0, 0.0), entities=entities)
+    return {"block": name, "proxy": digest}, None, {}
+
+
+def _picture(r: DXFTagReader, s: int, e: int) -> list[Entity]:
+    """The entities of the proxy graphic (group 310 chunks) in ``s:e``, read like any others."""
+    c, v = r.c, r.v
+    chunks = [v[i].strip() for i in range(s + 1, e) if c[i] == 310]
+    if not chunks:
+        return []
+    try:
+        from ezdxf.lldxf.tagwriter import TagCollector
+        from ezdxf.proxygraphic import ProxyGraphic
+
+        data = bytes.fromhex("".join(chunks))
+        tc = TagCollector(dxfversion=max(r.version, "AC1015"))
+        for ent in ProxyGraphic(data, doc=None).virtual_entities():
+            ent.export_dxf(tc)
+    except Exception as exc:  # ezdxf raises many kinds on a damaged picture
+        r.warnings.append(f"proxy graphic {_handle_of(r, s, e)}: unreadable ({exc})")
+        return []
+    codes, vals = [0, 2], ["SECTION", "ENTITIES"]
+    for tag in tc.tags:
+        codes.append(tag.code)
+        vals.append(repr(tag.value) if isinstance(tag.value, float) else str(tag.value))
+    codes += [0, 0]
+    vals += ["ENDSEC", "EOF"]
+    sub = DXFTagReader(codes, vals, r.name, r.version)
+    sub.layers, sub._layers_ci = r.layers, r._layers_ci
+    sub.linetypes, sub.text_styles = r.linetypes, r.text_styles
+    try:
+        sub.scan()
+    except DXFDamaged as exc:
+        r.warnings.append(f"proxy graphic {_handle_of(r, s, e)}: unreadable ({exc})")
+        return []
+    return sub.model
+
+
+def _handle_of(r: DXFTagReader, s: int, e: int) -> str:
+    """The handle (group 5) of the entity in ``s:e``, for messages."""
+    for i in range(s + 1, e):
+        if r.c[i] == 5:
+            return r.v[i].strip()
+    return "?"
 
 
 def _ellipse(r: DXFTagReader, d: dict, s: int, e: int, subs: Any) -> Result:
@@ -1053,6 +1125,9 @@ _HANDLERS = {
     "WIPEOUT": _image,
     "HATCH": _hatch,
     "ACAD_TABLE": _acad_table,
+    "MULTILEADER": _proxy_graphic,
+    "MLEADER": _proxy_graphic,
+    "ACAD_PROXY_ENTITY": _proxy_graphic,
 }
 
 

@@ -35,6 +35,8 @@ from drawings.model import BlockDef, Drawing, Entity
 from drawings.readers import dxf_fast
 from drawings.readers.common import FinishContext, finish_blocks, sheet_extents
 
+#: Entity kinds read from their proxy picture (``dxf_fast._proxy_graphic``).
+_PICTURES = re.compile(r"\n[ \t]*0[ \t]*\n(?:MULTILEADER|MLEADER|ACAD_PROXY_ENTITY)[ \t]*\n")
 #: Section starts, found by their literal name (fast) and checked line by line.
 _SECTION = re.compile(r"SECTION[ \t]*\n[ \t]*2[ \t]*\n[ \t]*(ENTITIES|TABLES|BLOCKS)[ \t]*\n")
 #: Where a block definition starts in the BLOCKS section (a line with letters after a 0 line
@@ -94,6 +96,10 @@ class _Side:
             text = text.replace("\r\n", "\n")
         if "\r" in text:
             raise NotApplicable("mixed line ends")
+        if ("LEADER" in text or "ACAD_PROXY_ENTITY" in text) and _PICTURES.search(text):
+            # their saved picture becomes a block while the entity is read (dxf_fast), which
+            # the block sharing and finishing done here ahead of the entities do not know of
+            raise NotApplicable("entities drawn from a proxy picture")
         found = [m for m in _SECTION.finditer(text) if _after_zero(text, m.start())]
         names = [m.group(1) for m in found]
         if names.count("ENTITIES") != 1 or names.count("TABLES") > 1:

@@ -1095,6 +1095,10 @@ _HANDLERS: dict[str, Callable[[Flattener, Entity, _Ctx], None]] = {
     "INSERT": Flattener.insert,
     "DIMENSION": Flattener.dimension,
     "ACAD_TABLE": Flattener.table,
+    # drawn from their saved proxy picture, a block in world coordinates (see the reader)
+    "MULTILEADER": Flattener.dimension,
+    "MLEADER": Flattener.dimension,
+    "ACAD_PROXY_ENTITY": Flattener.dimension,
     "HATCH": Flattener.hatch,
     "SOLID": Flattener.solid,
     "TRACE": Flattener.solid,

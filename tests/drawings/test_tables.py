@@ -79,3 +79,46 @@ def test_mtext_embedded_object_does_not_turn_the_text(corpus):
     first = next(e for e in texts if e.text == "Block with Wipeout")
     assert first.geometry["insert"] == pytest.approx((9544.211435, 7248.307089))
     assert first.geometry["width"] == pytest.approx(920.785994)
+
+
+@pytest.fixture
+def leaders_file(corpus) -> Path:
+    return corpus / "single/dxf-parser/api-cw750-details.dxf"
+
+
+def test_multileaders_are_drawn_from_their_saved_picture(leaders_file):
+    from drawings.render import render_bytes
+
+    d = drawings.read(leaders_file)
+    leaders = [e for e in d.sheets[0].entities if e.kind == "MULTILEADER"]
+    assert len(leaders) == 58  # 3 more on a layout, 1 in a block
+    assert not any("MULTILEADER" in w for w in d.warnings)
+    with_text = 0
+    for e in leaders:
+        kinds = {x.kind for x in d.blocks[e.geometry["block"]].entities}
+        assert "POLYLINE" in kinds  # the leader line
+        with_text += "TEXT" in kinds
+        assert e.bbox[0] < e.bbox[2]
+    assert with_text >= 50  # the others point without a label
+    import pymupdf
+
+    page = pymupdf.open("pdf", render_bytes(d, "pdf"))[0]
+    assert "MULLION" not in page.get_text()  # their layer is off in this file
+    d.layers["FG-Dtl-Dim"].on = True
+    page = pymupdf.open("pdf", render_bytes(d, "pdf"))[0]
+    assert "HEAVY MULLION" in page.get_text()  # leader text, searchable
+
+
+def test_multileader_edit_and_resave(leaders_file, tmp_path):
+    data = leaders_file.read_bytes()
+    assert data.count(b"HEAVY MULLION") >= 1
+    edited = tmp_path / "edited.dxf"
+    edited.write_bytes(data.replace(b"P.813-925-0144", b"P.813-925-0145", 1))
+    changes = diff_files(leaders_file, edited).changes
+    assert [c.type for c in changes] == ["MULTILEADER"]
+
+    import ezdxf
+
+    resaved = tmp_path / "resaved.dxf"
+    ezdxf.readfile(leaders_file).saveas(resaved)  # new handles, same drawing
+    assert not [c for c in diff_files(leaders_file, resaved).changes if c.type == "MULTILEADER"]

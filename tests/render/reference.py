@@ -21,7 +21,6 @@ import numpy as np
 #: (no geometry in the neutral model) cannot be drawn by us; they are taken out of the
 #: reference so the score measures the renderer, not the reader's coverage.
 RAW_ONLY = (
-    "MULTILEADER",
     "MLINE",
     "XLINE",
     "RAY",
@@ -30,7 +29,6 @@ RAW_ONLY = (
     "SHAPE",
     "WIPEOUT",
     "IMAGE",  # raster pixels are not in the model; ezdxf would draw a frame and the filename
-    "ACAD_PROXY_ENTITY",
     "3DSOLID",
     "REGION",
     "BODY",
