@@ -93,6 +93,12 @@ class Entity:
     #: Position-free fingerprint: like ``fingerprint`` but geometry taken relative to ``anchor``.
     shape: str = ""
 
+    def with_handle(self, handle: str | None) -> Entity:
+        """The same entity under another handle (a re-save renumbers them); parts shared."""
+        return Entity(self.kind, self.layer, handle, self.geometry, self.text, self.style,
+                      self.attribs, self.xdata, self.bbox, self.anchor, self.fingerprint,
+                      self.shape)  # fmt: skip
+
 
 @dataclass(slots=True)
 class BlockDef:

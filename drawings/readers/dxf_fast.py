@@ -629,24 +629,7 @@ class DXFTagReader:
         return out
 
     def _raw_digest(self, kind: str, s: int, e: int) -> str:
-        from drawings.readers.common import hexdigest
-
-        c, v = self.c, self.v
-        tags = []
-        in_group = False
-        for i in range(s + 1, e):
-            code = c[i]
-            if code == 102:
-                in_group = v[i].strip().startswith("{")
-                continue
-            if in_group or code in (5, 330, 360) or code >= 1000:
-                continue
-            val = v[i]
-            if _is_float_code(code):
-                tags.append([code, round(_f(val), 6) + 0.0])
-            else:
-                tags.append([code, val.strip()])
-        return hexdigest([kind, tags])
+        return _content_digest(self, s, e, _RAW_SKIP, kind=kind)
 
     # -- assembly --------------------------------------------------------------------------
 
@@ -911,8 +894,15 @@ def _dimension(r: DXFTagReader, d: dict, s: int, e: int, subs: Any) -> Result:
 _TABLE_SKIP = frozenset({2, 5, 10, 20, 30, 105, *range(320, 370), *range(390, 400), 480, 481})
 
 
-def _content_digest(r: DXFTagReader, s: int, e: int, skip: frozenset[int]) -> str:
-    """Digest of an entity's tags but ``skip`` codes, XDATA and 102 groups."""
+#: Left out of an opaque entity's digest: its handle and owners.
+_RAW_SKIP = frozenset({5, 330, 360})
+
+
+def _content_digest(
+    r: DXFTagReader, s: int, e: int, skip: frozenset[int], *, kind: str | None = None
+) -> str:
+    """Digest of an entity's tags but ``skip`` codes, XDATA and 102 groups (led by ``kind``
+    when given, as opaque entities' digests are)."""
     from drawings.readers.common import hexdigest
 
     c, v = r.c, r.v
@@ -927,7 +917,7 @@ def _content_digest(r: DXFTagReader, s: int, e: int, skip: frozenset[int]) -> st
             continue
         val = v[i]
         tags.append([code, round(_f(val), 6) + 0.0 if _is_float_code(code) else val.strip()])
-    return hexdigest(tags)
+    return hexdigest(tags if kind is None else [kind, tags])
 
 
 def _acad_table(r: DXFTagReader, d: dict, s: int, e: int, subs: Any) -> Result:

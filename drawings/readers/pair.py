@@ -236,22 +236,7 @@ class _Side:
                         b.name,
                         b.base_point,
                         [
-                            e
-                            if e.handle not in hmap
-                            else Entity(
-                                e.kind,
-                                e.layer,
-                                hmap[e.handle],
-                                e.geometry,
-                                e.text,
-                                e.style,
-                                e.attribs,
-                                e.xdata,
-                                e.bbox,
-                                e.anchor,
-                                e.fingerprint,
-                                e.shape,
-                            )
+                            e if e.handle not in hmap else e.with_handle(hmap[e.handle])
                             for e in b.entities
                         ],
                         b.fingerprint,
@@ -580,20 +565,7 @@ def _read_pair(
             for i, h in moved:
                 e, paper = found[i]
                 found[i] = (
-                    Entity(
-                        e.kind,
-                        e.layer,
-                        h,
-                        e.geometry,
-                        e.text,
-                        e.style,
-                        e.attribs,
-                        e.xdata,
-                        e.bbox,
-                        e.anchor,
-                        e.fingerprint,
-                        e.shape,
-                    ),
+                    e.with_handle(h),
                     paper,
                 )
         results += found
