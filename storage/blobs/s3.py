@@ -71,8 +71,9 @@ class S3BlobStore(PutHelpers):
         base = f"{self.prefix}/" if self.prefix else ""
         self._objects = f"{base}objects/"
         self._tmp = f"{base}tmp/"
-        #: ``fresh/<oid>``: an empty object put when bytes already stored are put again, so
-        #: ``gc`` sees the blob as young (S3 cannot touch an object's own time).
+        #: ``fresh/<oid>``: a small object (new random content, so a new ETag, each time) put
+        #: when bytes already stored are put again, so ``gc`` sees the blob as young and
+        #: notices a put racing it (S3 cannot touch an object's own time).
         self._fresh = f"{base}fresh/"
         # Few, quick retries: a stopped server should be reported in seconds, not minutes.
         http = urllib3.PoolManager(
