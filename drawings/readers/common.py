@@ -53,6 +53,7 @@ POINT_KEYS: dict[str, tuple[tuple[str, int], ...]] = {
     "TRACE": (("points", _PTS),),
     "3DFACE": (("points", _PTS),),
     "LEADER": (("points", _PTS),),
+    "MLINE": (("vertices", _PTS),),
     "VIEWPORT": (("center", _PT),),
     "IMAGE": (("insert", _PT),),
     "WIPEOUT": (("insert", _PT),),
@@ -295,6 +296,11 @@ def entity_bbox(e: Entity, blocks: dict[str, BlockDef], block_boxes: dict[str, B
         if k == "LINE":
             (x0, y0), (x1, y1) = g["points"]
             return (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
+        if k == "MLINE":
+            from drawings.readers.dxf_fast import mline_paths
+
+            pts = [(p[i], p[i + 1]) for p in mline_paths(g) for i in range(0, len(p), 2)]
+            return _pts_bbox(pts or g["vertices"])
         if k in ("SOLID", "TRACE", "3DFACE", "LEADER"):
             return _pts_bbox(g["points"])
         if k in ("LWPOLYLINE", "POLYLINE"):

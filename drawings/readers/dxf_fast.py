@@ -920,6 +920,55 @@ def _content_digest(
     return hexdigest(tags if kind is None else [kind, tags])
 
 
+def _mline(r: DXFTagReader, d: dict, s: int, e: int, subs: Any) -> Result:
+    """MLINE: per vertex its point, miter direction and each element's offset along the miter
+    (the first of the element's 41 parameters); element lines join those points, as ezdxf
+    draws them (breaks in an element and end caps are not kept)."""
+    c, v = r.c, r.v
+    verts: list[tuple[float, float]] = []
+    miters: list[tuple[float, float]] = []
+    offsets: list[list[float]] = []  # per vertex, per element
+    i = s + 1
+    while i < e:
+        code = c[i]
+        if code == 11 and i + 1 < e and c[i + 1] == 21:
+            verts.append((_f(v[i]), _f(v[i + 1])))
+            offsets.append([])
+        elif code == 13 and i + 1 < e and c[i + 1] == 23 and verts:
+            miters.append((_f(v[i]), _f(v[i + 1])))
+        elif code == 74 and verts:
+            n = _i(v[i])
+            first = next((_f(v[j]) for j in range(i + 1, min(e, i + 1 + n)) if c[j] == 41), 0.0)
+            offsets[-1].append(first)
+        i += 1
+    if not verts or len(miters) != len(verts):
+        raise ValueError("MLINE vertices without miter directions")
+    count = min(len(o) for o in offsets)
+    elements = [[o[k] for o in offsets] for k in range(count)]
+    g = {
+        "vertices": verts,
+        "miters": miters,
+        "elements": elements,
+        "closed": bool(_i(d.get(71)) & 2),
+        "style": d.get(2, "STANDARD"),
+    }
+    return g, None, {}
+
+
+def mline_paths(g: dict[str, Any]) -> list[list[float]]:
+    """The element lines of an MLINE geometry as flat x, y lists (closed ones repeat the
+    first point)."""
+    out = []
+    for offs in g["elements"]:
+        pts: list[float] = []
+        for (x, y), (mx, my), o in zip(g["vertices"], g["miters"], offs, strict=False):
+            pts += (x + mx * o, y + my * o)
+        if g.get("closed") and len(pts) > 4:
+            pts += pts[:2]
+        out.append(pts)
+    return out
+
+
 def _acad_table(r: DXFTagReader, d: dict, s: int, e: int, subs: Any) -> Result:
     """A table is drawn from its anonymous ``*T`` block, placed at its insertion point (as
     ezdxf and AutoCAD show it); its cells' content is kept as a digest for the diff."""
@@ -1115,6 +1164,7 @@ _HANDLERS = {
     "WIPEOUT": _image,
     "HATCH": _hatch,
     "ACAD_TABLE": _acad_table,
+    "MLINE": _mline,
     "MULTILEADER": _proxy_graphic,
     "MLEADER": _proxy_graphic,
     "ACAD_PROXY_ENTITY": _proxy_graphic,

@@ -605,6 +605,12 @@ class Flattener:
         width = float(g.get("width") or 0.0)
         self._stroke(e, ctx, pts, width)
 
+    def mline(self, e: Entity, ctx: _Ctx) -> None:
+        from drawings.readers.dxf_fast import mline_paths
+
+        for pts in mline_paths(e.geometry):
+            self._stroke(e, ctx, pts)
+
     def points_line(self, e: Entity, ctx: _Ctx) -> None:
         pts = [c for p in e.geometry["points"] for c in p[:2]]
         self._stroke(e, ctx, pts)
@@ -1104,6 +1110,7 @@ _HANDLERS: dict[str, Callable[[Flattener, Entity, _Ctx], None]] = {
     "TRACE": Flattener.solid,
     "3DFACE": Flattener.face,
     "LEADER": Flattener.points_line,
+    "MLINE": Flattener.mline,
     "PATH": Flattener.path,
 }
 

@@ -21,7 +21,6 @@ import numpy as np
 #: (no geometry in the neutral model) cannot be drawn by us; they are taken out of the
 #: reference so the score measures the renderer, not the reader's coverage.
 RAW_ONLY = (
-    "MLINE",
     "XLINE",
     "RAY",
     "TOLERANCE",

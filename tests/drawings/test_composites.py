@@ -1,7 +1,7 @@
-"""ACAD_TABLE read, drawn and compared through its ``*T`` block; MTEXT embedded objects.
+"""Entities made of other drawing parts: ACAD_TABLE (its ``*T`` block), MULTILEADER (its
+saved proxy picture), MLINE (element lines along the miters); MTEXT embedded objects.
 
-The corpus file is ezdxf's ``acad_table_with_blk_ref.dxf`` (one 10 x 5 table, a block in a
-cell); edits are made on its bytes as a CAD program would save them.
+Corpus files are edited on their bytes as a CAD program would save them.
 """
 
 from __future__ import annotations
@@ -122,3 +122,33 @@ def test_multileader_edit_and_resave(leaders_file, tmp_path):
     resaved = tmp_path / "resaved.dxf"
     ezdxf.readfile(leaders_file).saveas(resaved)  # new handles, same drawing
     assert not [c for c in diff_files(leaders_file, resaved).changes if c.type == "MULTILEADER"]
+
+
+def _mline_doc(offset=(0.0, 0.0)):
+    import ezdxf
+
+    doc = ezdxf.new("R2010")
+    pts = [(0, 0), (4000, 0), (4000, 3000), (9000, 3000)]
+    ml = doc.modelspace().add_mline([(x + offset[0], y + offset[1]) for x, y in pts])
+    ml.dxf.scale_factor = 240.0  # a 240 mm wall
+    ml.update_geometry()
+    return doc
+
+
+def test_mline_walls_read_drawn_and_compared(tmp_path):
+    from drawings.readers.dxf_fast import mline_paths
+
+    a, b = tmp_path / "a.dxf", tmp_path / "b.dxf"
+    _mline_doc().saveas(a)
+    _mline_doc(offset=(500.0, 0.0)).saveas(b)
+    d = drawings.read(a)
+    (wall,) = d.sheets[0].entities
+    assert wall.kind == "MLINE" and len(wall.geometry["elements"]) == 2
+    paths = mline_paths(wall.geometry)
+    ys = sorted({round(p[1]) for p in paths})  # the two faces of the wall at the first vertex
+    assert ys == [-120, 120] or ys == [-240, 0] or ys == [0, 240]
+    x0, y0, x1, y1 = wall.bbox
+    assert x1 - x0 == pytest.approx(9000, abs=250) and y1 - y0 == pytest.approx(3240, abs=1)
+    (change,) = diff_files(a, b).changes
+    assert change.type == "MLINE" and change.what == ("moved",)
+    assert change.details["moved_by"] == pytest.approx([500.0, 0.0])
