@@ -140,10 +140,8 @@ def _translate_error(ctx: ExceptionContext) -> None:
     text = str(ctx.original_exception).strip().splitlines()[0] if ctx.original_exception else ""
     connecting = ctx.connection is None
     is_sqlite = ctx.dialect is not None and ctx.dialect.name == "sqlite"
-    if (
-        ctx.is_disconnect
-        or (connecting and not is_sqlite)
-        or (is_sqlite and any(s in text.lower() for s in _UNAVAILABLE_SQLITE))
+    if ctx.is_disconnect or (connecting and not is_sqlite) or (
+        is_sqlite and any(s in text.lower() for s in _UNAVAILABLE_SQLITE)
     ):
         url = ctx.engine.url.render_as_string(hide_password=True) if ctx.engine else "database"
         raise StorageUnavailable(f"database {url} unavailable / 数据库不可用: {text}") from err

@@ -167,17 +167,8 @@ def _arc_bbox(cx: float, cy: float, r: float, a0: float, a1: float) -> BBox:
     return _arc_extent(cx, cy, r, a0, span, x0, y0, x1, y1)
 
 
-def _arc_extent(
-    cx: float,
-    cy: float,
-    r: float,
-    a0: float,
-    span: float,
-    x0: float,
-    y0: float,
-    x1: float,
-    y1: float,
-) -> BBox:
+def _arc_extent(cx: float, cy: float, r: float, a0: float, span: float,
+                x0: float, y0: float, x1: float, y1: float) -> BBox:
     """Bbox of an arc from its end points and the axis extremes (quadrant points) it spans."""
     xmin, xmax = (x0, x1) if x0 < x1 else (x1, x0)
     ymin, ymax = (y0, y1) if y0 < y1 else (y1, y0)
@@ -590,9 +581,8 @@ class FinishContext:
             _finish_entity(e, blocks, boxes, fps, styles)
 
 
-def finish_blocks(
-    drawing: Drawing, known: dict[str, tuple[str, BBox]] | None = None
-) -> FinishContext:
+def finish_blocks(drawing: Drawing, known: dict[str, tuple[str, BBox]] | None = None
+                  ) -> FinishContext:
     """Finish every block definition (entities, digest, box); the context for the sheets.
     ``known`` gives (digest, box) of definitions already finished in the same context."""
     ctx = FinishContext(drawing)
@@ -638,11 +628,8 @@ def sheet_extents(entities: list[Entity]) -> BBox:
     import numpy as np
 
     try:
-        a = np.fromiter(
-            chain.from_iterable(map(attrgetter("bbox"), entities)),
-            dtype=float,
-            count=4 * len(entities),
-        ).reshape(-1, 4)
+        a = np.fromiter(chain.from_iterable(map(attrgetter("bbox"), entities)), dtype=float,
+                        count=4 * len(entities)).reshape(-1, 4)
     except ValueError:  # a box that is not four numbers
         a = np.array([e.bbox for e in entities], dtype=float).reshape(-1, 4)
     keep = (a[:, 0] <= a[:, 2]) & np.isfinite(a[:, 0]) & np.isfinite(a[:, 3])
@@ -862,12 +849,8 @@ def _fast_insert(e: Entity, blocks: dict, block_boxes: dict, block_fps: dict) ->
         raise KeyError("insert")
     name = g["block"]
     (ix, iy), (sx, sy), rot = g["insert"], g["scale"], g["rotation"]
-    if (
-        type(name) is not str
-        or type(rot) is not float
-        or type(sx) is not float
-        or type(sy) is not float
-    ):
+    if type(name) is not str or type(rot) is not float or type(sx) is not float \
+            or type(sy) is not float:
         raise TypeError("insert geometry")  # canon() keeps ints as they are
     box = block_boxes.get(name, EMPTY_BBOX)
     if box[0] > box[2]:

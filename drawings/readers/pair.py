@@ -52,7 +52,8 @@ def _has_pictures(text: str) -> bool:
             i = text.find(word, i + 1)
     return False
 #: Section starts, found by their literal name (fast) and checked line by line.
-_SECTION = re.compile(r"SECTION[ \t]*\n[ \t]*2[ \t]*\n[ \t]*(ENTITIES|TABLES|BLOCKS)[ \t]*\n")
+_SECTION = re.compile(
+    r"SECTION[ \t]*\n[ \t]*2[ \t]*\n[ \t]*(ENTITIES|TABLES|BLOCKS)[ \t]*\n")
 #: Where a block definition starts in the BLOCKS section (a line with letters after a 0 line
 #: is always a type line: group-code lines are digits only).
 _BLOCK = re.compile(r"(?=\n[ \t]*0[ \t]*\nBLOCK[ \t]*\n)")
@@ -75,10 +76,8 @@ _SPLIT = re.compile(
     r"(?:\n[ \t]*(?:330|360)[ \t]*\n[^\n]*)*\n[ \t]*102[ \t]*\n\}[ \t]*)*)?"
 )
 #: Where a piece of the ENTITIES text may end: before an entity that is no part of a sequence.
-_CUT = re.compile(
-    r"\n[ \t]*0[ \t]*\n(?![ \t]*(?:VERTEX|SEQEND|ATTRIB)[ \t]*(?:\n|$))"
-    r"(?=[^\n]*[A-Za-z_])"
-)
+_CUT = re.compile(r"\n[ \t]*0[ \t]*\n(?![ \t]*(?:VERTEX|SEQEND|ATTRIB)[ \t]*(?:\n|$))"
+                  r"(?=[^\n]*[A-Za-z_])")
 #: Characters of the ENTITIES text cut into entity texts at a time.
 PIECE = 1 << 21
 #: Entity texts parsed per batch (bounds the memory of the tag lists).
@@ -136,33 +135,26 @@ class _Side:
                 if not pieces[0].strip():
                     kept = self._blocks(pieces[1:], old, removed, order)
                     if removed:
-                        block_pieces = {
-                            n: p for p in pieces[1:] if (n := _block_name(p)) in removed
-                        }
-                        head = (
-                            text[:b0] + ("".join(kept) + text[b1:body_start])[1:] + text[end + 1 :]
-                        )
+                        block_pieces = {n: p for p in pieces[1:]
+                                        if (n := _block_name(p)) in removed}
+                        head = (text[:b0] + ("".join(kept) + text[b1:body_start])[1:]
+                                + text[end + 1 :])
         del text
         codes, vals = dxf_fast.split_tags(head)
         del head
         self.reader = r = dxf_fast.DXFTagReader(codes, vals, label, version)
         r.scan()
         del codes, vals
-        known = (
-            self._share_blocks(old, removed, order, block_pieces)
-            if old is not None and removed
-            else {}
-        )
+        known = (self._share_blocks(old, removed, order, block_pieces)
+                 if old is not None and removed else {})
         blocks = {n: b for n, b in r.blocks.items() if not n.upper().startswith(_LAYOUT_BLOCKS)}
         self.ctx: FinishContext = finish_blocks(
             SimpleNamespace(blocks=blocks, text_styles=r.text_styles),  # type: ignore[arg-type]
-            known,
-        )
+            known)
         self.blocks_shared = len(known)
 
-    def _blocks(
-        self, pieces: list[str], old: _Side | None, removed: dict[str, Any], order: list[str]
-    ) -> list[str]:
+    def _blocks(self, pieces: list[str], old: _Side | None, removed: dict[str, Any],
+                order: list[str]) -> list[str]:
         """Block texts to parse.  The old side keeps, per uniquely named block, its text up
         to leading handles/owners (see ``_SPLIT``) and those handles; the new side leaves out
         (into ``removed``: name -> (text, handles)) the blocks whose text equals the old one,
@@ -174,11 +166,8 @@ class _Side:
         for name, _ in named:
             count[name] = count.get(name, 0) + 1
         order += [n for n, _ in named if n is not None]
-        unique = {
-            n: _block_key(p)
-            for n, p in named
-            if count[n] == 1 and not n.upper().startswith(_LAYOUT_BLOCKS)
-        }  # type: ignore
+        unique = {n: _block_key(p) for n, p in named
+                  if count[n] == 1 and not n.upper().startswith(_LAYOUT_BLOCKS)}  # type: ignore
         if old is None:
             self.block_texts = unique  # type: ignore[assignment]
             return pieces
@@ -188,9 +177,8 @@ class _Side:
                 removed[n] = (was[1], handles)
         return [p for n, p in named if n not in removed]
 
-    def _share_blocks(
-        self, old: _Side, removed: dict[str, Any], order: list[str], pieces: dict[str, str]
-    ) -> dict[str, tuple[str, Any]]:
+    def _share_blocks(self, old: _Side, removed: dict[str, Any], order: list[str],
+                      pieces: dict[str, str]) -> dict[str, tuple[str, Any]]:
         """Put the old definitions of the ``removed`` blocks into the new reader, in file
         order (with the new file's handles); returns (digest, box) of those shared.  A
         definition is shared when it reads and finishes the same in both files: the layer and
@@ -198,22 +186,12 @@ class _Side:
         its text is parsed here after all."""
         r, ro = self.reader, old.reader
         share = set()
-        if (
-            ro.layers == r.layers
-            and ro._layers_ci == r._layers_ci
-            and ro.text_styles == r.text_styles
-            and not any("unreadable" in w for w in ro.warnings)
-        ):  # (warnings as read)
+        if ro.layers == r.layers and ro._layers_ci == r._layers_ci \
+                and ro.text_styles == r.text_styles \
+                and not any("unreadable" in w for w in ro.warnings):  # (warnings as read)
             share = {n for n in removed if n in ro.blocks}
-            refs = {
-                n: {
-                    e.geometry.get("block")
-                    for e in ro.blocks[n].entities
-                    if e.kind in ("INSERT", "DIMENSION")
-                }
-                - {None, ""}
-                for n in share
-            }
+            refs = {n: {e.geometry.get("block") for e in ro.blocks[n].entities
+                        if e.kind in ("INSERT", "DIMENSION")} - {None, ""} for n in share}
             changed = True
             while changed:
                 bad = {n for n in share if not refs[n] <= share}
@@ -246,15 +224,9 @@ class _Side:
                 b = ro.blocks[name]
                 hmap = maps.get(name)
                 if hmap:
-                    b = BlockDef(
-                        b.name,
-                        b.base_point,
-                        [
-                            e if e.handle not in hmap else e.with_handle(hmap[e.handle])
-                            for e in b.entities
-                        ],
-                        b.fingerprint,
-                    )
+                    b = BlockDef(b.name, b.base_point, [
+                        e if e.handle not in hmap else e.with_handle(hmap[e.handle])
+                        for e in b.entities], b.fingerprint)
                 blocks[name] = b
                 r.block_flags[name] = ro.block_flags.get(name, 0)
                 if ro.skipped:
@@ -299,9 +271,8 @@ class _Side:
         kinds, texts, handles, sizes = g
         for b0 in range(0, len(texts), BATCH):
             b1 = b0 + BATCH
-            text = "0\n" + "\n0\n".join(
-                [k + t for k, t in zip(kinds[b0:b1], texts[b0:b1], strict=True)]
-            )
+            text = "0\n" + "\n0\n".join([k + t for k, t in zip(kinds[b0:b1], texts[b0:b1],
+                                                                 strict=True)])
             codes, vals = dxf_fast.split_tags(text)
             del text
             zeros = dxf_fast._indexes_of_zero(codes)
@@ -366,12 +337,8 @@ def _block_key(piece: str) -> tuple[str | None, list[str | None]]:
     if parts[0]:
         return None, []
     handles = parts[2::3]
-    key = "\0".join(
-        [
-            k + ("\1" if h is None else "\2") + r
-            for k, h, r in zip(parts[1::3], handles, parts[3::3], strict=True)
-        ]
-    )
+    key = "\0".join([k + ("\1" if h is None else "\2") + r
+                      for k, h, r in zip(parts[1::3], handles, parts[3::3], strict=True)])
     return key, handles
 
 
@@ -380,9 +347,8 @@ def _keys(g: _Groups) -> list[Key]:
     mean equal texts (a false match needs two texts of the same type and length whose
     64-bit keyed hashes collide) and so equal entities up to the leading handle."""
     kinds, texts, handles, _ = g
-    return list(
-        zip(kinds, [h is None for h in handles], map(len, texts), map(hash, texts), strict=True)
-    )
+    return list(zip(kinds, [h is None for h in handles], map(len, texts), map(hash, texts),
+                    strict=True))
 
 
 def _after_zero(text: str, pos: int) -> bool:
@@ -410,9 +376,8 @@ def _endsec(text: str, pos: int) -> int:
 _SEQUENCES = frozenset(("POLYLINE", "INSERT"))
 
 
-def _groups(
-    names: list[str], kinds: list[str], handles: list[str | None], rests: list[str]
-) -> _Groups:
+def _groups(names: list[str], kinds: list[str], handles: list[str | None], rests: list[str]
+            ) -> _Groups:
     """Entity chunks grouped as the tag reader groups them -- POLYLINE with its VERTEXes and
     SEQEND, INSERT with its ATTRIBs (and SEQEND after them): per group its type line and text
     (a single chunk: the type line and the rest after the leading handle/owner tags; a longer
@@ -469,9 +434,8 @@ class _Context:
         self.styles = {k for k in so.keys() | sn.keys() if so.get(k) != sn.get(k)}
         fo, fn = old.ctx.block_fps, new.ctx.block_fps
         bo, bn = old.ctx.block_boxes, new.ctx.block_boxes
-        self.blocks = {
-            k for k in fo.keys() | fn.keys() if fo.get(k) != fn.get(k) or bo.get(k) != bn.get(k)
-        }
+        self.blocks = {k for k in fo.keys() | fn.keys()
+                       if fo.get(k) != fn.get(k) or bo.get(k) != bn.get(k)}
         self.same = self.layers_same and not self.styles and not self.blocks
         self._layer_memo: dict[str, bool] = {}
 
@@ -502,9 +466,8 @@ class _Context:
         return False
 
 
-def read_pair(
-    old: bytes | Path, new: bytes | Path, old_label: str, new_label: str
-) -> tuple[Drawing, Drawing, dict[str, int]]:
+def read_pair(old: bytes | Path, new: bytes | Path, old_label: str, new_label: str
+              ) -> tuple[Drawing, Drawing, dict[str, int]]:
     """Both ASCII DXF revisions as Drawings equal to ``read``'s (title blocks not filled).
 
     Paths are read when needed (each file's bytes are dropped once decoded).  Raises
@@ -514,9 +477,9 @@ def read_pair(
     return read_pair_shared(old, new, old_label, new_label, share=False)[:3]  # type: ignore
 
 
-def read_pair_shared(
-    old: bytes | Path, new: bytes | Path, old_label: str, new_label: str, *, share: bool = True
-) -> tuple[Drawing, Drawing, dict[str, int], dict[int, str]]:
+def read_pair_shared(old: bytes | Path, new: bytes | Path, old_label: str, new_label: str,
+                     *, share: bool = True
+                     ) -> tuple[Drawing, Drawing, dict[str, int], dict[int, str]]:
     """:func:`read_pair`, where with ``share`` the new drawing holds the old drawing's entity
     objects even where only the leading handle differs: ``fix`` maps ``id(entity)`` to the
     handle it has in the new file (for views that read handles through it; saves a copy of
@@ -528,9 +491,8 @@ def read_pair_shared(
             raise NotApplicable(str(e)) from None
 
 
-def _read_pair(
-    old: bytes | Path, new: bytes | Path, old_label: str, new_label: str, share: bool
-) -> tuple[Drawing, Drawing, dict[str, int], dict[int, str]]:
+def _read_pair(old: bytes | Path, new: bytes | Path, old_label: str, new_label: str,
+               share: bool) -> tuple[Drawing, Drawing, dict[str, int], dict[int, str]]:
     so = _Side(old, old_label)
     known: dict[Key, Result] = {}
     old_results: list[Result] = []
@@ -559,29 +521,23 @@ def _read_pair(
         if ctx.same:
             again = [i for i, res in enumerate(found) if res is missing]
         else:
-            again = [i for i, res in enumerate(found) if res is missing or ctx.affected(texts[i])]
+            again = [i for i, res in enumerate(found)
+                     if res is missing or ctx.affected(texts[i])]
         for i in again:
             found[i] = None
             todo.append(base + i)
-            for lst, item in zip(
-                todo_groups, (kinds[i], texts[i], handles[i], sizes[i]), strict=True
-            ):
+            for lst, item in zip(todo_groups, (kinds[i], texts[i], handles[i], sizes[i]),
+                                 strict=True):
                 lst.append(item)
         # equal but for the leading handle: the new handle (a copy unless sharing)
-        moved = [
-            (i, h)
-            for i, (res, h) in enumerate(zip(found, handles, strict=True))
-            if res is not None and h is not None and h != res[0].handle
-        ]
+        moved = [(i, h) for i, (res, h) in enumerate(zip(found, handles, strict=True))
+                 if res is not None and h is not None and h != res[0].handle]
         if share:
             fix.update((id(found[i][0]), h) for i, h in moved)
         else:
             for i, h in moved:
                 e, paper = found[i]
-                found[i] = (
-                    e.with_handle(h),
-                    paper,
-                )
+                found[i] = (e.with_handle(h), paper)
         results += found
     del known
     for k, res in zip(todo, sn.parse(todo_groups), strict=True):
@@ -590,21 +546,16 @@ def _read_pair(
             sn.ctx.entity(res[0])
     if so.reader.skipped:  # reused entities kept as opaque digests: counted as if parsed
         parsed = set(todo)
-        _count_opaque(
-            [res[0] for k, res in enumerate(results) if res is not None and k not in parsed],
-            sn.reader.skipped,
-        )
+        _count_opaque([res[0] for k, res in enumerate(results)
+                       if res is not None and k not in parsed], sn.reader.skipped)
     for name, block in sn.reader.blocks.items():  # layout blocks: sheets, not finished yet
         if name.upper().startswith(("*MODEL_SPACE", "*PAPER_SPACE")):
             sn.ctx.entities(block.entities)
     d_new = sn.drawing(results)
     for sheet in d_new.sheets:
         sheet.extents = sheet_extents(sheet.entities)
-    stats = {
-        "entities_reused": len(results) - len(todo),
-        "entities_parsed": len(todo),
-        "blocks_shared": sn.blocks_shared,
-    }
+    stats = {"entities_reused": len(results) - len(todo), "entities_parsed": len(todo),
+             "blocks_shared": sn.blocks_shared}
     return d_old, d_new, stats, fix
 
 

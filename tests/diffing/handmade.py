@@ -29,17 +29,8 @@ def ent(kind, layer, handle, text=None, style=None, attribs=None, **geometry) ->
         r = g.get("radius", 0.0) or g.get("height", 0.0)
         bbox = (c[0] - r, c[1] - r, c[0] + r, c[1] + r)
         anchor = (c[0], c[1])
-    e = Entity(
-        kind=kind,
-        layer=layer,
-        handle=handle,
-        geometry=g,
-        text=text,
-        style=style,
-        attribs=attribs or {},
-        bbox=bbox,
-        anchor=anchor,
-    )
+    e = Entity(kind=kind, layer=layer, handle=handle, geometry=g, text=text, style=style,
+               attribs=attribs or {}, bbox=bbox, anchor=anchor)
     base = [kind, layer, text, style, attribs or {}]
     e.fingerprint = digest([*base, g])
     e.shape = digest([*base, _shift(kind, g, *anchor)])
@@ -47,10 +38,5 @@ def ent(kind, layer, handle, text=None, style=None, attribs=None, **geometry) ->
 
 
 def drawing(entities, *, path="mem.dxf", fmt="dxf") -> Drawing:
-    return Drawing(
-        path=path,
-        format=fmt,
-        version="AC1027",
-        units="mm",
-        sheets=[Sheet(name="Model", entities=list(entities))],
-    )
+    return Drawing(path=path, format=fmt, version="AC1027", units="mm",
+                   sheets=[Sheet(name="Model", entities=list(entities))])

@@ -59,11 +59,8 @@ HEAVY = {"modify": 24, "add": 6, "remove": 6}  # >= 5 % of ~530 entities
     ("name", "edits", "new_opts"),
     [
         ("small edits", SMALL, {}),
-        (
-            "small edits after a re-save: handles renumbered, order shuffled",
-            SMALL,
-            {"shuffle": 5, "handle_start": 0x7000},
-        ),
+        ("small edits after a re-save: handles renumbered, order shuffled", SMALL,
+         {"shuffle": 5, "handle_start": 0x7000}),
         ("small edits, handle values reused by unrelated entities", SMALL, {"shuffle": 9}),
         ("heavy edits", HEAVY, {}),
         ("heavy edits after a re-save", HEAVY, {"shuffle": 4, "handle_start": 0x5000}),
@@ -92,9 +89,8 @@ def test_resave_without_edit_gives_no_changes(tmp_path, plan, opts):
 
 
 def test_global_shift_is_reported_in_alignment_only(tmp_path, plan):
-    old, new, _ = _case(
-        tmp_path, plan, edits=None, seed=0, shift=(1000.0, 500.0), shuffle=6, handle_start=0x6000
-    )
+    old, new, _ = _case(tmp_path, plan, edits=None, seed=0, shift=(1000.0, 500.0),
+                        shuffle=6, handle_start=0x6000)
     report = diff_files(old, new)
     assert not report, report.changes[:5]
     al = report.to_json()["alignment"]
@@ -102,9 +98,8 @@ def test_global_shift_is_reported_in_alignment_only(tmp_path, plan):
 
 
 def test_global_shift_with_edits(tmp_path, plan):
-    old, new, truth = _case(
-        tmp_path, plan, edits=SMALL, seed=5, shift=(1000.0, 500.0), shuffle=1, handle_start=0x6000
-    )
+    old, new, truth = _case(tmp_path, plan, edits=SMALL, seed=5, shift=(1000.0, 500.0),
+                            shuffle=1, handle_start=0x6000)
     report = diff_files(old, new)
     assert (report.alignment.dx, report.alignment.dy) == (1000.0, 500.0)
     got = _key_map(report.changes)
@@ -129,12 +124,8 @@ def test_block_definition_change_is_reported_once(tmp_path, plan):
     from diffing import diff_drawings
     from drawings import index, read
 
-    warm = diff_drawings(
-        *(
-            index.loads(index.dumps(read(p)), str(p))
-            for p in (tmp_path / "old.dxf", tmp_path / "new.dxf")
-        )
-    )
+    warm = diff_drawings(*(index.loads(index.dumps(read(p)), str(p))
+                           for p in (tmp_path / "old.dxf", tmp_path / "new.dxf")))
     assert warm.to_json()["changes"] == report.to_json()["changes"]
 
 
@@ -157,7 +148,8 @@ def test_warm_diff_from_indexes_equals_cold_diff(tmp_path, plan):
     from diffing import diff_drawings
     from drawings import index, read
 
-    old, new, truth = _case(tmp_path, plan, edits=SMALL, seed=3, shuffle=5, handle_start=0x7000)
+    old, new, truth = _case(tmp_path, plan, edits=SMALL, seed=3, shuffle=5,
+                            handle_start=0x7000)
     cold = diff_drawings(read(old), read(new))
     io_ = index.loads(index.dumps(read(old)), str(old))
     in_ = index.loads(index.dumps(read(new)), str(new))

@@ -24,8 +24,7 @@ def _previous(rows: list[dict[str, str]], row: dict[str, str]) -> str | None:
     """The revision before ``row`` in the same pair directory and format."""
     path = Path(row["path"])
     same = sorted(
-        r["path"]
-        for r in rows
+        r["path"] for r in rows
         if Path(r["path"]).parent == path.parent and Path(r["path"]).suffix == path.suffix
     )
     i = same.index(row["path"])
@@ -70,14 +69,12 @@ def test_roundtrip_move_h3_left_a_bit(corpus):
     # styles on the re-save, which the readers see through (styles by definition)
     full = diff_files(old, new)
     assert [(c.type, c.what, c.old_handle, c.new_handle) for c in full.changes] == [
-        (c.type, c.what, c.old_handle, c.new_handle) for c in report.changes
-    ]
+        (c.type, c.what, c.old_handle, c.new_handle) for c in report.changes]
 
 
 def test_roundtrip_revert_is_byte_identical(corpus):
-    report = diff_files(
-        corpus / ROUNDTRIP / "r1_ca307c3.dxf", corpus / ROUNDTRIP / "r3_2a2998b.dxf"
-    )
+    report = diff_files(corpus / ROUNDTRIP / "r1_ca307c3.dxf",
+                        corpus / ROUNDTRIP / "r3_2a2998b.dxf")
     assert not report
     assert report.old.blob == report.new.blob
 
@@ -120,9 +117,8 @@ def test_xdata_only_changes_are_ignored_by_default(corpus):
     assert "xdata" not in {w for c in report.changes for w in c.what}
     assert report.stats["added"] == 0 and report.stats["removed"] == 1
     assert report.stats["modified"] <= 2
-    with_xdata = diff_files(
-        d / "r1_4e5ba73.dxf", d / "r2_685dae9.dxf", ignore_style=True, include_xdata=True
-    )
+    with_xdata = diff_files(d / "r1_4e5ba73.dxf", d / "r2_685dae9.dxf", ignore_style=True,
+                            include_xdata=True)
     xdata = [c for c in with_xdata.changes if "xdata" in c.what]
     assert len(xdata) >= 20  # the emfnet tags on the DKs and tents
     assert all(set(c.details["xdata"]) == {"before", "after"} for c in xdata)

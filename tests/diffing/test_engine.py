@@ -50,16 +50,10 @@ def test_global_shift_is_alignment_only():
 
 
 def test_text_and_radius_changes_are_described():
-    old = [
-        *grid(),
-        ent("TEXT", "A-TEXT", "AA", text="卧室", insert=(50, 50), height=300),
-        ent("CIRCLE", "S-COL", "AB", center=(9000, 9000), radius=200),
-    ]
-    new = [
-        *grid(),
-        ent("TEXT", "A-TEXT", "AA", text="主卧 BEDROOM", insert=(50, 50), height=300),
-        ent("CIRCLE", "S-COL", "AB", center=(9000, 9000), radius=250),
-    ]
+    old = [*grid(), ent("TEXT", "A-TEXT", "AA", text="卧室", insert=(50, 50), height=300),
+           ent("CIRCLE", "S-COL", "AB", center=(9000, 9000), radius=200)]
+    new = [*grid(), ent("TEXT", "A-TEXT", "AA", text="主卧 BEDROOM", insert=(50, 50), height=300),
+           ent("CIRCLE", "S-COL", "AB", center=(9000, 9000), radius=250)]
     r = diff_drawings(drawing(old), drawing(new))
     by = {c.type: c for c in r.modified}
     assert by["TEXT"].what == ("text",)
@@ -141,31 +135,15 @@ def _rotated(entities, deg, dx, dy, handle0):
         if e.kind == "LINE":
             out.append(ent("LINE", e.layer, h, points=[f(p) for p in g["points"]]))
         elif e.kind == "TEXT":
-            out.append(
-                ent(
-                    "TEXT",
-                    e.layer,
-                    h,
-                    text=e.text,
-                    insert=f(g["insert"]),
-                    height=g["height"],
-                    rotation=(g["rotation"] + deg) % 360,
-                )
-            )
+            out.append(ent("TEXT", e.layer, h, text=e.text, insert=f(g["insert"]),
+                           height=g["height"], rotation=(g["rotation"] + deg) % 360))
     return out
 
 
 def test_rotated_and_moved_drawing_is_alignment_only():
     base = grid(40) + [
-        ent(
-            "TEXT",
-            "A-TEXT",
-            f"T{k}",
-            text=f"房间 {k}",
-            insert=(300.0 * k, 77.0 * k),
-            height=250.0,
-            rotation=0.0,
-        )
+        ent("TEXT", "A-TEXT", f"T{k}", text=f"房间 {k}", insert=(300.0 * k, 77.0 * k),
+            height=250.0, rotation=0.0)
         for k in range(12)
     ]
     turned = _rotated(base, 90.0, 5000.0, -200.0, 0x5000)

@@ -32,23 +32,8 @@ def plan():
 
 
 def _entity_states(entities) -> list:
-    return [
-        (
-            e.kind,
-            e.layer,
-            e.handle,
-            e.geometry,
-            e.text,
-            e.style,
-            e.attribs,
-            e.xdata,
-            e.bbox,
-            e.anchor,
-            e.fingerprint,
-            e.shape,
-        )
-        for e in entities
-    ]
+    return [(e.kind, e.layer, e.handle, e.geometry, e.text, e.style, e.attribs, e.xdata,
+             e.bbox, e.anchor, e.fingerprint, e.shape) for e in entities]
 
 
 def _drawing_state(d) -> list:
@@ -56,9 +41,8 @@ def _drawing_state(d) -> list:
     sheets = []
     for s in d.sheets:
         sheets.append((s.name, s.paper, s.extents, _entity_states(s.entities)))
-    blocks = [
-        (n, b.base_point, b.fingerprint, _entity_states(b.entities)) for n, b in d.blocks.items()
-    ]  # in file order, with the new file's handles
+    blocks = [(n, b.base_point, b.fingerprint, _entity_states(b.entities))
+              for n, b in d.blocks.items()]  # in file order, with the new file's handles
     return [d.format, d.version, d.units, d.layers, d.text_styles, blocks, sheets, d.warnings]
 
 
@@ -73,8 +57,7 @@ def assert_same(old: Path, new: Path, monkeypatch, **opts) -> dict:
     full = diff_files(old, new, **opts).to_json()
     monkeypatch.delenv(PAIR_ENV)
     assert json.dumps(fast, sort_keys=True, default=str) == json.dumps(
-        full, sort_keys=True, default=str
-    )
+        full, sort_keys=True, default=str)
     return stats
 
 
@@ -92,18 +75,8 @@ def assert_same(old: Path, new: Path, monkeypatch, **opts) -> dict:
         (None, {"door_variant": 1}),
         (SMALL, {"door_variant": 1}),
     ],
-    ids=[
-        "small",
-        "small-resaved",
-        "handles-reused",
-        "shift",
-        "heavy",
-        "heavy-resaved",
-        "no-edit-resave",
-        "no-edit",
-        "block-definition",
-        "small-and-block",
-    ],
+    ids=["small", "small-resaved", "handles-reused", "shift", "heavy", "heavy-resaved",
+         "no-edit-resave", "no-edit", "block-definition", "small-and-block"],
 )
 def test_generated_cases(tmp_path, plan, monkeypatch, edits, new_opts):
     new_plan = edit_plan(plan, seed=3, **edits)[0] if edits else plan
@@ -137,7 +110,6 @@ def test_entities_cut_in_small_pieces(tmp_path, plan, monkeypatch, piece):
 
 def test_duplicate_entities(tmp_path, monkeypatch):
     """Identical entities (same text but the handle) on both sides, one more copy in NEW."""
-
     def doc_with(copies: int, path: Path) -> None:
         doc = ezdxf.new("R2013")
         msp = doc.modelspace()
@@ -196,11 +168,9 @@ def test_text_style_font_change_reaches_its_texts(tmp_path, plan, monkeypatch):
 
     stats = _context_case(tmp_path, plan, monkeypatch, edit)
     old, new = read(tmp_path / "old.dxf"), read(tmp_path / "new.dxf")
-    texts = [
-        (a.fingerprint, b.fingerprint)
-        for a, b in zip(old.sheets[0].entities, new.sheets[0].entities, strict=True)
-        if a.kind in ("TEXT", "MTEXT")
-    ]
+    texts = [(a.fingerprint, b.fingerprint)
+             for a, b in zip(old.sheets[0].entities, new.sheets[0].entities, strict=True)
+             if a.kind in ("TEXT", "MTEXT")]
     assert texts and all(a != b for a, b in texts)  # the font is in their fingerprints
     assert stats["entities_parsed"] >= len(texts)  # so the pair read parsed them again
 
@@ -256,11 +226,8 @@ def test_blocks_read_again_when_a_layer_changes(tmp_path, monkeypatch):
 
 def _corpus_singles() -> list[str]:
     with open(corpus_dir() / "MANIFEST.tsv", encoding="utf-8", newline="") as f:
-        return [
-            r["path"]
-            for r in csv.DictReader(f, delimiter="\t")
-            if r["path"].startswith("single/") and r["path"].lower().endswith(".dxf")
-        ]
+        return [r["path"] for r in csv.DictReader(f, delimiter="\t")
+                if r["path"].startswith("single/") and r["path"].lower().endswith(".dxf")]
 
 
 SINGLES = _corpus_singles()

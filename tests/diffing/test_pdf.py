@@ -40,16 +40,12 @@ def _regions(plan, new, truth, mapping):
     return out
 
 
-@pytest.mark.parametrize(
-    ("edits", "seed", "plot"),
-    [
-        ({"modify": 14, "add": 4, "remove": 4}, 3, {}),
-        ({"modify": 24, "add": 6, "remove": 6}, 4, {}),
-        # a driver writing 0.1 pt coordinates (the offset plot is re-rounded) and text as strokes
-        ({"modify": 14, "add": 4, "remove": 4}, 5, {"decimals": 1, "text": False}),
-    ],
-    ids=["small", "heavy", "rounded-no-text"],
-)
+@pytest.mark.parametrize(("edits", "seed", "plot"), [
+    ({"modify": 14, "add": 4, "remove": 4}, 3, {}),
+    ({"modify": 24, "add": 6, "remove": 6}, 4, {}),
+    # a driver writing 0.1 pt coordinates (the offset plot is re-rounded) and text as strokes
+    ({"modify": 14, "add": 4, "remove": 4}, 5, {"decimals": 1, "text": False}),
+], ids=["small", "heavy", "rounded-no-text"])
 def test_plotted_pair_one_mm_off(tmp_path, plan, edits, seed, plot):
     new, truth = edit_plan(plan, seed=seed, **edits)
     write_pdf(plan, tmp_path / "old.pdf", **plot)

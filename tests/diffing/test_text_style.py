@@ -41,10 +41,9 @@ def pair(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def _changes(report) -> list[tuple]:
-    return sorted(
-        (c["kind"], c["type"], tuple(c["what"]), c["details"].get("style", {}).get("font"))
-        for c in report.to_json()["changes"]
-    )
+    return sorted((c["kind"], c["type"], tuple(c["what"]),
+                   c["details"].get("style", {}).get("font"))
+                  for c in report.to_json()["changes"])
 
 
 EXPECTED = [

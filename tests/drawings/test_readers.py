@@ -482,21 +482,16 @@ def test_insert_fast_path_agrees_with_the_general_one() -> None:
     from drawings.readers import common
 
     rnd = random.Random("INSERT")
-    blocks = {
-        "门": BlockDef("门", (1.5, -2.0), []),
-        "*U3": BlockDef("*U3", (0.0, 0.0), []),
-        "空": BlockDef("空", (0.0, 0.0), []),
-    }
-    boxes = {"门": (0.0, -1.0, 9.0, 4.5), "*U3": (-3.0, -3.0, 3.0, 3.0), "空": common.EMPTY_BBOX}
+    blocks = {"门": BlockDef("门", (1.5, -2.0), []), "*U3": BlockDef("*U3", (0.0, 0.0), []),
+              "空": BlockDef("空", (0.0, 0.0), [])}
+    boxes = {"门": (0.0, -1.0, 9.0, 4.5), "*U3": (-3.0, -3.0, 3.0, 3.0),
+             "空": common.EMPTY_BBOX}
     fps = {"门": "a" * 32, "*U3": "b" * 32}
     for _ in range(300):
         name = rnd.choice(["门", "*U3", "空", "missing"])
-        g = {
-            "insert": (rnd.uniform(-1e6, 1e6), rnd.uniform(-1e6, 1e6)),
-            "scale": (rnd.choice([1.0, -1.0, 2.5]), rnd.choice([1.0, 0.5])),
-            "rotation": rnd.choice([0.0, 90.0, rnd.uniform(0, 360)]),
-            "block": name,
-        }
+        g = {"insert": (rnd.uniform(-1e6, 1e6), rnd.uniform(-1e6, 1e6)),
+             "scale": (rnd.choice([1.0, -1.0, 2.5]), rnd.choice([1.0, 0.5])),
+             "rotation": rnd.choice([0.0, 90.0, rnd.uniform(0, 360)]), "block": name}
         attribs = rnd.choice([{}, {"图号": "A-101", "B": "门 M1"}])
         style = {"color": rnd.choice([1, 7, "#ff0000"]), "linetype": "Continuous", "lineweight": 25}
         fast = Entity("INSERT", "门", "1F", g, None, style, attribs)
@@ -581,9 +576,8 @@ def test_mtext_rotation_is_read_in_degrees_like_ezdxf(tmp_path: Path, binary: bo
     doc = ezdxf.new("R2018")
     msp = doc.modelspace()
     msp.add_mtext("旋转 30°", dxfattribs={"insert": (1, 2), "rotation": 30, "char_height": 2.5})
-    msp.add_mtext(
-        "mirrored", dxfattribs={"insert": (5, 5), "rotation": 30, "extrusion": (0, 0, -1)}
-    )
+    msp.add_mtext("mirrored", dxfattribs={"insert": (5, 5), "rotation": 30,
+                                          "extrusion": (0, 0, -1)})
     path = tmp_path / "mtext.dxf"
     doc.saveas(path, fmt="bin" if binary else "asc")
     expected = [e.dxf.rotation for e in ezdxf.readfile(path).modelspace()]

@@ -36,12 +36,8 @@ def test_changes_exit_1_text_and_json(pair, tmp_path):
     assert "汇总 Summary" in out and "按图层 By layer" in out and "修改 modified" in out
     data = json.loads(yt("diff", str(pair[0]), str(pair[1]), "--format", "json", code=1))
     assert data["engine"] == "yitaotu-diff/1"
-    assert data["summary"] == {
-        "added": 2,
-        "removed": 2,
-        "modified": 6,
-        "unchanged": data["old"]["entities"] - 8,
-    }
+    assert data["summary"] == {"added": 2, "removed": 2, "modified": 6,
+                               "unchanged": data["old"]["entities"] - 8}
     assert len(data["old"]["blob"]) == 64 and data["old"]["format"] == "dxf"
     assert {c["cluster"] for c in data["changes"]} == {c["id"] for c in data["clusters"]}
     out_file = tmp_path / "report.json"
@@ -51,7 +47,8 @@ def test_changes_exit_1_text_and_json(pair, tmp_path):
 
 def test_markup_dxf(pair, tmp_path):
     out = tmp_path / "marked.dxf"
-    data = json.loads(yt("diff", str(pair[0]), str(pair[1]), "--json", "--dxf", str(out), code=1))
+    data = json.loads(yt("diff", str(pair[0]), str(pair[1]), "--json", "--dxf", str(out),
+                         code=1))
     doc = ezdxf.readfile(out)
     for layer in ("YTT-ADDED", "YTT-REMOVED", "YTT-MODIFIED", "YTT-CLOUD"):
         assert layer in doc.layers
@@ -62,12 +59,8 @@ def test_markup_dxf(pair, tmp_path):
     assert len(msp.query('*[layer=="YTT-REMOVED"]')) >= 2
     assert len(msp.query('*[layer=="YTT-ADDED"]')) >= 2
     # the new drawing itself is all there
-    assert len(
-        msp.query(
-            '*[layer!="YTT-ADDED" & layer!="YTT-REMOVED" & layer!="YTT-MODIFIED"'
-            ' & layer!="YTT-CLOUD"]'
-        )
-    ) == len(ezdxf.readfile(pair[1]).modelspace())
+    assert len(msp.query('*[layer!="YTT-ADDED" & layer!="YTT-REMOVED" & layer!="YTT-MODIFIED"'
+                         ' & layer!="YTT-CLOUD"]')) == len(ezdxf.readfile(pair[1]).modelspace())
 
 
 def test_ignore_style_and_tolerance(tmp_path):
@@ -110,9 +103,8 @@ def damaged(tmp_path_factory, pair, corpus) -> dict[str, Path]:
     return out
 
 
-@pytest.mark.parametrize(
-    "name", ["empty", "truncated", "garbage", "not-a-drawing", "truncated.dwg", "truncated.pdf"]
-)
+@pytest.mark.parametrize("name", ["empty", "truncated", "garbage", "not-a-drawing",
+                                  "truncated.dwg", "truncated.pdf"])
 def test_damaged_file_exit_2_names_the_file(pair, damaged, name):
     bad = damaged[name]
     for args in ((str(pair[0]), str(bad)), (str(bad), str(pair[0]))):
@@ -131,15 +123,11 @@ def test_missing_file_and_unknown_sheet(pair):
 
 def test_subprocess_exit_codes(pair, damaged):
     exe = [str(Path(sys.executable).parent / "yitaotu")]
-    r = subprocess.run(
-        [*exe, "diff", str(pair[0]), str(pair[1]), "--format", "quiet"],
-        capture_output=True,
-        text=True,
-    )
+    r = subprocess.run([*exe, "diff", str(pair[0]), str(pair[1]), "--format", "quiet"],
+                       capture_output=True, text=True)
     assert r.returncode == 1 and r.stdout == ""
-    r = subprocess.run(
-        [*exe, "diff", str(pair[0]), str(damaged["truncated"])], capture_output=True, text=True
-    )
+    r = subprocess.run([*exe, "diff", str(pair[0]), str(damaged["truncated"])],
+                       capture_output=True, text=True)
     assert r.returncode == 2 and str(damaged["truncated"]) in r.stderr
     assert "Traceback" not in r.stderr
 
@@ -174,12 +162,8 @@ def test_set_versions(home, tmp_path):
     data = json.loads(yt("diff", CODE, a, b, "--json", code=1))
     status = {s["sheet"]: s for s in data["sheets"]}
     assert status["A-101"]["status"] == "changed"
-    assert status["A-101"]["summary"] == {
-        "added": 1,
-        "removed": 1,
-        "modified": 3,
-        "unchanged": len(p1.items) - 4,
-    }
+    assert status["A-101"]["summary"] == {"added": 1, "removed": 1, "modified": 3,
+                                          "unchanged": len(p1.items) - 4}
     assert status["A-102"]["status"] == "unchanged" and status["A-102"]["summary"] is None
     assert status["A-103"]["status"] == "added"
     # the same, spelled as references; and one sheet's report (from the cache now)
@@ -187,15 +171,15 @@ def test_set_versions(home, tmp_path):
     one = json.loads(yt("diff", CODE, a, b, "--sheet", "A-101", "--json", code=1))
     assert one["summary"] == status["A-101"]["summary"]
     assert one["old"]["blob"] == status["A-101"]["old"]["blob"]
-    fresh = json.loads(yt("diff", CODE, a, b, "--sheet", "A-101", "--json", "--no-cache", code=1))
+    fresh = json.loads(yt("diff", CODE, a, b, "--sheet", "A-101", "--json", "--no-cache",
+                          code=1))
     assert fresh["changes"] == one["changes"]
     yt("diff", CODE, a, a)
     # sheet references (as `yitaotu render` takes them), and a stored sheet against a file
     by_ref = json.loads(yt("diff", f"{CODE}:{a}:A-101", f"{CODE}:{b}:A-101", "--json", code=1))
     assert by_ref["changes"] == one["changes"]
-    mixed = json.loads(
-        yt("diff", f"{CODE}:{a}:A-101", str(v2 / "A-101 一层平面图.dxf"), "--json", code=1)
-    )
+    mixed = json.loads(yt("diff", f"{CODE}:{a}:A-101", str(v2 / "A-101 一层平面图.dxf"),
+                          "--json", code=1))
     assert mixed["summary"] == one["summary"]
     assert mixed["old"]["path"] == f"{CODE}:{a}:A-101"
     yt("diff", f"{CODE}:{b}:A-101", str(v2 / "A-101 一层平面图.dxf"))

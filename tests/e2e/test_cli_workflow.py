@@ -19,13 +19,8 @@ class Cli:
     def __init__(self, home: Path) -> None:
         self.home = home
         self.runner = CliRunner()
-        self.env = {
-            "YITAOTU_HOME": str(home),
-            "YITAOTU_USER": "",
-            "YITAOTU_DATABASE_URL": "",
-            "YITAOTU_BLOBS": "",
-            "YITAOTU_KEY_PASSPHRASE": "",
-        }
+        self.env = {"YITAOTU_HOME": str(home), "YITAOTU_USER": "", "YITAOTU_DATABASE_URL": "",
+                    "YITAOTU_BLOBS": "", "YITAOTU_KEY_PASSPHRASE": ""}
 
     def __call__(self, *args: str, code: int = 0, user: str | None = None) -> str:
         argv = list(args) + (["--as", user] if user else [])
@@ -49,15 +44,10 @@ def y(tmp_path: Path) -> Cli:
     c = Cli(tmp_path / "home")
     c("init")
     c("project", "create", CODE, "测试住宅楼 Test housing")
-    people = [
-        ("甲设计院", "design", "des", None),
-        ("乙审查中心", "review", "rev_a", "建筑"),
-        ("乙审查中心", None, "rev_s", "结构"),
-        ("丙建设公司", "owner", "own", None),
-        ("丁施工公司", "contractor", "con", None),
-        ("戊监理公司", "supervisor", "sup", None),
-        ("市城建档案馆", "archivist", "arc", None),
-    ]
+    people = [("甲设计院", "design", "des", None), ("乙审查中心", "review", "rev_a", "建筑"),
+              ("乙审查中心", None, "rev_s", "结构"), ("丙建设公司", "owner", "own", None),
+              ("丁施工公司", "contractor", "con", None), ("戊监理公司", "supervisor", "sup", None),
+              ("市城建档案馆", "archivist", "arc", None)]
     for org, role, user, disc in people:
         if role:
             c("org", "add", org, *(["--alg", "sm2-sm3"] if role == "owner" else []))
@@ -76,30 +66,16 @@ def test_loop_end_to_end_then_tamper(y: Cli, tmp_path: Path) -> None:
     v1 = ingest(y, tmp_path, "r1", {"A-101 一层平面图": a1, "S-201 基础平面图": s1})
     y("submit", CODE, v1[:12], "--large", user="des")
     y("review", "accept", CODE, user="rev_a")
-    y(
-        "opinion",
-        "add",
-        CODE,
-        "A-101",
-        "楼梯宽度不足",
-        "--point",
-        "800,140",
-        "-c",
-        "mandatory",
-        user="rev_a",
-    )
+    y("opinion", "add", CODE, "A-101", "楼梯宽度不足", "--point", "800,140", "-c", "mandatory",
+      user="rev_a")
     y("opinion", "add", CODE, "S-201", "补充说明", "--rect", "100,100,200,200", user="rev_s")
     out = y("review", "approve", CODE, user="rev_a", code=22)
     assert "#1" in out and "mandatory" in out
     y("review", "return", CODE, user="rev_a")
     y("opinion", "reply", CODE, "1", "已加宽", user="des")
     y("opinion", "reply", CODE, "2", "已补充", user="des")
-    v2 = ingest(
-        y,
-        tmp_path,
-        "r2",
-        {"A-101 一层平面图": sheet_dxf("A-101", "一层平面图", extra=5), "S-201 基础平面图": s1},
-    )
+    v2 = ingest(y, tmp_path, "r2", {"A-101 一层平面图": sheet_dxf("A-101", "一层平面图", extra=5),
+                                    "S-201 基础平面图": s1})
     y("submit", CODE, v2[:12], user="des")
     ops = y.json("opinion", "list", CODE)
     assert [(o["number"], o["affected"]) for o in ops] == [(1, True), (2, False)]  # type: ignore
@@ -125,9 +101,8 @@ def test_loop_end_to_end_then_tamper(y: Cli, tmp_path: Path) -> None:
     y("review", "approve", CODE, user="rev_a")
     assert y.json("status", CODE)["refs"]["current"] == v3  # type: ignore[index]
 
-    v4 = ingest(
-        y, tmp_path, "r4", {"A-101 一层平面图": sheet_dxf("A-101", "一层平面图", extra=6, box=900)}
-    )
+    v4 = ingest(y, tmp_path, "r4", {"A-101 一层平面图": sheet_dxf("A-101", "一层平面图", extra=6,
+                                                                  box=900)})
     y("asbuilt", "submit", CODE, v4[:12], user="con")
     y("accept", CODE, user="own", code=22)  # needs both confirmations
     y("asbuilt", "confirm", CODE, user="sup")
@@ -176,10 +151,8 @@ def test_loop_end_to_end_then_tamper(y: Cli, tmp_path: Path) -> None:
     # alter one byte of the audit table and one blob: `audit verify` names both
     db = sqlite3.connect(y.home / "yitaotu.db")
     with db:
-        db.execute(
-            "update wf_audit set body = replace(body, '楼梯宽度不足', '楼梯宽度充足') "
-            "where event = 'opinion_add'"
-        )
+        db.execute("update wf_audit set body = replace(body, '楼梯宽度不足', '楼梯宽度充足') "
+                   "where event = 'opinion_add'")
     db.close()
     blob = orjson.loads(y("show", f"{CODE}:{v1}", "--json"))["manifest"]["S-201"]["blob"]
     path = y.home / "objects" / blob[:2] / blob[2:]

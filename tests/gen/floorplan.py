@@ -40,14 +40,8 @@ class Item:
     @property
     def kind(self) -> str:
         return {
-            "wall": "LINE",
-            "column": "CIRCLE",
-            "door": "INSERT",
-            "name": "TEXT",
-            "label": "MTEXT",
-            "furniture": "LWPOLYLINE",
-            "arc": "ARC",
-            "hatch": "HATCH",
+            "wall": "LINE", "column": "CIRCLE", "door": "INSERT", "name": "TEXT",
+            "label": "MTEXT", "furniture": "LWPOLYLINE", "arc": "ARC", "hatch": "HATCH",
             "dim": "DIMENSION",
         }[self.type]
 
@@ -71,9 +65,8 @@ class Plan:
     rooms: list[tuple[float, float, float, float]] = field(default_factory=list)
 
 
-def make_plan(
-    rooms: tuple[int, int] = (6, 5), *, seed: int = 1, dim_every: int = 3, hatch_every: int = 3
-) -> Plan:
+def make_plan(rooms: tuple[int, int] = (6, 5), *, seed: int = 1, dim_every: int = 3,
+              hatch_every: int = 3) -> Plan:
     """A grid of rooms, about 11 entities per room."""
     rng = random.Random(seed)
     nx, ny = rooms
@@ -105,53 +98,24 @@ def make_plan(
             add("wall", "A-WALL", a=(x0, y0 + 1.0), b=(x0, y1))
             add("wall", "A-WALL", a=(x0 + t, y0 + t + 1.0), b=(x0 + t, y1 - t))
             add("column", "S-COLS", c=(x0, y0), r=200.0)
-            add(
-                "door",
-                "A-DOOR",
-                at=(x0 + 600.0, y0 + t),
-                rot=0.0,
-                scale=1.0,
-                tag=f"M{900 + 100 * (k % 3)}{21 + k % 7:02d}-{k}",
-            )
+            add("door", "A-DOOR", at=(x0 + 600.0, y0 + t), rot=0.0, scale=1.0,
+                tag=f"M{900 + 100 * (k % 3)}{21 + k % 7:02d}-{k}")
             cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-            add(
-                "name",
-                "A-ANNO",
-                at=(cx - 600.0, cy + 200.0),
-                h=300.0,
-                text=f"{ROOM_NAMES[k % len(ROOM_NAMES)]}{k + 1}",
-            )
+            add("name", "A-ANNO", at=(cx - 600.0, cy + 200.0), h=300.0,
+                text=f"{ROOM_NAMES[k % len(ROOM_NAMES)]}{k + 1}")
             area = (x1 - x0 - 2 * t) * (y1 - y0 - 2 * t) / 1e6
-            add(
-                "label",
-                "A-ANNO",
-                at=(cx - 600.0, cy - 300.0),
-                h=200.0,
-                text=f"{LATIN[k % len(LATIN)]} {k + 1} {area:.2f} m2",
-            )
+            add("label", "A-ANNO", at=(cx - 600.0, cy - 300.0), h=200.0,
+                text=f"{LATIN[k % len(LATIN)]} {k + 1} {area:.2f} m2")
             fw, fh = rng.uniform(600, 1400), rng.uniform(500, 900)
             fx, fy = x1 - t - 200 - fw, y1 - t - 200 - fh
-            add(
-                "furniture",
-                "A-FURN",
-                pts=[(fx, fy), (fx + fw, fy), (fx + fw, fy + fh), (fx, fy + fh)],
-            )
-            add(
-                "arc",
-                "A-FURN",
-                c=(x0 + t + 500.0, y1 - t - 500.0),
-                r=rng.uniform(250, 450),
-                a0=0.0,
-                a1=rng.choice([90.0, 180.0, 270.0]),
-            )
+            add("furniture", "A-FURN",
+                pts=[(fx, fy), (fx + fw, fy), (fx + fw, fy + fh), (fx, fy + fh)])
+            add("arc", "A-FURN", c=(x0 + t + 500.0, y1 - t - 500.0), r=rng.uniform(250, 450),
+                a0=0.0, a1=rng.choice([90.0, 180.0, 270.0]))
             if hatch_every and k % hatch_every == 0:
-                add(
-                    "hatch",
-                    "A-HATCH",
+                add("hatch", "A-HATCH",
                     pts=[(x0 + t, y0 + t), (x1 - t, y0 + t), (x1 - t, y1 - t), (x0 + t, y1 - t)],
-                    pattern="ANSI31" if k % 2 else "SOLID",
-                    scale=50.0,
-                )
+                    pattern="ANSI31" if k % 2 else "SOLID", scale=50.0)
             if dim_every and k % dim_every == 0:
                 add("dim", "A-DIMS", a=(x0, y0), b=(x1, y0), base=(x0, y0 - 800.0))
             k += 1
@@ -164,12 +128,8 @@ def make_plan(
 RECIPES: dict[str, list[tuple[str, tuple[str, ...]]]] = {
     "wall": [("stretch", ("geometry",)), ("layer", ("layer",)), ("color", ("style",))],
     "column": [("radius", ("radius",)), ("move", ("moved",))],
-    "door": [
-        ("attr", ("attributes",)),
-        ("move", ("moved",)),
-        ("rotate", ("rotated",)),
-        ("scale", ("scaled",)),
-    ],
+    "door": [("attr", ("attributes",)), ("move", ("moved",)), ("rotate", ("rotated",)),
+             ("scale", ("scaled",))],
     "name": [("text", ("text",)), ("move", ("moved",))],
     "label": [("text", ("text",))],
     "furniture": [("vertex", ("vertices",))],
@@ -212,14 +172,8 @@ def _modify(item: Item, recipe: str, rng: random.Random) -> Item:
     return it
 
 
-def edit_plan(
-    plan: Plan,
-    *,
-    seed: int = 2,
-    modify: int = 12,
-    add: int = 4,
-    remove: int = 4,
-) -> tuple[Plan, list[Truth]]:
+def edit_plan(plan: Plan, *, seed: int = 2, modify: int = 12, add: int = 4, remove: int = 4,
+              ) -> tuple[Plan, list[Truth]]:
     """A revised copy of ``plan`` and the truth (in item ids; handles are filled by
     :func:`truth_handles`).
 
@@ -260,33 +214,15 @@ def edit_plan(
         choice = added % 3
         if choice == 0:
             w, h = 700.0 + 3.7 * added, 500.0 + 1.3 * added
-            new = Item(
-                nid,
-                "furniture",
-                "A-FURN-NEW",
-                {
-                    "pts": [
-                        (spot[0], spot[1]),
-                        (spot[0] + w, spot[1]),
-                        (spot[0] + w, spot[1] + h),
-                        (spot[0], spot[1] + h),
-                    ]
-                },
-            )
+            new = Item(nid, "furniture", "A-FURN-NEW", {
+                "pts": [(spot[0], spot[1]), (spot[0] + w, spot[1]), (spot[0] + w, spot[1] + h),
+                        (spot[0], spot[1] + h)]})
         elif choice == 1:
-            new = Item(
-                nid,
-                "name",
-                "A-ANNO-NOTE",
-                {"at": (spot[0], spot[1]), "h": 180.0, "text": f"新增说明 NOTE {nid}"},
-            )
+            new = Item(nid, "name", "A-ANNO-NOTE",
+                       {"at": (spot[0], spot[1]), "h": 180.0, "text": f"新增说明 NOTE {nid}"})
         else:
-            new = Item(
-                nid,
-                "column",
-                "S-COLS-NEW",
-                {"c": (spot[0] + 300.0, spot[1] + 300.0), "r": 160.0 + 0.5 * added},
-            )
+            new = Item(nid, "column", "S-COLS-NEW",
+                       {"c": (spot[0] + 300.0, spot[1] + 300.0), "r": 160.0 + 0.5 * added})
         new_items[nid] = new
         truth.append(Truth("added", nid))
         nid += 1
@@ -325,16 +261,8 @@ def item_bbox(it: Item) -> tuple[float, float, float, float]:
 
 
 def truth_handles(truth: list[Truth], old: dict[int, str], new: dict[int, str]) -> list[Truth]:
-    return [
-        Truth(
-            t.kind,
-            t.item,
-            t.what,
-            old.get(t.item) if t.kind != "added" else None,
-            new.get(t.item) if t.kind != "removed" else None,
-        )
-        for t in truth
-    ]
+    return [Truth(t.kind, t.item, t.what, old.get(t.item) if t.kind != "added" else None,
+                  new.get(t.item) if t.kind != "removed" else None) for t in truth]
 
 
 # ------------------------------------------------------------------------------- DXF writer
@@ -350,16 +278,9 @@ def _door_block(doc, variant: int = 0) -> None:
     blk.add_attdef("门号", (100, -250), dxfattribs={"height": 150, "layer": "0"})
 
 
-def write_dxf(
-    plan: Plan,
-    path: str | Path,
-    *,
-    shuffle: int | None = None,
-    handle_start: int | None = None,
-    shift: tuple[float, float] = (0.0, 0.0),
-    version: str = "R2013",
-    door_variant: int = 0,
-) -> dict[int, str]:
+def write_dxf(plan: Plan, path: str | Path, *, shuffle: int | None = None,
+              handle_start: int | None = None, shift: tuple[float, float] = (0.0, 0.0),
+              version: str = "R2013", door_variant: int = 0) -> dict[int, str]:
     """Write ``plan`` as DXF; returns item id -> handle.
 
     ``door_variant=1`` redefines the DOOR block (a block-definition change).
@@ -367,19 +288,9 @@ def write_dxf(
     import ezdxf
 
     doc = ezdxf.new(version, setup=True)
-    for name, color in (
-        ("A-WALL", 7),
-        ("A-WALL-DEMO", 8),
-        ("S-COLS", 4),
-        ("A-DOOR", 3),
-        ("A-ANNO", 2),
-        ("A-FURN", 5),
-        ("A-HATCH", 9),
-        ("A-DIMS", 1),
-        ("A-FURN-NEW", 5),
-        ("A-ANNO-NOTE", 2),
-        ("S-COLS-NEW", 4),
-    ):
+    for name, color in (("A-WALL", 7), ("A-WALL-DEMO", 8), ("S-COLS", 4), ("A-DOOR", 3),
+                        ("A-ANNO", 2), ("A-FURN", 5), ("A-HATCH", 9), ("A-DIMS", 1),
+                        ("A-FURN-NEW", 5), ("A-ANNO-NOTE", 2), ("S-COLS-NEW", 4)):
         doc.layers.add(name, color=color)
     _door_block(doc, door_variant)
     if handle_start is not None:
@@ -405,18 +316,15 @@ def write_dxf(
         elif t == "arc":
             e = msp.add_arc(P(p["c"]), p["r"], p["a0"], p["a1"], dxfattribs=a)
         elif t == "door":
-            e = msp.add_blockref(
-                "DOOR",
-                P(p["at"]),
-                dxfattribs=a | {"rotation": p["rot"], "xscale": p["scale"], "yscale": p["scale"]},
-            )
+            e = msp.add_blockref("DOOR", P(p["at"]), dxfattribs=a | {
+                "rotation": p["rot"], "xscale": p["scale"], "yscale": p["scale"]})
             e.add_auto_attribs({"门号": p["tag"]})
         elif t == "name":
-            e = msp.add_text(p["text"], height=p["h"], dxfattribs=a | {"insert": P(p["at"])})
+            e = msp.add_text(p["text"], height=p["h"],
+                             dxfattribs=a | {"insert": P(p["at"])})
         elif t == "label":
-            e = msp.add_mtext(
-                p["text"], dxfattribs=a | {"insert": P(p["at"]), "char_height": p["h"]}
-            )
+            e = msp.add_mtext(p["text"], dxfattribs=a | {"insert": P(p["at"]),
+                                                          "char_height": p["h"]})
         elif t == "furniture":
             e = msp.add_lwpolyline([P(q) for q in p["pts"]], close=True, dxfattribs=a)
         elif t == "hatch":
@@ -427,9 +335,8 @@ def write_dxf(
                 e.set_pattern_fill(p["pattern"], scale=p["scale"], color=256)
             e.paths.add_polyline_path([P(q) for q in p["pts"]], is_closed=True)
         elif t == "dim":
-            dim = msp.add_linear_dim(
-                base=P(p["base"]), p1=P(p["a"]), p2=P(p["b"]), dimstyle="EZDXF", dxfattribs=a
-            )
+            dim = msp.add_linear_dim(base=P(p["base"]), p1=P(p["a"]), p2=P(p["b"]),
+                                     dimstyle="EZDXF", dxfattribs=a)
             dim.render()
             e = dim.dimension
         else:  # pragma: no cover - every type is listed above
@@ -442,15 +349,9 @@ def write_dxf(
 # ------------------------------------------------------------------------------- PDF writer
 
 
-def write_pdf(
-    plan: Plan,
-    path: str | Path,
-    *,
-    offset_mm: tuple[float, float] = (0.0, 0.0),
-    page_size: tuple[float, float] = (2384.0, 1684.0),
-    decimals: int | None = None,
-    text: bool = True,
-) -> tuple[float, float, float]:
+def write_pdf(plan: Plan, path: str | Path, *, offset_mm: tuple[float, float] = (0.0, 0.0),
+              page_size: tuple[float, float] = (2384.0, 1684.0), decimals: int | None = None,
+              text: bool = True) -> tuple[float, float, float]:
     """Plot ``plan`` on one PDF page (vector paths + text spans), as a CAD plot would.
 
     Returns the mapping ``(scale, ox, oy)`` from plan mm to page points (y up, origin bottom
@@ -491,10 +392,8 @@ def write_pdf(
             page.draw_circle(P(p["c"]), p["r"] * s, color=col, width=0.3)
         elif t == "arc":
             c, r = p["c"], p["r"]
-            pts = [
-                P((c[0] + r * math.cos(math.radians(a)), c[1] + r * math.sin(math.radians(a))))
-                for a in _frange(p["a0"], p["a1"], 10.0)
-            ]
+            pts = [P((c[0] + r * math.cos(math.radians(a)), c[1] + r * math.sin(math.radians(a))))
+                   for a in _frange(p["a0"], p["a1"], 10.0)]
             page.draw_polyline(pts, color=col, width=0.3)
         elif t == "door":
             x, y = p["at"]
@@ -506,55 +405,35 @@ def write_pdf(
                 return P((x + u * cr - v * sr, y + u * sr + v * cr))
 
             page.draw_polyline([D(0, 900), D(0, 0), D(900, 0)], color=col, width=0.3)
-            page.draw_polyline(
-                [
-                    D(900 * math.cos(math.radians(a)), 900 * math.sin(math.radians(a)))
-                    for a in _frange(0, 90, 10.0)
-                ],
-                color=col,
-                width=0.2,
-            )
+            page.draw_polyline([D(900 * math.cos(math.radians(a)), 900 * math.sin(math.radians(a)))
+                                for a in _frange(0, 90, 10.0)], color=col, width=0.2)
             if text:
                 page.insert_text(D(100, -250), p["tag"], fontsize=max(150 * s, 2.0), color=col)
             else:  # stroke-font stand-in, as long as the tag
-                page.draw_polyline(
-                    [D(100, -250), D(100 + 90 * len(p["tag"]), -250)], color=col, width=0.2
-                )
+                page.draw_polyline([D(100, -250), D(100 + 90 * len(p["tag"]), -250)],
+                                   color=col, width=0.2)
         elif t in ("name", "label") and not text:
             x, y = p["at"]  # a stroke-font stand-in: one short path per text
-            page.draw_polyline(
-                [
-                    P((x, y)),
-                    P((x + p["h"] * len(p["text"]) * 0.6, y)),
-                    P((x, y + p["h"] * (1 + len(p["text"]) % 5 / 10))),
-                ],
-                color=col,
-                width=0.2,
-            )
+            page.draw_polyline([P((x, y)), P((x + p["h"] * len(p["text"]) * 0.6, y)),
+                                P((x, y + p["h"] * (1 + len(p["text"]) % 5 / 10)))],
+                               color=col, width=0.2)
         elif t in ("name", "label"):
             fontname = "china-s" if any(ord(ch) > 0x2E7F for ch in p["text"]) else "helv"
-            page.insert_text(
-                P(p["at"]), p["text"], fontsize=p["h"] * s, fontname=fontname, color=col
-            )
+            page.insert_text(P(p["at"]), p["text"], fontsize=p["h"] * s, fontname=fontname,
+                             color=col)
         elif t == "furniture":
             page.draw_polyline([P(q) for q in p["pts"]], color=col, width=0.3, closePath=True)
         elif t == "hatch":
             fill = (0.85, 0.85, 0.85) if p["pattern"] == "SOLID" else (0.9, 0.9, 1.0)
-            page.draw_polyline(
-                [P(q) for q in p["pts"]], color=None, fill=fill, width=0, closePath=True
-            )
+            page.draw_polyline([P(q) for q in p["pts"]], color=None, fill=fill, width=0,
+                               closePath=True)
         elif t == "dim":
             (ax, ay), (bx, by), (_, base_y) = p["a"], p["b"], p["base"]
-            page.draw_polyline(
-                [P((ax, ay)), P((ax, base_y)), P((bx, base_y)), P((bx, by))], color=col, width=0.2
-            )
+            page.draw_polyline([P((ax, ay)), P((ax, base_y)), P((bx, base_y)), P((bx, by))],
+                               color=col, width=0.2)
             if text:
-                page.insert_text(
-                    P(((ax + bx) / 2, base_y + 100)),
-                    f"{abs(bx - ax):.0f}",
-                    fontsize=max(200 * s, 2.0),
-                    color=col,
-                )
+                page.insert_text(P(((ax + bx) / 2, base_y + 100)), f"{abs(bx - ax):.0f}",
+                                 fontsize=max(200 * s, 2.0), color=col)
     doc.save(str(path), deflate=True)
     doc.close()
     return s, ox, oy

@@ -38,51 +38,36 @@ def sheet_dxf(number: str, title: str, *, extra: int = 0, box: float = 0.0) -> b
     with times and GUIDs, and the same sheet must give the same bytes."""
     doc = ezdxf.new("R2018")
     msp = doc.modelspace()
-    msp.add_lwpolyline(
-        [(0, 0), (1000, 0), (1000, 700), (0, 700)], close=True, dxfattribs={"layer": "FRAME"}
-    )
+    msp.add_lwpolyline([(0, 0), (1000, 0), (1000, 700), (0, 700)], close=True,
+                       dxfattribs={"layer": "FRAME"})
     for i in range(10):
         msp.add_line((100 + 50 * i, 100), (100 + 50 * i, 600), dxfattribs={"layer": "A-WALL"})
     for i in range(extra):
         msp.add_line((700, 100 + 20 * i), (900, 100 + 20 * i), dxfattribs={"layer": "A-WALL"})
     if box:
-        msp.add_lwpolyline(
-            [(10, 10), (10 + box, 10), (10 + box, 10 + box * 0.7), (10, 10 + box * 0.7)],
-            close=True,
-            dxfattribs={"layer": "A-NEW"},
-        )
+        msp.add_lwpolyline([(10, 10), (10 + box, 10), (10 + box, 10 + box * 0.7),
+                            (10, 10 + box * 0.7)], close=True, dxfattribs={"layer": "A-NEW"})
         for i in range(8):
-            msp.add_circle(
-                (20 + box * i / 8, 20 + box * 0.6 * i / 8), 5, dxfattribs={"layer": "A-NEW"}
-            )
+            msp.add_circle((20 + box * i / 8, 20 + box * 0.6 * i / 8), 5,
+                           dxfattribs={"layer": "A-NEW"})
     msp.add_text(f"图号 {number}", dxfattribs={"layer": "TITLE", "height": 5}).set_placement(
-        (850, 20)
-    )
+        (850, 20))
     msp.add_text(f"图名 {title}", dxfattribs={"layer": "TITLE", "height": 5}).set_placement(
-        (850, 30)
-    )
+        (850, 30))
     buf = io.StringIO()
     doc.write(buf)
     return buf.getvalue().encode()
 
 
-def commit(
-    s: Any,
-    blobs: Any,
-    sheets: dict[str, bytes],
-    *,
-    parents: list[str],
-    at: datetime,
-    message: str = "upload",
-) -> str:
+def commit(s: Any, blobs: Any, sheets: dict[str, bytes], *, parents: list[str],
+           at: datetime, message: str = "upload") -> str:
     manifest: dict[str, dict[str, Any]] = {}
     for no, data in sheets.items():
         oid = blobs.put_bytes(data)
         registry.record_blob(s, oid, len(data), format="dxf")
         manifest[no] = {"blob": oid, "format": "dxf", "title": f"{no} 平面图", "number": no}
-    v = registry.commit_version(
-        s, CODE, manifest, parents=parents, author="des", message=message, created_at=at
-    )
+    v = registry.commit_version(s, CODE, manifest, parents=parents, author="des",
+                                message=message, created_at=at)
     return v.id
 
 
@@ -99,16 +84,8 @@ class World:
 
     def fire(self, event: str, user: str, **kw: Any) -> Any:
         with self.sf() as s, s.begin():
-            return service.fire(
-                s,
-                CODE,
-                event,
-                user=user,
-                keys=self.keys,
-                blobs=self.blobs,
-                now=self.tick(0.01),
-                **kw,
-            )
+            return service.fire(s, CODE, event, user=user, keys=self.keys, blobs=self.blobs,
+                                now=self.tick(0.01), **kw)
 
     def state(self) -> str:
         with self.sf() as s:
@@ -131,36 +108,13 @@ def setup_world(sf: Any, blobs: Any, keys: KeyRing, *, sm2_org: str | None = Non
 
 # -- a scripted walk with named checkpoints (for the row-by-row tests) ---------------------------
 
-USER_OF = {
-    "design": "des",
-    "review": "rev_a",
-    "owner": "own",
-    "contractor": "con",
-    "supervisor": "sup",
-    "archivist": "arc",
-    "inspector": "ins",
-}
+USER_OF = {"design": "des", "review": "rev_a", "owner": "own", "contractor": "con",
+           "supervisor": "sup", "archivist": "arc", "inspector": "ins"}
 
-CHECKPOINTS = (
-    "draft",
-    "submitted",
-    "in_review",
-    "has_opinion",
-    "returned",
-    "answered",
-    "resubmitted",
-    "in_review2",
-    "approved",
-    "change_proposed",
-    "change_half",
-    "change_confirmed",
-    "current",
-    "as_built_submitted",
-    "as_built_half",
-    "as_built_confirmed",
-    "accepted",
-    "archived",
-)
+CHECKPOINTS = ("draft", "submitted", "in_review", "has_opinion", "returned", "answered",
+               "resubmitted", "in_review2", "approved", "change_proposed", "change_half",
+               "change_confirmed", "current", "as_built_submitted", "as_built_half",
+               "as_built_confirmed", "accepted", "archived")
 
 
 class Driver:
@@ -175,14 +129,8 @@ class Driver:
     def version(self, name: str, sheets: dict[str, bytes], parent: str | None) -> str:
         w = self.w
         with w.sf() as s, s.begin():
-            vid = commit(
-                s,
-                w.blobs,
-                sheets,
-                parents=[self.versions[parent]] if parent else [],
-                at=w.tick(0.01),
-                message=name,
-            )
+            vid = commit(s, w.blobs, sheets, parents=[self.versions[parent]] if parent else [],
+                         at=w.tick(0.01), message=name)
         self.versions[name] = vid
         return vid
 
@@ -198,17 +146,9 @@ class Driver:
 
         w = self.w
         with w.sf() as s, s.begin():
-            opinions.add_opinion(
-                s,
-                CODE,
-                user="rev_a",
-                keys=w.keys,
-                sheet_no="A-101",
-                anchor={"type": "point", "coords": [800, 140]},
-                category=category,
-                text="意见 opinion",
-                now=w.tick(0.01),
-            )
+            opinions.add_opinion(s, CODE, user="rev_a", keys=w.keys, sheet_no="A-101",
+                                 anchor={"type": "point", "coords": [800, 140]},
+                                 category=category, text="意见 opinion", now=w.tick(0.01))
 
     def _submitted(self) -> None:
         v1 = self.version("v1", {"A-101": sheet_dxf("A-101", "平面")}, None)

@@ -18,19 +18,13 @@ def signed(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, list[bytes]
     agency = certificate.identity(keys, "org:乙审查中心", "乙审查中心", "乙审查中心")
     li = certificate.identity(keys, "user:li", "李工", "乙审查中心")
     assert certificate.identity(keys, "user:li", "李工", "乙审查中心").cert_pem == li.cert_pem
-    pdf = certificate.render(
-        project_code="2023-110105-04-01-123450",
-        project_name="测试住宅楼",
-        version_id="ab" * 32,
-        agency="乙审查中心",
-        reviewers=[("李工", "建筑")],
-        sheets=[(f"A-{i:03d}", "平面图") for i in range(60)],
-        issued=datetime(2026, 3, 2, tzinfo=UTC),
-    )
-    return certificate.sign(pdf, [(li, "Reviewer-1"), (agency, "Agency")]), [
-        li.cert_pem,
-        agency.cert_pem,
-    ]
+    pdf = certificate.render(project_code="2023-110105-04-01-123450", project_name="测试住宅楼",
+                             version_id="ab" * 32, agency="乙审查中心",
+                             reviewers=[("李工", "建筑")],
+                             sheets=[(f"A-{i:03d}", "平面图") for i in range(60)],
+                             issued=datetime(2026, 3, 2, tzinfo=UTC))
+    return certificate.sign(pdf, [(li, "Reviewer-1"), (agency, "Agency")]), [li.cert_pem,
+                                                                             agency.cert_pem]
 
 
 def test_text_and_signatures(signed: tuple[bytes, list[bytes]]) -> None:
@@ -38,13 +32,8 @@ def test_text_and_signatures(signed: tuple[bytes, list[bytes]]) -> None:
     doc = pymupdf.open(stream=pdf)
     text = "".join(page.get_text() for page in doc)
     assert doc.page_count >= 2  # 60 sheets do not fit one page
-    for needle in (
-        "施工图设计文件审查合格书",
-        "2023-110105-04-01-123450",
-        "ab" * 32,
-        "A-059",
-        "李工",
-    ):
+    for needle in ("施工图设计文件审查合格书", "2023-110105-04-01-123450", "ab" * 32, "A-059",
+                   "李工"):
         assert needle in text
     results = certificate.verify(pdf, trust)
     assert [r["field"] for r in results] == ["Reviewer-1", "Agency"]
@@ -56,7 +45,7 @@ def test_untrusted_and_altered(signed: tuple[bytes, list[bytes]]) -> None:
     pdf, trust = signed
     assert not any(r["trusted"] for r in certificate.verify(pdf, []))
     at = pdf.index(b"stream", 0) + 40  # one byte of the first content stream (signed by both)
-    altered = pdf[:at] + bytes([pdf[at] ^ 1]) + pdf[at + 1 :]
+    altered = pdf[:at] + bytes([pdf[at] ^ 1]) + pdf[at + 1:]
     results = certificate.verify(altered, trust)
     assert not all(r["intact"] for r in results)
     with pytest.raises(IntegrityError):

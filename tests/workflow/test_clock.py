@@ -32,10 +32,8 @@ def test_china_time_decides_the_date() -> None:
 
 
 def test_time_held_by_the_firm_does_not_count() -> None:
-    periods = [
-        (utc(2026, 3, 2), utc(2026, 3, 6)),  # 4 days with the agency, then returned
-        (utc(2026, 3, 20), None),
-    ]  # two weeks with the firm, accepted again
+    periods = [(utc(2026, 3, 2), utc(2026, 3, 6)),  # 4 days with the agency, then returned
+               (utc(2026, 3, 20), None)]  # two weeks with the firm, accepted again
     c = review_clock(periods, large_works=False, now=utc(2026, 3, 24))
     assert c.used == 4 + 2 and c.running and not c.overdue and c.limit == 10
     assert c.due == add_working_days(date(2026, 3, 20), 6)

@@ -91,34 +91,15 @@ def test_opinion_rules(sqlite_world: World) -> None:
     d = Driver(w).goto("in_review")
     with w.sf() as s, s.begin():
         with pytest.raises(Conflict, match="may not"):
-            opinions.add_opinion(
-                s,
-                CODE,
-                user="des",
-                keys=w.keys,
-                sheet_no="A-101",
-                anchor={"type": "point", "coords": [1, 1]},
-                category="general",
-                text="x",
-            )
+            opinions.add_opinion(s, CODE, user="des", keys=w.keys, sheet_no="A-101",
+                                 anchor={"type": "point", "coords": [1, 1]}, category="general",
+                                 text="x")
         with pytest.raises(NotFound, match="Z-999"):
-            opinions.add_opinion(
-                s,
-                CODE,
-                user="rev_a",
-                keys=w.keys,
-                sheet_no="Z-999",
-                anchor={"type": "point", "coords": [1, 1]},
-                category="general",
-                text="x",
-            )
-    for kind, coords in [
-        ("point", [1]),
-        ("rect", [1, 2, 3]),
-        ("polygon", [[0, 0], [1, 1]]),
-        ("polygon", [[0, 0], [1, 1], [1, 0], [0, 1]]),
-        ("circle", [1, 2]),
-    ]:
+            opinions.add_opinion(s, CODE, user="rev_a", keys=w.keys, sheet_no="Z-999",
+                                 anchor={"type": "point", "coords": [1, 1]}, category="general",
+                                 text="x")
+    for kind, coords in [("point", [1]), ("rect", [1, 2, 3]), ("polygon", [[0, 0], [1, 1]]),
+                         ("polygon", [[0, 0], [1, 1], [1, 0], [0, 1]]), ("circle", [1, 2])]:
         with pytest.raises(InvalidInput):
             opinions.make_anchor(kind, coords)
     with pytest.raises(InvalidInput):
@@ -223,38 +204,25 @@ def test_query_a_change_makes_an_opinion(sqlite_world: World) -> None:
     w = sqlite_world
     d = Driver(w).goto("in_review")
     with w.sf() as s, s.begin(), pytest.raises(Conflict, match="first round"):
-        opinions.mark_change(
-            s, CODE, "A-101", "c1", "accepted", user="rev_a", keys=w.keys, blobs=w.blobs
-        )
+        opinions.mark_change(s, CODE, "A-101", "c1", "accepted", user="rev_a", keys=w.keys,
+                             blobs=w.blobs)
     d.goto("in_review2")
     with w.sf() as s:
         diff = opinions.round_changes(s, w.blobs, CODE)
     assert diff["changed"] == ["A-101"] and diff["previous"] == d.versions["v1"]
     c1, c2 = diff["sheets"]["A-101"][:2]
     with w.sf() as s, s.begin():
-        m = opinions.mark_change(
-            s,
-            CODE,
-            "A-101",
-            c1["id"],
-            "queried",
-            user="rev_a",
-            keys=w.keys,
-            blobs=w.blobs,
-            text="为何增加？why added?",
-        )
-        opinions.mark_change(
-            s, CODE, "A-101", c2["id"], "accepted", user="rev_s", keys=w.keys, blobs=w.blobs
-        )
+        m = opinions.mark_change(s, CODE, "A-101", c1["id"], "queried", user="rev_a",
+                                 keys=w.keys, blobs=w.blobs, text="为何增加？why added?")
+        opinions.mark_change(s, CODE, "A-101", c2["id"], "accepted", user="rev_s", keys=w.keys,
+                             blobs=w.blobs)
         assert m.opinion_id is not None
     with w.sf() as s, s.begin(), pytest.raises(Conflict, match="already marked"):
-        opinions.mark_change(
-            s, CODE, "A-101", c2["id"], "accepted", user="rev_a", keys=w.keys, blobs=w.blobs
-        )
+        opinions.mark_change(s, CODE, "A-101", c2["id"], "accepted", user="rev_a",
+                             keys=w.keys, blobs=w.blobs)
     with w.sf() as s:
         o = opinions.get_opinion(s, CODE, 2)
         assert o.change_id == c1["id"] and JSONText.load(o.anchor)["type"] == "rect"
-        marks = {
-            c["id"]: c["mark"] for c in opinions.round_changes(s, w.blobs, CODE)["sheets"]["A-101"]
-        }
+        marks = {c["id"]: c["mark"] for c in opinions.round_changes(s, w.blobs, CODE)
+                 ["sheets"]["A-101"]}
         assert marks[c1["id"]] == "queried" and marks[c2["id"]] == "accepted"

@@ -30,34 +30,16 @@ def test_table_checks_pass_and_every_state_is_used() -> None:
     assert used == set(State)
 
 
-@pytest.mark.parametrize(
-    "bad, message",
-    [
-        (
-            TRANSITIONS + (Transition("x", State.archived, State.draft, frozenset({Role.admin})),),
-            "final",
-        ),
-        (tuple(t for t in TRANSITIONS if t.event != "archive"), "unreachable"),
-        (
-            tuple(t for t in TRANSITIONS if t.event != "archive")
-            + (
-                Transition(
-                    "archive", State.as_built_confirmed, State.archived, frozenset({Role.archivist})
-                ),
-            ),
-            "trap",
-        ),
-        (
-            TRANSITIONS
-            + (
-                Transition(
-                    "x", State.draft, State.submitted, frozenset({Role.design}), ("no_such_guard",)
-                ),
-            ),
-            "undeclared guard",
-        ),
-    ],
-)
+@pytest.mark.parametrize("bad, message", [
+    (TRANSITIONS + (Transition("x", State.archived, State.draft, frozenset({Role.admin})),),
+     "final"),
+    (tuple(t for t in TRANSITIONS if t.event != "archive"), "unreachable"),
+    (tuple(t for t in TRANSITIONS if t.event != "archive")
+     + (Transition("archive", State.as_built_confirmed, State.archived,
+                   frozenset({Role.archivist})),), "trap"),
+    (TRANSITIONS + (Transition("x", State.draft, State.submitted, frozenset({Role.design}),
+                               ("no_such_guard",)),), "undeclared guard"),
+])
 def test_bad_tables_are_refused(bad: tuple[Transition, ...], message: str) -> None:
     with pytest.raises(InvalidDefinition, match=message):
         machine.check(bad)
@@ -86,16 +68,13 @@ def _new(name: str, parent: str, **kw: Any) -> Callable[[Driver], dict[str, Any]
     def make(d: Driver) -> dict[str, Any]:
         vid = d.version(name, {"A-101": sheet_dxf("A-101", "平面", extra=7, **kw)}, parent)
         return {"version": vid, "reason": "变更 change", "klass": "general"}
-
     return make
 
 
 ROWS: dict[str, Setup] = {
     "submit:draft->submitted": (
-        "draft",
-        NONE,
-        lambda d: {"version": d.version("v1", {"A-101": sheet_dxf("A-101", "平面")}, None)},
-    ),
+        "draft", NONE, lambda d: {"version": d.version("v1", {"A-101": sheet_dxf("A-101", "平面")},
+                                                       None)}),
     "accept_review:submitted->in_review": ("submitted", NONE, NONE),
     "accept_review:resubmitted->in_review": ("resubmitted", NONE, NONE),
     "return:in_review->returned": ("has_opinion", NONE, NONE),
@@ -105,34 +84,19 @@ ROWS: dict[str, Setup] = {
     "propose_change:current->change_proposed": ("current", NONE, _new("v5", "v3")),
     "confirm_change:change_proposed->change_proposed": ("change_proposed", NONE, NONE),
     "confirm_change:change_proposed->change_confirmed": (
-        "change_half",
-        lambda r: {"first": _other(r)},
-        NONE,
-    ),
+        "change_half", lambda r: {"first": _other(r)}, NONE),
     "reject_change:change_proposed->current": ("change_proposed", NONE, NONE),
     "reject_change:change_confirmed->current": ("change_confirmed", NONE, NONE),
     "sign_change:change_confirmed->current": ("change_confirmed", NONE, NONE),
     "sign_change:change_confirmed->submitted": (
-        "change_confirmed",
-        lambda r: {"klass": "major"},
-        NONE,
-    ),
+        "change_confirmed", lambda r: {"klass": "major"}, NONE),
     "submit_as_built:approved->as_built_submitted": (
-        "approved",
-        NONE,
-        lambda d: {"version": _new("v4x", "v2")(d)["version"]},
-    ),
+        "approved", NONE, lambda d: {"version": _new("v4x", "v2")(d)["version"]}),
     "submit_as_built:current->as_built_submitted": (
-        "current",
-        NONE,
-        lambda d: {"version": _new("v4y", "v3")(d)["version"]},
-    ),
+        "current", NONE, lambda d: {"version": _new("v4y", "v3")(d)["version"]}),
     "confirm_as_built:as_built_submitted->as_built_submitted": ("as_built_submitted", NONE, NONE),
     "confirm_as_built:as_built_submitted->as_built_confirmed": (
-        "as_built_half",
-        lambda r: {"first": _other(r)},
-        NONE,
-    ),
+        "as_built_half", lambda r: {"first": _other(r)}, NONE),
     "reject_as_built:as_built_submitted->current": ("as_built_submitted", NONE, NONE),
     "reject_as_built:as_built_confirmed->current": ("as_built_confirmed", NONE, NONE),
     "accept:as_built_confirmed->accepted": ("as_built_confirmed", NONE, NONE),
@@ -154,11 +118,8 @@ def new_world(tmp_path: Path):
         eng = make_engine(f"sqlite:///{tmp_path / f'wf{n}.db'}")
         upgrade(eng)
         engines.append(eng)
-        return setup_world(
-            session_factory(eng),
-            open_blob_store((tmp_path / "objects").as_uri()),
-            KeyRing(tmp_path / f"keys{n}", passphrase=""),
-        )
+        return setup_world(session_factory(eng), open_blob_store(
+            (tmp_path / "objects").as_uri()), KeyRing(tmp_path / f"keys{n}", passphrase=""))
 
     yield make
     for e in engines:

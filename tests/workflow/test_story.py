@@ -20,51 +20,26 @@ def _anchor(x: float, y: float) -> dict:
 def run_story(w: World) -> dict[str, str]:
     """Walk draft -> archived; returns the version ids used."""
     with w.sf() as s, s.begin():
-        v1 = commit(
-            s,
-            w.blobs,
-            {"A-101": sheet_dxf("A-101", "一层平面"), "S-201": sheet_dxf("S-201", "基础")},
-            parents=[],
-            at=w.tick(),
-        )
+        v1 = commit(s, w.blobs, {"A-101": sheet_dxf("A-101", "一层平面"),
+                                 "S-201": sheet_dxf("S-201", "基础")}, parents=[], at=w.tick())
     w.fire("submit", "des", version=v1, large_works=True)
     w.fire("accept_review", "rev_a")
     with w.sf() as s, s.begin():
-        opinions.add_opinion(
-            s,
-            CODE,
-            user="rev_a",
-            keys=w.keys,
-            sheet_no="A-101",
-            anchor=_anchor(800, 140),
-            category="mandatory",
-            text="楼梯宽度不足 stair too narrow",
-            now=w.tick(0.1),
-        )
-        opinions.add_opinion(
-            s,
-            CODE,
-            user="rev_s",
-            keys=w.keys,
-            sheet_no="S-201",
-            anchor={"type": "rect", "coords": [100, 100, 200, 200]},
-            category="general",
-            text="基础说明 foundation note",
-            now=w.tick(0.1),
-        )
+        opinions.add_opinion(s, CODE, user="rev_a", keys=w.keys, sheet_no="A-101",
+                             anchor=_anchor(800, 140), category="mandatory",
+                             text="楼梯宽度不足 stair too narrow", now=w.tick(0.1))
+        opinions.add_opinion(s, CODE, user="rev_s", keys=w.keys, sheet_no="S-201",
+                             anchor={"type": "rect", "coords": [100, 100, 200, 200]},
+                             category="general", text="基础说明 foundation note", now=w.tick(0.1))
     with pytest.raises(TransitionNotAllowed, match="#1"):
         w.fire("approve", "rev_a")  # the open mandatory opinion blocks approval
     w.fire("return", "rev_a")
     with w.sf() as s, s.begin():
         opinions.reply(s, CODE, 1, "已加宽 widened", user="des", keys=w.keys, now=w.tick())
         opinions.reply(s, CODE, 2, "已补充 added", user="des", keys=w.keys, now=w.tick(0.1))
-        v2 = commit(
-            s,
-            w.blobs,
-            {"A-101": sheet_dxf("A-101", "一层平面", extra=5), "S-201": sheet_dxf("S-201", "基础")},
-            parents=[v1],
-            at=w.tick(0.1),
-        )
+        v2 = commit(s, w.blobs, {"A-101": sheet_dxf("A-101", "一层平面", extra=5),
+                                 "S-201": sheet_dxf("S-201", "基础")}, parents=[v1],
+                    at=w.tick(0.1))
     w.fire("resubmit", "des", version=v2)
     with w.sf() as s:
         ops = {o.number: o for o in opinions.list_opinions(s, CODE)}
@@ -75,43 +50,24 @@ def run_story(w: World) -> dict[str, str]:
     with w.sf() as s, s.begin():
         opinions.close(s, CODE, 1, "ok", user="rev_a", keys=w.keys, now=w.tick())
         first = changes["sheets"]["A-101"][0]
-        opinions.mark_change(
-            s,
-            CODE,
-            "A-101",
-            first["id"],
-            "accepted",
-            user="rev_a",
-            keys=w.keys,
-            blobs=w.blobs,
-            now=w.tick(0.1),
-        )
+        opinions.mark_change(s, CODE, "A-101", first["id"], "accepted", user="rev_a",
+                             keys=w.keys, blobs=w.blobs, now=w.tick(0.1))
     w.fire("approve", "rev_a")
     # design change, general: owner and supervisor confirm, the firm signs, current moves
     with w.sf() as s, s.begin():
-        v3 = commit(
-            s,
-            w.blobs,
-            {"A-101": sheet_dxf("A-101", "一层平面", extra=6), "S-201": sheet_dxf("S-201", "基础")},
-            parents=[v2],
-            at=w.tick(),
-        )
-    w.fire("propose_change", "des", version=v3, reason="业主要求 owner request", klass="general")
+        v3 = commit(s, w.blobs, {"A-101": sheet_dxf("A-101", "一层平面", extra=6),
+                                 "S-201": sheet_dxf("S-201", "基础")}, parents=[v2],
+                    at=w.tick())
+    w.fire("propose_change", "des", version=v3, reason="业主要求 owner request",
+           klass="general")
     w.fire("confirm_change", "own")
     w.fire("confirm_change", "sup")
     w.fire("sign_change", "des")
     with w.sf() as s, s.begin():
         assert registry.get_ref(s, CODE, "current").id == v3
-        v4 = commit(
-            s,
-            w.blobs,
-            {
-                "A-101": sheet_dxf("A-101", "一层平面", extra=6, box=900),
-                "S-201": sheet_dxf("S-201", "基础"),
-            },
-            parents=[v3],
-            at=w.tick(),
-        )
+        v4 = commit(s, w.blobs, {"A-101": sheet_dxf("A-101", "一层平面", extra=6, box=900),
+                                 "S-201": sheet_dxf("S-201", "基础")}, parents=[v3],
+                    at=w.tick())
     w.fire("submit_as_built", "con", version=v4)
     w.fire("confirm_as_built", "sup")
     w.fire("confirm_as_built", "own")
@@ -149,12 +105,8 @@ def test_tamper_is_named(world: World) -> None:
     w = world
     vs = run_story(w)
     with w.sf() as s, s.begin():
-        s.execute(
-            text(
-                "update wf_audit set body = replace(body, '楼梯', '楼房') "
-                "where event = 'opinion_add' and seq = 3"
-            )
-        )
+        s.execute(text("update wf_audit set body = replace(body, '楼梯', '楼房') "
+                       "where event = 'opinion_add' and seq = 3"))
         blob = registry.get_version(s, vs["v1"]).manifest["S-201"]["blob"]
     # alter one byte of a stored blob (local store: make it writable first)
     path = w.blobs.root / blob[:2] / blob[2:] if hasattr(w.blobs, "root") else None
@@ -174,7 +126,8 @@ def test_tamper_is_named(world: World) -> None:
 def test_concurrent_confirmations_one_wins(world: World) -> None:
     w = world
     with w.sf() as s, s.begin():
-        v1 = commit(s, w.blobs, {"A-101": sheet_dxf("A-101", "一层平面")}, parents=[], at=w.tick())
+        v1 = commit(s, w.blobs, {"A-101": sheet_dxf("A-101", "一层平面")}, parents=[],
+                    at=w.tick())
     w.fire("submit", "des", version=v1)
     a, b = w.sf(), w.sf()
     try:

@@ -29,9 +29,8 @@ def _write_out(text: str, output: Path | None) -> None:
         click.echo(text, nl=False)
         return
     output = Path(output)
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{output.name}.", suffix=".tmp", dir=output.parent if str(output.parent) else "."
-    )
+    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp",
+                               dir=output.parent if str(output.parent) else ".")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
@@ -53,12 +52,8 @@ def _set_text(sd: Any) -> str:
     from diffing.setdiff import ADDED, CHANGED, REMOVED, UNCHANGED
     from diffing.writers import pad
 
-    label = {
-        ADDED: "新增 added",
-        REMOVED: "删除 removed",
-        CHANGED: "修改 changed",
-        UNCHANGED: "未变 unchanged",
-    }
+    label = {ADDED: "新增 added", REMOVED: "删除 removed", CHANGED: "修改 changed",
+             UNCHANGED: "未变 unchanged"}
     s = sd.stats
     lines = [
         f"一套图 版本差异 Set diff: {sd.project} {sd.old_version[:12]} → {sd.new_version[:12]}",
@@ -97,51 +92,24 @@ def _overlay(report: Any, old_drawing: Any, new_drawing: Any, out: Path, sheet: 
 
 @click.command("diff")
 @click.argument("args", nargs=-1, required=True, metavar="OLD NEW | PROJECT V1 V2")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "quiet"]),
-    default="text",
-    show_default=True,
-    help="输出格式 output format.",
-)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "quiet"]), default="text",
+              show_default=True, help="输出格式 output format.")
 @click.option("--json", "as_json", is_flag=True, help="同 --format json (machine output).")
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="写入文件 write the report to FILE.",
-)
-@click.option(
-    "--dxf",
-    "dxf_out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="标注 DXF: the new drawing with YTT-* change layers and revision clouds.",
-)
-@click.option(
-    "--overlay",
-    "overlay_out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="叠加图 overlay picture (.png/.svg/.pdf).",
-)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="写入文件 write the report to FILE.")
+@click.option("--dxf", "dxf_out", type=click.Path(dir_okay=False, path_type=Path),
+              help="标注 DXF: the new drawing with YTT-* change layers and revision clouds.")
+@click.option("--overlay", "overlay_out", type=click.Path(dir_okay=False, path_type=Path),
+              help="叠加图 overlay picture (.png/.svg/.pdf).")
 @click.option("--ignore-style", is_flag=True, help="忽略样式 ignore colour/linetype/lineweight.")
 @click.option("--tolerance", type=float, help="容差 tolerance (drawing units; PDF: points).")
 @click.option("--include-xdata", is_flag=True, help="比较扩展数据 report XDATA differences.")
 @click.option("--sheet", help="图纸/布局 sheet number (store) or layout/page name (files).")
 @click.option("--no-cache", is_flag=True, help="不用缓存 recompute store diffs.")
-def diff_cmd(
-    args: tuple[str, ...],
-    fmt: str,
-    as_json: bool,
-    output: Path | None,
-    dxf_out: Path | None,
-    overlay_out: Path | None,
-    ignore_style: bool,
-    tolerance: float | None,
-    include_xdata: bool,
-    sheet: str | None,
-    no_cache: bool,
-) -> None:
+def diff_cmd(args: tuple[str, ...], fmt: str, as_json: bool, output: Path | None,
+             dxf_out: Path | None, overlay_out: Path | None, ignore_style: bool,
+             tolerance: float | None, include_xdata: bool, sheet: str | None,
+             no_cache: bool) -> None:
     """比较图纸 Compare two drawings or two set versions (exit 0 same, 1 changed, 2 error)."""
     if as_json:
         fmt = "json"
@@ -159,11 +127,8 @@ def diff_cmd(
     except Exception as e:  # a bug must still exit 2 with a one-line message naming the input
         if os.environ.get("YITAOTU_DEBUG"):
             raise
-        click.echo(
-            f"error: 内部错误 internal error comparing {' '.join(args)}: "
-            f"{type(e).__name__}: {e} (YITAOTU_DEBUG=1 shows the traceback)",
-            err=True,
-        )
+        click.echo(f"error: 内部错误 internal error comparing {' '.join(args)}: "
+                   f"{type(e).__name__}: {e} (YITAOTU_DEBUG=1 shows the traceback)", err=True)
         sys.exit(EXIT_ERROR)
     sys.exit(EXIT_DIFFERENT if changed else EXIT_SAME)
 
@@ -180,17 +145,10 @@ def _run(args, fmt, output, dxf_out, overlay_out, sheet, use_cache, opts) -> boo
     if len(args) == 3:
         project, v1, v2 = args
         if sheet is None:
-            return _store_set(project, v1, v2, fmt, output, dxf_out, overlay_out, use_cache, opts)
-        return _store_sheet(
-            (project, v1, sheet),
-            (project, v2, sheet),
-            fmt,
-            output,
-            dxf_out,
-            overlay_out,
-            use_cache,
-            opts,
-        )
+            return _store_set(project, v1, v2, fmt, output, dxf_out, overlay_out, use_cache,
+                              opts)
+        return _store_sheet((project, v1, sheet), (project, v2, sheet), fmt, output, dxf_out,
+                            overlay_out, use_cache, opts)
     if len(args) != 2:
         raise InvalidInput("usage: yitaotu diff OLD NEW | yitaotu diff PROJECT V1 V2")
     old, new = args
@@ -201,27 +159,16 @@ def _run(args, fmt, output, dxf_out, overlay_out, sheet, use_cache, opts) -> boo
             if po != pn:
                 raise InvalidInput(f"references name two projects: {po} and {pn}")
             return _store_set(po, ro, rn, fmt, output, dxf_out, overlay_out, use_cache, opts)
-        return _store_sheet(
-            (po, ro, so), (pn, rn, sn), fmt, output, dxf_out, overlay_out, use_cache, opts
-        )
+        return _store_sheet((po, ro, so), (pn, rn, sn), fmt, output, dxf_out, overlay_out,
+                            use_cache, opts)
     if _is_ref(old) or _is_ref(new):
         return _mixed(old, new, fmt, output, dxf_out, overlay_out, sheet, opts)
     return _files(Path(old), Path(new), fmt, output, dxf_out, overlay_out, sheet, opts)
 
 
-def _files(
-    old: Path,
-    new: Path,
-    fmt,
-    output,
-    dxf_out,
-    overlay_out,
-    sheet,
-    opts,
-    labels: tuple[str, str] | None = None,
-    blobs: tuple[str, str] | None = None,
-    pages: tuple[int | None, int | None] = (None, None),
-) -> bool:
+def _files(old: Path, new: Path, fmt, output, dxf_out, overlay_out, sheet, opts,
+           labels: tuple[str, str] | None = None, blobs: tuple[str, str] | None = None,
+           pages: tuple[int | None, int | None] = (None, None)) -> bool:
     from diffing import diff_drawings, write_markup_dxf
     from diffing.compare import read_drawing, sha256_file
 
@@ -232,16 +179,8 @@ def _files(
             d.sheets = [d.sheets[int(page) - 1]]
     labels = labels or (str(old), str(new))
     blobs = blobs or (sha256_file(old), sha256_file(new))
-    report = diff_drawings(
-        od,
-        nd,
-        sheet=sheet,
-        old_blob=blobs[0],
-        new_blob=blobs[1],
-        old_path=labels[0],
-        new_path=labels[1],
-        **opts,
-    )
+    report = diff_drawings(od, nd, sheet=sheet, old_blob=blobs[0], new_blob=blobs[1],
+                           old_path=labels[0], new_path=labels[1], **opts)
     _write_out(_render(report, fmt), output)
     if dxf_out is not None:
         write_markup_dxf(report, new, dxf_out, old_drawing=od, new_drawing=nd)
@@ -279,19 +218,9 @@ def _mixed(old: str, new: str, fmt, output, dxf_out, overlay_out, sheet, opts) -
             labels.append(f"{project}:{rev}:{number}")
             blobs.append(e["blob"])
             pages.append(e.get("page"))
-        return _files(
-            paths[0],
-            paths[1],
-            fmt,
-            output,
-            dxf_out,
-            overlay_out,
-            None,
-            opts,
-            labels=(labels[0], labels[1]),
-            blobs=(blobs[0], blobs[1]),
-            pages=(pages[0], pages[1]),
-        )
+        return _files(paths[0], paths[1], fmt, output, dxf_out, overlay_out, None, opts,
+                      labels=(labels[0], labels[1]), blobs=(blobs[0], blobs[1]),
+                      pages=(pages[0], pages[1]))
 
 
 def _store_set(project, v1, v2, fmt, output, dxf_out, overlay_out, use_cache, opts) -> bool:
@@ -324,7 +253,8 @@ def _store_sheet(old_ref, new_ref, fmt, output, dxf_out, overlay_out, use_cache,
         a = setdiff.sheet_entry(s, *old_ref)
         b = setdiff.sheet_entry(s, *new_ref)
         label = old_ref[2] if old_ref[2] == new_ref[2] else f"{old_ref[2]}→{new_ref[2]}"
-        report = setdiff.diff_entries(s, app.blobs, a, b, label=label, use_cache=use_cache, **opts)
+        report = setdiff.diff_entries(s, app.blobs, a, b, label=label, use_cache=use_cache,
+                                      **opts)
     _write_out(_render(report, fmt), output)
     if dxf_out is not None or overlay_out is not None:
         _store_pictures(app, a, b, report, dxf_out, overlay_out)

@@ -273,12 +273,8 @@ def log_cmd(project: str, ref: str, show_reflog: bool, as_json: bool) -> None:
 
 @click.command("show")
 @click.argument("version")
-@click.option(
-    "--at",
-    "at",
-    metavar="DATETIME",
-    help="VERSION is a project: show the set in force then, with its proof.",
-)
+@click.option("--at", "at", metavar="DATETIME",
+              help="VERSION is a project: show the set in force then, with its proof.")
 @json_option
 def show_cmd(version: str, at: str | None, as_json: bool) -> None:
     """显示版本 Show VERSION (PROJECT:REV, or a full/short version id).

@@ -12,13 +12,8 @@ import click
 from storage.errors import InvalidInput, NotFound
 from yitaotu.commands._common import emit, get_app, json_option, short
 
-as_option = click.option(
-    "--as",
-    "as_user",
-    metavar="USER",
-    envvar="YITAOTU_USER",
-    help="操作人 acting user (default: $YITAOTU_USER).",
-)
+as_option = click.option("--as", "as_user", metavar="USER", envvar="YITAOTU_USER",
+                         help="操作人 acting user (default: $YITAOTU_USER).")
 
 
 def _keys() -> Any:
@@ -40,19 +35,13 @@ def _fire(project: str, event: str, as_user: str | None, as_json: bool, **kw: An
 
     app = get_app()
     with app.session() as s:
-        ev = service.fire(
-            s, project, event, user=_user(as_user), keys=_keys(), blobs=app.blobs, **kw
-        )
+        ev = service.fire(s, project, event, user=_user(as_user), keys=_keys(), blobs=app.blobs,
+                          **kw)
         data = ev.to_dict()
     to = State(data["payload"]["to"])
-    emit(
-        data,
-        as_json,
-        lambda: click.echo(
-            f"{EVENT_LABELS[event]}: {project} → {STATE_LABELS[to]} "
-            f"(审计 audit #{data['seq']} {data['hash'][:12]})"
-        ),
-    )
+    emit(data, as_json, lambda: click.echo(
+        f"{EVENT_LABELS[event]}: {project} → {STATE_LABELS[to]} "
+        f"(审计 audit #{data['seq']} {data['hash'][:12]})"))
 
 
 # -- organisations, users, parties --------------------------------------------------------------
@@ -65,13 +54,8 @@ def org_cmd() -> None:
 
 @org_cmd.command("add")
 @click.argument("name")
-@click.option(
-    "--alg",
-    type=click.Choice(["ed25519", "sm2-sm3"]),
-    default="ed25519",
-    show_default=True,
-    help="签名算法 signature algorithm.",
-)
+@click.option("--alg", type=click.Choice(["ed25519", "sm2-sm3"]), default="ed25519",
+              show_default=True, help="签名算法 signature algorithm.")
 @json_option
 def org_add(name: str, alg: str, as_json: bool) -> None:
     """Add organisation NAME."""
@@ -90,11 +74,8 @@ def org_list(as_json: bool) -> None:
 
     with get_app().session(write=False) as s:
         data = [o.to_dict() for o in service.list_orgs(s)]
-    emit(
-        data,
-        as_json,
-        lambda: [click.echo(f"{o['name']}\t{o['alg']}\t{', '.join(o['users'])}") for o in data],
-    )
+    emit(data, as_json, lambda: [click.echo(f"{o['name']}\t{o['alg']}\t{', '.join(o['users'])}")
+                                 for o in data])
 
 
 @click.group("user")
@@ -108,16 +89,14 @@ def user_cmd() -> None:
 @click.option("--display-name", help="姓名 display name.")
 @click.option("--discipline", help="专业 discipline (reviewers: 建筑/结构/给排水/暖通/电气…).")
 @json_option
-def user_add(
-    name: str, org: str, display_name: str | None, discipline: str | None, as_json: bool
-) -> None:
+def user_add(name: str, org: str, display_name: str | None, discipline: str | None,
+             as_json: bool) -> None:
     """Add user NAME to organisation --org."""
     from workflow import service
 
     with get_app().session() as s:
-        data = service.add_user(
-            s, _keys(), name, org, display_name=display_name, discipline=discipline
-        ).to_dict()
+        data = service.add_user(s, _keys(), name, org, display_name=display_name,
+                                discipline=discipline).to_dict()
     emit(data, as_json, lambda: click.echo(f"已添加用户 added user {name} ({org})"))
 
 
@@ -129,13 +108,8 @@ def user_list(as_json: bool) -> None:
 
     with get_app().session(write=False) as s:
         data = [u.to_dict() for u in service.list_users(s)]
-    emit(
-        data,
-        as_json,
-        lambda: [
-            click.echo(f"{u['name']}\t{u['organisation']}\t{u['discipline'] or ''}") for u in data
-        ],
-    )
+    emit(data, as_json, lambda: [click.echo(
+        f"{u['name']}\t{u['organisation']}\t{u['discipline'] or ''}") for u in data])
 
 
 @click.group("party")
@@ -164,16 +138,12 @@ def party_add(project: str, role: str, org: str, as_json: bool) -> None:
 @click.command("submit")
 @click.argument("project")
 @click.argument("rev")
-@click.option(
-    "--large/--not-large",
-    default=None,
-    help="一级以上建筑/大型市政工程: 15 working days of review (else 10).",
-)
+@click.option("--large/--not-large", default=None,
+              help="一级以上建筑/大型市政工程: 15 working days of review (else 10).")
 @as_option
 @json_option
-def submit_cmd(
-    project: str, rev: str, large: bool | None, as_user: str | None, as_json: bool
-) -> None:
+def submit_cmd(project: str, rev: str, large: bool | None, as_user: str | None,
+               as_json: bool) -> None:
     """报审 Submit version REV of PROJECT for review (or resubmit after a return)."""
     from workflow import service
 
@@ -207,17 +177,12 @@ def review_return(project: str, as_user: str | None, as_json: bool) -> None:
 
 @review_cmd.command("approve")
 @click.argument("project")
-@click.option(
-    "--reviewer",
-    "reviewers",
-    multiple=True,
-    help="签章审查人 reviewer who signs the certificate (default: one per discipline).",
-)
+@click.option("--reviewer", "reviewers", multiple=True,
+              help="签章审查人 reviewer who signs the certificate (default: one per discipline).")
 @as_option
 @json_option
-def review_approve(
-    project: str, reviewers: tuple[str, ...], as_user: str | None, as_json: bool
-) -> None:
+def review_approve(project: str, reviewers: tuple[str, ...], as_user: str | None,
+                   as_json: bool) -> None:
     """审查合格 Approve: moves `approved` and `current`, issues the signed certificate."""
     _fire(project, "approve", as_user, as_json, reviewers=list(reviewers) or None)
 
@@ -234,15 +199,10 @@ def review_diff(project: str, as_json: bool) -> None:
         data = opinions.round_changes(s, app.blobs, project)
 
     def text() -> None:
-        click.echo(
-            f"第 {data['round']} 轮 round {data['round']}: {short(data['previous'])} → "
-            f"{short(data['version'])}"
-        )
-        for k, label in (
-            ("added", "新增 added"),
-            ("removed", "删除 removed"),
-            ("changed", "修改 changed"),
-        ):
+        click.echo(f"第 {data['round']} 轮 round {data['round']}: {short(data['previous'])} → "
+                   f"{short(data['version'])}")
+        for k, label in (("added", "新增 added"), ("removed", "删除 removed"),
+                         ("changed", "修改 changed")):
             click.echo(f"  {label}: {', '.join(data[k]) or '-'}")
         for sheet, changes in data["sheets"].items():
             if changes is None:
@@ -250,7 +210,6 @@ def review_diff(project: str, as_json: bool) -> None:
                 continue
             for c in changes:
                 click.echo(f"  {sheet} {c['id']} {c['kind']} {c['bbox']} {c['mark'] or ''}")
-
     emit(data, as_json, text)
 
 
@@ -263,33 +222,15 @@ def review_diff(project: str, as_json: bool) -> None:
 @click.option("--category", default="general", show_default=True)
 @as_option
 @json_option
-def review_mark(
-    project: str,
-    sheet: str,
-    change_id: str,
-    mark: str,
-    text: str | None,
-    category: str,
-    as_user: str | None,
-    as_json: bool,
-) -> None:
+def review_mark(project: str, sheet: str, change_id: str, mark: str, text: str | None,
+                category: str, as_user: str | None, as_json: bool) -> None:
     """Mark change CHANGE_ID of SHEET accepted or queried (a query becomes an opinion)."""
     from workflow import opinions
 
     app = get_app()
     with app.session() as s:
-        m = opinions.mark_change(
-            s,
-            project,
-            sheet,
-            change_id,
-            mark,
-            user=_user(as_user),
-            keys=_keys(),
-            blobs=app.blobs,
-            text=text,
-            category=category,
-        )
+        m = opinions.mark_change(s, project, sheet, change_id, mark, user=_user(as_user),
+                                 keys=_keys(), blobs=app.blobs, text=text, category=category)
         data = {"sheet": sheet, "change_id": change_id, "mark": mark, "opinion": m.opinion_id}
     emit(data, as_json, lambda: click.echo(f"{sheet} {change_id}: {mark}"))
 
@@ -319,28 +260,14 @@ def opinion_cmd() -> None:
 @click.option("--point", help="X,Y")
 @click.option("--rect", help="X0,Y0,X1,Y1")
 @click.option("--polygon", help="X,Y;X,Y;X,Y…")
-@click.option(
-    "--category",
-    "-c",
-    default="general",
-    show_default=True,
-    help="mandatory 强制性条文 / general 一般性 / advice 建议",
-)
+@click.option("--category", "-c", default="general", show_default=True,
+              help="mandatory 强制性条文 / general 一般性 / advice 建议")
 @click.option("--change", "change_id", help="关联修改 diff change id.")
 @as_option
 @json_option
-def opinion_add(
-    project: str,
-    sheet: str,
-    text: str,
-    point: str | None,
-    rect: str | None,
-    polygon: str | None,
-    category: str,
-    change_id: str | None,
-    as_user: str | None,
-    as_json: bool,
-) -> None:
+def opinion_add(project: str, sheet: str, text: str, point: str | None, rect: str | None,
+                polygon: str | None, category: str, change_id: str | None,
+                as_user: str | None, as_json: bool) -> None:
     """Add an opinion TEXT on SHEET, anchored by --point, --rect or --polygon."""
     from workflow import opinions
 
@@ -353,17 +280,9 @@ def opinion_add(
     else:
         coords = _floats(raw, 2 if kind == "point" else 4, f"--{kind}")
     with get_app().session() as s:
-        o = opinions.add_opinion(
-            s,
-            project,
-            user=_user(as_user),
-            keys=_keys(),
-            sheet_no=sheet,
-            anchor={"type": kind, "coords": coords},
-            category=category,
-            text=text,
-            change_id=change_id,
-        )
+        o = opinions.add_opinion(s, project, user=_user(as_user), keys=_keys(), sheet_no=sheet,
+                                 anchor={"type": kind, "coords": coords}, category=category,
+                                 text=text, change_id=change_id)
         data = opinions.opinion_dict(o)
     emit(data, as_json, lambda: click.echo(f"意见 opinion #{data['number']} ({data['category']})"))
 
@@ -376,28 +295,19 @@ def _opinion_action(action: str) -> click.Command:
     @click.option("--if-lock", type=int, help="乐观锁 fail if the opinion changed since LOCK.")
     @as_option
     @json_option
-    def cmd(
-        project: str,
-        number: int,
-        text: str,
-        if_lock: int | None,
-        as_user: str | None,
-        as_json: bool,
-    ) -> None:
+    def cmd(project: str, number: int, text: str, if_lock: int | None, as_user: str | None,
+            as_json: bool) -> None:
         from workflow import opinions
 
         with get_app().session() as s:
-            o = getattr(opinions, action)(
-                s, project, number, text, user=_user(as_user), keys=_keys(), expect_lock=if_lock
-            )
+            o = getattr(opinions, action)(s, project, number, text, user=_user(as_user),
+                                          keys=_keys(), expect_lock=if_lock)
             data = opinions.opinion_dict(o)
         emit(data, as_json, lambda: click.echo(f"意见 opinion #{number}: {data['state']}"))
 
-    cmd.help = {
-        "reply": "答复 Reply to opinion NUMBER (design firm).",
-        "close": "关闭 Close opinion NUMBER (reviewer).",
-        "reopen": "重新打开 Reopen opinion NUMBER (reviewer).",
-    }[action]
+    cmd.help = {"reply": "答复 Reply to opinion NUMBER (design firm).",
+                "close": "关闭 Close opinion NUMBER (reviewer).",
+                "reopen": "重新打开 Reopen opinion NUMBER (reviewer)."}[action]
     return cmd
 
 
@@ -415,18 +325,14 @@ def opinion_list(project: str, state: str | None, sheet: str | None, as_json: bo
     from workflow import opinions
 
     with get_app().session(write=False) as s:
-        data = [
-            opinions.opinion_dict(o)
-            for o in opinions.list_opinions(s, project, state=state, sheet_no=sheet)
-        ]
+        data = [opinions.opinion_dict(o)
+                for o in opinions.list_opinions(s, project, state=state, sheet_no=sheet)]
 
     def text() -> None:
         for o in data:
             flag = " ⚠受影响 affected" if o["affected"] else ""
-            click.echo(
-                f"#{o['number']}\t{o['state']}\t{o['category']}\t{o['sheet']}\t{o['text']}{flag}"
-            )
-
+            click.echo(f"#{o['number']}\t{o['state']}\t{o['category']}\t{o['sheet']}\t"
+                       f"{o['text']}{flag}")
     emit(data, as_json, text)
 
 
@@ -442,19 +348,12 @@ def change_cmd() -> None:
 @click.argument("project")
 @click.argument("rev")
 @click.option("--reason", required=True, help="变更原因 reason.")
-@click.option(
-    "--class",
-    "klass",
-    type=click.Choice(["general", "major"]),
-    default="general",
-    show_default=True,
-    help="一般/重大 general or major (major goes back to review).",
-)
+@click.option("--class", "klass", type=click.Choice(["general", "major"]), default="general",
+              show_default=True, help="一般/重大 general or major (major goes back to review).")
 @as_option
 @json_option
-def change_propose(
-    project: str, rev: str, reason: str, klass: str, as_user: str | None, as_json: bool
-) -> None:
+def change_propose(project: str, rev: str, reason: str, klass: str, as_user: str | None,
+                   as_json: bool) -> None:
     """Propose version REV (based on `current`) as a design change."""
     _fire(project, "propose_change", as_user, as_json, version=rev, reason=reason, klass=klass)
 
@@ -499,24 +398,11 @@ def change_list(project: str, as_json: bool) -> None:
 
     with get_app().session(write=False) as s:
         code = registry.get_project(s, project).code
-        data = [
-            c.to_dict()
-            for c in s.scalars(
-                select(DesignChange)
-                .where(DesignChange.project_code == code)
-                .order_by(DesignChange.number)
-            )
-        ]
-    emit(
-        data,
-        as_json,
-        lambda: [
-            click.echo(
-                f"C-{c['number']}\t{c['class']}\t{c['state']}\t{short(c['version'])}\t{c['reason']}"
-            )
-            for c in data
-        ],
-    )
+        data = [c.to_dict() for c in s.scalars(select(DesignChange).where(
+            DesignChange.project_code == code).order_by(DesignChange.number))]
+    emit(data, as_json, lambda: [click.echo(
+        f"C-{c['number']}\t{c['class']}\t{c['state']}\t{short(c['version'])}\t{c['reason']}")
+        for c in data])
 
 
 @click.group("asbuilt")
@@ -527,17 +413,12 @@ def asbuilt_cmd() -> None:
 @asbuilt_cmd.command("submit")
 @click.argument("project")
 @click.argument("rev")
-@click.option(
-    "--redrawn",
-    multiple=True,
-    metavar="SHEET",
-    help="重新绘制的图纸 sheets declared redrawn (repeatable).",
-)
+@click.option("--redrawn", multiple=True, metavar="SHEET",
+              help="重新绘制的图纸 sheets declared redrawn (repeatable).")
 @as_option
 @json_option
-def asbuilt_submit(
-    project: str, rev: str, redrawn: tuple[str, ...], as_user: str | None, as_json: bool
-) -> None:
+def asbuilt_submit(project: str, rev: str, redrawn: tuple[str, ...], as_user: str | None,
+                   as_json: bool) -> None:
     """Submit version REV as the as-built set (contractor); flags sheets changed > 1/3."""
     _fire(project, "submit_as_built", as_user, as_json, version=rev, redrawn=list(redrawn))
 
@@ -600,15 +481,11 @@ def status_cmd(project: str, as_user: str | None, as_json: bool) -> None:
         if rnd := data.get("round"):
             c = rnd["clock"]
             over = " 已超期 OVERDUE" if c["overdue"] else ""
-            click.echo(
-                f"审查 Round {rnd['number']}: 已用 used {c['used']}/{c['limit']} "
-                f"工作日 working days, 到期 due {c['due'] or '-'}{over}"
-            )
+            click.echo(f"审查 Round {rnd['number']}: 已用 used {c['used']}/{c['limit']} "
+                       f"工作日 working days, 到期 due {c['due'] or '-'}{over}")
         if data["opinions"]:
-            click.echo(
-                "意见 Opinions: "
-                + ", ".join(f"{k}={v}" for k, v in sorted(data["opinions"].items()))
-            )
+            click.echo("意见 Opinions: " + ", ".join(f"{k}={v}"
+                                                    for k, v in sorted(data["opinions"].items())))
         if ch := data.get("change"):
             click.echo(f"设计变更 Change C-{ch['number']} ({ch['class']}): {ch['state']}")
         if ab := data.get("as_built"):
@@ -620,7 +497,6 @@ def status_cmd(project: str, as_user: str | None, as_json: bool) -> None:
             click.echo(f"审查合格书 Certificate: blob {short(cert['blob'])}")
         allowed = data.get("you", {}).get("allowed", data["allowed"])
         click.echo("可执行 Allowed now: " + (", ".join(allowed) or "-"))
-
     emit(data, as_json, text)
 
 
@@ -635,24 +511,11 @@ def inbox_cmd(as_user: str | None, unread: bool, mark_read: bool, as_json: bool)
 
     with get_app().session() as s:
         msgs = service.inbox(s, _user(as_user), unread=unread, mark_read=mark_read)
-        data = [
-            {
-                "id": m.id,
-                "project": m.project_code,
-                "message": m.message,
-                "created": m.created.isoformat(),
-                "read": m.read_at.isoformat() if m.read_at else None,
-            }
-            for m in msgs
-        ]
-    emit(
-        data,
-        as_json,
-        lambda: [
-            click.echo(f"{'  ' if m['read'] else '* '}{m['created'][:16]} {m['message']}")
-            for m in data
-        ],
-    )
+        data = [{"id": m.id, "project": m.project_code, "message": m.message,
+                 "created": m.created.isoformat(),
+                 "read": m.read_at.isoformat() if m.read_at else None} for m in msgs]
+    emit(data, as_json, lambda: [click.echo(f"{'  ' if m['read'] else '* '}{m['created'][:16]} "
+                                            f"{m['message']}") for m in data])
 
 
 @click.group("audit")
@@ -670,17 +533,9 @@ def audit_log(project: str, as_json: bool) -> None:
 
     with get_app().session(write=False) as s:
         data = [e.to_dict() for e in audit.events(s, registry.get_project(s, project).code)]
-    emit(
-        data,
-        as_json,
-        lambda: [
-            click.echo(
-                f"#{e['seq']:<4} {e['at'][:19]} {e['event']:<17} {e['actor']:<10} "
-                f"{short(e['version'])} {e['hash'][:12]} ← {e['prev'][:12]}"
-            )
-            for e in data
-        ],
-    )
+    emit(data, as_json, lambda: [click.echo(
+        f"#{e['seq']:<4} {e['at'][:19]} {e['event']:<17} {e['actor']:<10} "
+        f"{short(e['version'])} {e['hash'][:12]} ← {e['prev'][:12]}") for e in data])
 
 
 @audit_cmd.command("head")
@@ -721,15 +576,12 @@ def audit_verify(project: str, anchors: tuple[str, ...], as_json: bool) -> None:
     data = rep.to_dict()
 
     def text() -> None:
-        click.echo(
-            f"{project}: {data['events']} 事件 events, {data['signatures']} 签名 "
-            f"signatures, {data['blobs']} 文件 blobs checked"
-        )
+        click.echo(f"{project}: {data['events']} 事件 events, {data['signatures']} 签名 "
+                   f"signatures, {data['blobs']} 文件 blobs checked")
         for p in data["problems"]:
             click.echo(f"  ✗ {p}")
         if rep.ok:
             click.echo("完整 OK: chain intact, all signatures valid")
-
     emit(data, as_json, text)
     if not rep.ok:
         raise IntegrityError(f"{project}: {len(rep.problems)} 处问题 problems in the audit chain")
@@ -742,9 +594,8 @@ def parse_when(text: str) -> datetime:
     try:
         when = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise InvalidInput(
-            f"无效的时间 invalid date/time {text!r} (ISO, e.g. 2026-05-01T12:00)"
-        ) from None
+        raise InvalidInput(f"无效的时间 invalid date/time {text!r} (ISO, e.g. 2026-05-01T12:00)"
+                           ) from None
     return when if when.tzinfo else when.replace(tzinfo=CHINA_TZ)
 
 
@@ -770,13 +621,10 @@ def show_set_in_force(project: str, when: str, as_json: bool) -> None:
         for no, e in sorted(v["manifest"].items()):
             click.echo(f"  {no}\t{short(e['blob'])}\t{e.get('title') or ''}")
         if p := data["proof"]:
-            click.echo(
-                f"证明 proof: audit #{p['seq']} {p['event']} by {p['actor']} at {p['at']}, "
-                f"hash {p['hash'][:16]}, signed by {', '.join(p['signers'])}"
-            )
+            click.echo(f"证明 proof: audit #{p['seq']} {p['event']} by {p['actor']} at {p['at']}, "
+                       f"hash {p['hash'][:16]}, signed by {', '.join(p['signers'])}")
         if h := data["chain_head"]:
             click.echo(f"链头 chain head: #{h['seq']} {h['hash'][:16]}")
-
     emit(data, as_json, text)
 
 
@@ -786,13 +634,8 @@ def workflow_cmd() -> None:
 
 
 @workflow_cmd.command("graph")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["mermaid", "dot", "json"]),
-    default="mermaid",
-    show_default=True,
-)
+@click.option("--format", "fmt", type=click.Choice(["mermaid", "dot", "json"]),
+              default="mermaid", show_default=True)
 def workflow_graph(fmt: str) -> None:
     """Print the state machine as Mermaid, Graphviz DOT or JSON rows."""
     import orjson
