@@ -377,7 +377,11 @@ class Staged:
     project: str
     unit: str | None
     prepared: list[Prepared]
-    total: int
+
+    @property
+    def total(self) -> int:
+        """Bytes of all the files."""
+        return sum(p.source.size for p in self.prepared)
 
 
 def stage(
@@ -433,7 +437,7 @@ def stage(
         done += p.source.size
         if progress is not None:
             progress(p.source.name, done, total)
-    return Staged(proj.code, unit_code, prepared, total)
+    return Staged(proj.code, unit_code, prepared)
 
 
 def record(

@@ -13,7 +13,8 @@ from storage.errors import FileFormatError, YitaotuError
 READER_VERSION = "yitaotu-read/5"
 
 
-def _load(source: str | Path | bytes, name: str | None) -> tuple[bytes, str]:
+def load_source(source: str | Path | bytes, name: str | None) -> tuple[bytes, str]:
+    """The bytes of a file (or the bytes given) and the label errors name it by."""
     if isinstance(source, bytes | bytearray | memoryview):
         return bytes(source), name or "<bytes>"
     path = Path(source)
@@ -30,7 +31,7 @@ def read(source: str | Path | bytes, *, name: str | None = None) -> Drawing:
     The format comes from the bytes.  Damaged DXF goes through ``ezdxf.recover`` (findings in
     ``Drawing.warnings``); anything unreadable raises :class:`FileFormatError` naming the file.
     """
-    data, label = _load(source, name)
+    data, label = load_source(source, name)
     info = detect_format(data[:HEAD_SIZE], label)
     from drawings.readers.common import finish
 

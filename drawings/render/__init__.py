@@ -136,6 +136,11 @@ def page_bytes(
         doc.close()
 
 
+def _check_format(fmt: str) -> None:
+    if fmt not in FORMATS:
+        raise InvalidInput(f"unsupported output format {fmt!r} / 不支持的输出格式")
+
+
 def render_bytes(
     drawing: Drawing,
     fmt: str,
@@ -149,8 +154,7 @@ def render_bytes(
     """One sheet of ``drawing`` as PNG/PDF/SVG bytes (``layout`` picks the sheet)."""
     from drawings.gcpause import paused_gc
 
-    if fmt not in FORMATS:
-        raise InvalidInput(f"unsupported output format {fmt!r} / 不支持的输出格式")
+    _check_format(fmt)
     # Rendering allocates millions of short-lived, acyclic lists and tuples: the cyclic GC
     # would only walk the whole parsed drawing again and again, so it waits until we are done.
     with paused_gc():
@@ -184,21 +188,12 @@ def render_source(
     """
     import drawings
     from drawings.gcpause import paused_gc
+    from drawings.readers import load_source
     from drawings.render.page import MARGIN_MM
     from drawings.render.split import split_render
 
-    if fmt not in FORMATS:
-        raise InvalidInput(f"unsupported output format {fmt!r} / 不支持的输出格式")
-    if isinstance(source, bytes | bytearray | memoryview):
-        data, label = bytes(source), name or "<bytes>"
-    else:
-        from drawings.detect import file_error
-
-        label = name or str(source)
-        try:
-            data = Path(source).read_bytes()
-        except OSError as e:
-            raise file_error(label, e) from None
+    _check_format(fmt)
+    data, label = load_source(source, name)
     if fmt == "png":
         min_line_width()  # before a fork, so both processes draw alike
     with paused_gc():

@@ -101,7 +101,12 @@ def content(dl: DisplayList, m: Matrix, *, model: DisplayList | None = None) -> 
     and whether text (needing the font resource) was written.
     """
     parts = content_parts(dl, m, model=model)
-    return assemble(parts), any(key == ("t",) for key, _ in parts)
+    return assemble(parts), has_text(parts)
+
+
+def has_text(parts: list[Part]) -> bool:
+    """Whether the stream of ``parts`` writes text (its page then needs the font)."""
+    return any(key == ("t",) for key, _ in parts)
 
 
 def content_parts(dl: DisplayList, m: Matrix, *, model: DisplayList | None = None) -> list[Part]:

@@ -114,7 +114,7 @@ def png_bytes(pix) -> bytes:
     )
 
 
-def draw_band(page, matrix, clip, last: bool) -> tuple[bytes, int, int, int, int]:
+def draw_band(page, matrix, clip, last: bool) -> Band:
     """One band of the page as raw deflate (sync-flushed unless ``last``) with its Adler-32,
     raw length, width and height: the parts :func:`png_from_parts` joins."""
     pix = page.get_pixmap(matrix=matrix, clip=clip, alpha=False)
@@ -166,6 +166,24 @@ def render_png(page, zoom: float, *, bands: bool | None = None) -> bytes:
 #: A band sent between processes: adler32, raw length, width, height, data length.
 BAND_HEAD = struct.Struct(">IQIII")
 
+Band = tuple[bytes, int, int, int, int]  # raw deflate, adler32, raw length, width, height
+
+
+def pack_band(band: Band) -> bytes:
+    """A band as sent from a child: :data:`BAND_HEAD`, then the deflate data."""
+    data, adler, n, w, h = band
+    return BAND_HEAD.pack(adler, n, w, h, len(data)) + data
+
+
+def unpack_band(head: bytes, data: bytes) -> Band | None:
+    """The band of a :data:`BAND_HEAD` and the data after it; None if they disagree."""
+    if len(head) != BAND_HEAD.size:
+        return None
+    adler, n, w, h, size = BAND_HEAD.unpack(head)
+    if len(data) != size:
+        return None
+    return data, adler, n, w, h
+
 
 def _fork_band(page, matrix, clip) -> tuple[int, int] | None:
     """Start a child drawing the last band; (pid, read fd), or None if it cannot start."""
@@ -183,10 +201,8 @@ def _fork_band(page, matrix, clip) -> tuple[int, int] | None:
         code = 1
         try:
             os.close(rfd)
-            data, adler, n, w, h = draw_band(page, matrix, clip, last=True)
             with os.fdopen(wfd, "wb") as f:
-                f.write(BAND_HEAD.pack(adler, n, w, h, len(data)))
-                f.write(data)
+                f.write(pack_band(draw_band(page, matrix, clip, last=True)))
             code = 0
         finally:
             os._exit(code)
@@ -194,17 +210,13 @@ def _fork_band(page, matrix, clip) -> tuple[int, int] | None:
     return pid, rfd
 
 
-def _join_band(child: tuple[int, int]) -> tuple[bytes, int, int, int, int] | None:
+def _join_band(child: tuple[int, int]) -> Band | None:
     pid, rfd = child
     try:
         with os.fdopen(rfd, "rb") as f:
             blob = f.read()
     finally:
         _, status = os.waitpid(pid, 0)
-    if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0 or len(blob) < BAND_HEAD.size:
+    if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
         return None
-    adler, n, w, h, size = BAND_HEAD.unpack_from(blob)
-    data = blob[BAND_HEAD.size :]
-    if len(data) != size:
-        return None
-    return data, adler, n, w, h
+    return unpack_band(blob[: BAND_HEAD.size], blob[BAND_HEAD.size :])

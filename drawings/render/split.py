@@ -35,8 +35,16 @@ import pymupdf
 from drawings.model import Sheet, union_of
 from drawings.render.flatten import DisplayList, flatten
 from drawings.render.page import BBox, entity_box, fit_paper, model_sheet, tolerance
-from drawings.render.pdf import Part, assemble, content_parts, merge, new_page
-from drawings.render.raster import BAND_HEAD, can_fork, draw_band, png_from_parts
+from drawings.render.pdf import Part, assemble, content_parts, has_text, merge, new_page
+from drawings.render.raster import (
+    BAND_HEAD,
+    Band,
+    can_fork,
+    draw_band,
+    pack_band,
+    png_from_parts,
+    unpack_band,
+)
 
 #: Files smaller than this are rendered by one process (a fork is not worth it).
 SPLIT_MIN_BYTES = 4_000_000
@@ -125,14 +133,14 @@ def _first_half(child, data, label, fmt, paper, zoom_of, margin_mm, progress) ->
         return None  # nothing in model space: the ordinary route picks a layout
     if progress:
         progress("layout")
-    est = union_of(b for b in (_box_of(sheet), hello[2:] if hello[0] else None) if b)
+    est = union_of(b for b in (_box_of(sheet), _unpack_box(hello)) if b)
     tol = tolerance(est, paper, margin_mm)
     child.send(_TOL.pack(1, tol))
     dl = flatten(drawing, sheet, tol=tol) if sheet is not None else DisplayList()
     bounds = child.recv_struct(_BOX)
     if bounds is None:
         return None
-    box = union_of(b for b in (dl.bounds(), bounds[2:] if bounds[0] else None) if b)
+    box = union_of(b for b in (dl.bounds(), _unpack_box(bounds)) if b)
     width, height, m = fit_paper(box or est or (0.0, 0.0, 1.0, 1.0), paper, margin_mm)
     zoom, seam = 1.0, 0
     if fmt == "png":
@@ -172,8 +180,7 @@ def _first_half(child, data, label, fmt, paper, zoom_of, margin_mm, progress) ->
 
 
 def _page(doc, width: float, height: float, parts: list[Part], *, compress: bool):
-    text = any(key == ("t",) for key, _ in parts)
-    return new_page(doc, width, height, assemble(parts), text=text, compress=compress)
+    return new_page(doc, width, height, assemble(parts), text=has_text(parts), compress=compress)
 
 
 def _box_of(sheet: Sheet | None) -> BBox | None:
@@ -185,6 +192,14 @@ def _box_of(sheet: Sheet | None) -> BBox | None:
     return box
 
 
+def _pack_box(count: int, box: BBox | None) -> bytes:
+    return _BOX.pack(1, count, *box) if box else _BOX.pack(0, count, 0, 0, 0, 0)
+
+
+def _unpack_box(msg: tuple) -> BBox | None:
+    return msg[2:] if msg[0] else None
+
+
 def _second_half(data: bytes, label: str, fmt: str, pipe: _Pipe) -> int:
     """The child's side of the conversation (module docstring); its exit status."""
     import drawings
@@ -194,13 +209,13 @@ def _second_half(data: bytes, label: str, fmt: str, pipe: _Pipe) -> int:
     sheet = model_sheet(drawing)
     box = _box_of(sheet)
     n = len(sheet) if sheet is not None else 0
-    pipe.send(_BOX.pack(1, n, *box) if box else _BOX.pack(0, n, 0, 0, 0, 0))
+    pipe.send(_pack_box(n, box))
     go = pipe.recv_struct(_TOL)
     if go is None or not go[0]:
         return 0
     dl = flatten(drawing, sheet, tol=go[1]) if sheet is not None else DisplayList()
     bounds = dl.bounds()
-    pipe.send(_BOX.pack(1, n, *bounds) if bounds else _BOX.pack(0, n, 0, 0, 0, 0))
+    pipe.send(_pack_box(n, bounds))
     plan = pipe.recv_struct(_PLAN)
     if plan is None or not plan[0]:
         return 0
@@ -217,10 +232,10 @@ def _second_half(data: bytes, label: str, fmt: str, pipe: _Pipe) -> int:
     doc = pymupdf.open()
     page = _page(doc, width, height, merge(first, ours), compress=False)
     del first, ours
-    data_, adler, size, w, h = draw_band(
+    band = draw_band(
         page, pymupdf.Matrix(zoom, zoom), pymupdf.Rect(0, seam, width, height), last=True
     )
-    pipe.send(BAND_HEAD.pack(adler, size, w, h, len(data_)) + data_)
+    pipe.send(pack_band(band))
     return 0
 
 
@@ -297,13 +312,12 @@ class _Child(_Pipe):
         os.close(down_r)
         return cls(pid, up_r, down_w)
 
-    def recv_band(self) -> tuple[bytes, int, int, int, int] | None:
-        head = self.recv_struct(BAND_HEAD)
+    def recv_band(self) -> Band | None:
+        head = self.recv(BAND_HEAD.size)
         if head is None:
             return None
-        adler, n, w, h, size = head
-        data = self.recv(size)
-        return None if data is None else (data, adler, n, w, h)
+        data = self.recv(BAND_HEAD.unpack(head)[4])
+        return None if data is None else unpack_band(head, data)
 
     def close(self, *, kill: bool) -> None:
         """Hang up and reap the child (stopped at once if ``kill``, else it finishes, or stops
