@@ -1,15 +1,18 @@
 # `make test` and `make demo` each build .venv from nothing when it is missing.
+# Every package comes from requirements.lock (exact versions with hashes): a new release
+# upstream cannot change what a fresh machine installs.  `make lock` refreshes the lock.
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+PIP_TOOLS := pip-tools==7.7.0
 
-.PHONY: test demo lint bench clean
+.PHONY: test demo lint bench lock clean
 
-$(STAMP): pyproject.toml
+$(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 test: $(STAMP)
@@ -26,5 +29,14 @@ bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/diff.py
 
+# Re-resolve every dependency of pyproject.toml (with the test extra) and the build tools
+# to the newest releases, with hashes.  Review the diff, run `make test`, commit both.
+lock:
+	test -x .venv-lock/bin/pip-compile || ($(PY) -m venv .venv-lock && \
+		.venv-lock/bin/python -m pip install -q $(PIP_TOOLS))
+	.venv-lock/bin/pip-compile -q --upgrade --generate-hashes --allow-unsafe --strip-extras \
+		--extra test --no-emit-index-url --no-emit-find-links \
+		-o requirements.lock pyproject.toml requirements/build.in
+
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) .venv-lock build *.egg-info .pytest_cache

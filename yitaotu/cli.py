@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import warnings
 
 import click
 
@@ -45,7 +46,18 @@ def cli() -> None:
     """一套图 yitaotu: one closed-loop set of construction drawings per project."""
 
 
+#: Our packages; a warning raised inside any other module is a library's own business.
+OUR_PACKAGES = r"(yitaotu|storage|drawings|diffing|workflow|web|migrations)(\.|$)"
+
+
+def quiet_library_warnings() -> None:
+    """Users act on our messages, not on a library's notes to its own developers (e.g. an
+    import-time deprecation raised by pyHanko when it imports cryptography)."""
+    warnings.filterwarnings("ignore", module=f"(?!{OUR_PACKAGES})")
+
+
 def main(argv: list[str] | None = None) -> None:
+    quiet_library_warnings()
     try:
         cli.main(args=argv, prog_name="yitaotu", standalone_mode=True)
     except KeyboardInterrupt:
