@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from diffing import diff_files
-from tests.conftest import corpus_dir
+from tests.conftest import corpus_dir, needs_corpus
 
 
 def _manifest() -> list[dict[str, str]]:
@@ -38,6 +38,7 @@ NO_CHANGE_PAIRS = [
 ]
 
 
+@needs_corpus
 def test_manifest_lists_no_change_pairs():
     assert len(NO_CHANGE_PAIRS) >= 4
 
@@ -51,6 +52,7 @@ def test_content_signature_equal_pairs_give_no_changes(corpus, old, new):
 ROUNDTRIP = "pairs/emfcamp-2016-siteplan-roundtrip"
 
 
+@needs_corpus
 def test_roundtrip_move_h3_left_a_bit(corpus):
     """r2 "Move H3 left a bit", re-saved by another CAD with every handle renumbered."""
     old = corpus / ROUNDTRIP / "r1_ca307c3.dxf"
@@ -72,6 +74,7 @@ def test_roundtrip_move_h3_left_a_bit(corpus):
         (c.type, c.what, c.old_handle, c.new_handle) for c in report.changes]
 
 
+@needs_corpus
 def test_roundtrip_revert_is_byte_identical(corpus):
     report = diff_files(corpus / ROUNDTRIP / "r1_ca307c3.dxf",
                         corpus / ROUNDTRIP / "r3_2a2998b.dxf")
@@ -79,6 +82,7 @@ def test_roundtrip_revert_is_byte_identical(corpus):
     assert report.old.blob == report.new.blob
 
 
+@needs_corpus
 def test_sha2017_generator_symbols_moved(corpus):
     d = corpus / "pairs/sha2017-map-generators"
     report = diff_files(d / "r1_1f4382f.dxf", d / "r2_9fd427a.dxf")
@@ -90,6 +94,7 @@ def test_sha2017_generator_symbols_moved(corpus):
     assert all(c.old_handle != c.new_handle for c in report.changes)
 
 
+@needs_corpus
 def test_trees_imported_as_points(corpus):
     d = corpus / "pairs/emfcamp-2012-siteplan-trees"
     report = diff_files(d / "r1_eb32ad2.dxf", d / "r2_d2df857.dxf")
@@ -97,6 +102,7 @@ def test_trees_imported_as_points(corpus):
     assert {c.type for c in report.added} == {"POINT"}
 
 
+@needs_corpus
 def test_arrow_added(corpus):
     d = corpus / "pairs/nchh-layout-dxf-pdf"
     report = diff_files(d / "r1_6cb6efc.dxf", d / "r2_51df6b5.dxf")
@@ -110,6 +116,7 @@ def test_librecad_resave_without_visible_change(corpus):
     assert not diff_files(d / "r1_61ab014.dxf", d / "r2_a9bea91.dxf")
 
 
+@needs_corpus
 def test_xdata_only_changes_are_ignored_by_default(corpus):
     """emfcamp 2014 r2 adds XDATA tags and re-saves every entity with explicit properties."""
     d = corpus / "pairs/emfcamp-2014-siteplan-retag"
@@ -124,6 +131,7 @@ def test_xdata_only_changes_are_ignored_by_default(corpus):
     assert all(set(c.details["xdata"]) == {"before", "after"} for c in xdata)
 
 
+@needs_corpus
 @pytest.mark.parametrize("version", ["2000", "2018"])
 def test_same_drawing_as_dxf_and_dwg(corpus, version):
     """DXF against DWG of the same drawing: the common entities all match (entity kinds one

@@ -12,6 +12,7 @@ import pytest
 
 import drawings
 from diffing import diff_files
+from tests.conftest import needs_corpus
 
 
 @pytest.fixture
@@ -86,6 +87,7 @@ def leaders_file(corpus) -> Path:
     return corpus / "single/dxf-parser/api-cw750-details.dxf"
 
 
+@needs_corpus
 def test_multileaders_are_drawn_from_their_saved_picture(leaders_file):
     from drawings.render import render_bytes
 
@@ -109,6 +111,7 @@ def test_multileaders_are_drawn_from_their_saved_picture(leaders_file):
     assert "HEAVY MULLION" in page.get_text()  # leader text, searchable
 
 
+@needs_corpus
 def test_multileader_edit_and_resave(leaders_file, tmp_path):
     data = leaders_file.read_bytes()
     assert data.count(b"HEAVY MULLION") >= 1

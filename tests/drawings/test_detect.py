@@ -45,8 +45,8 @@ def test_every_corpus_file(corpus: Path, path: str, fmt: str) -> None:
 def test_extension_is_ignored(corpus: Path) -> None:
     dxf = (corpus / "single/woodshed/plan_floor.dxf").read_bytes()[:HEAD_SIZE]
     assert detect_format(dxf, "A-101.DWG").format == "dxf"
-    pdf = (corpus / "single/emfcamp-gis-2016/a0-general.pdf").read_bytes()[:HEAD_SIZE]
-    assert detect_format(pdf, "plan.dxf") == FormatInfo("pdf", "PDF-1.4")
+    pdf = (corpus / "single/barcelona-pavillion/exported plan view.pdf").read_bytes()[:HEAD_SIZE]
+    assert detect_format(pdf, "plan.dxf") == FormatInfo("pdf", "PDF-1.5")
 
 
 @pytest.mark.parametrize(

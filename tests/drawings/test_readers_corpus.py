@@ -11,7 +11,7 @@ import pytest
 
 import drawings
 from storage.errors import FileFormatError
-from tests.conftest import corpus_dir
+from tests.conftest import corpus_dir, needs_corpus
 
 
 def _rows() -> list[dict[str, str]]:
@@ -73,12 +73,14 @@ def test_dwg_layouts_blocks_and_attributes(corpus: Path) -> None:
     assert "Hello this is a single line text" in texts
 
 
+@needs_corpus
 def test_dwg_chinese_text(corpus: Path) -> None:
     d = drawings.read(corpus / "single/wjane-graduation-project/SBR平面图.dwg")
     texts = [e.text for e in d.sheet("Model") if e.kind in ("TEXT", "MTEXT") and e.text]
     assert any("\u4e00" <= ch <= "\u9fff" for t in texts for ch in t)
 
 
+@needs_corpus
 def test_resave_by_another_cad_leaves_only_the_real_edit(corpus: Path) -> None:
     """EMF 2016 r2: "Move H3 left a bit", saved by another program as R2000 with new handles
     and renamed text styles: only the moved block and its two cables differ."""

@@ -84,7 +84,7 @@ def test_ignore_style_and_tolerance(tmp_path):
 def damaged(tmp_path_factory, pair, corpus) -> dict[str, Path]:
     d = tmp_path_factory.mktemp("damaged")
     good = pair[0].read_bytes()
-    dwg = (corpus / "pairs/wjane-gaochengtu/r1_8a4aec4.dwg").read_bytes()
+    dwg = (corpus / "pairs/acadsharp-sample-ac1032-dwg/r1_7bc26dd.dwg").read_bytes()
     write_pdf(make_plan((2, 2), seed=1), d / "whole.pdf")
     pdf = (d / "whole.pdf").read_bytes()
     files = {
