@@ -123,7 +123,7 @@ def main() -> None:
     print(f"ezdxf.readfile(old):        {ref['seconds']:7.2f} s  peak RSS "
           f"{ref['rss_kib'] / 1024:7.0f} MiB")
     print(f"drawings.read(old):         {ours_read['seconds']:7.2f} s  peak RSS "
-          f"{ours_read['rss_kib'] / 1024:7.0f} MiB  (helper C's reader, one file)")
+          f"{ours_read['rss_kib'] / 1024:7.0f} MiB  (our reader, one file)")
     print(f"cold diff (2 files parsed): {cold['seconds']:7.2f} s  peak RSS "
           f"{cold['rss_kib'] / 1024:7.0f} MiB  ({cold['n']} changes)")
     print(f"warm diff (2 indexes):      {warm['seconds']:7.2f} s  peak RSS "

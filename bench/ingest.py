@@ -151,7 +151,7 @@ def _raw_upload(s3, path: Path, size: int) -> None:
         )
 
 
-# -- section: ingest (registry helper) --------------------------------------------------------
+# -- section: ingest (the registry's ingest) -----------------------------------------------------
 
 
 def _make_sheet_set(directory: Path, sheets: int, entities: int) -> list[Path]:

@@ -1,6 +1,6 @@
 """ORM models of the closed loop (tables prefixed ``wf_``; schema in migration 0002_workflow).
 
-Organisations are the parties of B's registry (``parties.organisation`` holds the same name);
+Organisations are the parties of the registry (``parties.organisation`` holds the same name);
 this package adds their users, keys, the per-project flow state, review rounds, opinions,
 design changes, as-built submissions, certificates, the audit chain and the outbox.
 """

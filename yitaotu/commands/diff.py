@@ -79,15 +79,10 @@ def _is_ref(arg: str) -> bool:
 
 
 def _overlay(report: Any, old_drawing: Any, new_drawing: Any, out: Path, sheet: str | None):
-    """Helper E's renderer draws the overlay; absent renderer -> a clear error."""
-    try:
-        from drawings import render
-    except ImportError:
-        render = None
-    fn = getattr(render, "overlay", None)
-    if fn is None:
-        raise InvalidInput("--overlay: the renderer (drawings.render.overlay) is not available")
-    return fn(report, old_drawing, new_drawing, out, sheet=sheet)
+    """The overlay is drawn by the sheet renderer, so it shows what `yitaotu render` shows."""
+    from drawings import render
+
+    return render.overlay(report, old_drawing, new_drawing, out, sheet=sheet)
 
 
 @click.command("diff")
