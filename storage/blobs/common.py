@@ -16,6 +16,10 @@ CHUNK = 1 << 20
 
 #: sha256 of zero bytes: the empty blob is a legal blob.
 EMPTY_ID = hashlib.sha256(b"").hexdigest()
+#: Why a URL or endpoint with ``user:secret@`` is refused (messages never repeat the secret).
+NO_CREDENTIALS = (
+    "no credentials in URLs / 地址中不能含密钥: use YITAOTU_S3_ACCESS_KEY and YITAOTU_S3_SECRET_KEY"
+)
 
 _OID = re.compile(r"[0-9a-f]{64}")
 
