@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 
 from drawings import registry
 from drawings.models import Project, SetVersion
+from storage import limits
+from storage.display import quote
 from storage.errors import Conflict, InvalidInput, NotFound
 from workflow import diffs
 from workflow.clock import utcnow
@@ -75,8 +77,8 @@ def make_anchor(kind: str, coords: Any) -> dict[str, Any]:
                 raise ValueError("self-intersecting polygon")
             return {"type": "polygon", "coords": pts}
     except (TypeError, ValueError) as e:
-        raise InvalidInput(f"无效的锚点 invalid {kind} anchor {coords!r}: {e}") from None
-    raise InvalidInput(f"锚点类型 anchor type must be point, rect or polygon, not {kind!r}")
+        raise InvalidInput(f"无效的锚点 invalid {kind} anchor {quote(coords)}: {e}") from None
+    raise InvalidInput(f"锚点类型 anchor type must be point, rect or polygon, not {quote(kind)}")
 
 
 def anchor_region(anchor: dict[str, Any]) -> Any:
@@ -124,6 +126,8 @@ def add_opinion(s: Session, project: str | Project, *, user: str, keys: KeyRing,
     _check(s, p, u, "add")
     if not (text or "").strip():
         raise InvalidInput("意见内容不能为空 opinion text must not be empty")
+    limits.TEXT.check(text)
+    limits.CHANGE_ID.check(change_id)
     category = parse_category(category)
     anchor = make_anchor(anchor["type"], anchor["coords"])
     rnd = current_round(s, p.code)
@@ -160,6 +164,7 @@ def _act(s: Session, project: str | Project, number: int, action: str, *, user: 
         raise Conflict(f"意见 #{number} 已被他人修改 changed by someone else; reload")
     if action == "reply" and not (text or "").strip():
         raise InvalidInput("答复不能为空 a reply needs text")
+    limits.TEXT.check(text)
     now = now or utcnow()
     before = o.state
     o.state = OPINION_ACTIONS[action][1]
@@ -277,6 +282,9 @@ def mark_change(s: Session, project: str | Project, sheet_no: str, change_id: st
     u = get_user(s, user)
     if mark not in ("accepted", "queried"):
         raise InvalidInput("mark must be accepted or queried")
+    limits.SHEET_NUMBER.check(sheet_no, required=True)
+    limits.CHANGE_ID.check(change_id, required=True)
+    limits.TEXT.check(text)
     _check(s, p, u, "add")
     rnd = current_round(s, p.code)
     assert rnd is not None

@@ -23,6 +23,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from drawings import registry
 from drawings.models import Party, Project, SetVersion
+from storage import limits
+from storage.display import quote
 from storage.errors import Conflict, InvalidInput, NotFound, StorageUnavailable
 from workflow import audit, certificate, diffs
 from workflow.clock import review_clock, utcnow
@@ -85,11 +87,11 @@ def _register_key(s: Session, keys: KeyRing, owner: str, alg: str) -> None:
 
 def add_org(s: Session, keys: KeyRing, name: str, *, alg: str = ED25519) -> Organisation:
     """An organisation with its key pair (``alg``: ``ed25519`` or ``sm2-sm3``)."""
-    name = (name or "").strip()
-    if not name:
-        raise InvalidInput("单位名称不能为空 organisation name must not be empty")
+    name = limits.ORGANISATION.check((name or "").strip(), required=True) or ""
     if alg not in ALGORITHMS:
-        raise InvalidInput(f"未知签名算法 unknown algorithm {alg!r} ({', '.join(ALGORITHMS)})")
+        raise InvalidInput(
+            f"未知签名算法 unknown algorithm {quote(alg)} ({', '.join(ALGORITHMS)})"
+        )
     if s.scalar(select(Organisation).where(Organisation.name == name)) is not None:
         raise Conflict(f"单位已存在 organisation {name} already exists")
     org = Organisation(name=name, alg=alg, created=utcnow())
@@ -102,7 +104,7 @@ def add_org(s: Session, keys: KeyRing, name: str, *, alg: str = ED25519) -> Orga
 def get_org(s: Session, name: str) -> Organisation:
     org = s.scalar(select(Organisation).where(Organisation.name == (name or "").strip()))
     if org is None:
-        raise NotFound(f"单位不存在 no such organisation: {name}")
+        raise NotFound(f"单位不存在 no such organisation: {quote(name)}")
     return org
 
 
@@ -113,9 +115,11 @@ def list_orgs(s: Session) -> list[Organisation]:
 def add_user(s: Session, keys: KeyRing, name: str, org: str, *, display_name: str | None = None,
              discipline: str | None = None) -> User:
     """A user of ``org`` with a key pair of the organisation's algorithm."""
-    name = (name or "").strip()
-    if not name or any(c.isspace() for c in name) or ":" in name:
-        raise InvalidInput(f"无效的用户名 invalid user name {name!r} (no spaces or ':')")
+    name = limits.USER.check((name or "").strip(), required=True) or ""
+    if any(c.isspace() for c in name) or ":" in name:
+        raise InvalidInput(f"无效的用户名 invalid user name {quote(name)} (no spaces or ':')")
+    limits.DISPLAY_NAME.check(display_name)
+    limits.DISCIPLINE.check(discipline)
     o = get_org(s, org)
     if s.scalar(select(User).where(User.name == name)) is not None:
         raise Conflict(f"用户已存在 user {name} already exists")
@@ -133,7 +137,7 @@ def get_user(s: Session, name: str | None) -> User:
         raise InvalidInput("须指定用户 who is acting? use --as USER or set YITAOTU_USER")
     u = s.scalar(select(User).where(User.name == name.strip()))
     if u is None:
-        raise NotFound(f"用户不存在 no such user: {name}")
+        raise NotFound(f"用户不存在 no such user: {quote(name)}")
     return u
 
 
@@ -460,7 +464,7 @@ def _e_record_change(a: Act) -> None:
     assert cur is not None
     klass = a.params.get("klass") or "general"
     if klass not in ("general", "major"):
-        raise InvalidInput(f"变更类别 change class must be general or major, not {klass!r}")
+        raise InvalidInput(f"变更类别 change class must be general or major, not {quote(klass)}")
     reason = (a.params.get("reason") or "").strip()
     if not reason:
         raise InvalidInput("须说明变更原因 a change needs a reason")
@@ -627,6 +631,7 @@ def fire(s: Session, project: str | Project, event: str, *, user: str | User, ke
 def _fire(s: Session, project: str | Project, event: str, *, user: str | User, keys: KeyRing,
           blobs: Any, version: str | SetVersion | None, now: datetime | None,
           expect_lock: int | None, **params: Any) -> AuditEvent:
+    limits.TEXT.check(params.get("reason"))
     p = registry.get_project(s, project)
     u = user if isinstance(user, User) else get_user(s, user)
     flow = get_flow(s, p, create=True)

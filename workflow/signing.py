@@ -108,6 +108,8 @@ def verify_raw(alg: str, public_hex: str, data: bytes, signature: str) -> bool:
 # --- key ring ---------------------------------------------------------------------------------
 
 _SAFE = re.compile(r"[^0-9A-Za-z_.\-]")
+#: Owners up to this long keep ``<owner>-<8 hex>.key.json`` (every name the limits allow).
+_MAX_SAFE_NAME = 128
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,8 +129,13 @@ class KeyRing:
             os.environ.get("YITAOTU_KEY_PASSPHRASE") or None)
 
     def _path(self, owner: str) -> Path:
-        digest = sha256_hex(owner.encode())[:8]
-        return self.root / f"{_SAFE.sub('_', owner)}-{digest}.key.json"
+        safe = _SAFE.sub("_", owner)
+        digest = sha256_hex(owner.encode("utf-8", "surrogatepass"))
+        if len(safe) <= _MAX_SAFE_NAME:
+            return self.root / f"{safe}-{digest[:8]}.key.json"
+        # a file name has at most 255 bytes: a long owner keeps a readable head and is told
+        # apart by its whole hash
+        return self.root / f"{safe[:64]}-{digest}.key.json"
 
     def _seal(self, private_hex: str) -> dict[str, str]:
         if not self.passphrase:
