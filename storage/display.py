@@ -20,19 +20,22 @@ CLIP_CHARS = 200
 _SURROGATES = re.compile("[\ud800-\udfff]")
 
 
-def quote(value: object, limit: int = QUOTE_CHARS) -> str:
+def quote(value: object, limit: int = QUOTE_CHARS, *, length: int | None = None) -> str:
     """``repr`` of at most ``limit`` characters (or bytes) of ``value``, and the full length
-    when cut: ``'1111111111…' (67108864 chars)``.  ``repr`` escapes control characters and
-    lone surrogates, so the result is always one printable line."""
+    when cut: ``'1111111111'…(67108864 chars)``; ``length`` gives that length when ``value``
+    is only the head of the input.  ``repr`` escapes control characters and lone surrogates,
+    so the result is always one printable line."""
     if isinstance(value, bytes | bytearray | memoryview):
         data = bytes(value[: limit + 1])
-        if len(value) <= limit:
+        total = len(value) if length is None else length
+        if total <= limit:
             return repr(data)
-        return f"{data[:limit]!r}…({len(value)} bytes)"
+        return f"{data[:limit]!r}…({total} bytes)"
     text = value if isinstance(value, str) else str(value)
-    if len(text) <= limit:
+    total = len(text) if length is None else length
+    if total <= limit:
         return repr(text)
-    return f"{text[:limit]!r}…({len(text)} chars)"
+    return f"{text[:limit]!r}…({total} chars)"
 
 
 def clip(text: object, limit: int = CLIP_CHARS) -> str:

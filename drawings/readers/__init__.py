@@ -72,9 +72,9 @@ def _read_dxf(data: bytes, label: str, *, binary: bool) -> Drawing:
     warnings: list[str] = []
     try:
         if binary:
-            codes, vals, version = dxf_fast.binary_tags(data)
+            codes, vals, version = dxf_fast.binary_tags(data, label)
         else:
-            codes, vals, version = dxf_fast.text_tags(data, warnings)
+            codes, vals, version = dxf_fast.text_tags(data, warnings, label)
         drawing = dxf_fast.read_tags(codes, vals, label, version)
     except dxf_fast.DXFDamaged as e:
         from drawings.readers.dxf_ezdxf import read_recover
