@@ -56,6 +56,17 @@ def normalize_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The database file of a SQLite URL (None for PostgreSQL and in-memory databases)."""
+    parsed = make_url(normalize_url(url))
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    database = parsed.database
+    if database in (None, "", ":memory:") or parsed.query.get("mode") == "memory":
+        return None
+    return Path(database).expanduser()
+
+
 def make_engine(url: str, **kw) -> Engine:
     """An engine with our connection settings; ``kw`` goes to ``create_engine``."""
     url = normalize_url(url)
@@ -174,6 +185,7 @@ __all__ = [
     "NAMING_CONVENTION",
     "Base",
     "make_engine",
+    "sqlite_file",
     "normalize_url",
     "session_factory",
     "transaction",

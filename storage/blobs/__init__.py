@@ -86,11 +86,13 @@ def open_blob_store(
     access_key: str | None = None,
     secret_key: str | None = None,
     secure: bool = False,
+    create: bool = True,
 ) -> BlobStore:
     """Open the store behind ``url`` (``file:///abs/dir`` or ``s3://bucket[/prefix]``).
 
-    A local directory is created if missing; an S3 bucket too (``endpoint`` is
-    ``host:port`` or ``http(s)://host:port``).
+    A local directory is created if missing (unless ``create`` is false: then its absence is
+    :class:`StorageUnavailable`); an S3 bucket too (``endpoint`` is ``host:port`` or
+    ``http(s)://host:port``).
     """
     if not isinstance(url, str) or not url:
         raise InvalidInput("blob store URL is empty / 对象存储地址为空")
@@ -104,7 +106,7 @@ def open_blob_store(
             raise InvalidInput(f"blob store URL {shown}: the directory must be absolute")
         from storage.blobs.local import LocalBlobStore
 
-        return LocalBlobStore(path)
+        return LocalBlobStore(path, create=create)
     if parts.scheme == "s3":
         if "@" in parts.netloc:
             raise InvalidInput(f"blob store URL {shown}: {NO_CREDENTIALS}")
