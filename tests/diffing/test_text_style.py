@@ -15,6 +15,7 @@ import pytest
 
 from diffing import diff_drawings, diff_files
 from diffing.compare import PAIR_ENV
+from diffing.writers import text_lines
 from drawings import index, read
 from tests.diffing.test_pair import assert_same
 
@@ -84,6 +85,8 @@ def test_other_definition_changes_are_named(tmp_path: Path) -> None:
     for c in texts:
         assert c["what"] == ["style"]
         assert c["details"]["style"] == {"text_style_definition": {"width": [1.0, 0.8]}}
+    text = "\n".join(text_lines(diff_files(old, new)))  # found by the fuzz: it raised
+    assert "text_style_definition (width 1.0 → 0.8)" in text
 
 
 def test_same_font_spelled_differently_is_no_change(tmp_path: Path) -> None:
