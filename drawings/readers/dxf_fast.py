@@ -410,7 +410,7 @@ class DXFTagReader:
                 seen_eof = True
                 break
             else:
-                raise DXFDamaged(f"unexpected {word!r} outside a section")
+                raise DXFDamaged(f"unexpected {quote(word)} outside a section")
         if not seen_eof:
             self.warnings.append("no EOF marker: file may be truncated / 文件可能不完整")
 
@@ -523,7 +523,7 @@ class DXFTagReader:
                 k += 1
             ents = [ent for ent, _ in self._entities(j + 1, k, in_block=True)]
             if name in self.blocks:
-                self.warnings.append(f"duplicate block definition {name!r} ignored")
+                self.warnings.append(f"duplicate block definition {quote(name)} ignored")
             else:
                 self.blocks[name] = BlockDef(name=name, base_point=_pt(d, 10), entities=ents)
                 self.block_flags[name] = _i(d.get(70))

@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable
 from typing import BinaryIO
 
+from storage.display import quote
 from storage.errors import InvalidInput, NotFound, ObjectCorrupt
 
 #: Bytes moved per read; big enough that the Python loop costs little next to sha256.
@@ -32,7 +33,7 @@ def is_oid(value: object) -> bool:
 def check_oid(oid: str) -> str:
     """Return ``oid`` or raise :class:`NotFound` (a malformed id names no blob)."""
     if not is_oid(oid):
-        raise NotFound(f"blob {oid!r} not found: not a sha256 id / 不是有效的对象编号")
+        raise NotFound(f"blob {quote(oid)} not found: not a sha256 id / 不是有效的对象编号")
     return oid
 
 
