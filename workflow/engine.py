@@ -171,15 +171,18 @@ def next_number(s: Session, lc: Lifecycle, project: Project) -> int:
             or 0) + 1
 
 
-def _pick(s: Session, lc: Lifecycle, project: Project, event: str) -> Any:
+def _pick(s: Session, lc: Lifecycle, project: Project, event: str, roles: set[Role]) -> Any:
     """The one record ``event`` can apply to when the caller named none."""
     sources = tuple(t.source for t in lc.transitions if t.event == event and t.source)
     found = records(s, lc, project, sources)
     if len(found) == 1:
         return found[0]
     if not found:
+        mine = list(dict.fromkeys(e for r in records(s, lc, project)
+                                  for e in lc.allowed(r.state, roles)))
         raise TransitionNotAllowed(event, None, f"没有可{EVENT_LABELS[event].split()[0]}的"
-                                   f"{lc.label} no {lc.kind} in state {', '.join(sources)}")
+                                   f"{lc.label} no {lc.kind} in state {', '.join(sources)}",
+                                   mine)
     names = ", ".join(lc.name(r.number) for r in found)
     raise InvalidInput(f"请指明编号 which {lc.kind}? {names} (give its number)")
 
@@ -304,6 +307,7 @@ def _fire(s: Session, project: str | Project, event: str, *, user: str | User, k
     u = user if isinstance(user, User) else get_user(s, user)
     flow = get_flow(s, p, create=True)
     lc = lifecycle_of(event)
+    roles = roles_of(s, p, u)
     if lc is PROJECT:
         obj: Any = flow
     elif record is not None:
@@ -311,13 +315,12 @@ def _fire(s: Session, project: str | Project, event: str, *, user: str | User, k
     elif lc.creating(event):
         obj = None
     else:
-        obj = _pick(s, lc, p, event)
+        obj = _pick(s, lc, p, event, roles)
     state = None if obj is None else obj.state
     where = "" if obj is None or lc is PROJECT else lc.name(obj.number)
     if expect_lock is not None and obj is not None and obj.lock != expect_lock:
         raise Conflict(f"并发冲突 {where or p.code} changed since you looked (lock {expect_lock}"
                        f" -> {obj.lock}); reload and try again")
-    roles = roles_of(s, p, u)
     candidates = lc.rows(event, state)
     mine = lc.allowed(state, roles)
     if not candidates:

@@ -539,7 +539,7 @@ def check(lc: Lifecycle) -> None:
         if stuck := [s for s in lc.states if s not in back]:
             raise InvalidDefinition(f"{lc.kind}: states that never reach the end: {stuck}")
     seen: dict[str, str] = {}
-    for other in LIFECYCLES:
+    for other in [lc, *(x for x in LIFECYCLES if x.kind != lc.kind)]:
         for e in other.events:
             if seen.setdefault(e, other.kind) != other.kind:
                 raise InvalidDefinition(f"event {e!r} is declared by {seen[e]} and {other.kind}")

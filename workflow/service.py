@@ -399,6 +399,13 @@ def submit(s: Session, project: str | Project, version: str, *, user: str | User
                 large_works=large_works, stage=stage, sheets=sheets)
 
 
+def certificate_trust(s: Session, cert: Certificate) -> list[bytes]:
+    """The X.509 certificates on record for a certificate PDF's signers (the trust anchors)."""
+    from workflow import certificate
+
+    return certificate.trust_for(s, JSONText.load(cert.signers))
+
+
 def lifecycle(kind: str) -> Any:
     return BY_KIND[kind]
 
