@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from storage.errors import Conflict, YitaotuError
+from storage.errors import Conflict, InvalidInput, YitaotuError
 
 
 class InvalidDefinition(YitaotuError):
@@ -94,7 +94,7 @@ def parse_role(text: str) -> Role:
         return ROLE_ALIASES[text.strip().lower() if text.isascii() else text.strip()]
     except KeyError:
         choices = ", ".join(r.value for r in Role)
-        raise YitaotuError(f"未知角色 unknown role {text!r} (one of {choices})") from None
+        raise InvalidInput(f"未知角色 unknown role {text!r} (one of {choices})") from None
 
 
 #: Guard name -> what it requires (zh + en).  Implementations live in ``workflow.guards``.
