@@ -221,16 +221,17 @@ EVENTS: tuple[str, ...] = tuple(dict.fromkeys(t.event for t in TRANSITIONS))
 
 
 class TransitionNotAllowed(Conflict):
-    """A refused move: says why and which moves are allowed now (HTTP 409 in the web app)."""
+    """A refused move: says why and which moves are allowed now (HTTP 409 in the web app).
+    Opinion actions refused by the project's or the opinion's state raise it too (``label``)."""
 
     exit_code = 22
 
     def __init__(self, event: str, state: State, reason: str,
-                 allowed: list[str] | None = None) -> None:
+                 allowed: list[str] | None = None, *, label: str | None = None) -> None:
         allowed = allowed or []
         hint = ", ".join(allowed) if allowed else "无 none"
         super().__init__(
-            f"不允许 {EVENT_LABELS.get(event, event)} (state {state}): {reason}; "
+            f"不允许 {label or EVENT_LABELS.get(event, event)} (state {state}): {reason}; "
             f"当前可执行 allowed now: {hint}")
         self.event, self.state, self.reason, self.allowed = event, state, reason, allowed
 
