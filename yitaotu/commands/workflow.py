@@ -4,6 +4,7 @@ the acting user is ``--as USER`` or ``YITAOTU_USER``."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -39,9 +40,9 @@ def _fire(project: str, event: str, as_user: str | None, as_json: bool, **kw: An
                           **kw)
         data = ev.to_dict()
     to = State(data["payload"]["to"])
-    emit(data, as_json, lambda: click.echo(
+    emit(data, as_json, lambda: [
         f"{EVENT_LABELS[event]}: {project} → {STATE_LABELS[to]} "
-        f"(审计 audit #{data['seq']} {data['hash'][:12]})"))
+        f"(审计 audit #{data['seq']} {data['hash'][:12]})"])
 
 
 # -- organisations, users, parties --------------------------------------------------------------
@@ -63,7 +64,7 @@ def org_add(name: str, alg: str, as_json: bool) -> None:
 
     with get_app().session() as s:
         data = service.add_org(s, _keys(), name, alg=alg).to_dict()
-    emit(data, as_json, lambda: click.echo(f"已添加单位 added organisation {name} ({alg})"))
+    emit(data, as_json, lambda: [f"已添加单位 added organisation {data['name']} ({alg})"])
 
 
 @org_cmd.command("list")
@@ -74,8 +75,7 @@ def org_list(as_json: bool) -> None:
 
     with get_app().session(write=False) as s:
         data = [o.to_dict() for o in service.list_orgs(s)]
-    emit(data, as_json, lambda: [click.echo(f"{o['name']}\t{o['alg']}\t{', '.join(o['users'])}")
-                                 for o in data])
+    emit(data, as_json, lambda: [(o["name"], o["alg"], ", ".join(o["users"])) for o in data])
 
 
 @click.group("user")
@@ -97,7 +97,8 @@ def user_add(name: str, org: str, display_name: str | None, discipline: str | No
     with get_app().session() as s:
         data = service.add_user(s, _keys(), name, org, display_name=display_name,
                                 discipline=discipline).to_dict()
-    emit(data, as_json, lambda: click.echo(f"已添加用户 added user {name} ({org})"))
+    emit(data, as_json, lambda: [
+        f"已添加用户 added user {data['name']} ({data['organisation']})"])
 
 
 @user_cmd.command("list")
@@ -108,8 +109,8 @@ def user_list(as_json: bool) -> None:
 
     with get_app().session(write=False) as s:
         data = [u.to_dict() for u in service.list_users(s)]
-    emit(data, as_json, lambda: [click.echo(
-        f"{u['name']}\t{u['organisation']}\t{u['discipline'] or ''}") for u in data])
+    emit(data, as_json, lambda: [(u["name"], u["organisation"], u["discipline"] or "")
+                                 for u in data])
 
 
 @click.group("party")
@@ -129,7 +130,7 @@ def party_add(project: str, role: str, org: str, as_json: bool) -> None:
 
     with get_app().session() as s:
         data = service.add_party(s, project, role, org).to_dict()
-    emit(data, as_json, lambda: click.echo(f"{project}: {data['role']} {org}"))
+    emit(data, as_json, lambda: [f"{project}: {data['role']} {data['organisation']}"])
 
 
 # -- the loop -----------------------------------------------------------------------------------
@@ -198,18 +199,18 @@ def review_diff(project: str, as_json: bool) -> None:
     with app.session() as s:
         data = opinions.round_changes(s, app.blobs, project)
 
-    def text() -> None:
-        click.echo(f"第 {data['round']} 轮 round {data['round']}: {short(data['previous'])} → "
-                   f"{short(data['version'])}")
+    def text() -> Iterator[str]:
+        yield (f"第 {data['round']} 轮 round {data['round']}: {short(data['previous'])} → "
+               f"{short(data['version'])}")
         for k, label in (("added", "新增 added"), ("removed", "删除 removed"),
                          ("changed", "修改 changed")):
-            click.echo(f"  {label}: {', '.join(data[k]) or '-'}")
+            yield f"  {label}: {', '.join(data[k]) or '-'}"
         for sheet, changes in data["sheets"].items():
             if changes is None:
-                click.echo(f"  {sheet}: (无法比较 not comparable)")
+                yield f"  {sheet}: (无法比较 not comparable)"
                 continue
             for c in changes:
-                click.echo(f"  {sheet} {c['id']} {c['kind']} {c['bbox']} {c['mark'] or ''}")
+                yield f"  {sheet} {c['id']} {c['kind']} {c['bbox']} {c['mark'] or ''}"
     emit(data, as_json, text)
 
 
@@ -232,7 +233,7 @@ def review_mark(project: str, sheet: str, change_id: str, mark: str, text: str |
         m = opinions.mark_change(s, project, sheet, change_id, mark, user=_user(as_user),
                                  keys=_keys(), blobs=app.blobs, text=text, category=category)
         data = {"sheet": sheet, "change_id": change_id, "mark": mark, "opinion": m.opinion_id}
-    emit(data, as_json, lambda: click.echo(f"{sheet} {change_id}: {mark}"))
+    emit(data, as_json, lambda: [f"{sheet} {change_id}: {mark}"])
 
 
 # -- opinions -----------------------------------------------------------------------------------
@@ -284,7 +285,7 @@ def opinion_add(project: str, sheet: str, text: str, point: str | None, rect: st
                                  anchor={"type": kind, "coords": coords}, category=category,
                                  text=text, change_id=change_id)
         data = opinions.opinion_dict(o)
-    emit(data, as_json, lambda: click.echo(f"意见 opinion #{data['number']} ({data['category']})"))
+    emit(data, as_json, lambda: [f"意见 opinion #{data['number']} ({data['category']})"])
 
 
 def _opinion_action(action: str) -> click.Command:
@@ -303,7 +304,7 @@ def _opinion_action(action: str) -> click.Command:
             o = getattr(opinions, action)(s, project, number, text, user=_user(as_user),
                                           keys=_keys(), expect_lock=if_lock)
             data = opinions.opinion_dict(o)
-        emit(data, as_json, lambda: click.echo(f"意见 opinion #{number}: {data['state']}"))
+        emit(data, as_json, lambda: [f"意见 opinion #{number}: {data['state']}"])
 
     cmd.help = {"reply": "答复 Reply to opinion NUMBER (design firm).",
                 "close": "关闭 Close opinion NUMBER (reviewer).",
@@ -328,11 +329,10 @@ def opinion_list(project: str, state: str | None, sheet: str | None, as_json: bo
         data = [opinions.opinion_dict(o)
                 for o in opinions.list_opinions(s, project, state=state, sheet_no=sheet)]
 
-    def text() -> None:
+    def text() -> Iterator[tuple[object, ...]]:
         for o in data:
             flag = " ⚠受影响 affected" if o["affected"] else ""
-            click.echo(f"#{o['number']}\t{o['state']}\t{o['category']}\t{o['sheet']}\t"
-                       f"{o['text']}{flag}")
+            yield f"#{o['number']}", o["state"], o["category"], o["sheet"], o["text"] + flag
     emit(data, as_json, text)
 
 
@@ -400,8 +400,8 @@ def change_list(project: str, as_json: bool) -> None:
         code = registry.get_project(s, project).code
         data = [c.to_dict() for c in s.scalars(select(DesignChange).where(
             DesignChange.project_code == code).order_by(DesignChange.number))]
-    emit(data, as_json, lambda: [click.echo(
-        f"C-{c['number']}\t{c['class']}\t{c['state']}\t{short(c['version'])}\t{c['reason']}")
+    emit(data, as_json, lambda: [
+        (f"C-{c['number']}", c["class"], c["state"], short(c["version"]), c["reason"])
         for c in data])
 
 
@@ -474,29 +474,30 @@ def status_cmd(project: str, as_user: str | None, as_json: bool) -> None:
     with get_app().session(write=False) as s:
         data = service.status(s, project, user=as_user)
 
-    def text() -> None:
-        click.echo(f"{data['project']} {data['name']}\n状态 State: {data['label']}")
+    def text() -> Iterator[str]:
+        yield f"{data['project']} {data['name']}"
+        yield f"状态 State: {data['label']}"
         for ref, vid in sorted(data["refs"].items()):
-            click.echo(f"  {ref:10} {short(vid)}")
+            yield f"  {ref:10} {short(vid)}"
         if rnd := data.get("round"):
             c = rnd["clock"]
             over = " 已超期 OVERDUE" if c["overdue"] else ""
-            click.echo(f"审查 Round {rnd['number']}: 已用 used {c['used']}/{c['limit']} "
-                       f"工作日 working days, 到期 due {c['due'] or '-'}{over}")
+            yield (f"审查 Round {rnd['number']}: 已用 used {c['used']}/{c['limit']} "
+                   f"工作日 working days, 到期 due {c['due'] or '-'}{over}")
         if data["opinions"]:
-            click.echo("意见 Opinions: " + ", ".join(f"{k}={v}"
-                                                    for k, v in sorted(data["opinions"].items())))
+            yield "意见 Opinions: " + ", ".join(f"{k}={v}"
+                                              for k, v in sorted(data["opinions"].items()))
         if ch := data.get("change"):
-            click.echo(f"设计变更 Change C-{ch['number']} ({ch['class']}): {ch['state']}")
+            yield f"设计变更 Change C-{ch['number']} ({ch['class']}): {ch['state']}"
         if ab := data.get("as_built"):
-            click.echo(f"竣工图 As-built: {ab['state']}")
+            yield f"竣工图 As-built: {ab['state']}"
             for f in ab["redraw"]:
                 mark = "已重绘 redrawn" if f["redrawn"] else "须重绘 must be redrawn"
-                click.echo(f"  {f['sheet']}: 修改面积 {f['fraction']:.0%} > 1/3 — {mark}")
+                yield f"  {f['sheet']}: 修改面积 {f['fraction']:.0%} > 1/3 — {mark}"
         if cert := data.get("certificate"):
-            click.echo(f"审查合格书 Certificate: blob {short(cert['blob'])}")
+            yield f"审查合格书 Certificate: blob {short(cert['blob'])}"
         allowed = data.get("you", {}).get("allowed", data["allowed"])
-        click.echo("可执行 Allowed now: " + (", ".join(allowed) or "-"))
+        yield "可执行 Allowed now: " + (", ".join(allowed) or "-")
     emit(data, as_json, text)
 
 
@@ -514,8 +515,8 @@ def inbox_cmd(as_user: str | None, unread: bool, mark_read: bool, as_json: bool)
         data = [{"id": m.id, "project": m.project_code, "message": m.message,
                  "created": m.created.isoformat(),
                  "read": m.read_at.isoformat() if m.read_at else None} for m in msgs]
-    emit(data, as_json, lambda: [click.echo(f"{'  ' if m['read'] else '* '}{m['created'][:16]} "
-                                            f"{m['message']}") for m in data])
+    emit(data, as_json, lambda: [f"{'  ' if m['read'] else '* '}{m['created'][:16]} "
+                                 f"{m['message']}" for m in data])
 
 
 @click.group("audit")
@@ -533,9 +534,9 @@ def audit_log(project: str, as_json: bool) -> None:
 
     with get_app().session(write=False) as s:
         data = [e.to_dict() for e in audit.events(s, registry.get_project(s, project).code)]
-    emit(data, as_json, lambda: [click.echo(
+    emit(data, as_json, lambda: [
         f"#{e['seq']:<4} {e['at'][:19]} {e['event']:<17} {e['actor']:<10} "
-        f"{short(e['version'])} {e['hash'][:12]} ← {e['prev'][:12]}") for e in data])
+        f"{short(e['version'])} {e['hash'][:12]} ← {e['prev'][:12]}" for e in data])
 
 
 @audit_cmd.command("head")
@@ -551,9 +552,10 @@ def audit_head(project: str, as_json: bool) -> None:
         data = audit.head(s, registry.get_project(s, project).code)
     if data is None:
         raise NotFound(f"{project}: 尚无审计事件 no audit events yet")
-    emit(data, as_json, lambda: click.echo(
-        f"{data['anchor']}\n(审计 audit #{data['seq']} at {data['at']}; keep this line outside "
-        f"the system, then `yitaotu audit verify {project} --anchor {data['anchor']}`)"))
+    emit(data, as_json, lambda: [
+        data["anchor"],
+        f"(审计 audit #{data['seq']} at {data['at']}; keep this line outside "
+        f"the system, then `yitaotu audit verify {project} --anchor {data['anchor']}`)"])
 
 
 @audit_cmd.command("verify")
@@ -575,13 +577,13 @@ def audit_verify(project: str, anchors: tuple[str, ...], as_json: bool) -> None:
                                  anchors=parsed)
     data = rep.to_dict()
 
-    def text() -> None:
-        click.echo(f"{project}: {data['events']} 事件 events, {data['signatures']} 签名 "
-                   f"signatures, {data['blobs']} 文件 blobs checked")
+    def text() -> Iterator[str]:
+        yield (f"{project}: {data['events']} 事件 events, {data['signatures']} 签名 "
+               f"signatures, {data['blobs']} 文件 blobs checked")
         for p in data["problems"]:
-            click.echo(f"  ✗ {p}")
+            yield f"  ✗ {p}"
         if rep.ok:
-            click.echo("完整 OK: chain intact, all signatures valid")
+            yield "完整 OK: chain intact, all signatures valid"
     emit(data, as_json, text)
     if not rep.ok:
         raise IntegrityError(f"{project}: {len(rep.problems)} 处问题 problems in the audit chain")
@@ -615,16 +617,16 @@ def show_set_in_force(project: str, when: str, as_json: bool) -> None:
     with get_app().session(write=False) as s:
         data = service.set_in_force(s, project, parse_when(when))
 
-    def text() -> None:
+    def text() -> Iterator[str | tuple[object, ...]]:
         v = data["version"]
-        click.echo(f"{data['project']} @ {data['at']}: 施工现行版 set in force {v['id']}")
+        yield f"{data['project']} @ {data['at']}: 施工现行版 set in force {v['id']}"
         for no, e in sorted(v["manifest"].items()):
-            click.echo(f"  {no}\t{short(e['blob'])}\t{e.get('title') or ''}")
+            yield f"  {no}", short(e["blob"]), e.get("title") or ""
         if p := data["proof"]:
-            click.echo(f"证明 proof: audit #{p['seq']} {p['event']} by {p['actor']} at {p['at']}, "
-                       f"hash {p['hash'][:16]}, signed by {', '.join(p['signers'])}")
+            yield (f"证明 proof: audit #{p['seq']} {p['event']} by {p['actor']} at {p['at']}, "
+                   f"hash {p['hash'][:16]}, signed by {', '.join(p['signers'])}")
         if h := data["chain_head"]:
-            click.echo(f"链头 chain head: #{h['seq']} {h['hash'][:16]}")
+            yield f"链头 chain head: #{h['seq']} {h['hash'][:16]}"
     emit(data, as_json, text)
 
 
@@ -638,11 +640,7 @@ def workflow_cmd() -> None:
               default="mermaid", show_default=True)
 def workflow_graph(fmt: str) -> None:
     """Print the state machine as Mermaid, Graphviz DOT or JSON rows."""
-    import orjson
-
     from workflow import machine
 
-    if fmt == "json":
-        click.echo(orjson.dumps(machine.describe(), option=orjson.OPT_INDENT_2).decode())
-    else:
-        click.echo(machine.to_mermaid() if fmt == "mermaid" else machine.to_dot(), nl=False)
+    graph = machine.to_mermaid if fmt == "mermaid" else machine.to_dot
+    emit(machine.describe(), fmt == "json", lambda: graph().splitlines())
