@@ -1,4 +1,4 @@
-"""Helpers shared by the commands: the App, JSON/text output, version specs.
+"""Helpers shared by the commands: the App, JSON/text output, numbers, version specs.
 
 Every command prints through :func:`emit` (or :func:`say`, :func:`print_error`): text comes
 as lines or rows from the command and leaves with every control character escaped
@@ -17,6 +17,7 @@ import click
 import orjson
 
 from storage.errors import InvalidInput
+from storage.numbers import db_int, finite
 from storage.terminal import printable, printable_json
 from yitaotu.context import App
 
@@ -78,6 +79,35 @@ def emit(data: Any, as_json: bool, text: Callable[[], Iterable[Line] | None]) ->
 def print_error(message: str) -> None:
     """The one-line ``error: …`` on stderr (commands that pick their own exit code)."""
     click.echo(f"error: {printable(message)}", err=True)
+
+
+def _param_name(param: click.Parameter | None) -> str:
+    if isinstance(param, click.Option):
+        return param.opts[0]
+    return param.human_readable_name if param is not None else "value"
+
+
+class DbInt(click.ParamType):
+    """An integer a database column can hold; anything else is InvalidInput (exit 20)."""
+
+    name = "integer"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+                ) -> int:
+        return db_int(value, _param_name(param))
+
+
+class Finite(click.ParamType):
+    """A finite number (no nan or inf); anything else is InvalidInput (exit 20)."""
+
+    name = "number"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+                ) -> float:
+        return finite(value, _param_name(param))
+
+
+DB_INT, FINITE = DbInt(), Finite()
 
 
 def split_version_spec(spec: str) -> tuple[str | None, str]:

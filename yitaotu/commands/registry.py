@@ -9,7 +9,15 @@ import click
 
 from drawings import registry
 from drawings.models import PARTY_ROLES
-from yitaotu.commands._common import emit, get_app, json_option, short, split_version_spec
+from yitaotu.commands._common import (
+    DB_INT,
+    FINITE,
+    emit,
+    get_app,
+    json_option,
+    short,
+    split_version_spec,
+)
 
 
 @click.command("init")
@@ -130,16 +138,16 @@ def unit_cmd() -> None:
 @click.option("--scheme", default="yitaotu", show_default=True, help="编码方案 code scheme.")
 @click.option("--code", help="已有代码 an existing code (else one is allocated).")
 @click.option("--division", help="行政区划代码 6-digit administrative division (to allocate).")
-@click.option("--year", type=int, help="赋码年份 year in the code (default: this year).")
+@click.option("--year", type=DB_INT, help="赋码年份 year in the code (default: this year).")
 @click.option("--name", help="名称 name, e.g. 1#住宅楼.")
 @click.option("--address", help="地址 address.")
-@click.option("--floors-above", type=int, help="地上层数 floors above ground.")
-@click.option("--floors-below", type=int, help="地下层数 floors below ground.")
-@click.option("--floor-area", type=float, help="建筑面积 floor area (m²).")
-@click.option("--height", type=float, help="建筑高度 height (m).")
+@click.option("--floors-above", type=DB_INT, help="地上层数 floors above ground.")
+@click.option("--floors-below", type=DB_INT, help="地下层数 floors below ground.")
+@click.option("--floor-area", type=FINITE, help="建筑面积 floor area (m²).")
+@click.option("--height", type=FINITE, help="建筑高度 height (m).")
 @click.option("--structure-type", help="结构类型 structure type.")
 @click.option("--use", help="用途 use.")
-@click.option("--completion-year", type=int, help="竣工年份 completion year.")
+@click.option("--completion-year", type=DB_INT, help="竣工年份 completion year.")
 @click.option("--footprint", help="轮廓 footprint polygon, lon/lat WKT or GeoJSON.")
 @json_option
 def unit_add(

@@ -11,7 +11,8 @@ from typing import Any
 import click
 
 from storage.errors import InvalidInput, NotFound
-from yitaotu.commands._common import emit, get_app, json_option, short
+from storage.numbers import finite
+from yitaotu.commands._common import DB_INT, emit, get_app, json_option, short
 
 as_option = click.option("--as", "as_user", metavar="USER", envvar="YITAOTU_USER",
                          help="操作人 acting user (default: $YITAOTU_USER).")
@@ -239,14 +240,31 @@ def review_mark(project: str, sheet: str, change_id: str, mark: str, text: str |
 # -- opinions -----------------------------------------------------------------------------------
 
 
-def _floats(text: str, n: int | None, what: str) -> list[float]:
-    try:
-        vals = [float(v) for v in text.replace(";", ",").replace(" ", ",").split(",") if v]
-    except ValueError:
-        raise InvalidInput(f"{what}: numbers expected, got {text!r}") from None
-    if n is not None and len(vals) != n:
-        raise InvalidInput(f"{what}: expected {n} numbers, got {text!r}")
-    return vals
+class Coords(click.ParamType):
+    """Anchor coordinates as typed: ``X,Y`` or ``X0,Y0,X1,Y1`` (commas between numbers), or
+    polygon points ``X,Y;X,Y;X,Y…`` (semicolons between points).  Nothing else separates, and
+    every number is finite; the service checks the shape (a rect's area, a simple polygon)."""
+
+    name = "coords"
+
+    def __init__(self, form: str) -> None:
+        self.form = form
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+                ) -> Any:
+        if not isinstance(value, str):
+            return value
+        what = param.opts[0] if isinstance(param, click.Option) else self.form
+        if ";" in self.form:
+            return [self._numbers(p, 2, what, value) for p in value.split(";")]
+        return self._numbers(value, self.form.count(",") + 1, what, value)
+
+    def _numbers(self, text: str, n: int, what: str, value: str) -> list[float]:
+        parts = text.split(",")
+        if len(parts) != n:
+            raise InvalidInput(f"{what}: 应为 {self.form} expected {self.form} (numbers separated "
+                               f"by commas), got {value!r}")
+        return [finite(p, what) for p in parts]
 
 
 @click.group("opinion")
@@ -258,32 +276,31 @@ def opinion_cmd() -> None:
 @click.argument("project")
 @click.argument("sheet")
 @click.argument("text")
-@click.option("--point", help="X,Y")
-@click.option("--rect", help="X0,Y0,X1,Y1")
-@click.option("--polygon", help="X,Y;X,Y;X,Y…")
+@click.option("--point", type=Coords("X,Y"), help="X,Y")
+@click.option("--rect", type=Coords("X0,Y0,X1,Y1"), help="X0,Y0,X1,Y1")
+@click.option("--polygon", type=Coords("X,Y;X,Y;X,Y…"), help="X,Y;X,Y;X,Y…")
 @click.option("--category", "-c", default="general", show_default=True,
               help="mandatory 强制性条文 / general 一般性 / advice 建议")
 @click.option("--change", "change_id", help="关联修改 diff change id.")
 @as_option
 @json_option
-def opinion_add(project: str, sheet: str, text: str, point: str | None, rect: str | None,
-                polygon: str | None, category: str, change_id: str | None,
-                as_user: str | None, as_json: bool) -> None:
-    """Add an opinion TEXT on SHEET, anchored by --point, --rect or --polygon."""
+def opinion_add(project: str, sheet: str, text: str, point: list[float] | None,
+                rect: list[float] | None, polygon: list[list[float]] | None, category: str,
+                change_id: str | None, as_user: str | None, as_json: bool) -> None:
+    """Add an opinion TEXT on SHEET, anchored by --point, --rect or --polygon; --change names
+    a change of the round's diff (`review diff`)."""
     from workflow import opinions
 
-    given = [(k, v) for k, v in (("point", point), ("rect", rect), ("polygon", polygon)) if v]
+    given = [(k, v) for k, v in (("point", point), ("rect", rect), ("polygon", polygon))
+             if v is not None]
     if len(given) != 1:
         raise InvalidInput("须给出一个锚点 give exactly one of --point, --rect, --polygon")
-    kind, raw = given[0]
-    if kind == "polygon":
-        coords: Any = [_floats(p, 2, "--polygon") for p in raw.split(";") if p.strip()]
-    else:
-        coords = _floats(raw, 2 if kind == "point" else 4, f"--{kind}")
-    with get_app().session() as s:
+    kind, coords = given[0]
+    app = get_app()
+    with app.session() as s:
         o = opinions.add_opinion(s, project, user=_user(as_user), keys=_keys(), sheet_no=sheet,
                                  anchor={"type": kind, "coords": coords}, category=category,
-                                 text=text, change_id=change_id)
+                                 text=text, change_id=change_id, blobs=app.blobs)
         data = opinions.opinion_dict(o)
     emit(data, as_json, lambda: [f"意见 opinion #{data['number']} ({data['category']})"])
 
@@ -291,9 +308,9 @@ def opinion_add(project: str, sheet: str, text: str, point: str | None, rect: st
 def _opinion_action(action: str) -> click.Command:
     @click.command(action)
     @click.argument("project")
-    @click.argument("number", type=int)
+    @click.argument("number", type=DB_INT)
     @click.argument("text", required=action == "reply", default="")
-    @click.option("--if-lock", type=int, help="乐观锁 fail if the opinion changed since LOCK.")
+    @click.option("--if-lock", type=DB_INT, help="乐观锁 fail if the opinion changed since LOCK.")
     @as_option
     @json_option
     def cmd(project: str, number: int, text: str, if_lock: int | None, as_user: str | None,
