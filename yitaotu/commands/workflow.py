@@ -655,9 +655,10 @@ def workflow_cmd() -> None:
 @workflow_cmd.command("graph")
 @click.option("--format", "fmt", type=click.Choice(["mermaid", "dot", "json"]),
               default="mermaid", show_default=True)
-def workflow_graph(fmt: str) -> None:
-    """Print the state machine as Mermaid, Graphviz DOT or JSON rows."""
+@json_option
+def workflow_graph(fmt: str, as_json: bool) -> None:
+    """Print the state machine as Mermaid, Graphviz DOT or JSON rows (--json: --format json)."""
     from workflow import machine
 
     graph = machine.to_mermaid if fmt == "mermaid" else machine.to_dot
-    emit(machine.describe(), fmt == "json", lambda: graph().splitlines())
+    emit(machine.describe(), as_json or fmt == "json", lambda: graph().splitlines())
