@@ -10,6 +10,8 @@ the JSON output is the exact one.
 
 from __future__ import annotations
 
+import re
+
 #: C0 controls (with TAB, LF, CR), DEL and C1 controls.
 CONTROLS = [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)]
 #: Bidi embeddings/overrides, isolates, and the Unicode line/paragraph separators (line breaks
@@ -23,21 +25,24 @@ def _escape(cp: int) -> str:
     return _SHORT.get(cp) or (f"\\x{cp:02x}" if cp < 0x100 else f"\\u{cp:04x}")
 
 
-_TEXT = {cp: _escape(cp) for cp in CONTROLS + INVISIBLE}
+_TEXT = {chr(cp): _escape(cp) for cp in CONTROLS + INVISIBLE}
 # orjson already escapes C0 inside strings (as JSON requires); the rest is valid raw JSON.
-_JSON = {cp: f"\\u{cp:04x}" for cp in CONTROLS + INVISIBLE if cp >= 0x20}
+_JSON = {chr(cp): f"\\u{cp:04x}" for cp in CONTROLS + INVISIBLE if cp >= 0x20}
+# A regex finds the rare character ~10x faster than str.translate walks every one.
+_TEXT_RE = re.compile("[" + "".join(map(re.escape, _TEXT)) + "]")
+_JSON_RE = re.compile("[" + "".join(map(re.escape, _JSON)) + "]")
 
 
 def printable(text: str) -> str:
     """``text`` with every control character written as an escape (``\\x1b``, ``\\n``,
     ``\\u202e``): one field or one line, never a terminal command or a second line."""
-    return text.translate(_TEXT)
+    return _TEXT_RE.sub(lambda m: _TEXT[m.group()], text)
 
 
 def printable_json(text: str) -> str:
     """Serialised JSON with DEL, C1 and bidi controls as ``\\uXXXX`` escapes: the same JSON
     value, safe to show (these can only occur inside strings, where the escape means the same)."""
-    return text.translate(_JSON)
+    return _JSON_RE.sub(lambda m: _JSON[m.group()], text)
 
 
 __all__ = ["printable", "printable_json"]
