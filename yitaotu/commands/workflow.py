@@ -276,9 +276,11 @@ def opinion_cmd() -> None:
 @click.argument("project")
 @click.argument("sheet")
 @click.argument("text")
-@click.option("--point", type=Coords("X,Y"), help="X,Y")
-@click.option("--rect", type=Coords("X0,Y0,X1,Y1"), help="X0,Y0,X1,Y1")
-@click.option("--polygon", type=Coords("X,Y;X,Y;X,Y…"), help="X,Y;X,Y;X,Y…")
+@click.option("--point", type=Coords("X,Y"), metavar="X,Y", help="锚点 a point.")
+@click.option("--rect", type=Coords("X0,Y0,X1,Y1"), metavar="X0,Y0,X1,Y1",
+              help="矩形 a rectangle (with an area).")
+@click.option("--polygon", type=Coords("X,Y;X,Y;X,Y…"), metavar="X,Y;X,Y;X,Y…",
+              help="多边形 a simple polygon.")
 @click.option("--category", "-c", default="general", show_default=True,
               help="mandatory 强制性条文 / general 一般性 / advice 建议")
 @click.option("--change", "change_id", help="关联修改 diff change id.")
