@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from storage.errors import Conflict, YitaotuError
+from storage.errors import Conflict, InvalidInput, YitaotuError
 
 
 class InvalidDefinition(YitaotuError):
@@ -94,7 +94,7 @@ def parse_role(text: str) -> Role:
         return ROLE_ALIASES[text.strip().lower() if text.isascii() else text.strip()]
     except KeyError:
         choices = ", ".join(r.value for r in Role)
-        raise YitaotuError(f"未知角色 unknown role {text!r} (one of {choices})") from None
+        raise InvalidInput(f"未知角色 unknown role {text!r} (one of {choices})") from None
 
 
 #: Guard name -> what it requires (zh + en).  Implementations live in ``workflow.guards``.
@@ -221,16 +221,17 @@ EVENTS: tuple[str, ...] = tuple(dict.fromkeys(t.event for t in TRANSITIONS))
 
 
 class TransitionNotAllowed(Conflict):
-    """A refused move: says why and which moves are allowed now (HTTP 409 in the web app)."""
+    """A refused move: says why and which moves are allowed now (HTTP 409 in the web app).
+    Opinion actions refused by the project's or the opinion's state raise it too (``label``)."""
 
     exit_code = 22
 
     def __init__(self, event: str, state: State, reason: str,
-                 allowed: list[str] | None = None) -> None:
+                 allowed: list[str] | None = None, *, label: str | None = None) -> None:
         allowed = allowed or []
         hint = ", ".join(allowed) if allowed else "无 none"
         super().__init__(
-            f"不允许 {EVENT_LABELS.get(event, event)} (state {state}): {reason}; "
+            f"不允许 {label or EVENT_LABELS.get(event, event)} (state {state}): {reason}; "
             f"当前可执行 allowed now: {hint}")
         self.event, self.state, self.reason, self.allowed = event, state, reason, allowed
 

@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 from drawings import registry
 from drawings.models import Project, SetVersion
 from storage.errors import Conflict, InvalidInput, NotFound
+from storage.numbers import db_int, finite
 from workflow import diffs
 from workflow.clock import utcnow
-from workflow.machine import Role, State
+from workflow.machine import Role, State, TransitionNotAllowed
 from workflow.models import ChangeMark, JSONText, Opinion, OpinionReply, Round, User
 from workflow.service import (
     conflict_safe,
@@ -46,6 +47,8 @@ OPINION_ACTIONS: dict[str, OpinionAction] = {
     "reopen": (("answered", "closed"), "reopened", frozenset({Role.review}),
                frozenset({State.in_review})),
 }
+OPINION_LABELS = {"add": "提出意见 Add opinion", "reply": "答复意见 Reply to opinion",
+                  "close": "关闭意见 Close opinion", "reopen": "重新打开意见 Reopen opinion"}
 
 
 def parse_category(text: str) -> str:
@@ -55,26 +58,37 @@ def parse_category(text: str) -> str:
     return c
 
 
+def _numbers(coords: Any, n: int) -> list[float]:
+    if isinstance(coords, str | bytes | dict) or len(coords) != n:
+        raise ValueError(f"{n} numbers expected")
+    return [finite(v, "坐标 coordinate") for v in coords]
+
+
 def make_anchor(kind: str, coords: Any) -> dict[str, Any]:
-    """Validate an anchor: point [x, y], rect [x0, y0, x1, y1] or polygon [[x, y], ...]."""
+    """Validate an anchor: point [x, y], rect [x0, y0, x1, y1] with an area, or simple polygon
+    [[x, y], ...] with an area.  Coordinates must be finite: a JSON column cannot keep NaN or
+    inf (orjson writes null), and a null anchor cannot be located on the next revision."""
     try:
         if kind == "point":
-            x, y = (float(v) for v in coords)
-            return {"type": "point", "coords": [x, y]}
+            return {"type": "point", "coords": _numbers(coords, 2)}
         if kind == "rect":
-            x0, y0, x1, y1 = (float(v) for v in coords)
+            x0, y0, x1, y1 = _numbers(coords, 4)
+            if x0 == x1 or y0 == y1:
+                raise ValueError("a rectangle needs an area (x0 ≠ x1, y0 ≠ y1)")
             return {"type": "rect", "coords": [min(x0, x1), min(y0, y1), max(x0, x1),
                                                max(y0, y1)]}
         if kind == "polygon":
-            pts = [[float(x), float(y)] for x, y in coords]
+            if isinstance(coords, str | bytes | dict):
+                raise ValueError("a list of [x, y] points expected")
+            pts = [_numbers(p, 2) for p in coords]
             if len(pts) < 3:
                 raise ValueError("a polygon needs three points")
             from shapely.geometry import Polygon
 
             if not Polygon(pts).is_valid:
-                raise ValueError("self-intersecting polygon")
+                raise ValueError("self-intersecting polygon or no area")
             return {"type": "polygon", "coords": pts}
-    except (TypeError, ValueError) as e:
+    except (TypeError, ValueError) as e:  # InvalidInput from finite() is a ValueError too
         raise InvalidInput(f"无效的锚点 invalid {kind} anchor {coords!r}: {e}") from None
     raise InvalidInput(f"锚点类型 anchor type must be point, rect or polygon, not {kind!r}")
 
@@ -90,47 +104,98 @@ def anchor_region(anchor: dict[str, Any]) -> Any:
     return Polygon(c)
 
 
+def stored_region(anchor: str) -> Any | None:
+    """The region of an opinion's stored anchor, or None when it cannot be located: rows
+    written before anchors were checked hold null for a NaN or inf coordinate."""
+    try:
+        a = JSONText.load(anchor)
+        return anchor_region(make_anchor(a["type"], a["coords"]))
+    except (TypeError, KeyError, ValueError):  # InvalidInput and JSONDecodeError included
+        return None
+
+
 def _check(s: Session, project: Project, user: User, action: str,
-           opinion: Opinion | None = None) -> None:
+           opinion: Opinion | None = None) -> list[str]:
+    """Refusals are :class:`TransitionNotAllowed` (exit 22) like the project's moves; returns
+    the opinion actions ``user`` may take now."""
     sources, _, roles, states = OPINION_ACTIONS[action]
     state = State(get_flow(s, project).state)
+    mine = roles_of(s, project, user)
+    allowed = [f"opinion {a}" for a, (_, _, r, st) in OPINION_ACTIONS.items()
+               if state in st and r & mine]
+
+    def refuse(reason: str) -> TransitionNotAllowed:
+        return TransitionNotAllowed(f"opinion_{action}", state, reason, allowed,
+                                    label=OPINION_LABELS[action])
+
     if state not in states:
-        raise Conflict(f"项目状态 {state} 下不能 {action} opinions (only in "
-                       f"{', '.join(sorted(states))})")
-    if not roles & roles_of(s, project, user):
-        raise Conflict(f"{user.name} 无权 may not {action} opinions (only "
-                       f"{', '.join(sorted(r.value for r in roles))})")
+        raise refuse(f"项目状态 {state} 下不能 {action} opinions (only in "
+                     f"{', '.join(sorted(states))})")
+    if not roles & mine:
+        raise refuse(f"{user.name} 无权 may not {action} opinions (only "
+                     f"{', '.join(sorted(r.value for r in roles))})")
     current = opinion.state if opinion is not None else None
     if current not in sources:
-        raise Conflict(f"意见 #{opinion.number if opinion else '?'} 状态为 {current}: cannot "
-                       f"{action} (from {', '.join(str(x) for x in sources)})")
+        raise refuse(f"意见 #{opinion.number if opinion else '?'} 状态为 {current}: cannot "
+                     f"{action} (from {', '.join(str(x) for x in sources)})")
+    return allowed
 
 
 def get_opinion(s: Session, project: str | Project, number: int) -> Opinion:
     p = registry.get_project(s, project)
+    number = db_int(number, "意见编号 opinion number")
     o = s.scalar(select(Opinion).where(Opinion.project_code == p.code, Opinion.number == number))
     if o is None:
         raise NotFound(f"意见不存在 no opinion #{number} in {p.code}")
     return o
 
 
+def round_change(s: Session, blobs: Any, rnd: Round, sheet_no: str,
+                 change_id: str) -> dict[str, Any]:
+    """Change ``change_id`` of ``sheet_no`` in the round's diff (as `review diff` lists it)."""
+    old = new = None
+    if rnd.prev_version_id is not None:
+        old = registry.get_version(s, rnd.prev_version_id).manifest.get(sheet_no)
+        new = registry.get_version(s, rnd.version_id).manifest.get(sheet_no)
+    changed = old and new and diffs.set_diff({sheet_no: old}, {sheet_no: new})["changed"]
+    rep = diffs.sheet_report(blobs, old, new) if changed else None
+    for c in rep.changes if rep else []:
+        if c["id"] == change_id:
+            return c
+    raise InvalidInput(f"{sheet_no}: 本轮修改中没有 {change_id} no change {change_id!r} in this "
+                       "round's diff of the sheet (see `yitaotu review diff`)")
+
+
 @conflict_safe
 def add_opinion(s: Session, project: str | Project, *, user: str, keys: KeyRing, sheet_no: str,
                 anchor: dict[str, Any], category: str, text: str,
-                change_id: str | None = None, now: datetime | None = None) -> Opinion:
-    """A reviewer's opinion on a sheet of the round under review."""
+                change_id: str | None = None, blobs: Any = None,
+                now: datetime | None = None) -> Opinion:
+    """A reviewer's opinion on a sheet of the round under review; ``change_id`` (a change of
+    the round's diff, read through ``blobs``) must exist."""
     p = registry.get_project(s, project)
     u = get_user(s, user)
     _check(s, p, u, "add")
+    rnd = current_round(s, p.code)
+    assert rnd is not None
+    return _new_opinion(s, p, u, rnd, keys=keys, sheet_no=sheet_no, anchor=anchor,
+                        category=category, text=text, change_id=change_id, blobs=blobs,
+                        checked_change=False, now=now)
+
+
+def _new_opinion(s: Session, p: Project, u: User, rnd: Round, *, keys: KeyRing, sheet_no: str,
+                 anchor: dict[str, Any], category: str, text: str, change_id: str | None,
+                 blobs: Any, checked_change: bool, now: datetime | None) -> Opinion:
+    """Validate everything (the change id last: it may run the diff), then write."""
     if not (text or "").strip():
         raise InvalidInput("意见内容不能为空 opinion text must not be empty")
     category = parse_category(category)
     anchor = make_anchor(anchor["type"], anchor["coords"])
-    rnd = current_round(s, p.code)
-    assert rnd is not None
     manifest = registry.get_version(s, rnd.version_id).manifest
     if sheet_no not in manifest:
         raise NotFound(f"图纸 {sheet_no} 不在送审版本中 sheet not in the version under review")
+    if change_id is not None and not checked_change:
+        round_change(s, blobs, rnd, sheet_no, change_id)
     now = now or utcnow()
     number = (s.scalar(select(func.max(Opinion.number)).where(Opinion.project_code == p.code))
               or 0) + 1
@@ -156,7 +221,7 @@ def _act(s: Session, project: str | Project, number: int, action: str, *, user: 
     u = get_user(s, user)
     o = get_opinion(s, p, number)
     _check(s, p, u, action, o)
-    if expect_lock is not None and o.lock != expect_lock:
+    if expect_lock is not None and o.lock != db_int(expect_lock, "--if-lock"):
         raise Conflict(f"意见 #{number} 已被他人修改 changed by someone else; reload")
     if action == "reply" and not (text or "").strip():
         raise InvalidInput("答复不能为空 a reply needs text")
@@ -231,11 +296,13 @@ def carry_opinions(s: Session, blobs: Any, project: str, rnd: Round, version: Se
             key = (o.blob_id, new["blob"])
             if key not in reports:  # several opinions on one sheet: diff it once
                 reports[key] = diffs.sheet_report(blobs, {"blob": o.blob_id, "page": o.page}, new)
-            report = reports[key]
-            if report is None:
-                affected, note = True, "图纸已修改 sheet changed (region not located)"
+            report, region = reports[key], stored_region(o.anchor)
+            if report is None or region is None:
+                affected = True
+                note = ("图纸已修改 sheet changed (region not located)" if region is not None
+                        else "图纸已修改、锚点无效 sheet changed, anchor unreadable")
             else:
-                affected = report.touches(anchor_region(JSONText.load(o.anchor)))
+                affected = report.touches(region)
                 note = "锚定区域有修改 anchored region changed" if affected else \
                     "锚定区域未变 anchored region unchanged"
             o.blob_id, o.page = new["blob"], new.get("page")
@@ -277,30 +344,30 @@ def mark_change(s: Session, project: str | Project, sheet_no: str, change_id: st
     u = get_user(s, user)
     if mark not in ("accepted", "queried"):
         raise InvalidInput("mark must be accepted or queried")
-    _check(s, p, u, "add")
+    allowed = _check(s, p, u, "add")
     rnd = current_round(s, p.code)
     assert rnd is not None
     if rnd.prev_version_id is None:
-        raise Conflict("首轮审查没有修改对比 the first round has no diff to mark")
-    now = now or utcnow()
-    opinion = None
-    if mark == "queried":
-        if bbox is None:
-            old = registry.get_version(s, rnd.prev_version_id).manifest.get(sheet_no)
-            new = registry.get_version(s, rnd.version_id).manifest.get(sheet_no)
-            rep = diffs.sheet_report(blobs, old, new) if old and new else None
-            found = [c for c in (rep.changes if rep else []) if c["id"] == change_id]
-            if not found or not found[0].get("bbox"):
-                raise NotFound(f"{sheet_no}: 找不到修改 change {change_id} not found; pass bbox")
-            bbox = found[0]["bbox"]
-        opinion = add_opinion(s, p, user=user, keys=keys, sheet_no=sheet_no,
-                              anchor={"type": "rect", "coords": bbox}, category=category,
-                              text=text or f"请说明修改 {change_id} please explain this change",
-                              change_id=change_id, now=now)
+        raise TransitionNotAllowed("change_mark", State.in_review, "首轮审查没有修改对比 the "
+                                   "first round has no diff to mark", allowed,
+                                   label="标记修改 Mark change")
+    change = round_change(s, blobs, rnd, sheet_no, change_id)
     if s.scalar(select(ChangeMark).where(ChangeMark.round_id == rnd.id,
                                          ChangeMark.sheet_no == sheet_no,
                                          ChangeMark.change_id == change_id)) is not None:
         raise Conflict(f"{sheet_no} {change_id} 已标记 already marked")
+    now = now or utcnow()
+    opinion = None
+    if mark == "queried":
+        if bbox is None:
+            if not change.get("bbox"):
+                raise InvalidInput(f"{sheet_no} {change_id}: 修改无范围 the change has no bbox; "
+                                   "pass bbox")
+            bbox = _area(change["bbox"])
+        opinion = _new_opinion(s, p, u, rnd, keys=keys, sheet_no=sheet_no,
+                               anchor={"type": "rect", "coords": bbox}, category=category,
+                               text=text or f"请说明修改 {change_id} please explain this change",
+                               change_id=change_id, blobs=blobs, checked_change=True, now=now)
     m = ChangeMark(round_id=rnd.id, sheet_no=sheet_no, change_id=change_id, mark=mark,
                    opinion_id=opinion.id if opinion else None, author=u.name, created=now)
     s.add(m)
@@ -309,3 +376,15 @@ def mark_change(s: Session, project: str | Project, sheet_no: str, change_id: st
                     "opinion": opinion.number if opinion else None})
     flush(s)
     return m
+
+
+def _area(bbox: list[float]) -> list[float]:
+    """A change's bbox as a rectangle with an area: the bbox of a horizontal or vertical line
+    (or of a point) is widened by 1% of its length (one drawing unit for a point)."""
+    x0, y0, x1, y1 = (finite(v, "bbox") for v in bbox)
+    grow = max(x1 - x0, y1 - y0) * 0.01 or 1.0
+    if x1 == x0:
+        x0, x1 = x0 - grow / 2, x1 + grow / 2
+    if y1 == y0:
+        y0, y1 = y0 - grow / 2, y1 + grow / 2
+    return [x0, y0, x1, y1]

@@ -4,13 +4,15 @@ the acting user is ``--as USER`` or ``YITAOTU_USER``."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 import click
 
 from storage.errors import InvalidInput, NotFound
-from yitaotu.commands._common import emit, get_app, json_option, short
+from storage.numbers import finite
+from yitaotu.commands._common import DB_INT, emit, get_app, json_option, short
 
 as_option = click.option("--as", "as_user", metavar="USER", envvar="YITAOTU_USER",
                          help="操作人 acting user (default: $YITAOTU_USER).")
@@ -39,9 +41,9 @@ def _fire(project: str, event: str, as_user: str | None, as_json: bool, **kw: An
                           **kw)
         data = ev.to_dict()
     to = State(data["payload"]["to"])
-    emit(data, as_json, lambda: click.echo(
+    emit(data, as_json, lambda: [
         f"{EVENT_LABELS[event]}: {project} → {STATE_LABELS[to]} "
-        f"(审计 audit #{data['seq']} {data['hash'][:12]})"))
+        f"(审计 audit #{data['seq']} {data['hash'][:12]})"])
 
 
 # -- organisations, users, parties --------------------------------------------------------------
@@ -63,7 +65,7 @@ def org_add(name: str, alg: str, as_json: bool) -> None:
 
     with get_app().session() as s:
         data = service.add_org(s, _keys(), name, alg=alg).to_dict()
-    emit(data, as_json, lambda: click.echo(f"已添加单位 added organisation {name} ({alg})"))
+    emit(data, as_json, lambda: [f"已添加单位 added organisation {data['name']} ({alg})"])
 
 
 @org_cmd.command("list")
@@ -74,8 +76,7 @@ def org_list(as_json: bool) -> None:
 
     with get_app().session(write=False) as s:
         data = [o.to_dict() for o in service.list_orgs(s)]
-    emit(data, as_json, lambda: [click.echo(f"{o['name']}\t{o['alg']}\t{', '.join(o['users'])}")
-                                 for o in data])
+    emit(data, as_json, lambda: [(o["name"], o["alg"], ", ".join(o["users"])) for o in data])
 
 
 @click.group("user")
@@ -97,7 +98,8 @@ def user_add(name: str, org: str, display_name: str | None, discipline: str | No
     with get_app().session() as s:
         data = service.add_user(s, _keys(), name, org, display_name=display_name,
                                 discipline=discipline).to_dict()
-    emit(data, as_json, lambda: click.echo(f"已添加用户 added user {name} ({org})"))
+    emit(data, as_json, lambda: [
+        f"已添加用户 added user {data['name']} ({data['organisation']})"])
 
 
 @user_cmd.command("list")
@@ -108,8 +110,8 @@ def user_list(as_json: bool) -> None:
 
     with get_app().session(write=False) as s:
         data = [u.to_dict() for u in service.list_users(s)]
-    emit(data, as_json, lambda: [click.echo(
-        f"{u['name']}\t{u['organisation']}\t{u['discipline'] or ''}") for u in data])
+    emit(data, as_json, lambda: [(u["name"], u["organisation"], u["discipline"] or "")
+                                 for u in data])
 
 
 @click.group("party")
@@ -129,7 +131,7 @@ def party_add(project: str, role: str, org: str, as_json: bool) -> None:
 
     with get_app().session() as s:
         data = service.add_party(s, project, role, org).to_dict()
-    emit(data, as_json, lambda: click.echo(f"{project}: {data['role']} {org}"))
+    emit(data, as_json, lambda: [f"{project}: {data['role']} {data['organisation']}"])
 
 
 # -- the loop -----------------------------------------------------------------------------------
@@ -198,18 +200,18 @@ def review_diff(project: str, as_json: bool) -> None:
     with app.session() as s:
         data = opinions.round_changes(s, app.blobs, project)
 
-    def text() -> None:
-        click.echo(f"第 {data['round']} 轮 round {data['round']}: {short(data['previous'])} → "
-                   f"{short(data['version'])}")
+    def text() -> Iterator[str]:
+        yield (f"第 {data['round']} 轮 round {data['round']}: {short(data['previous'])} → "
+               f"{short(data['version'])}")
         for k, label in (("added", "新增 added"), ("removed", "删除 removed"),
                          ("changed", "修改 changed")):
-            click.echo(f"  {label}: {', '.join(data[k]) or '-'}")
+            yield f"  {label}: {', '.join(data[k]) or '-'}"
         for sheet, changes in data["sheets"].items():
             if changes is None:
-                click.echo(f"  {sheet}: (无法比较 not comparable)")
+                yield f"  {sheet}: (无法比较 not comparable)"
                 continue
             for c in changes:
-                click.echo(f"  {sheet} {c['id']} {c['kind']} {c['bbox']} {c['mark'] or ''}")
+                yield f"  {sheet} {c['id']} {c['kind']} {c['bbox']} {c['mark'] or ''}"
     emit(data, as_json, text)
 
 
@@ -232,20 +234,37 @@ def review_mark(project: str, sheet: str, change_id: str, mark: str, text: str |
         m = opinions.mark_change(s, project, sheet, change_id, mark, user=_user(as_user),
                                  keys=_keys(), blobs=app.blobs, text=text, category=category)
         data = {"sheet": sheet, "change_id": change_id, "mark": mark, "opinion": m.opinion_id}
-    emit(data, as_json, lambda: click.echo(f"{sheet} {change_id}: {mark}"))
+    emit(data, as_json, lambda: [f"{sheet} {change_id}: {mark}"])
 
 
 # -- opinions -----------------------------------------------------------------------------------
 
 
-def _floats(text: str, n: int | None, what: str) -> list[float]:
-    try:
-        vals = [float(v) for v in text.replace(";", ",").replace(" ", ",").split(",") if v]
-    except ValueError:
-        raise InvalidInput(f"{what}: numbers expected, got {text!r}") from None
-    if n is not None and len(vals) != n:
-        raise InvalidInput(f"{what}: expected {n} numbers, got {text!r}")
-    return vals
+class Coords(click.ParamType):
+    """Anchor coordinates as typed: ``X,Y`` or ``X0,Y0,X1,Y1`` (commas between numbers), or
+    polygon points ``X,Y;X,Y;X,Y…`` (semicolons between points).  Nothing else separates, and
+    every number is finite; the service checks the shape (a rect's area, a simple polygon)."""
+
+    name = "coords"
+
+    def __init__(self, form: str) -> None:
+        self.form = form
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+                ) -> Any:
+        if not isinstance(value, str):
+            return value
+        what = param.opts[0] if isinstance(param, click.Option) else self.form
+        if ";" in self.form:
+            return [self._numbers(p, 2, what, value) for p in value.split(";")]
+        return self._numbers(value, self.form.count(",") + 1, what, value)
+
+    def _numbers(self, text: str, n: int, what: str, value: str) -> list[float]:
+        parts = text.split(",")
+        if len(parts) != n:
+            raise InvalidInput(f"{what}: 应为 {self.form} expected {self.form} (numbers separated "
+                               f"by commas), got {value!r}")
+        return [finite(p, what) for p in parts]
 
 
 @click.group("opinion")
@@ -257,42 +276,43 @@ def opinion_cmd() -> None:
 @click.argument("project")
 @click.argument("sheet")
 @click.argument("text")
-@click.option("--point", help="X,Y")
-@click.option("--rect", help="X0,Y0,X1,Y1")
-@click.option("--polygon", help="X,Y;X,Y;X,Y…")
+@click.option("--point", type=Coords("X,Y"), metavar="X,Y", help="锚点 a point.")
+@click.option("--rect", type=Coords("X0,Y0,X1,Y1"), metavar="X0,Y0,X1,Y1",
+              help="矩形 a rectangle (with an area).")
+@click.option("--polygon", type=Coords("X,Y;X,Y;X,Y…"), metavar="X,Y;X,Y;X,Y…",
+              help="多边形 a simple polygon.")
 @click.option("--category", "-c", default="general", show_default=True,
               help="mandatory 强制性条文 / general 一般性 / advice 建议")
 @click.option("--change", "change_id", help="关联修改 diff change id.")
 @as_option
 @json_option
-def opinion_add(project: str, sheet: str, text: str, point: str | None, rect: str | None,
-                polygon: str | None, category: str, change_id: str | None,
-                as_user: str | None, as_json: bool) -> None:
-    """Add an opinion TEXT on SHEET, anchored by --point, --rect or --polygon."""
+def opinion_add(project: str, sheet: str, text: str, point: list[float] | None,
+                rect: list[float] | None, polygon: list[list[float]] | None, category: str,
+                change_id: str | None, as_user: str | None, as_json: bool) -> None:
+    """Add an opinion TEXT on SHEET, anchored by --point, --rect or --polygon; --change names
+    a change of the round's diff (`review diff`)."""
     from workflow import opinions
 
-    given = [(k, v) for k, v in (("point", point), ("rect", rect), ("polygon", polygon)) if v]
+    given = [(k, v) for k, v in (("point", point), ("rect", rect), ("polygon", polygon))
+             if v is not None]
     if len(given) != 1:
         raise InvalidInput("须给出一个锚点 give exactly one of --point, --rect, --polygon")
-    kind, raw = given[0]
-    if kind == "polygon":
-        coords: Any = [_floats(p, 2, "--polygon") for p in raw.split(";") if p.strip()]
-    else:
-        coords = _floats(raw, 2 if kind == "point" else 4, f"--{kind}")
-    with get_app().session() as s:
+    kind, coords = given[0]
+    app = get_app()
+    with app.session() as s:
         o = opinions.add_opinion(s, project, user=_user(as_user), keys=_keys(), sheet_no=sheet,
                                  anchor={"type": kind, "coords": coords}, category=category,
-                                 text=text, change_id=change_id)
+                                 text=text, change_id=change_id, blobs=app.blobs)
         data = opinions.opinion_dict(o)
-    emit(data, as_json, lambda: click.echo(f"意见 opinion #{data['number']} ({data['category']})"))
+    emit(data, as_json, lambda: [f"意见 opinion #{data['number']} ({data['category']})"])
 
 
 def _opinion_action(action: str) -> click.Command:
     @click.command(action)
     @click.argument("project")
-    @click.argument("number", type=int)
+    @click.argument("number", type=DB_INT)
     @click.argument("text", required=action == "reply", default="")
-    @click.option("--if-lock", type=int, help="乐观锁 fail if the opinion changed since LOCK.")
+    @click.option("--if-lock", type=DB_INT, help="乐观锁 fail if the opinion changed since LOCK.")
     @as_option
     @json_option
     def cmd(project: str, number: int, text: str, if_lock: int | None, as_user: str | None,
@@ -303,7 +323,7 @@ def _opinion_action(action: str) -> click.Command:
             o = getattr(opinions, action)(s, project, number, text, user=_user(as_user),
                                           keys=_keys(), expect_lock=if_lock)
             data = opinions.opinion_dict(o)
-        emit(data, as_json, lambda: click.echo(f"意见 opinion #{number}: {data['state']}"))
+        emit(data, as_json, lambda: [f"意见 opinion #{number}: {data['state']}"])
 
     cmd.help = {"reply": "答复 Reply to opinion NUMBER (design firm).",
                 "close": "关闭 Close opinion NUMBER (reviewer).",
@@ -328,11 +348,10 @@ def opinion_list(project: str, state: str | None, sheet: str | None, as_json: bo
         data = [opinions.opinion_dict(o)
                 for o in opinions.list_opinions(s, project, state=state, sheet_no=sheet)]
 
-    def text() -> None:
+    def text() -> Iterator[tuple[object, ...]]:
         for o in data:
             flag = " ⚠受影响 affected" if o["affected"] else ""
-            click.echo(f"#{o['number']}\t{o['state']}\t{o['category']}\t{o['sheet']}\t"
-                       f"{o['text']}{flag}")
+            yield f"#{o['number']}", o["state"], o["category"], o["sheet"], o["text"] + flag
     emit(data, as_json, text)
 
 
@@ -400,8 +419,8 @@ def change_list(project: str, as_json: bool) -> None:
         code = registry.get_project(s, project).code
         data = [c.to_dict() for c in s.scalars(select(DesignChange).where(
             DesignChange.project_code == code).order_by(DesignChange.number))]
-    emit(data, as_json, lambda: [click.echo(
-        f"C-{c['number']}\t{c['class']}\t{c['state']}\t{short(c['version'])}\t{c['reason']}")
+    emit(data, as_json, lambda: [
+        (f"C-{c['number']}", c["class"], c["state"], short(c["version"]), c["reason"])
         for c in data])
 
 
@@ -474,29 +493,30 @@ def status_cmd(project: str, as_user: str | None, as_json: bool) -> None:
     with get_app().session(write=False) as s:
         data = service.status(s, project, user=as_user)
 
-    def text() -> None:
-        click.echo(f"{data['project']} {data['name']}\n状态 State: {data['label']}")
+    def text() -> Iterator[str]:
+        yield f"{data['project']} {data['name']}"
+        yield f"状态 State: {data['label']}"
         for ref, vid in sorted(data["refs"].items()):
-            click.echo(f"  {ref:10} {short(vid)}")
+            yield f"  {ref:10} {short(vid)}"
         if rnd := data.get("round"):
             c = rnd["clock"]
             over = " 已超期 OVERDUE" if c["overdue"] else ""
-            click.echo(f"审查 Round {rnd['number']}: 已用 used {c['used']}/{c['limit']} "
-                       f"工作日 working days, 到期 due {c['due'] or '-'}{over}")
+            yield (f"审查 Round {rnd['number']}: 已用 used {c['used']}/{c['limit']} "
+                   f"工作日 working days, 到期 due {c['due'] or '-'}{over}")
         if data["opinions"]:
-            click.echo("意见 Opinions: " + ", ".join(f"{k}={v}"
-                                                    for k, v in sorted(data["opinions"].items())))
+            yield "意见 Opinions: " + ", ".join(f"{k}={v}"
+                                              for k, v in sorted(data["opinions"].items()))
         if ch := data.get("change"):
-            click.echo(f"设计变更 Change C-{ch['number']} ({ch['class']}): {ch['state']}")
+            yield f"设计变更 Change C-{ch['number']} ({ch['class']}): {ch['state']}"
         if ab := data.get("as_built"):
-            click.echo(f"竣工图 As-built: {ab['state']}")
+            yield f"竣工图 As-built: {ab['state']}"
             for f in ab["redraw"]:
                 mark = "已重绘 redrawn" if f["redrawn"] else "须重绘 must be redrawn"
-                click.echo(f"  {f['sheet']}: 修改面积 {f['fraction']:.0%} > 1/3 — {mark}")
+                yield f"  {f['sheet']}: 修改面积 {f['fraction']:.0%} > 1/3 — {mark}"
         if cert := data.get("certificate"):
-            click.echo(f"审查合格书 Certificate: blob {short(cert['blob'])}")
+            yield f"审查合格书 Certificate: blob {short(cert['blob'])}"
         allowed = data.get("you", {}).get("allowed", data["allowed"])
-        click.echo("可执行 Allowed now: " + (", ".join(allowed) or "-"))
+        yield "可执行 Allowed now: " + (", ".join(allowed) or "-")
     emit(data, as_json, text)
 
 
@@ -514,8 +534,8 @@ def inbox_cmd(as_user: str | None, unread: bool, mark_read: bool, as_json: bool)
         data = [{"id": m.id, "project": m.project_code, "message": m.message,
                  "created": m.created.isoformat(),
                  "read": m.read_at.isoformat() if m.read_at else None} for m in msgs]
-    emit(data, as_json, lambda: [click.echo(f"{'  ' if m['read'] else '* '}{m['created'][:16]} "
-                                            f"{m['message']}") for m in data])
+    emit(data, as_json, lambda: [f"{'  ' if m['read'] else '* '}{m['created'][:16]} "
+                                 f"{m['message']}" for m in data])
 
 
 @click.group("audit")
@@ -533,9 +553,9 @@ def audit_log(project: str, as_json: bool) -> None:
 
     with get_app().session(write=False) as s:
         data = [e.to_dict() for e in audit.events(s, registry.get_project(s, project).code)]
-    emit(data, as_json, lambda: [click.echo(
+    emit(data, as_json, lambda: [
         f"#{e['seq']:<4} {e['at'][:19]} {e['event']:<17} {e['actor']:<10} "
-        f"{short(e['version'])} {e['hash'][:12]} ← {e['prev'][:12]}") for e in data])
+        f"{short(e['version'])} {e['hash'][:12]} ← {e['prev'][:12]}" for e in data])
 
 
 @audit_cmd.command("head")
@@ -551,9 +571,10 @@ def audit_head(project: str, as_json: bool) -> None:
         data = audit.head(s, registry.get_project(s, project).code)
     if data is None:
         raise NotFound(f"{project}: 尚无审计事件 no audit events yet")
-    emit(data, as_json, lambda: click.echo(
-        f"{data['anchor']}\n(审计 audit #{data['seq']} at {data['at']}; keep this line outside "
-        f"the system, then `yitaotu audit verify {project} --anchor {data['anchor']}`)"))
+    emit(data, as_json, lambda: [
+        data["anchor"],
+        f"(审计 audit #{data['seq']} at {data['at']}; keep this line outside "
+        f"the system, then `yitaotu audit verify {project} --anchor {data['anchor']}`)"])
 
 
 @audit_cmd.command("verify")
@@ -575,13 +596,13 @@ def audit_verify(project: str, anchors: tuple[str, ...], as_json: bool) -> None:
                                  anchors=parsed)
     data = rep.to_dict()
 
-    def text() -> None:
-        click.echo(f"{project}: {data['events']} 事件 events, {data['signatures']} 签名 "
-                   f"signatures, {data['blobs']} 文件 blobs checked")
+    def text() -> Iterator[str]:
+        yield (f"{project}: {data['events']} 事件 events, {data['signatures']} 签名 "
+               f"signatures, {data['blobs']} 文件 blobs checked")
         for p in data["problems"]:
-            click.echo(f"  ✗ {p}")
+            yield f"  ✗ {p}"
         if rep.ok:
-            click.echo("完整 OK: chain intact, all signatures valid")
+            yield "完整 OK: chain intact, all signatures valid"
     emit(data, as_json, text)
     if not rep.ok:
         raise IntegrityError(f"{project}: {len(rep.problems)} 处问题 problems in the audit chain")
@@ -615,16 +636,16 @@ def show_set_in_force(project: str, when: str, as_json: bool) -> None:
     with get_app().session(write=False) as s:
         data = service.set_in_force(s, project, parse_when(when))
 
-    def text() -> None:
+    def text() -> Iterator[str | tuple[object, ...]]:
         v = data["version"]
-        click.echo(f"{data['project']} @ {data['at']}: 施工现行版 set in force {v['id']}")
+        yield f"{data['project']} @ {data['at']}: 施工现行版 set in force {v['id']}"
         for no, e in sorted(v["manifest"].items()):
-            click.echo(f"  {no}\t{short(e['blob'])}\t{e.get('title') or ''}")
+            yield f"  {no}", short(e["blob"]), e.get("title") or ""
         if p := data["proof"]:
-            click.echo(f"证明 proof: audit #{p['seq']} {p['event']} by {p['actor']} at {p['at']}, "
-                       f"hash {p['hash'][:16]}, signed by {', '.join(p['signers'])}")
+            yield (f"证明 proof: audit #{p['seq']} {p['event']} by {p['actor']} at {p['at']}, "
+                   f"hash {p['hash'][:16]}, signed by {', '.join(p['signers'])}")
         if h := data["chain_head"]:
-            click.echo(f"链头 chain head: #{h['seq']} {h['hash'][:16]}")
+            yield f"链头 chain head: #{h['seq']} {h['hash'][:16]}"
     emit(data, as_json, text)
 
 
@@ -636,13 +657,10 @@ def workflow_cmd() -> None:
 @workflow_cmd.command("graph")
 @click.option("--format", "fmt", type=click.Choice(["mermaid", "dot", "json"]),
               default="mermaid", show_default=True)
-def workflow_graph(fmt: str) -> None:
-    """Print the state machine as Mermaid, Graphviz DOT or JSON rows."""
-    import orjson
-
+@json_option
+def workflow_graph(fmt: str, as_json: bool) -> None:
+    """Print the state machine as Mermaid, Graphviz DOT or JSON rows (--json: --format json)."""
     from workflow import machine
 
-    if fmt == "json":
-        click.echo(orjson.dumps(machine.describe(), option=orjson.OPT_INDENT_2).decode())
-    else:
-        click.echo(machine.to_mermaid() if fmt == "mermaid" else machine.to_dot(), nl=False)
+    graph = machine.to_mermaid if fmt == "mermaid" else machine.to_dot
+    emit(machine.describe(), as_json or fmt == "json", lambda: graph().splitlines())
