@@ -42,6 +42,7 @@ from drawings.models import (
     utcnow,
 )
 from storage.errors import AmbiguousId, Conflict, IntegrityError, InvalidInput, NotFound
+from storage.numbers import db_int, finite
 
 VERSION_TYPE = "yitaotu.set/1"
 #: Refs a project may have; ingest moves ``head``, the workflow moves the others.
@@ -117,9 +118,11 @@ def _clean_attrs(attrs: dict[str, Any]) -> dict[str, Any]:
             continue
         try:
             if key in _INT_ATTRS:
-                value = int(value)
+                value = db_int(int(value), key)
             elif key in _FLOAT_ATTRS:
-                value = float(value)
+                value = finite(value, key)
+        except InvalidInput:
+            raise
         except (TypeError, ValueError):
             raise InvalidInput(f"invalid {key}: {value!r}") from None
         if key in _INT_ATTRS + _FLOAT_ATTRS and value < 0:
@@ -190,7 +193,7 @@ def add_unit(
             raise InvalidInput(
                 "分配代码需要行政区划代码 allocating a code needs --division (6 digits)"
             )
-        year = int(year) if year is not None else utcnow().year
+        year = db_int(year, "year") if year is not None else utcnow().year
         last = s.scalar(
             select(func.max(AllocatedCode.sequence)).where(
                 AllocatedCode.scheme == sch.name,

@@ -132,8 +132,19 @@ def _set_wal(cur: sqlite3.Cursor) -> None:
 _UNAVAILABLE_SQLITE = ("database is locked", "unable to open database", "disk i/o error")
 
 
+#: PostgreSQL's SQLSTATE for a number out of its column's range.
+_PG_OUT_OF_RANGE = "22003"
+
+
 def _translate_error(ctx: ExceptionContext) -> None:
-    """Raise StorageUnavailable for 'cannot reach / cannot open the database' errors."""
+    """Raise StorageUnavailable for 'cannot reach / cannot open the database' errors, and
+    InvalidInput for a number the database cannot hold (services check theirs first with
+    :mod:`storage.numbers`; this is the net under any they miss)."""
+    orig = ctx.original_exception
+    if isinstance(orig, OverflowError) or getattr(orig, "sqlstate", None) == _PG_OUT_OF_RANGE:
+        raise InvalidInput(
+            f"数值超出范围 a number is out of the database's range: {str(orig).splitlines()[0]}"
+        ) from orig
     err = ctx.sqlalchemy_exception
     if not isinstance(err, exc.OperationalError | exc.InterfaceError) and not ctx.is_disconnect:
         return

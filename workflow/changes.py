@@ -109,3 +109,22 @@ def change_version(s: Session, project: str | Project, rev: str, sheets: list[st
     return registry.commit_version(s, p, manifest, parents=[cur.id, src.id], author=author,
                                    message=f"变更图纸 change sheets {', '.join(chosen)} of "
                                            f"{src.id[:12]}", created_at=now)
+
+
+def descends(s: Session, p: Project, version_id: str, ancestor: str) -> bool:
+    return ancestor in {v.id for v in registry.log(s, p, version_id)}
+
+
+def rebased_version(s: Session, project: str | Project, number: int | str, rev: str, *,
+                    author: str, now: datetime) -> SetVersion:
+    """The version a rebase proposes: ``rev`` when it descends from `current`, else `current`
+    with the change's own sheets taken from ``rev`` (what the design firm redrew)."""
+    p = registry.get_project(s, project)
+    ch = get_record(s, CHANGE, p, number)
+    src = registry.resolve_version(s, p, rev)
+    cur = registry.get_ref(s, p, "current")
+    if cur is None or descends(s, p, src.id, cur.id):
+        return src
+    t = ch.touched
+    return change_version(s, p, src.id, [*t["added"], *t["changed"], *t["removed"]],
+                          author=author, now=now)

@@ -2,8 +2,8 @@
 
 A sheet's discipline is, in order: what someone set for its number on this project
 (``yitaotu sheet discipline``), the title block's 专业 field, the sheet number's prefix
-(建施/结施/水施/暖施/电施…, or A-/S-/P-/M-/E-…), else 未分类 (unassigned, for the agency's
-reviewer who has no discipline).
+(建施/结施/水施/暖施/电施…, or A-/S-/P-/M-/E-…), else 未分类 (unassigned).  A reviewer
+without a discipline acts for every discipline no reviewer of the agency covers.
 """
 
 from __future__ import annotations
@@ -81,8 +81,12 @@ def of_sheets(s: Session, project: str, manifest: dict[str, dict[str, Any]],
     return {no: of_sheet(s, project, no, manifest.get(no)) for no in sheets}
 
 
-def may_act_for(user_discipline: str | None, discipline: str | None) -> bool:
-    """A reviewer acts for their own discipline; one without a discipline (the agency's
-    chief reviewer) acts for unassigned sheets and opinions."""
+def may_act_for(user_discipline: str | None, discipline: str | None,
+                covered: set[str] | frozenset[str] = frozenset()) -> bool:
+    """A reviewer acts for their own discipline.  One without a discipline (the agency's chief
+    reviewer) acts for the disciplines no reviewer of the agency covers (``covered``), so an
+    agency that registers no disciplines still reviews everything."""
     d = discipline or UNASSIGNED
-    return normalise(user_discipline) == d if user_discipline else d == UNASSIGNED
+    if user_discipline:
+        return normalise(user_discipline) == d
+    return d not in covered

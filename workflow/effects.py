@@ -28,7 +28,7 @@ from workflow.facts import (
     submission_scope,
     valid_signoffs,
 )
-from workflow.guards import minutes_role
+from workflow.guards import minutes_role, signing_discipline
 from workflow.machine import CHANGE, MEETING, OPINION, QUESTION, SUBMISSION, Role
 from workflow.models import (
     AsBuilt,
@@ -257,10 +257,8 @@ def _carry(a: Act) -> None:
 
 @effect("record_signoff")
 def _record_signoff(a: Act) -> None:
-    from workflow.guards import _discipline_param
-
     sub: Submission = a.obj
-    d = _discipline_param(a)
+    d = signing_discipline(a)
     rnd = latest_round(a, sub)
     a.s.add(Signoff(submission_id=sub.id, round_id=rnd.id, discipline=d,
                     user_name=a.user.name, signed_at=a.now))
@@ -585,7 +583,7 @@ def _record_question_answer(a: Act) -> None:
 
 @effect("create_opinion")
 def _create_opinion(a: Act) -> None:
-    from workflow.opinions import make_anchor, parse_category
+    from workflow.opinions import make_anchor, parse_category, round_change
 
     sub = submission_of_opinion(a)
     assert sub is not None
@@ -597,6 +595,8 @@ def _create_opinion(a: Act) -> None:
     text = _text(a, "text", "意见内容 opinion text")
     category = parse_category(a.params.get("category") or "general")
     anchor = make_anchor(a.params["anchor"]["type"], a.params["anchor"]["coords"])
+    if a.params.get("change_id") is not None and not a.params.get("checked_change"):
+        round_change(a.s, a.blobs, rnd, sheet, a.params["change_id"])
     entry = manifest[sheet]
     o = Opinion(project_code=a.project.code, number=next_number(a.s, OPINION, a.project),
                 round_id=rnd.id, sheet_no=sheet, blob_id=entry["blob"], page=entry.get("page"),

@@ -25,6 +25,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from drawings import registry
 from drawings.models import Project, SetVersion
 from storage.errors import Conflict, InvalidInput, NotFound, StorageUnavailable
+from storage.numbers import db_int
 from workflow import audit
 from workflow.clock import utcnow
 from workflow.machine import (
@@ -140,7 +141,8 @@ def parse_number(text: str | int, lc: Lifecycle) -> int:
             raise InvalidInput(f"无效编号 invalid {lc.kind} number {text!r} "
                                f"(e.g. {lc.prefix}1)")
         n = int(raw)
-    if not 1 <= n < 2**31:
+    n = db_int(n, f"{lc.label} number")
+    if n < 1:
         raise InvalidInput(f"无效编号 invalid {lc.kind} number {text!r}")
     return n
 
@@ -318,7 +320,8 @@ def _fire(s: Session, project: str | Project, event: str, *, user: str | User, k
         obj = _pick(s, lc, p, event, roles)
     state = None if obj is None else obj.state
     where = "" if obj is None or lc is PROJECT else lc.name(obj.number)
-    if expect_lock is not None and obj is not None and obj.lock != expect_lock:
+    if expect_lock is not None and obj is not None and obj.lock != db_int(expect_lock,
+                                                                          "expect_lock"):
         raise Conflict(f"并发冲突 {where or p.code} changed since you looked (lock {expect_lock}"
                        f" -> {obj.lock}); reload and try again")
     candidates = lc.rows(event, state)
@@ -341,9 +344,9 @@ def _fire(s: Session, project: str | Project, event: str, *, user: str | User, k
         if not reasons:
             a.row = t
             break
-        failures.append("; ".join(reasons))
+        failures += reasons
     if a.row is None:
-        raise TransitionNotAllowed(event, state, " | ".join(dict.fromkeys(failures)), mine,
+        raise TransitionNotAllowed(event, state, "; ".join(dict.fromkeys(failures)), mine,
                                    record=where)
     for name in a.row.effects:
         EFFECT_FUNCS[name](a)

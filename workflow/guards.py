@@ -64,7 +64,8 @@ def _based_on_current(a: Act) -> str | None:
     if cur is None:
         return "项目没有施工现行版 the project has no `current` set"
     if a.version is None or not _descends(a, cur.id):
-        return f"版本不是基于 current ({cur.id[:12]}) the version does not descend from `current`"
+        return (f"版本不是基于 current ({cur.id[:12]}) the version does not descend from "
+                "`current` (name the sheets it changes: --sheets)")
     return None
 
 
@@ -259,45 +260,62 @@ def _no_open_mandatory(a: Act) -> str | None:
         "强制性条文意见未关闭 open mandatory opinions: " + _numbers(left)
 
 
-def _discipline_param(a: Act) -> str:
-    d = disciplines.normalise(a.params.get("discipline")) or \
-        disciplines.normalise(a.user.discipline)
-    return d or disciplines.UNASSIGNED
+def signing_discipline(a: Act) -> str:
+    """The discipline being signed: as given, else the reviewer's own; a reviewer without one
+    signs the first discipline of the submission left to them (none covers it, not signed)."""
+    if "_signing" not in a.params:
+        d = disciplines.normalise(a.params.get("discipline")) or \
+            disciplines.normalise(a.user.discipline)
+        if d is None and isinstance(a.obj, Submission):
+            done, mine = valid_signoffs(a, a.obj), covered(a)
+            left = [x for x in sorted(set(submission_disciplines(a, a.obj).values()))
+                    if x not in done and x not in mine]
+            d = left[0] if left else None
+        a.params["_signing"] = d or disciplines.UNASSIGNED
+    return a.params["_signing"]
+
+
+def covered(a: Act) -> set[str]:
+    """The disciplines the acting user's agency has a reviewer for."""
+    return {d for u in a.user.organisation.users if (d := disciplines.normalise(u.discipline))}
+
+
+def _cannot(a: Act, d: str) -> str:
+    who = a.user.discipline or "无 none (acts for disciplines without a reviewer)"
+    return f"{a.user.name} 的专业为 {who}，不能代 {d} 专业 cannot act for {d}"
 
 
 @guard("reviewer_of_discipline")
 def _reviewer_of_discipline(a: Act) -> str | None:
     if isinstance(a.obj, Submission):  # signing a discipline of the submission
-        d = _discipline_param(a)
+        d = signing_discipline(a)
         if d not in submission_disciplines(a, a.obj).values():
             return f"报审中没有 {d} 专业的图纸 no sheet of discipline {d} in this submission"
     else:  # a new opinion: as given, else the reviewer's, else the sheet's
         d = opinion_discipline(a)
-    if disciplines.may_act_for(a.user.discipline, d):
-        return None
-    return f"{a.user.name} 的专业为 {a.user.discipline or '无 none'}，不能代 {d} 专业 cannot act " \
-           f"for {d}"
+    return None if disciplines.may_act_for(a.user.discipline, d, covered(a)) else _cannot(a, d)
 
 
 @guard("reviewer_of_opinion")
 def _reviewer_of_opinion(a: Act) -> str | None:
     o: Opinion = a.obj
-    if disciplines.may_act_for(a.user.discipline, o.discipline):
+    if o.author == a.user.name or disciplines.may_act_for(a.user.discipline, o.discipline,
+                                                          covered(a)):
         return None
     return f"意见 #{o.number} 属 {o.discipline or disciplines.UNASSIGNED} 专业 belongs to " \
-           f"{o.discipline}, not {a.user.discipline or '-'}"
+           f"{o.discipline}: {_cannot(a, o.discipline or disciplines.UNASSIGNED)}"
 
 
 @guard("discipline_not_signed")
 def _discipline_not_signed(a: Act) -> str | None:
-    d = _discipline_param(a)
+    d = signing_discipline(a)
     done = valid_signoffs(a, a.obj)
     return None if d not in done else f"{d} 已签署 already signed by {done[d].user_name}"
 
 
 @guard("no_open_mandatory_in_discipline")
 def _no_mandatory_in_discipline(a: Act) -> str | None:
-    d = _discipline_param(a)
+    d = signing_discipline(a)
     left = [o for o in _opinions_of(a, a.obj, category="mandatory", discipline=d)
             if o.state != "closed"]
     return None if not left else f"{d} 专业强制性条文意见未关闭 open mandatory opinions: " \

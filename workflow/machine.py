@@ -481,12 +481,14 @@ class TransitionNotAllowed(Conflict):
     exit_code = 22
 
     def __init__(self, event: str, state: str | None, reason: str,
-                 allowed: list[str] | None = None, *, record: str = "") -> None:
+                 allowed: list[str] | None = None, *, record: str = "",
+                 label: str | None = None) -> None:
         allowed = allowed or []
         hint = ", ".join(allowed) if allowed else "无 none"
         where = f"{record} " if record else ""
         super().__init__(
-            f"不允许 {EVENT_LABELS.get(event, event)} ({where}state {state or '-'}): {reason}; "
+            f"不允许 {label or EVENT_LABELS.get(event, event)} ({where}state {state or '-'}): "
+            f"{reason}; "
             f"当前可执行 allowed now: {hint}")
         self.event, self.state, self.reason, self.allowed = event, state, reason, allowed
 

@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session
 from drawings import registry
 from drawings.models import Project, SetVersion
 from storage.errors import Conflict, InvalidInput, NotFound
+from storage.numbers import finite
 from workflow import diffs, disciplines
 from workflow.clock import utcnow
 from workflow.engine import act, conflict_safe, flush, get_record, get_user, record_event, records
-from workflow.machine import OPINION, SUBMISSION, Role
+from workflow.machine import OPINION, SUBMISSION, Role, TransitionNotAllowed
 from workflow.models import ChangeMark, JSONText, Opinion, OpinionReply, Round, Submission
 from workflow.signing import KeyRing
 
@@ -37,26 +38,37 @@ def parse_category(text: str) -> str:
     return c
 
 
+def _numbers(coords: Any, n: int) -> list[float]:
+    if isinstance(coords, str | bytes | dict) or len(coords) != n:
+        raise ValueError(f"{n} numbers expected")
+    return [finite(v, "坐标 coordinate") for v in coords]
+
+
 def make_anchor(kind: str, coords: Any) -> dict[str, Any]:
-    """Validate an anchor: point [x, y], rect [x0, y0, x1, y1] or polygon [[x, y], ...]."""
+    """Validate an anchor: point [x, y], rect [x0, y0, x1, y1] with an area, or simple polygon
+    [[x, y], ...] with an area.  Coordinates must be finite: a JSON column cannot keep NaN or
+    inf (orjson writes null), and a null anchor cannot be located on the next revision."""
     try:
         if kind == "point":
-            x, y = (float(v) for v in coords)
-            return {"type": "point", "coords": [x, y]}
+            return {"type": "point", "coords": _numbers(coords, 2)}
         if kind == "rect":
-            x0, y0, x1, y1 = (float(v) for v in coords)
+            x0, y0, x1, y1 = _numbers(coords, 4)
+            if x0 == x1 or y0 == y1:
+                raise ValueError("a rectangle needs an area (x0 ≠ x1, y0 ≠ y1)")
             return {"type": "rect", "coords": [min(x0, x1), min(y0, y1), max(x0, x1),
                                                max(y0, y1)]}
         if kind == "polygon":
-            pts = [[float(x), float(y)] for x, y in coords]
+            if isinstance(coords, str | bytes | dict):
+                raise ValueError("a list of [x, y] points expected")
+            pts = [_numbers(p, 2) for p in coords]
             if len(pts) < 3:
                 raise ValueError("a polygon needs three points")
             from shapely.geometry import Polygon
 
             if not Polygon(pts).is_valid:
-                raise ValueError("self-intersecting polygon")
+                raise ValueError("self-intersecting polygon or no area")
             return {"type": "polygon", "coords": pts}
-    except (TypeError, ValueError) as e:
+    except (TypeError, ValueError) as e:  # InvalidInput from finite() is a ValueError too
         raise InvalidInput(f"无效的锚点 invalid {kind} anchor {coords!r}: {e}") from None
     raise InvalidInput(f"锚点类型 anchor type must be point, rect or polygon, not {kind!r}")
 
@@ -72,6 +84,32 @@ def anchor_region(anchor: dict[str, Any]) -> Any:
     return Polygon(c)
 
 
+def stored_region(anchor: str) -> Any | None:
+    """The region of an opinion's stored anchor, or None when it cannot be located: rows
+    written before anchors were checked hold null for a NaN or inf coordinate."""
+    try:
+        a = JSONText.load(anchor)
+        return anchor_region(make_anchor(a["type"], a["coords"]))
+    except (TypeError, KeyError, ValueError):  # InvalidInput and JSONDecodeError included
+        return None
+
+
+def round_change(s: Session, blobs: Any, rnd: Round, sheet_no: str,
+                 change_id: str) -> dict[str, Any]:
+    """Change ``change_id`` of ``sheet_no`` in the round's diff (as `review diff` lists it)."""
+    old = new = None
+    if rnd.prev_version_id is not None:
+        old = registry.get_version(s, rnd.prev_version_id).manifest.get(sheet_no)
+        new = registry.get_version(s, rnd.version_id).manifest.get(sheet_no)
+    changed = old and new and diffs.set_diff({sheet_no: old}, {sheet_no: new})["changed"]
+    rep = diffs.sheet_report(blobs, old, new) if changed else None
+    for c in rep.changes if rep else []:
+        if c["id"] == change_id:
+            return c
+    raise InvalidInput(f"{sheet_no}: 本轮修改中没有 {change_id} no change {change_id!r} in this "
+                       "round's diff of the sheet (see `yitaotu review diff`)")
+
+
 def get_opinion(s: Session, project: str | Project, number: int | str) -> Opinion:
     return get_record(s, OPINION, registry.get_project(s, project), number)
 
@@ -79,12 +117,15 @@ def get_opinion(s: Session, project: str | Project, number: int | str) -> Opinio
 def add_opinion(s: Session, project: str | Project, *, user: str, keys: KeyRing, sheet_no: str,
                 anchor: dict[str, Any], category: str, text: str,
                 change_id: str | None = None, discipline: str | None = None,
-                submission: int | str | None = None, now: datetime | None = None) -> Opinion:
+                submission: int | str | None = None, blobs: Any = None,
+                checked_change: bool = False, now: datetime | None = None) -> Opinion:
     """A reviewer's opinion on a sheet under review (in the submission that covers it, or
-    ``submission``); its discipline is the reviewer's, else the sheet's."""
-    return act(s, project, "opinion_add", user=user, keys=keys, now=now, sheet=sheet_no,
-               anchor=anchor, category=category, text=text, change_id=change_id,
-               discipline=discipline, submission=submission)[1]
+    ``submission``); its discipline is the reviewer's, else the sheet's; ``change_id`` (a
+    change of the round's diff, read through ``blobs``) must exist."""
+    return act(s, project, "opinion_add", user=user, keys=keys, blobs=blobs, now=now,
+               sheet=sheet_no, anchor=anchor, category=category, text=text,
+               change_id=change_id, discipline=discipline, submission=submission,
+               checked_change=checked_change)[1]
 
 
 def _opinion_event(action: str) -> Any:
@@ -154,11 +195,13 @@ def carry_opinions(s: Session, blobs: Any, sub: Submission, rnd: Round, version:
             key = (o.blob_id, new["blob"])
             if key not in reports:  # several opinions on one sheet: diff it once
                 reports[key] = diffs.sheet_report(blobs, {"blob": o.blob_id, "page": o.page}, new)
-            report = reports[key]
-            if report is None:
-                affected, note = True, "图纸已修改 sheet changed (region not located)"
+            report, region = reports[key], stored_region(o.anchor)
+            if report is None or region is None:
+                affected = True
+                note = ("图纸已修改 sheet changed (region not located)" if region is not None
+                        else "图纸已修改、锚点无效 sheet changed, anchor unreadable")
             else:
-                affected = report.touches(anchor_region(JSONText.load(o.anchor)))
+                affected = report.touches(region)
                 note = "锚定区域有修改 anchored region changed" if affected else \
                     "锚定区域未变 anchored region unchanged"
             o.blob_id, o.page = new["blob"], new.get("page")
@@ -191,10 +234,17 @@ def _latest_round(s: Session, sub: Submission) -> Round:
 def round_changes(s: Session, blobs: Any, project: str | Project,
                   submission: int | str | None = None) -> dict[str, Any]:
     """The set diff the reviewer sees for a submission's latest round, with per-sheet changes
-    (a first submission of new sheets has nothing to compare with)."""
+    (a first submission of new sheets has nothing to compare with): the one named, else the
+    open one, else the last one."""
     p = registry.get_project(s, project)
-    sub = submission_under_review(s, p, submission, ("submitted", "in_review", "resubmitted",
-                                                     "returned"))
+    try:
+        sub = submission_under_review(s, p, submission, ("submitted", "in_review",
+                                                         "resubmitted", "returned"))
+    except NotFound:  # nothing open: the last submission
+        subs = records(s, SUBMISSION, p)
+        if not subs:
+            raise
+        sub = subs[-1]
     rnd = _latest_round(s, sub)
     new = registry.get_version(s, rnd.version_id).manifest
     old = registry.get_version(s, rnd.prev_version_id).manifest if rnd.prev_version_id else {}
@@ -218,35 +268,42 @@ def mark_change(s: Session, project: str | Project, sheet_no: str, change_id: st
                 category: str = "general", bbox: list[float] | None = None,
                 submission: int | str | None = None, now: datetime | None = None) -> ChangeMark:
     """Accept or query one change of the round's diff; a query becomes an opinion."""
+    from workflow.engine import roles_of
+
     p = registry.get_project(s, project)
     u = get_user(s, user)
     if mark not in ("accepted", "queried"):
         raise InvalidInput("mark must be accepted or queried")
-    if Role.review not in _roles(s, p, u):
-        raise Conflict(f"{u.name} 无权 may not mark changes (review agency only)")
     sub = submission_under_review(s, p, submission)
+
+    def refuse(reason: str) -> TransitionNotAllowed:
+        return TransitionNotAllowed("change_mark", sub.state, reason,
+                                    OPINION.allowed(None, roles_of(s, p, u)),
+                                    label="标记修改 Mark change", record=f"S-{sub.number}")
+
+    if Role.review not in roles_of(s, p, u):
+        raise refuse(f"{u.name} 无权 may not mark changes (review agency only)")
     rnd = _latest_round(s, sub)
     if rnd.prev_version_id is None:
-        raise Conflict("首轮审查没有修改对比 the first round has no diff to mark")
-    now = now or utcnow()
-    opinion = None
-    if mark == "queried":
-        if bbox is None:
-            old = registry.get_version(s, rnd.prev_version_id).manifest.get(sheet_no)
-            new = registry.get_version(s, rnd.version_id).manifest.get(sheet_no)
-            rep = diffs.sheet_report(blobs, old, new) if old and new else None
-            found = [c for c in (rep.changes if rep else []) if c["id"] == change_id]
-            if not found or not found[0].get("bbox"):
-                raise NotFound(f"{sheet_no}: 找不到修改 change {change_id} not found; pass bbox")
-            bbox = found[0]["bbox"]
-        opinion = add_opinion(s, p, user=user, keys=keys, sheet_no=sheet_no,
-                              anchor={"type": "rect", "coords": bbox}, category=category,
-                              text=text or f"请说明修改 {change_id} please explain this change",
-                              change_id=change_id, submission=sub.number, now=now)
+        raise refuse("首轮审查没有修改对比 the first round has no diff to mark")
+    change = round_change(s, blobs, rnd, sheet_no, change_id)
     if s.scalar(select(ChangeMark).where(ChangeMark.round_id == rnd.id,
                                          ChangeMark.sheet_no == sheet_no,
                                          ChangeMark.change_id == change_id)) is not None:
         raise Conflict(f"{sheet_no} {change_id} 已标记 already marked")
+    now = now or utcnow()
+    opinion = None
+    if mark == "queried":
+        if bbox is None:
+            if not change.get("bbox"):
+                raise InvalidInput(f"{sheet_no} {change_id}: 修改无范围 the change has no bbox; "
+                                   "pass bbox")
+            bbox = _area(change["bbox"])
+        opinion = add_opinion(s, p, user=user, keys=keys, sheet_no=sheet_no,
+                              anchor={"type": "rect", "coords": bbox}, category=category,
+                              text=text or f"请说明修改 {change_id} please explain this change",
+                              change_id=change_id, submission=sub.number, blobs=blobs,
+                              checked_change=True, now=now)
     m = ChangeMark(round_id=rnd.id, sheet_no=sheet_no, change_id=change_id, mark=mark,
                    opinion_id=opinion.id if opinion else None, author=u.name, created=now)
     s.add(m)
@@ -257,7 +314,13 @@ def mark_change(s: Session, project: str | Project, sheet_no: str, change_id: st
     return m
 
 
-def _roles(s: Session, p: Project, u: Any) -> set[Role]:
-    from workflow.engine import roles_of
-
-    return roles_of(s, p, u)
+def _area(bbox: list[float]) -> list[float]:
+    """A change's bbox as a rectangle with an area: the bbox of a horizontal or vertical line
+    (or of a point) is widened by 1% of its length (one drawing unit for a point)."""
+    x0, y0, x1, y1 = (finite(v, "bbox") for v in bbox)
+    grow = max(x1 - x0, y1 - y0) * 0.01 or 1.0
+    if x1 == x0:
+        x0, x1 = x0 - grow / 2, x1 + grow / 2
+    if y1 == y0:
+        y0, y1 = y0 - grow / 2, y1 + grow / 2
+    return [x0, y0, x1, y1]

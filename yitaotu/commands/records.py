@@ -4,6 +4,7 @@ call into ``workflow``; the acting user is ``--as USER`` or ``YITAOTU_USER``."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import click
 
 from storage.errors import InvalidInput
 from yitaotu.commands._common import emit, get_app, json_option, short
-from yitaotu.commands.workflow import _floats, _keys, _user, as_option, fire
+from yitaotu.commands.workflow import Coords, _keys, _user, as_option, fire
 
 number_arg = click.argument("number", required=False, metavar="[C-N]")
 
@@ -136,8 +137,15 @@ def change_withdraw(project: str, number: str, reason: str, as_user: str | None,
 @json_option
 def change_rebase(project: str, number: str, rev: str, drop_reason: str | None,
                   as_user: str | None, as_json: bool) -> None:
-    """改基 Re-base a change on `current` after another change touched its sheets: REV must keep
-    the other change's edits (checked entity by entity); confirmations start over."""
+    """改基 Re-base a change on `current` after another change touched its sheets: the change's
+    sheets are taken from REV onto `current` (REV itself when it descends from `current`); they
+    must keep the other change's edits (checked entity by entity); confirmations start over."""
+    from workflow import changes
+    from workflow.clock import utcnow
+
+    with get_app().session() as s:
+        rev = changes.rebased_version(s, project, number, rev, author=_user(as_user),
+                                      now=utcnow()).id
     fire(project, "rebase_change", as_user, as_json, record=number, version=rev,
          drop_reason=drop_reason)
 
@@ -171,9 +179,8 @@ def change_list(project: str, state: str | None, kind: str | None, only_open: bo
                 and (not only_open or c.state in OPEN_CHANGE_STATES)]
 
     data = _read(project, load)
-    emit(data, as_json, lambda: [click.echo(
-        f"{c['name']}\t{c['kind']}\t{c['class']}\t{c['state']}\t{short(c['version'])}\t"
-        f"{c['reason']}") for c in data])
+    emit(data, as_json, lambda: [(c["name"], c["kind"], c["class"], c["state"],
+                                  short(c["version"]), c["reason"]) for c in data])
 
 
 @change_cmd.command("show")
@@ -189,21 +196,21 @@ def change_show(project: str, number: str, as_json: bool) -> None:
     with app.session(write=False) as s:
         data = changes.show(s, app.blobs, project, number)
 
-    def text() -> None:
+    def text() -> Iterator[str]:
         c = data["change"]
-        click.echo(f"{c['name']} {c['kind']} {c['class']}: {c['state']} — {c['reason']}")
+        yield f"{c['name']} {c['kind']} {c['class']}: {c['state']} — {c['reason']}"
         if c["answer"]:
-            click.echo(f"  答复 answer: {c['answer']}")
+            yield f"  答复 answer: {c['answer']}"
         t = c["sheets"]
-        click.echo(f"  图纸 sheets: +{','.join(t['added']) or '-'} ~{','.join(t['changed']) or '-'}"
-                   f" -{','.join(t['removed']) or '-'}")
-        click.echo(f"  确认 confirmed: 建设 {c['owner'] or '-'}, 监理 {c['supervisor'] or '-'}; "
-                   f"签署 signed: {c['signed_by'] or '-'}")
+        yield (f"  图纸 sheets: +{','.join(t['added']) or '-'} ~{','.join(t['changed']) or '-'}"
+               f" -{','.join(t['removed']) or '-'}")
+        yield (f"  确认 confirmed: 建设 {c['owner'] or '-'}, 监理 {c['supervisor'] or '-'}; "
+               f"签署 signed: {c['signed_by'] or '-'}")
         for st in data["stale"]:
-            click.echo(f"  ⚠ {st['sheet']}: 其间已修改 changed since its base by "
-                       f"{st['by'] or '?'} ({st['summary']}) — rebase")
+            yield (f"  ⚠ {st['sheet']}: 其间已修改 changed since its base by "
+                   f"{st['by'] or '?'} ({st['summary']}) — rebase")
         for e in data["events"]:
-            click.echo(f"  #{e['seq']} {e['at'][:19]} {e['event']} {e['actor']}")
+            yield f"  #{e['seq']} {e['at'][:19]} {e['event']} {e['actor']}"
     emit(data, as_json, text)
 
 
@@ -229,9 +236,9 @@ def submission_list(project: str, as_json: bool) -> None:
                 for x in service.records(s, service.SUBMISSION, p)]
 
     data = _read(project, load)
-    emit(data, as_json, lambda: [click.echo(
-        f"{x['name']}\t{x['stage']}\t{x['state']}\t{len(x['sheets'])} sheets\t"
-        + ", ".join(f"{d}:{u or '-'}" for d, u in x["disciplines"].items())) for x in data])
+    emit(data, as_json, lambda: [(x["name"], x["stage"], x["state"], f"{len(x['sheets'])} sheets",
+                                  ", ".join(f"{d}:{u or '-'}" for d, u in x["disciplines"].items()))
+                                 for x in data])
 
 
 @submission_cmd.command("withdraw")
@@ -284,18 +291,19 @@ def meeting_open(project: str, held_on: str | None, location: str | None,
 @click.argument("sheet")
 @click.argument("text")
 @click.option("--meeting", metavar="M-N", help="会审 (default: the open one).")
-@click.option("--point", help="X,Y")
-@click.option("--rect", help="X0,Y0,X1,Y1")
+@click.option("--point", type=Coords("X,Y"), metavar="X,Y", help="锚点 a point.")
+@click.option("--rect", type=Coords("X0,Y0,X1,Y1"), metavar="X0,Y0,X1,Y1",
+              help="矩形 a rectangle.")
 @as_option
 @json_option
 def meeting_question(project: str, sheet: str, text: str, meeting: str | None,
-                     point: str | None, rect: str | None, as_user: str | None,
+                     point: list[float] | None, rect: list[float] | None, as_user: str | None,
                      as_json: bool) -> None:
     """提出问题 The contractor or supervisor raises a question on SHEET."""
-    if bool(point) == bool(rect):
+    if (point is None) == (rect is None):
         raise InvalidInput("须给出一个锚点 give exactly one of --point, --rect")
-    anchor = ({"type": "point", "coords": _floats(point, 2, "--point")} if point else
-              {"type": "rect", "coords": _floats(rect or "", 4, "--rect")})
+    anchor = ({"type": "point", "coords": point} if point is not None else
+              {"type": "rect", "coords": rect})
     fire(project, "raise_question", as_user, as_json, meeting=_number(meeting, "M-"),
          sheet=sheet, anchor=anchor, text=text)
 
@@ -355,23 +363,28 @@ def meeting_list(project: str, as_json: bool) -> None:
     from workflow import changes
 
     data = _read(project, changes.meetings)
-    emit(data, as_json, lambda: [click.echo(
-        f"{m['name']}\t{m['held_on']}\t{m['state']}\t{len(m['questions'])} 问题 questions\t"
-        + ", ".join(f"{r}:{v['user']}" for r, v in m["signed"].items())) for m in data])
+    emit(data, as_json, lambda: [(m["name"], m["held_on"], m["state"],
+                                  f"{len(m['questions'])} 问题 questions",
+                                  ", ".join(f"{r}:{v['user']}" for r, v in m["signed"].items()))
+                                 for m in data])
 
 
 @meeting_cmd.command("minutes")
 @click.argument("project")
 @click.argument("meeting", metavar="M-N")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
-def meeting_minutes(project: str, meeting: str, output: Path) -> None:
+@json_option
+def meeting_minutes(project: str, meeting: str, output: Path, as_json: bool) -> None:
     """Write the minutes PDF (as last signed) to OUTPUT."""
     from workflow import changes
 
     app = get_app()
     m = _read(project, lambda s, p: changes.meeting(s, p, meeting))
     output.write_bytes(app.blobs.read_bytes(changes.minutes_blob(m)))
-    click.echo(f"{output} ({m['state']}; 已签 signed by {', '.join(m['signed']) or '-'})")
+    data = {"path": str(output), "meeting": m["name"], "state": m["state"],
+            "signed": sorted(m["signed"]), "blob": m["minutes"]}
+    emit(data, as_json, lambda: [f"{output} ({m['state']}; 已签 signed by "
+                                 f"{', '.join(data['signed']) or '-'})"])
 
 
 # -- disciplines --------------------------------------------------------------------------------
@@ -396,8 +409,7 @@ def discipline_set(project: str, sheet: str, discipline: str, as_user: str | Non
     with get_app().session() as s:
         data = service.set_discipline(s, project, sheet, discipline, user=_user(as_user),
                                       keys=_keys())
-    emit(data, as_json, lambda: click.echo(
-        f"{sheet}: {data['before'] or '-'} → {data['discipline']}"))
+    emit(data, as_json, lambda: [f"{sheet}: {data['before'] or '-'} → {data['discipline']}"])
 
 
 @discipline_cmd.command("list")
@@ -410,4 +422,4 @@ def discipline_list(project: str, rev: str, as_json: bool) -> None:
 
     with get_app().session(write=False) as s:
         data = service.sheet_disciplines(s, project, rev)
-    emit(data, as_json, lambda: [click.echo(f"{no}\t{d}") for no, d in data.items()])
+    emit(data, as_json, lambda: list(data.items()))

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import click
 
 from storage.errors import IntegrityError, InvalidInput
 from yitaotu.commands._common import emit, get_app, json_option
 
 
-def _print_report(rep, title: str) -> None:  # noqa: ANN001 - a maintenance.Report
+def _report_lines(rep, title: str) -> Iterator[str]:  # noqa: ANN001 - a maintenance.Report
     for p in rep.problems:
-        click.echo(f"错误 problem: {p}")
+        yield f"错误 problem: {p}"
     for c in rep.cleanable:
-        click.echo(f"可清理 cleanable: {c}")
+        yield f"可清理 cleanable: {c}"
     checked = ", ".join(f"{k}={v}" for k, v in rep.checked.items())
     state = "完好 ok" if rep.ok else f"{len(rep.problems)} 个问题 problems"
-    click.echo(f"{title}: {state} ({checked})")
+    yield f"{title}: {state} ({checked})"
 
 
 @click.command("verify")
@@ -28,7 +30,7 @@ def verify_cmd(project: str | None, as_json: bool) -> None:
     app = get_app()
     with app.session(write=False) as s:
         rep = verify(s, app.blobs, project)
-    emit(rep.to_dict(), as_json, lambda: _print_report(rep, "verify"))
+    emit(rep.to_dict(), as_json, lambda: _report_lines(rep, "verify"))
     if not rep.ok:
         raise IntegrityError(f"verify found {len(rep.problems)} problems: {rep.problems[0]}")
 
@@ -42,7 +44,7 @@ def fsck_cmd(as_json: bool) -> None:
     app = get_app()
     with app.session(write=False) as s:
         rep = fsck(s, app.blobs)
-    emit(rep.to_dict(), as_json, lambda: _print_report(rep, "fsck"))
+    emit(rep.to_dict(), as_json, lambda: _report_lines(rep, "fsck"))
     if not rep.ok:
         raise IntegrityError(f"fsck found {len(rep.problems)} problems: {rep.problems[0]}")
 
@@ -85,8 +87,8 @@ def gc_cmd(dry_run: bool, grace: str, as_json: bool) -> None:
     emit(
         data,
         as_json,
-        lambda: click.echo(
+        lambda: [
             f"{verb} {len(data['deleted'])} blobs ({data['bytes']} bytes), "
             f"{data['temp']} temp files; 保留 kept {len(data['kept_young'])} younger than {grace}"
-        ),
+        ],
     )

@@ -5,13 +5,15 @@ status, inbox, audit, workflow graph (changes, meetings, submissions and discipl
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 import click
 
 from storage.errors import InvalidInput, NotFound
-from yitaotu.commands._common import emit, get_app, json_option, short
+from storage.numbers import finite
+from yitaotu.commands._common import DB_INT, emit, get_app, json_option, short
 
 as_option = click.option("--as", "as_user", metavar="USER", envvar="YITAOTU_USER",
                          help="操作人 acting user (default: $YITAOTU_USER).")
@@ -32,8 +34,8 @@ def _user(as_user: str | None) -> str:
 
 def fire(project: str, event: str, as_user: str | None, as_json: bool,
          record: str | None = None, **kw: Any) -> dict[str, Any]:
-    """Take one event of the loop and say what it did (the record, its new state, the audit
-    entry, and any follow-up events it caused)."""
+    """Take one event of the loop and say what it did: the record, its new state, the audit
+    entry, and the follow-up events it caused."""
     from workflow import audit, service
     from workflow.machine import EVENT_LABELS, lifecycle_of
 
@@ -47,12 +49,15 @@ def fire(project: str, event: str, as_user: str | None, as_json: bool,
 
     def line(e: dict[str, Any]) -> str:
         lc = lifecycle_of(e["event"])
-        rec = e["payload"].get("record") or {}
+        payload = e["payload"]
+        rec = payload.get("record") or {}
         name = "" if lc.kind == "project" else f"{lc.name(rec.get('number', 0))} "
-        return (f"{EVENT_LABELS[e['event']]}: {project} {name}→ {lc.states[e['payload']['to']]} "
-                f"(审计 audit #{e['seq']} {e['hash'][:12]})")
+        extra = f" {payload['discipline']}" if payload.get("discipline") and \
+            e["event"] == "sign_discipline" else ""
+        return (f"{EVENT_LABELS[e['event']]}{extra}: {project} {name}→ "
+                f"{lc.states[payload['to']]} (审计 audit #{e['seq']} {e['hash'][:12]})")
 
-    emit(data, as_json, lambda: [click.echo(line(e)) for e in [data, *data["follow"]]])
+    emit(data, as_json, lambda: [line(e) for e in [data, *data["follow"]]])
     return data
 
 
@@ -75,7 +80,7 @@ def org_add(name: str, alg: str, as_json: bool) -> None:
 
     with get_app().session() as s:
         data = service.add_org(s, _keys(), name, alg=alg).to_dict()
-    emit(data, as_json, lambda: click.echo(f"已添加单位 added organisation {name} ({alg})"))
+    emit(data, as_json, lambda: [f"已添加单位 added organisation {data['name']} ({alg})"])
 
 
 @org_cmd.command("list")
@@ -86,8 +91,7 @@ def org_list(as_json: bool) -> None:
 
     with get_app().session(write=False) as s:
         data = [o.to_dict() for o in service.list_orgs(s)]
-    emit(data, as_json, lambda: [click.echo(f"{o['name']}\t{o['alg']}\t{', '.join(o['users'])}")
-                                 for o in data])
+    emit(data, as_json, lambda: [(o["name"], o["alg"], ", ".join(o["users"])) for o in data])
 
 
 @click.group("user")
@@ -109,7 +113,8 @@ def user_add(name: str, org: str, display_name: str | None, discipline: str | No
     with get_app().session() as s:
         data = service.add_user(s, _keys(), name, org, display_name=display_name,
                                 discipline=discipline).to_dict()
-    emit(data, as_json, lambda: click.echo(f"已添加用户 added user {name} ({org})"))
+    emit(data, as_json, lambda: [
+        f"已添加用户 added user {data['name']} ({data['organisation']})"])
 
 
 @user_cmd.command("list")
@@ -120,8 +125,8 @@ def user_list(as_json: bool) -> None:
 
     with get_app().session(write=False) as s:
         data = [u.to_dict() for u in service.list_users(s)]
-    emit(data, as_json, lambda: [click.echo(
-        f"{u['name']}\t{u['organisation']}\t{u['discipline'] or ''}") for u in data])
+    emit(data, as_json, lambda: [(u["name"], u["organisation"], u["discipline"] or "")
+                                 for u in data])
 
 
 @click.group("party")
@@ -141,7 +146,7 @@ def party_add(project: str, role: str, org: str, as_json: bool) -> None:
 
     with get_app().session() as s:
         data = service.add_party(s, project, role, org).to_dict()
-    emit(data, as_json, lambda: click.echo(f"{project}: {data['role']} {org}"))
+    emit(data, as_json, lambda: [f"{project}: {data['role']} {data['organisation']}"])
 
 
 # -- the loop -----------------------------------------------------------------------------------
@@ -164,21 +169,17 @@ def submit_cmd(project: str, rev: str, stage: str | None, sheets: tuple[str, ...
                as_json: bool) -> None:
     """报审 Submit version REV of PROJECT for review — the whole set or a stage of it — or
     resubmit a returned submission."""
+    from drawings import registry
     from workflow import service
 
     with get_app().session(write=False) as s:
-        returned = service.records(s, service.SUBMISSION, _project(s, project), ("returned",))
+        returned = service.records(s, service.SUBMISSION, registry.get_project(s, project),
+                                   ("returned",))
     if record is not None or (returned and not stage and not sheets):
         fire(project, "resubmit", as_user, as_json, record=record, version=rev)
     else:
         fire(project, "submit", as_user, as_json, version=rev, stage=stage, sheets=list(sheets),
              large_works=large)
-
-
-def _project(s: Any, code: str) -> Any:
-    from drawings import registry
-
-    return registry.get_project(s, code)
 
 
 @click.group("review")
@@ -247,18 +248,18 @@ def review_diff(project: str, submission: str | None, as_json: bool) -> None:
     with app.session(write=False) as s:
         data = opinions.round_changes(s, app.blobs, project, submission)
 
-    def text() -> None:
-        click.echo(f"S-{data['submission']} {data['stage']} 第 {data['round']} 轮 round "
-                   f"{data['round']}: {short(data['previous'])} → {short(data['version'])}")
+    def text() -> Iterator[str]:
+        yield (f"S-{data['submission']} {data['stage']} 第 {data['round']} 轮 round "
+               f"{data['round']}: {short(data['previous'])} → {short(data['version'])}")
         for k, label in (("added", "新增 added"), ("removed", "删除 removed"),
                          ("changed", "修改 changed")):
-            click.echo(f"  {label}: {', '.join(data[k]) or '-'}")
+            yield f"  {label}: {', '.join(data[k]) or '-'}"
         for sheet, changes in data["sheets"].items():
             if changes is None:
-                click.echo(f"  {sheet}: (无法比较 not comparable)")
+                yield f"  {sheet}: (无法比较 not comparable)"
                 continue
             for c in changes:
-                click.echo(f"  {sheet} {c['id']} {c['kind']} {c['bbox']} {c['mark'] or ''}")
+                yield f"  {sheet} {c['id']} {c['kind']} {c['bbox']} {c['mark'] or ''}"
     emit(data, as_json, text)
 
 
@@ -284,20 +285,37 @@ def review_mark(project: str, sheet: str, change_id: str, mark: str, text: str |
                                  keys=_keys(), blobs=app.blobs, text=text, category=category,
                                  submission=submission)
         data = {"sheet": sheet, "change_id": change_id, "mark": mark, "opinion": m.opinion_id}
-    emit(data, as_json, lambda: click.echo(f"{sheet} {change_id}: {mark}"))
+    emit(data, as_json, lambda: [f"{sheet} {change_id}: {mark}"])
 
 
 # -- opinions -----------------------------------------------------------------------------------
 
 
-def _floats(text: str, n: int | None, what: str) -> list[float]:
-    try:
-        vals = [float(v) for v in text.replace(";", ",").replace(" ", ",").split(",") if v]
-    except ValueError:
-        raise InvalidInput(f"{what}: numbers expected, got {text!r}") from None
-    if n is not None and len(vals) != n:
-        raise InvalidInput(f"{what}: expected {n} numbers, got {text!r}")
-    return vals
+class Coords(click.ParamType):
+    """Anchor coordinates as typed: ``X,Y`` or ``X0,Y0,X1,Y1`` (commas between numbers), or
+    polygon points ``X,Y;X,Y;X,Y…`` (semicolons between points).  Nothing else separates, and
+    every number is finite; the service checks the shape (a rect's area, a simple polygon)."""
+
+    name = "coords"
+
+    def __init__(self, form: str) -> None:
+        self.form = form
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+                ) -> Any:
+        if not isinstance(value, str):
+            return value
+        what = param.opts[0] if isinstance(param, click.Option) else self.form
+        if ";" in self.form:
+            return [self._numbers(p, 2, what, value) for p in value.split(";")]
+        return self._numbers(value, self.form.count(",") + 1, what, value)
+
+    def _numbers(self, text: str, n: int, what: str, value: str) -> list[float]:
+        parts = text.split(",")
+        if len(parts) != n:
+            raise InvalidInput(f"{what}: 应为 {self.form} expected {self.form} (numbers separated "
+                               f"by commas), got {value!r}")
+        return [finite(p, what) for p in parts]
 
 
 @click.group("opinion")
@@ -309,9 +327,11 @@ def opinion_cmd() -> None:
 @click.argument("project")
 @click.argument("sheet")
 @click.argument("text")
-@click.option("--point", help="X,Y")
-@click.option("--rect", help="X0,Y0,X1,Y1")
-@click.option("--polygon", help="X,Y;X,Y;X,Y…")
+@click.option("--point", type=Coords("X,Y"), metavar="X,Y", help="锚点 a point.")
+@click.option("--rect", type=Coords("X0,Y0,X1,Y1"), metavar="X0,Y0,X1,Y1",
+              help="矩形 a rectangle (with an area).")
+@click.option("--polygon", type=Coords("X,Y;X,Y;X,Y…"), metavar="X,Y;X,Y;X,Y…",
+              help="多边形 a simple polygon.")
 @click.option("--category", "-c", default="general", show_default=True,
               help="mandatory 强制性条文 / general 一般性 / advice 建议")
 @click.option("--change", "change_id", help="关联修改 diff change id.")
@@ -319,39 +339,38 @@ def opinion_cmd() -> None:
 @click.option("--submission", metavar="S-N", help="报审 (default: the one reviewing SHEET).")
 @as_option
 @json_option
-def opinion_add(project: str, sheet: str, text: str, point: str | None, rect: str | None,
-                polygon: str | None, category: str, change_id: str | None,
-                discipline: str | None, submission: str | None, as_user: str | None,
-                as_json: bool) -> None:
-    """Add an opinion TEXT on SHEET, anchored by --point, --rect or --polygon."""
+def opinion_add(project: str, sheet: str, text: str, point: list[float] | None,
+                rect: list[float] | None, polygon: list[list[float]] | None, category: str,
+                change_id: str | None, discipline: str | None, submission: str | None,
+                as_user: str | None, as_json: bool) -> None:
+    """Add an opinion TEXT on SHEET, anchored by --point, --rect or --polygon; --change names
+    a change of the round's diff (`review diff`)."""
     from workflow import opinions
 
-    given = [(k, v) for k, v in (("point", point), ("rect", rect), ("polygon", polygon)) if v]
+    given = [(k, v) for k, v in (("point", point), ("rect", rect), ("polygon", polygon))
+             if v is not None]
     if len(given) != 1:
         raise InvalidInput("须给出一个锚点 give exactly one of --point, --rect, --polygon")
-    kind, raw = given[0]
-    if kind == "polygon":
-        coords: Any = [_floats(p, 2, "--polygon") for p in raw.split(";") if p.strip()]
-    else:
-        coords = _floats(raw, 2 if kind == "point" else 4, f"--{kind}")
-    with get_app().session() as s:
+    kind, coords = given[0]
+    app = get_app()
+    with app.session() as s:
         o = opinions.add_opinion(s, project, user=_user(as_user), keys=_keys(), sheet_no=sheet,
                                  anchor={"type": kind, "coords": coords}, category=category,
-                                 text=text, change_id=change_id, discipline=discipline,
-                                 submission=submission)
+                                 text=text, change_id=change_id, blobs=app.blobs,
+                                 discipline=discipline, submission=submission)
         data = opinions.opinion_dict(o)
-    emit(data, as_json, lambda: click.echo(f"意见 opinion #{data['number']} ({data['category']})"))
+    emit(data, as_json, lambda: [f"意见 opinion #{data['number']} ({data['category']})"])
 
 
 def _opinion_action(action: str) -> click.Command:
     @click.command(action)
     @click.argument("project")
-    @click.argument("number")
+    @click.argument("number", type=DB_INT)
     @click.argument("text", required=action == "reply", default="")
-    @click.option("--if-lock", type=int, help="乐观锁 fail if the opinion changed since LOCK.")
+    @click.option("--if-lock", type=DB_INT, help="乐观锁 fail if the opinion changed since LOCK.")
     @as_option
     @json_option
-    def cmd(project: str, number: str, text: str, if_lock: int | None, as_user: str | None,
+    def cmd(project: str, number: int, text: str, if_lock: int | None, as_user: str | None,
             as_json: bool) -> None:
         from workflow import opinions
 
@@ -359,7 +378,7 @@ def _opinion_action(action: str) -> click.Command:
             o = getattr(opinions, action)(s, project, number, text, user=_user(as_user),
                                           keys=_keys(), expect_lock=if_lock)
             data = opinions.opinion_dict(o)
-        emit(data, as_json, lambda: click.echo(f"意见 opinion #{number}: {data['state']}"))
+        emit(data, as_json, lambda: [f"意见 opinion #{number}: {data['state']}"])
 
     cmd.help = {"reply": "答复 Reply to opinion NUMBER (design firm).",
                 "close": "关闭 Close opinion NUMBER (reviewer).",
@@ -388,11 +407,11 @@ def opinion_list(project: str, state: str | None, sheet: str | None, discipline:
             s, project, state=state, sheet_no=sheet, discipline=discipline,
             submission=submission)]
 
-    def text() -> None:
+    def text() -> Iterator[tuple[object, ...]]:
         for o in data:
             flag = " ⚠受影响 affected" if o["affected"] else ""
-            click.echo(f"#{o['number']}\t{o['state']}\t{o['category']}\t"
-                       f"{o['discipline'] or '-'}\t{o['sheet']}\t{o['text']}{flag}")
+            yield (f"#{o['number']}", o["state"], o["category"], o["discipline"] or "-",
+                   o["sheet"], o["text"] + flag)
     emit(data, as_json, text)
 
 
@@ -462,16 +481,18 @@ def archive_cmd(project: str, as_user: str | None, as_json: bool) -> None:
 @as_option
 @json_option
 def status_cmd(project: str, as_user: str | None, as_json: bool) -> None:
-    """状态 Where PROJECT stands: state, refs, review clock, opinions, change, as-built."""
+    """状态 Where PROJECT stands: phase, refs, submissions and their clocks, changes by state,
+    meetings, opinions, as-built, certificates; with --as, what that user may do now."""
     from workflow import service
 
     with get_app().session(write=False) as s:
         data = service.status(s, project, user=as_user)
 
-    def text() -> None:
-        click.echo(f"{data['project']} {data['name']}\n阶段 State: {data['label']}")
+    def text() -> Iterator[str]:
+        yield f"{data['project']} {data['name']}"
+        yield f"阶段 State: {data['label']}"
         for ref, vid in sorted(data["refs"].items()):
-            click.echo(f"  {ref:10} {short(vid)}")
+            yield f"  {ref:10} {short(vid)}"
         for sub in data["submissions"]:
             line = (f"报审 {sub['name']} {sub['stage']} ({len(sub['sheets'])} 张 sheets): "
                     f"{sub['label']}")
@@ -483,31 +504,31 @@ def status_cmd(project: str, as_user: str | None, as_json: bool) -> None:
                 signed = ", ".join(f"{d} {'✓ ' + u if u else '✗'}"
                                    for d, u in sub["disciplines"].items())
                 line += f"; 专业 disciplines: {signed}"
-            click.echo(line)
+            yield line
         if data["open_changes"]:
-            click.echo("未完成变更 Open changes: " + "; ".join(
-                f"{state}: {', '.join(names)}" for state, names in data["open_changes"].items()))
+            yield "未完成变更 Open changes: " + "; ".join(
+                f"{state}: {', '.join(names)}" for state, names in data["open_changes"].items())
         done = [c["name"] for c in data["changes"] if c["state"] == "effective"]
         if done:
-            click.echo("已生效变更 Effective changes: " + ", ".join(done))
+            yield "已生效变更 Effective changes: " + ", ".join(done)
         for m in data["meetings"]:
-            click.echo(f"图纸会审 {m['name']} {m['held_on']}: {m['state']}")
+            yield f"图纸会审 {m['name']} {m['held_on']}: {m['state']}"
         if data["opinions"]:
-            click.echo("意见 Opinions: " + ", ".join(f"{k}={v}"
-                                                    for k, v in sorted(data["opinions"].items())))
+            yield "意见 Opinions: " + ", ".join(f"{k}={v}"
+                                              for k, v in sorted(data["opinions"].items()))
         if ab := data.get("as_built"):
-            click.echo(f"竣工图 As-built: {ab['state']}")
+            yield f"竣工图 As-built: {ab['state']}"
             for f in ab["redraw"]:
                 mark = "已重绘 redrawn" if f["redrawn"] else "须重绘 must be redrawn"
-                click.echo(f"  {f['sheet']}: 修改面积 {f['fraction']:.0%} > 1/3 — {mark}")
+                yield f"  {f['sheet']}: 修改面积 {f['fraction']:.0%} > 1/3 — {mark}"
         for cert in data["certificates"]:
-            click.echo(f"审查合格书 Certificate S-{cert['submission']} {cert['stage']}: blob "
-                       f"{short(cert['blob'])}")
+            yield (f"审查合格书 Certificate S-{cert['submission']} {cert['stage']}: blob "
+                   f"{short(cert['blob'])}")
         if you := data.get("you"):
             moves = "; ".join(f"{k}: {', '.join(v)}" for k, v in you["allowed"].items())
-            click.echo(f"{you['user']} 可执行 may do now: {moves or '-'}")
+            yield f"{you['user']} 可执行 may do now: {moves or '-'}"
         else:
-            click.echo("可执行 Allowed now: " + (", ".join(data["allowed"]) or "-"))
+            yield "可执行 Allowed now: " + (", ".join(data["allowed"]) or "-")
     emit(data, as_json, text)
 
 
@@ -525,8 +546,8 @@ def inbox_cmd(as_user: str | None, unread: bool, mark_read: bool, as_json: bool)
         data = [{"id": m.id, "project": m.project_code, "message": m.message,
                  "created": m.created.isoformat(),
                  "read": m.read_at.isoformat() if m.read_at else None} for m in msgs]
-    emit(data, as_json, lambda: [click.echo(f"{'  ' if m['read'] else '* '}{m['created'][:16]} "
-                                            f"{m['message']}") for m in data])
+    emit(data, as_json, lambda: [f"{'  ' if m['read'] else '* '}{m['created'][:16]} "
+                                 f"{m['message']}" for m in data])
 
 
 @click.group("audit")
@@ -544,9 +565,9 @@ def audit_log(project: str, as_json: bool) -> None:
 
     with get_app().session(write=False) as s:
         data = [e.to_dict() for e in audit.events(s, registry.get_project(s, project).code)]
-    emit(data, as_json, lambda: [click.echo(
+    emit(data, as_json, lambda: [
         f"#{e['seq']:<4} {e['at'][:19]} {e['event']:<17} {e['actor']:<10} "
-        f"{short(e['version'])} {e['hash'][:12]} ← {e['prev'][:12]}") for e in data])
+        f"{short(e['version'])} {e['hash'][:12]} ← {e['prev'][:12]}" for e in data])
 
 
 @audit_cmd.command("head")
@@ -562,9 +583,10 @@ def audit_head(project: str, as_json: bool) -> None:
         data = audit.head(s, registry.get_project(s, project).code)
     if data is None:
         raise NotFound(f"{project}: 尚无审计事件 no audit events yet")
-    emit(data, as_json, lambda: click.echo(
-        f"{data['anchor']}\n(审计 audit #{data['seq']} at {data['at']}; keep this line outside "
-        f"the system, then `yitaotu audit verify {project} --anchor {data['anchor']}`)"))
+    emit(data, as_json, lambda: [
+        data["anchor"],
+        f"(审计 audit #{data['seq']} at {data['at']}; keep this line outside "
+        f"the system, then `yitaotu audit verify {project} --anchor {data['anchor']}`)"])
 
 
 @audit_cmd.command("verify")
@@ -586,13 +608,13 @@ def audit_verify(project: str, anchors: tuple[str, ...], as_json: bool) -> None:
                                  anchors=parsed)
     data = rep.to_dict()
 
-    def text() -> None:
-        click.echo(f"{project}: {data['events']} 事件 events, {data['signatures']} 签名 "
-                   f"signatures, {data['blobs']} 文件 blobs checked")
+    def text() -> Iterator[str]:
+        yield (f"{project}: {data['events']} 事件 events, {data['signatures']} 签名 "
+               f"signatures, {data['blobs']} 文件 blobs checked")
         for p in data["problems"]:
-            click.echo(f"  ✗ {p}")
+            yield f"  ✗ {p}"
         if rep.ok:
-            click.echo("完整 OK: chain intact, all signatures valid")
+            yield "完整 OK: chain intact, all signatures valid"
     emit(data, as_json, text)
     if not rep.ok:
         raise IntegrityError(f"{project}: {len(rep.problems)} 处问题 problems in the audit chain")
@@ -626,29 +648,28 @@ def show_set_in_force(project: str, when: str, as_json: bool) -> None:
     with get_app().session(write=False) as s:
         data = service.set_in_force(s, project, parse_when(when))
 
-    def text() -> None:
+    def text() -> Iterator[str | tuple[object, ...]]:
         v = data["version"]
-        click.echo(f"{data['project']} @ {data['at']}: 施工现行版 set in force {v['id']}")
+        yield f"{data['project']} @ {data['at']}: 施工现行版 set in force {v['id']}"
         for no, e in sorted(v["manifest"].items()):
-            src = data["sheets"].get(no) or "-"
-            click.echo(f"  {no}\t{short(e['blob'])}\t{src}\t{e.get('title') or ''}")
+            yield f"  {no}", short(e["blob"]), data["sheets"].get(no) or "-", e.get("title") or ""
         for part in data["parts"]:
-            click.echo(f"审查合格 approved {part['submission']} {part['stage']} at "
-                       f"{part['approved_at']}: {len(part['sheets'])} 张 sheets")
+            yield (f"审查合格 approved {part['submission']} {part['stage']} at "
+                   f"{part['approved_at']}: {len(part['sheets'])} 张 sheets")
         for ch in data["changes"]:
             events = ", ".join(f"#{e['seq']} {e['event']} ({e['actor']})" for e in ch["events"])
-            click.echo(f"变更 change {ch['change']} 生效 effective {ch['effective_at']}: {events}")
+            yield f"变更 change {ch['change']} 生效 effective {ch['effective_at']}: {events}"
         if p := data["proof"]:
-            click.echo(f"证明 proof: audit #{p['seq']} {p['event']} by {p['actor']} at {p['at']}, "
-                       f"hash {p['hash'][:16]}, signed by {', '.join(p['signers'])}")
+            yield (f"证明 proof: audit #{p['seq']} {p['event']} by {p['actor']} at {p['at']}, "
+                   f"hash {p['hash'][:16]}, signed by {', '.join(p['signers'])}")
         if h := data["chain_head"]:
-            click.echo(f"链头 chain head: #{h['seq']} {h['hash'][:16]}")
+            yield f"链头 chain head: #{h['seq']} {h['hash'][:16]}"
     emit(data, as_json, text)
 
 
 @click.group("workflow")
 def workflow_cmd() -> None:
-    """流程 The declared transition table."""
+    """流程 The declared lifecycles."""
 
 
 @workflow_cmd.command("graph")
@@ -657,15 +678,11 @@ def workflow_cmd() -> None:
 @click.option("--record", type=click.Choice(["project", "submission", "change", "meeting",
                                              "question", "opinion"]),
               help="一种记录 one kind of record (default: all).")
-def workflow_graph(fmt: str, record: str | None) -> None:
-    """Print the lifecycles as Mermaid, Graphviz DOT or JSON rows."""
-    import orjson
-
+@json_option
+def workflow_graph(fmt: str, record: str | None, as_json: bool) -> None:
+    """Print the lifecycles as Mermaid, Graphviz DOT or JSON rows (--json: --format json)."""
     from workflow import machine
 
-    if fmt == "json":
-        rows = [r for r in machine.describe() if record in (None, r["record"])]
-        click.echo(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode())
-    else:
-        out = machine.to_mermaid(record) if fmt == "mermaid" else machine.to_dot(record)
-        click.echo(out, nl=False)
+    graph = machine.to_mermaid if fmt == "mermaid" else machine.to_dot
+    rows = [r for r in machine.describe() if record in (None, r["record"])]
+    emit(rows, as_json or fmt == "json", lambda: graph(record).splitlines())
