@@ -606,12 +606,3 @@ def verify_version(v: SetVersion) -> list[str]:
     if (doc.get("author"), doc.get("message")) != (v.author, v.message):
         problems.append(f"version {v.id[:12]}: author/message differ from its body")
     return problems
-
-
-def referenced_blob_ids(s: Session) -> set[str]:
-    """Every blob id a row points at (versions, sheet revisions, blob records)."""
-    ids: set[str] = set(s.scalars(select(BlobRecord.id)))
-    ids |= set(s.scalars(select(ManifestEntry.blob_id)))
-    ids |= {i for i in s.scalars(select(ManifestEntry.index_blob_id)) if i}
-    ids |= {i for i in s.scalars(select(SheetRevision.index_blob_id)) if i}
-    return ids
