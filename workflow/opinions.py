@@ -15,8 +15,7 @@ from sqlalchemy.orm import Session
 from drawings import registry
 from drawings.models import Project, SetVersion
 from storage.errors import Conflict, InvalidInput, NotFound
-from workflow import diffs
-from workflow.clock import utcnow
+from workflow import audit, diffs
 from workflow.machine import Role, State
 from workflow.models import ChangeMark, JSONText, Opinion, OpinionReply, Round, User
 from workflow.service import (
@@ -93,6 +92,7 @@ def anchor_region(anchor: dict[str, Any]) -> Any:
 def _check(s: Session, project: Project, user: User, action: str,
            opinion: Opinion | None = None) -> None:
     sources, _, roles, states = OPINION_ACTIONS[action]
+    audit.check_state(s, project.code)
     state = State(get_flow(s, project).state)
     if state not in states:
         raise Conflict(f"项目状态 {state} 下不能 {action} opinions (only in "
@@ -131,7 +131,7 @@ def add_opinion(s: Session, project: str | Project, *, user: str, keys: KeyRing,
     manifest = registry.get_version(s, rnd.version_id).manifest
     if sheet_no not in manifest:
         raise NotFound(f"图纸 {sheet_no} 不在送审版本中 sheet not in the version under review")
-    now = now or utcnow()
+    now = audit.stamp(s, p.code, now)
     number = (s.scalar(select(func.max(Opinion.number)).where(Opinion.project_code == p.code))
               or 0) + 1
     entry = manifest[sheet_no]
@@ -160,7 +160,7 @@ def _act(s: Session, project: str | Project, number: int, action: str, *, user: 
         raise Conflict(f"意见 #{number} 已被他人修改 changed by someone else; reload")
     if action == "reply" and not (text or "").strip():
         raise InvalidInput("答复不能为空 a reply needs text")
-    now = now or utcnow()
+    now = audit.stamp(s, p.code, now)
     before = o.state
     o.state = OPINION_ACTIONS[action][1]
     o.updated = now
@@ -243,7 +243,7 @@ def carry_opinions(s: Session, blobs: Any, project: str, rnd: Round, version: Se
         o.round_id = rnd.id
         o.updated = now
         s.add(OpinionReply(opinion_id=o.id, kind="carry", author=author, text=note, created=now))
-        out.append({"opinion": o.number, "affected": affected})
+        out.append({"opinion": o.number, "affected": affected, "note": note})
     return out
 
 
@@ -282,7 +282,7 @@ def mark_change(s: Session, project: str | Project, sheet_no: str, change_id: st
     assert rnd is not None
     if rnd.prev_version_id is None:
         raise Conflict("首轮审查没有修改对比 the first round has no diff to mark")
-    now = now or utcnow()
+    now = audit.stamp(s, p.code, now)
     opinion = None
     if mark == "queried":
         if bbox is None:
