@@ -491,6 +491,10 @@ def status_cmd(project: str, as_user: str | None, as_json: bool) -> None:
         if ab := data.get("as_built"):
             click.echo(f"竣工图 As-built: {ab['state']}")
             for f in ab["redraw"]:
+                if not f.get("measured", True):
+                    mark = "已重绘 redrawn" if f["redrawn"] else "须人工核对 check by hand"
+                    click.echo(f"  {f['sheet']}: 未能测量 not measured ({f['reason']}) — {mark}")
+                    continue
                 mark = "已重绘 redrawn" if f["redrawn"] else "须重绘 must be redrawn"
                 click.echo(f"  {f['sheet']}: 修改面积 {f['fraction']:.0%} > 1/3 — {mark}")
         if cert := data.get("certificate"):
