@@ -65,3 +65,12 @@ def test_failures_are_named_not_printed(signed: tuple[bytes, list[bytes]], capfd
         certificate.verify(pdf[: len(pdf) // 2], trust, name="PDF")
     out, err = capfd.readouterr()
     assert out == "" and err == ""
+
+
+def test_only_the_glyphs_used_are_embedded(signed: tuple[bytes, list[bytes]]) -> None:
+    """The CJK font is subset (the whole font made every certificate 1.7 MB); the text stays
+    searchable and the signatures valid (test_text_and_signatures)."""
+    pdf, _ = signed
+    fonts = {f[3] for page in pymupdf.open(stream=pdf) for f in page.get_fonts()}
+    assert fonts and all("+" in name for name in fonts)  # subset names: ABCDEF+Font
+    assert len(pdf) < 150_000
