@@ -566,8 +566,9 @@ def audit_head(project: str, as_json: bool) -> None:
               help="锚点 SEQ:HASH from `audit head`, kept outside; may repeat.")
 @json_option
 def audit_verify(project: str, anchors: tuple[str, ...], as_json: bool) -> None:
-    """Recompute the chain, check every signature and every blob it names, and that every
-    anchor is still in the chain; exit 50 if not."""
+    """Recompute the chain, check every signature, compare every row it governs with its
+    replay, re-hash every blob it names, and check that every anchor is still in the chain;
+    exit 50 if not."""
     from drawings import registry
     from storage.errors import IntegrityError
     from workflow import audit
@@ -585,7 +586,8 @@ def audit_verify(project: str, anchors: tuple[str, ...], as_json: bool) -> None:
         for p in data["problems"]:
             click.echo(f"  ✗ {p}")
         if rep.ok:
-            click.echo("完整 OK: chain intact, all signatures valid")
+            click.echo("完整 OK: chain intact, all signatures valid, every row as the chain "
+                       "has it")
     emit(data, as_json, text)
     if not rep.ok:
         raise IntegrityError(f"{project}: {len(rep.problems)} 处问题 problems in the audit chain")
