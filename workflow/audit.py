@@ -11,7 +11,7 @@ row it governs (:mod:`workflow.checks`), and re-hashes the blobs the chain point
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -44,7 +44,7 @@ def stamp(s: Session, project: str, now: datetime | None = None) -> datetime:
     the chain's newest event.  Every row the event writes (ref moves, rounds, opinions) takes
     this one time, so the chain and the rows agree and the order of the chain is the order
     of time."""
-    at = now or database_now(s)
+    at = (now or database_now(s)).astimezone(UTC)  # as the rows read back: signed text agrees
     last = last_event(s, project)
     return at if last is None or at >= last.at else last.at
 

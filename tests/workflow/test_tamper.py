@@ -259,3 +259,18 @@ def test_a_chain_of_the_first_format_still_verifies(sqlite_world: World, monkeyp
                   ("update wf_flows set large_works = false", {})) as s:
         rep = audit.verify_chain(s, CODE)
         assert [f.table for f in rep.findings] == ["wf_opinion_replies"]  # large_works: unknown
+
+
+def test_times_given_in_china_time_verify(sqlite_world: World) -> None:
+    """An event time given in another zone is kept as UTC, so the signed texts (chain body,
+    reflog signature) read back the same from the rows."""
+    from tests.workflow.helpers import Driver
+    from workflow.clock import CHINA_TZ
+
+    w = sqlite_world
+    Driver(w).goto("in_review")
+    with w.sf() as s, s.begin():
+        service.fire(s, CODE, "approve", user="rev_a", keys=w.keys, blobs=w.blobs,
+                     now=w.tick().astimezone(CHINA_TZ))
+    with w.sf() as s:
+        assert audit.verify_chain(s, CODE, w.blobs).ok
