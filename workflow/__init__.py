@@ -8,9 +8,14 @@ The service API (every function takes a SQLAlchemy ``Session``; the caller commi
 - opinions: :func:`add_opinion`, :func:`reply`, :func:`close`, :func:`reopen`,
   :func:`list_opinions`, :func:`mark_change`, :func:`round_changes`
 - reading: :func:`status`, :func:`inbox`, :func:`set_in_force`, :func:`verify_chain`
+
+Importing the package registers :func:`blob_references` with ``drawings.maintenance``, so
+``verify``, ``fsck`` and ``gc`` see the blobs the workflow's rows name.
 """
 
+from drawings.maintenance import register_blob_references
 from workflow.audit import verify_chain
+from workflow.blobrefs import blob_references
 from workflow.machine import TRANSITIONS, Role, State, TransitionNotAllowed
 from workflow.opinions import (
     add_opinion,
@@ -34,6 +39,8 @@ from workflow.service import (
 )
 from workflow.signing import KeyRing
 
+register_blob_references("workflow", blob_references)
+
 __all__ = [
     "TRANSITIONS",
     "KeyRing",
@@ -44,6 +51,7 @@ __all__ = [
     "add_org",
     "add_party",
     "add_user",
+    "blob_references",
     "close",
     "fire",
     "get_user",

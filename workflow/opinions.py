@@ -16,8 +16,7 @@ from drawings import registry
 from drawings.models import Project, SetVersion
 from storage.errors import Conflict, InvalidInput, NotFound
 from storage.numbers import db_int, finite
-from workflow import diffs
-from workflow.clock import utcnow
+from workflow import audit, diffs
 from workflow.machine import Role, State, TransitionNotAllowed
 from workflow.models import ChangeMark, JSONText, Opinion, OpinionReply, Round, User
 from workflow.service import (
@@ -119,6 +118,7 @@ def _check(s: Session, project: Project, user: User, action: str,
     """Refusals are :class:`TransitionNotAllowed` (exit 22) like the project's moves; returns
     the opinion actions ``user`` may take now."""
     sources, _, roles, states = OPINION_ACTIONS[action]
+    audit.check_state(s, project.code)
     state = State(get_flow(s, project).state)
     mine = roles_of(s, project, user)
     allowed = [f"opinion {a}" for a, (_, _, r, st) in OPINION_ACTIONS.items()
@@ -196,7 +196,7 @@ def _new_opinion(s: Session, p: Project, u: User, rnd: Round, *, keys: KeyRing, 
         raise NotFound(f"图纸 {sheet_no} 不在送审版本中 sheet not in the version under review")
     if change_id is not None and not checked_change:
         round_change(s, blobs, rnd, sheet_no, change_id)
-    now = now or utcnow()
+    now = audit.stamp(s, p.code, now)
     number = (s.scalar(select(func.max(Opinion.number)).where(Opinion.project_code == p.code))
               or 0) + 1
     entry = manifest[sheet_no]
@@ -225,7 +225,7 @@ def _act(s: Session, project: str | Project, number: int, action: str, *, user: 
         raise Conflict(f"意见 #{number} 已被他人修改 changed by someone else; reload")
     if action == "reply" and not (text or "").strip():
         raise InvalidInput("答复不能为空 a reply needs text")
-    now = now or utcnow()
+    now = audit.stamp(s, p.code, now)
     before = o.state
     o.state = OPINION_ACTIONS[action][1]
     o.updated = now
@@ -310,7 +310,7 @@ def carry_opinions(s: Session, blobs: Any, project: str, rnd: Round, version: Se
         o.round_id = rnd.id
         o.updated = now
         s.add(OpinionReply(opinion_id=o.id, kind="carry", author=author, text=note, created=now))
-        out.append({"opinion": o.number, "affected": affected})
+        out.append({"opinion": o.number, "affected": affected, "note": note})
     return out
 
 
@@ -356,7 +356,7 @@ def mark_change(s: Session, project: str | Project, sheet_no: str, change_id: st
                                          ChangeMark.sheet_no == sheet_no,
                                          ChangeMark.change_id == change_id)) is not None:
         raise Conflict(f"{sheet_no} {change_id} 已标记 already marked")
-    now = now or utcnow()
+    now = audit.stamp(s, p.code, now)
     opinion = None
     if mark == "queried":
         if bbox is None:

@@ -23,7 +23,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from drawings import registry
 from drawings.models import Party, Project, SetVersion
-from storage.errors import Conflict, InvalidInput, NotFound, StorageUnavailable
+from storage.errors import Conflict, IntegrityError, InvalidInput, NotFound, StorageUnavailable
 from workflow import audit, certificate, diffs
 from workflow.clock import review_clock, utcnow
 from workflow.machine import (
@@ -630,6 +630,7 @@ def _fire(s: Session, project: str | Project, event: str, *, user: str | User, k
     p = registry.get_project(s, project)
     u = user if isinstance(user, User) else get_user(s, user)
     flow = get_flow(s, p, create=True)
+    audit.check_state(s, p.code)
     state = State(flow.state)
     if expect_lock is not None and flow.lock != expect_lock:
         raise Conflict(f"并发冲突 {p.code} changed since you looked (lock {expect_lock} -> "
@@ -646,7 +647,7 @@ def _fire(s: Session, project: str | Project, event: str, *, user: str | User, k
                                    + ", ".join(who), mine)
     v = registry.resolve_version(s, p, version) if isinstance(version, str) else version
     a = Act(s=s, project=p, flow=flow, user=u, roles=roles, keys=keys, blobs=blobs,
-            now=now or utcnow(), event=event, version=v, params=params)
+            now=audit.stamp(s, p.code, now), event=event, version=v, params=params)
     failures: list[str] = []
     for t in candidates:
         if not (t.actors & roles):
@@ -660,6 +661,7 @@ def _fire(s: Session, project: str | Project, event: str, *, user: str | User, k
         raise TransitionNotAllowed(event, state, " | ".join(dict.fromkeys(failures)), mine)
     if "large_works" in params and params["large_works"] is not None:
         flow.large_works = bool(params["large_works"])
+        a.payload["large_works"] = flow.large_works
     for name in a.row.effects:
         EFFECT_FUNCS[name](a)
     flow.state = a.row.target.value
@@ -762,13 +764,22 @@ REDRAW_FRACTION = 1 / 3
 
 def redraw_flags(blobs: Any, approved: dict[str, dict[str, Any]], as_built: dict[str, dict[str,
                  Any]], redrawn: set[str]) -> list[dict[str, Any]]:
-    """Sheets whose changed area since the approved set exceeds a third of the sheet."""
+    """Sheets whose changed area since the approved set exceeds a third of the sheet, and
+    sheets the diff could not measure (``measured`` False, with the ``reason``): a failing
+    diff must not exempt a sheet from the rule."""
     flags = []
     for no in diffs.set_diff(approved, as_built)["changed"]:
-        report = diffs.sheet_report(blobs, approved[no], as_built[no])
-        frac = report.changed_fraction() if report is not None else None
-        if frac is not None and frac > REDRAW_FRACTION:
-            flags.append({"sheet": no, "fraction": round(frac, 3), "redrawn": no in redrawn})
+        try:
+            frac = diffs.measure_sheet(blobs, approved[no], as_built[no]).changed_fraction()
+            reason = None if frac is not None else "图纸范围未知 the sheet's extents are unknown"
+        except diffs.NotMeasured as e:
+            frac, reason = None, e.reason
+        if reason is not None:
+            flags.append({"sheet": no, "fraction": None, "measured": False, "reason": reason,
+                          "redrawn": no in redrawn})
+        elif frac is not None and frac > REDRAW_FRACTION:
+            flags.append({"sheet": no, "fraction": round(frac, 3), "measured": True,
+                          "redrawn": no in redrawn})
     return flags
 
 
@@ -845,20 +856,32 @@ def inbox(s: Session, user: str, *, unread: bool = False, mark_read: bool = Fals
 
 
 def set_in_force(s: Session, project: str | Project, when: datetime) -> dict[str, Any]:
-    """The set in force (``current``) at ``when`` and the chain entries that prove it."""
+    """The set in force (``current``) at ``when`` and the chain entry that proves it.
+
+    The reflog says which move of ``current`` was in force; the proof is the chain event that
+    made that move, found by replaying the chain.  If the chain is damaged, or the reflog or the
+    ref disagree with it, no proof is cited: :class:`IntegrityError` names the first problem."""
     p = registry.get_project(s, project)
-    v = registry.ref_at(s, p, "current", when)
-    if v is None:
+    entry = registry.move_at(s, p, "current", when)
+    if entry is None:
         raise NotFound(f"{p.code}: {when.isoformat()} 时尚无施工现行版 no set was in force")
-    proof = None
-    for ev in reversed(audit.events(s, p.code)):
-        if ev.at <= when and (JSONText.load(ev.body)["payload"].get("refs") or {}).get(
-                "current") == v.id:
-            proof = ev
-            break
+    rep = audit.verify_chain(s, p.code)
+    bad = [f for f in rep.findings if f.table == "wf_audit" or (
+        f.table in ("reflog", "refs") and (f.key == "current" or (
+            isinstance(f.key, tuple) and f.key[0] == "current")))]
+    moves = rep.replayed.tables.get("reflog", {}) if rep.replayed else {}
+    made = moves.get(("current", entry.seq), {}).get("_event")
+    if bad or made is None:
+        first = str(bad[0]) if bad else f"reflog current #{entry.seq}: not in the audit chain"
+        raise IntegrityError(f"{p.code}: 施工现行版记录与审计链不符 the record of `current` does "
+                             f"not match the audit chain ({first}); run `yitaotu audit verify "
+                             f"{p.code}`")
+    v = registry.get_version(s, entry.new)
+    proof = s.scalar(select(AuditEvent).where(AuditEvent.project_code == p.code,
+                                              AuditEvent.seq == made.seq))
+    assert proof is not None
     head = audit.last_event(s, p.code)
     return {"project": p.code, "at": when.isoformat(), "version": v.to_dict(manifest=True),
-            "proof": None if proof is None else {
-                **proof.to_dict(), "body": JSONText.load(proof.body),
-                "signatures": JSONText.load(proof.signatures)},
+            "proof": {**proof.to_dict(), "body": JSONText.load(proof.body),
+                      "signatures": JSONText.load(proof.signatures)},
             "chain_head": None if head is None else {"seq": head.seq, "hash": head.hash}}

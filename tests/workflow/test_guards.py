@@ -226,3 +226,25 @@ def test_query_a_change_makes_an_opinion(sqlite_world: World) -> None:
         marks = {c["id"]: c["mark"] for c in opinions.round_changes(s, w.blobs, CODE)
                  ["sheets"]["A-101"]}
         assert marks[c1["id"]] == "queried" and marks[c2["id"]] == "accepted"
+
+
+def test_a_sheet_the_diff_cannot_measure_is_flagged(sqlite_world: World, tmp_path) -> None:
+    """A failing diff must not exempt a sheet from the one-third rule: it is flagged "not
+    measured" with the reason, in the event, in `status` and in `yitaotu status`."""
+    from click.testing import CliRunner
+
+    from yitaotu.cli import cli
+
+    w = sqlite_world
+    d = Driver(w).goto("current")
+    v4 = d.version("v4", {"A-101": b"0\nSECTION\n2\nENTITIES\nnot a drawing"}, "v3")
+    ev = w.fire("submit_as_built", "con", version=v4, redrawn=[])
+    (flag,) = JSONText.load(ev.body)["payload"]["redraw"]
+    assert flag["sheet"] == "A-101" and flag["measured"] is False and flag["fraction"] is None
+    assert flag["reason"].startswith("比对失败 diff failed: ")
+    with w.sf() as s:
+        assert service.status(s, CODE)["as_built"]["redraw"] == [flag]
+    env = {"YITAOTU_HOME": str(tmp_path), "YITAOTU_DATABASE_URL": f"sqlite:///{tmp_path}/wf.db",
+           "YITAOTU_BLOBS": (tmp_path / "objects").as_uri()}
+    out = CliRunner().invoke(cli, ["status", CODE], env=env).output
+    assert "A-101: 未能测量 not measured (比对失败 diff failed: " in out and "check by hand" in out
