@@ -11,9 +11,10 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, MetaData, create_engine, event, exc
+from sqlalchemy import Engine, MetaData, create_engine, event, exc, text
 from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -178,9 +179,22 @@ def transaction(sf: sessionmaker[Session], *, write: bool = False) -> Iterator[S
         yield session
 
 
+def database_now(session: Session) -> datetime:
+    """The database's clock (aware UTC): the one clock every client of the database shares,
+    so a client whose own clock is off cannot stamp events out of order.
+
+    PostgreSQL: the server's ``clock_timestamp()``.  SQLite is a file on this machine, so its
+    clock is this machine's (what SQLite's own ``'now'`` reads), kept to the microsecond.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return session.execute(text("SELECT clock_timestamp()")).scalar_one().astimezone(UTC)
+    return datetime.now(UTC)
+
+
 __all__ = [
     "NAMING_CONVENTION",
     "Base",
+    "database_now",
     "make_engine",
     "normalize_url",
     "session_factory",

@@ -12,9 +12,14 @@ commits).  The service API:
   :func:`list_opinions`, :func:`mark_change`, :func:`round_changes`
 - disciplines: :func:`set_discipline`, :func:`sheet_disciplines`
 - reading: :func:`status`, :func:`inbox`, :func:`set_in_force`, :func:`verify_chain`
+
+Importing the package registers :func:`blob_references` with ``drawings.maintenance``, so
+``verify``, ``fsck`` and ``gc`` see the blobs the workflow's rows name.
 """
 
+from drawings.maintenance import register_blob_references
 from workflow.audit import verify_chain
+from workflow.blobrefs import blob_references
 from workflow.machine import LIFECYCLES, Role, TransitionNotAllowed
 from workflow.opinions import (
     add_opinion,
@@ -41,6 +46,8 @@ from workflow.service import (
 )
 from workflow.signing import KeyRing
 
+register_blob_references("workflow", blob_references)
+
 __all__ = [
     "LIFECYCLES",
     "KeyRing",
@@ -51,6 +58,7 @@ __all__ = [
     "add_org",
     "add_party",
     "add_user",
+    "blob_references",
     "close",
     "fire",
     "get_user",

@@ -10,8 +10,11 @@ is made once per owner and kept beside it (key file 0600, encrypted with
 from __future__ import annotations
 
 import io
+import logging
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -156,8 +159,13 @@ def sign(pdf: bytes, signers: list[tuple[Identity, str]],
     return pdf
 
 
-def verify(pdf: bytes, trusted_cert_pems: list[bytes]) -> list[dict[str, Any]]:
-    """Validate every signature against the given (self-issued or CA) certificates."""
+def verify(pdf: bytes, trusted_cert_pems: list[bytes], *,
+           name: str = "审查合格书 certificate PDF") -> list[dict[str, Any]]:
+    """Validate every signature against the given (self-issued or CA) certificates.
+
+    Nothing pyHanko raises or logs escapes: an unreadable PDF or an invalid certificate on
+    record is an :class:`IntegrityError` naming ``name``; a signature that does not validate
+    is a result with ``bottom_line`` False and pyHanko's reason in ``error``."""
     from asn1crypto import pem
     from asn1crypto import x509 as ax509
     from pyhanko.pdf_utils.reader import PdfFileReader
@@ -165,21 +173,69 @@ def verify(pdf: bytes, trusted_cert_pems: list[bytes]) -> list[dict[str, Any]]:
     from pyhanko_certvalidator import ValidationContext
 
     roots = []
-    for data in trusted_cert_pems:
-        _, _, der = pem.unarmor(data)
-        roots.append(ax509.Certificate.load(der))
-    try:
-        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
-        sigs = reader.embedded_signatures
-    except Exception as e:
-        raise IntegrityError(f"审查合格书无法读取 certificate PDF unreadable: {e}") from e
+    for i, data in enumerate(trusted_cert_pems, start=1):
+        try:
+            _, _, der = pem.unarmor(data)
+            roots.append(ax509.Certificate.load(der))
+            roots[-1].native  # noqa: B018 - parse it all now, not inside pyHanko
+        except Exception as e:  # asn1crypto raises ValueError, TypeError and its own
+            raise IntegrityError(f"{name}: 受信证书无效 X.509 certificate {i} on record "
+                                 f"(wf_keys) is not valid: {_line(e)}") from None
     out = []
-    for sig in sigs:
-        ctx = ValidationContext(trust_roots=roots, allow_fetching=False)
-        status = validate_pdf_signature(sig, ctx)
-        out.append({"field": sig.field_name,
-                    "signer": status.signing_cert.subject.human_friendly,
-                    "intact": status.intact, "valid": status.valid,
-                    "trusted": status.trusted, "bottom_line": status.bottom_line,
-                    "coverage": str(status.coverage)})
+    with _collected_logs() as notes:
+        try:
+            reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+            sigs = list(reader.embedded_signatures)
+        except Exception as e:  # pyHanko's PdfReadError, asn1crypto's ValueError, …
+            raise IntegrityError(f"{name}: 无法读取 unreadable: {_line(e)}") from None
+        for sig in sigs:
+            notes.clear()
+            try:
+                status = validate_pdf_signature(
+                    sig, ValidationContext(trust_roots=roots, allow_fetching=False))
+            except Exception as e:  # a malformed signature: not valid, with pyHanko's reason
+                out.append({"field": sig.field_name, "signer": "?", "intact": False,
+                            "valid": False, "trusted": False, "bottom_line": False,
+                            "coverage": None, "error": f"{type(e).__name__}: {_line(e)}"})
+                continue
+            row = {"field": sig.field_name, "signer": status.signing_cert.subject.human_friendly,
+                   "intact": status.intact, "valid": status.valid, "trusted": status.trusted,
+                   "bottom_line": status.bottom_line, "coverage": str(status.coverage)}
+            if not status.bottom_line:
+                row["error"] = notes[0] if notes else "not trusted" if not status.trusted \
+                    else "not valid"
+            out.append(row)
     return out
+
+
+def _line(e: BaseException) -> str:
+    lines = str(e).strip().splitlines()
+    return lines[0] if lines else type(e).__name__
+
+
+class _Notes(logging.Handler):
+    def __init__(self, notes: list[str]) -> None:
+        super().__init__(logging.WARNING)
+        self.notes = notes
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.notes.append(record.getMessage().splitlines()[0])
+
+
+@contextmanager
+def _collected_logs() -> Iterator[list[str]]:
+    """pyHanko logs each failed validation with its traceback, which the last-resort handler
+    prints to stderr: keep the first line of each message for the caller instead."""
+    notes: list[str] = []
+    loggers = [logging.getLogger(n) for n in ("pyhanko", "pyhanko_certvalidator")]
+    handler = _Notes(notes)
+    saved = [lg.propagate for lg in loggers]
+    for lg in loggers:
+        lg.addHandler(handler)
+        lg.propagate = False
+    try:
+        yield notes
+    finally:
+        for lg, propagate in zip(loggers, saved, strict=True):
+            lg.removeHandler(handler)
+            lg.propagate = propagate

@@ -83,13 +83,22 @@ REDRAW_FRACTION = 1 / 3
 
 def redraw_flags(blobs: Any, approved: dict[str, dict[str, Any]],
                  as_built: dict[str, dict[str, Any]], redrawn: set[str]) -> list[dict[str, Any]]:
-    """Sheets whose changed area since the approved set exceeds a third of the sheet."""
+    """Sheets whose changed area since the approved set exceeds a third of the sheet, and
+    sheets the diff could not measure (``measured`` False, with the ``reason``): a failing
+    diff must not exempt a sheet from the rule."""
     flags = []
     for no in diffs.set_diff(approved, as_built)["changed"]:
-        report = diffs.sheet_report(blobs, approved[no], as_built[no])
-        frac = report.changed_fraction() if report is not None else None
-        if frac is not None and frac > REDRAW_FRACTION:
-            flags.append({"sheet": no, "fraction": round(frac, 3), "redrawn": no in redrawn})
+        try:
+            frac = diffs.measure_sheet(blobs, approved[no], as_built[no]).changed_fraction()
+            reason = None if frac is not None else "图纸范围未知 the sheet's extents are unknown"
+        except diffs.NotMeasured as e:
+            frac, reason = None, e.reason
+        if reason is not None:
+            flags.append({"sheet": no, "fraction": None, "measured": False, "reason": reason,
+                          "redrawn": no in redrawn})
+        elif frac is not None and frac > REDRAW_FRACTION:
+            flags.append({"sheet": no, "fraction": round(frac, 3), "measured": True,
+                          "redrawn": no in redrawn})
     return flags
 
 

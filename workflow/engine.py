@@ -297,15 +297,15 @@ def act(s: Session, project: str | Project, event: str, *, user: str | User, key
     """:func:`fire`, returning the record acted on as well."""
     with conflicts():
         return _fire(s, project, event, user=user, keys=keys, blobs=blobs, record=record,
-                     version=version, now=now or utcnow(), expect_lock=expect_lock,
-                     params=params)
+                     version=version, now=now, expect_lock=expect_lock, params=params)
 
 
 def _fire(s: Session, project: str | Project, event: str, *, user: str | User, keys: KeyRing,
           blobs: Any, record: int | str | None, version: str | SetVersion | None,
-          now: datetime, expect_lock: int | None, params: dict[str, Any]
+          now: datetime | None, expect_lock: int | None, params: dict[str, Any]
           ) -> tuple[AuditEvent, Any]:
     p = registry.get_project(s, project)
+    now = audit.stamp(s, p.code, now)
     u = user if isinstance(user, User) else get_user(s, user)
     flow = get_flow(s, p, create=True)
     lc = lifecycle_of(event)
@@ -319,6 +319,8 @@ def _fire(s: Session, project: str | Project, event: str, *, user: str | User, k
     else:
         obj = _pick(s, lc, p, event, roles)
     state = None if obj is None else obj.state
+    if obj is not None:
+        audit.check_state(s, p.code, lc.kind, obj.number, state)
     where = "" if obj is None or lc is PROJECT else lc.name(obj.number)
     if expect_lock is not None and obj is not None and obj.lock != db_int(expect_lock,
                                                                           "expect_lock"):

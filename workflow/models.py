@@ -299,7 +299,8 @@ class AsBuilt(Base):
     version_id: Mapped[str] = mapped_column(ForeignKey("set_versions.id"))
     base_version_id: Mapped[str] = mapped_column(ForeignKey("set_versions.id"))
     state: Mapped[str] = mapped_column(String(20))  # submitted | confirmed | accepted | rejected
-    #: JSON list of {"sheet", "fraction", "redrawn"}: sheets changed > 1/3 since `approved`.
+    #: JSON list of {"sheet", "fraction", "measured", "redrawn"[, "reason"]}: sheets changed
+    #: > 1/3 since `approved`, and sheets the diff could not measure (fraction null).
     redraw: Mapped[str] = mapped_column(Text)
     owner_by: Mapped[str | None] = mapped_column(String(100))
     owner_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

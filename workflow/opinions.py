@@ -18,8 +18,7 @@ from drawings import registry
 from drawings.models import Project, SetVersion
 from storage.errors import Conflict, InvalidInput, NotFound
 from storage.numbers import finite
-from workflow import diffs, disciplines
-from workflow.clock import utcnow
+from workflow import audit, diffs, disciplines
 from workflow.engine import act, conflict_safe, flush, get_record, get_user, record_event, records
 from workflow.machine import OPINION, SUBMISSION, Role, TransitionNotAllowed
 from workflow.models import ChangeMark, JSONText, Opinion, OpinionReply, Round, Submission
@@ -209,7 +208,7 @@ def carry_opinions(s: Session, blobs: Any, sub: Submission, rnd: Round, version:
         o.round_id = rnd.id
         o.updated = now
         s.add(OpinionReply(opinion_id=o.id, kind="carry", author=author, text=note, created=now))
-        out.append({"opinion": o.number, "affected": affected})
+        out.append({"opinion": o.number, "affected": affected, "note": note})
     return out
 
 
@@ -291,7 +290,7 @@ def mark_change(s: Session, project: str | Project, sheet_no: str, change_id: st
                                          ChangeMark.sheet_no == sheet_no,
                                          ChangeMark.change_id == change_id)) is not None:
         raise Conflict(f"{sheet_no} {change_id} 已标记 already marked")
-    now = now or utcnow()
+    now = audit.stamp(s, p.code, now)
     opinion = None
     if mark == "queried":
         if bbox is None:

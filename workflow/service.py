@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from drawings import registry
 from drawings.models import Party, Project
-from storage.errors import Conflict, InvalidInput, NotFound
+from storage.errors import Conflict, IntegrityError, InvalidInput, NotFound
 from workflow import audit, disciplines, effects, guards  # noqa: F401 - registers the code
 from workflow.clock import review_clock, utcnow
 from workflow.engine import (
@@ -317,24 +317,37 @@ def _brief(ev: AuditEvent) -> dict[str, Any]:
 
 def set_in_force(s: Session, project: str | Project, when: datetime) -> dict[str, Any]:
     """The set in force (``current``) at ``when``: the approved parts plus every change
-    effective then, where each sheet came from, and the signed chain entries that prove it."""
+    effective then, where each sheet came from, and the signed chain entries that prove it.
+
+    The reflog says which move of ``current`` was in force; the proof is the chain event that
+    made that move, found by replaying the chain.  If the chain is damaged, or the reflog or the
+    ref disagree with it, nothing is cited: :class:`IntegrityError` names the first problem."""
     p = registry.get_project(s, project)
-    v = registry.ref_at(s, p, "current", when)
-    if v is None:
+    entry = registry.move_at(s, p, "current", when)
+    if entry is None:
         raise NotFound(f"{p.code}: {when.isoformat()} 时尚无施工现行版 no set was in force")
-    chain = [ev for ev in audit.events(s, p.code) if ev.at <= when]
+    rep = audit.verify_chain(s, p.code)
+    bad = [f for f in rep.findings if f.table == "wf_audit" or (
+        f.table in ("reflog", "refs") and (f.key == "current" or (
+            isinstance(f.key, tuple) and f.key[0] == "current")))]
+    moves = rep.replayed.tables.get("reflog", {}) if rep.replayed else {}
+    made = moves.get(("current", entry.seq), {}).get("_event")
+    if bad or made is None:
+        first = str(bad[0]) if bad else f"reflog current #{entry.seq}: not in the audit chain"
+        raise IntegrityError(f"{p.code}: 施工现行版记录与审计链不符 the record of `current` does "
+                             f"not match the audit chain ({first}); run `yitaotu audit verify "
+                             f"{p.code}`")
+    v = registry.get_version(s, entry.new)
+    chain = [ev for ev in audit.events(s, p.code) if ev.seq <= made.seq or ev.at <= when]
     by_record: dict[tuple[str, int], list[AuditEvent]] = {}
     source: dict[str, str] = {}
     parts: list[dict[str, Any]] = []
     changes: list[dict[str, Any]] = []
-    proof = None
     for ev in chain:
         payload = orjson.loads(ev.body).get("payload") or {}
         rec = payload.get("record") or {}
         key = (rec.get("kind") or _old_kind(ev.event), int(rec.get("number") or 1))
         by_record.setdefault(key, []).append(ev)
-        if (payload.get("refs") or {}).get("current") == v.id:
-            proof = ev
         if ev.event == "approve":
             name = f"S-{key[1]}"
             scope = payload.get("scope") or sorted(
@@ -344,23 +357,22 @@ def set_in_force(s: Session, project: str | Project, when: datetime) -> dict[str
             parts.append({"submission": name, "stage": payload.get("stage") or "全套",
                           "sheets": scope, "approved_at": ev.at.isoformat(), "key": key})
         elif ev.event in ("sign_change", "approve_change") and payload.get("to") in (
-                "effective", None, "current"):
-            name = f"C-{payload.get('change', key[1])}"
-            touched = payload.get("sheets") or _change_sheets(s, p, payload.get("change"))
+                "effective", "current"):
+            number = payload.get("change", key[1])
+            touched = payload.get("sheets") or _change_sheets(s, p, number)
             for no in [*touched.get("added", []), *touched.get("changed", [])]:
-                source[no] = name
-            changes.append({"change": name, "effective_at": ev.at.isoformat(),
-                            "key": ("change", payload.get("change", key[1]))})
+                source[no] = f"C-{number}"
+            changes.append({"change": f"C-{number}", "effective_at": ev.at.isoformat(),
+                            "key": ("change", number)})
     for item in parts + changes:
         item["events"] = [_brief(e) for e in by_record.get(item.pop("key"), [])]
+    proof = next(e for e in chain if e.seq == made.seq)
     head = audit.last_event(s, p.code)
-    manifest = v.manifest
     return {"project": p.code, "at": when.isoformat(), "version": v.to_dict(manifest=True),
-            "sheets": {no: source.get(no) for no in sorted(manifest)},
+            "sheets": {no: source.get(no) for no in sorted(v.manifest)},
             "parts": parts, "changes": changes,
-            "proof": None if proof is None else {
-                **proof.to_dict(), "body": JSONText.load(proof.body),
-                "signatures": JSONText.load(proof.signatures)},
+            "proof": {**proof.to_dict(), "body": JSONText.load(proof.body),
+                      "signatures": JSONText.load(proof.signatures)},
             "chain_head": None if head is None else {"seq": head.seq, "hash": head.hash}}
 
 

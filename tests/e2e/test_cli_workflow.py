@@ -132,6 +132,26 @@ def test_loop_end_to_end_then_tamper(y: Cli, tmp_path: Path) -> None:
     assert y.json("show", CODE, "--at", approve_at) == proof
     assert "施工现行版 set in force" in y("show", CODE, "--at", approve_at)
 
+    # the signed move of `current` edited in the reflog: no set is named, no proof cited
+    db = sqlite3.connect(y.home / "yitaotu.db")
+    with db:
+        db.execute("update reflog set new = ? where ref = 'current' and seq = 1", (v1,))
+    for cmd in (("audit", "at"), ("show",)):
+        out = y(*cmd, CODE, *(["--at"] if cmd == ("show",) else []), approve_at, code=50)
+        assert out.startswith("error: ") and out.count("\n") == 1 and "reflog current #1" in out
+    assert "reflog current #1: new" in y("audit", "verify", CODE, code=50)
+    with db:
+        db.execute("update reflog set new = ? where ref = 'current' and seq = 1", (v2,))
+    # the flow set back from archived to in_review: approving again is refused
+    with db:
+        db.execute("update wf_flows set state = 'in_review'")
+    out = y("review", "approve", CODE, user="rev_a", code=50)
+    assert "wf_flows.state is in_review" in out and "archived" in out
+    with db:
+        db.execute("update wf_flows set state = 'archived'")
+    db.close()
+    assert "完整 OK" in y("audit", "verify", CODE)
+
     # an anchor kept outside: removing the newest events (undetectable by the chain alone)
     anchor = y("audit", "head", CODE).splitlines()[0]
     assert y.json("audit", "head", CODE)["anchor"] == anchor
@@ -145,7 +165,10 @@ def test_loop_end_to_end_then_tamper(y: Cli, tmp_path: Path) -> None:
         (last,) = db.execute("select max(seq) from wf_audit").fetchone()
         saved = db.execute("select * from wf_audit where seq = ?", (last,)).fetchone()
         db.execute("delete from wf_audit where seq = ?", (last,))
-    assert "完整 OK" in y("audit", "verify", CODE)  # the chain alone cannot tell
+    # the chain alone ends cleanly one event earlier; the rows that event wrote betray it
+    out = y("audit", "verify", CODE, code=50)
+    assert "refs archived: 多余的行 row not in the audit chain" in out
+    assert "wf_flows" in out and "removed" not in out
     out = y("audit", "verify", CODE, "--anchor", anchor, code=50)
     assert f"anchor #{seq}" in out and "removed" in out
     with db:

@@ -260,3 +260,25 @@ def test_disciplines_from_title_block_prefix_and_override(sqlite_world: World) -
     with w.sf() as s:
         assert service.sheet_disciplines(s, CODE, w.versions["v1"])["X-9"] == "电气"
         assert audit.events(s, CODE)[-1].event == "set_discipline"
+
+
+def test_a_sheet_the_diff_cannot_measure_is_flagged(sqlite_world: World, tmp_path) -> None:
+    """A failing diff must not exempt a sheet from the one-third rule: it is flagged "not
+    measured" with the reason, in the event, in `status` and in `yitaotu status`."""
+    from click.testing import CliRunner
+
+    from yitaotu.cli import cli
+
+    w = sqlite_world
+    Driver(w).goto("current")
+    v4 = w.version("v4", {"S-01": b"0\nSECTION\n2\nENTITIES\nnot a drawing"}, "current")
+    ev = w.fire("submit_as_built", "con", version=v4, redrawn=[])
+    (flag,) = JSONText.load(ev.body)["payload"]["redraw"]
+    assert flag["sheet"] == "S-01" and flag["measured"] is False and flag["fraction"] is None
+    assert flag["reason"].startswith("比对失败 diff failed: ")
+    with w.sf() as s:
+        assert service.status(s, CODE)["as_built"]["redraw"] == [flag]
+    env = {"YITAOTU_HOME": str(tmp_path), "YITAOTU_DATABASE_URL": f"sqlite:///{tmp_path}/wf.db",
+           "YITAOTU_BLOBS": (tmp_path / "objects").as_uri()}
+    out = CliRunner().invoke(cli, ["status", CODE], env=env).output
+    assert "S-01: 未能测量 not measured (比对失败 diff failed: " in out and "check by hand" in out

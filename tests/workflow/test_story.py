@@ -148,3 +148,37 @@ def test_concurrent_confirmations_one_wins(world: World) -> None:
     assert w.state("submission") == "in_review"
     with w.sf() as s:
         assert [e.event for e in audit.events(s, CODE)] == ["submit", "accept_review"]
+
+
+def test_concurrent_approvals_loser_gets_a_retryable_conflict(world: World) -> None:
+    """The loser of two approvals started at once gets the concurrency conflict, not a clock
+    complaint, even when its clock reads earlier than the winner's (PostgreSQL lets it see
+    the winner's rows before it writes its own)."""
+    from datetime import timedelta
+
+    from tests.workflow.helpers import Driver
+
+    w = world
+    Driver(w).goto("signed")
+    a, b = w.sf(), w.sf()
+    flows: tuple = ()
+    try:
+        a.begin()
+        b.begin()
+        flows = service.get_flow(a, CODE), service.get_flow(b, CODE)  # both hold the flow
+        late = w.tick()
+        service.fire(a, CODE, "approve", user="rev_s", keys=w.keys, blobs=w.blobs, now=late)
+        a.commit()
+        with pytest.raises(Conflict, match="another user changed this project|no submission "
+                                            "in state in_review"):
+            service.fire(b, CODE, "approve", user="rev_a", keys=w.keys, blobs=w.blobs,
+                         now=late - timedelta(minutes=5))
+        b.rollback()
+    finally:
+        del flows
+        a.close()
+        b.close()
+    with w.sf() as s:
+        assert [e.event for e in audit.events(s, CODE)][-2:] == ["approve",
+                                                                  "start_construction"]
+        assert audit.verify_chain(s, CODE, w.blobs).ok

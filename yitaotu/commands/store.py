@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from types import ModuleType
 
 import click
 
 from storage.errors import IntegrityError, InvalidInput
 from yitaotu.commands._common import emit, get_app, json_option
+
+
+def _maintenance() -> ModuleType:
+    """``drawings.maintenance`` with every package's blob references registered: drawings
+    cannot import the workflow, so the composition root loads it (its certificate PDFs and
+    the blobs its events cite are then re-hashed by verify/fsck and kept by gc)."""
+    import workflow  # noqa: F401 - registers workflow.blob_references
+    from drawings import maintenance
+
+    return maintenance
 
 
 def _report_lines(rep, title: str) -> Iterator[str]:  # noqa: ANN001 - a maintenance.Report
@@ -24,12 +35,11 @@ def _report_lines(rep, title: str) -> Iterator[str]:  # noqa: ANN001 - a mainten
 @click.argument("project", required=False)
 @json_option
 def verify_cmd(project: str | None, as_json: bool) -> None:
-    """校验 Re-hash every blob and recompute every version id (of PROJECT)."""
-    from drawings.maintenance import verify
-
+    """校验 Re-hash every blob a row names, recompute every version id, check every ref
+    against its reflog (of PROJECT)."""
     app = get_app()
     with app.session(write=False) as s:
-        rep = verify(s, app.blobs, project)
+        rep = _maintenance().verify(s, app.blobs, project)
     emit(rep.to_dict(), as_json, lambda: _report_lines(rep, "verify"))
     if not rep.ok:
         raise IntegrityError(f"verify found {len(rep.problems)} problems: {rep.problems[0]}")
@@ -38,12 +48,11 @@ def verify_cmd(project: str | None, as_json: bool) -> None:
 @click.command("fsck")
 @json_option
 def fsck_cmd(as_json: bool) -> None:
-    """检查 Dangling rows and bad version ids (fail); orphans and temp files (gc cleans)."""
-    from drawings.maintenance import fsck
-
+    """检查 Dangling or corrupt blobs, bad version ids, refs off their reflog (fail); orphans
+    and temp files (gc cleans)."""
     app = get_app()
     with app.session(write=False) as s:
-        rep = fsck(s, app.blobs)
+        rep = _maintenance().fsck(s, app.blobs)
     emit(rep.to_dict(), as_json, lambda: _report_lines(rep, "fsck"))
     if not rep.ok:
         raise IntegrityError(f"fsck found {len(rep.problems)} problems: {rep.problems[0]}")
@@ -77,12 +86,10 @@ def parse_duration(text: str) -> float:
 @json_option
 def gc_cmd(dry_run: bool, grace: str, as_json: bool) -> None:
     """清理 Remove unreferenced blobs and temp files older than the grace period."""
-    from drawings.maintenance import gc
-
     grace_s = parse_duration(grace)
     app = get_app()
     with app.session(write=False) as s:
-        data = gc(s, app.blobs, dry_run=dry_run, grace_s=grace_s)
+        data = _maintenance().gc(s, app.blobs, dry_run=dry_run, grace_s=grace_s)
     verb = "将删除 would delete" if dry_run else "已删除 deleted"
     emit(
         data,

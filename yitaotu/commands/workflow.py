@@ -519,6 +519,10 @@ def status_cmd(project: str, as_user: str | None, as_json: bool) -> None:
         if ab := data.get("as_built"):
             yield f"竣工图 As-built: {ab['state']}"
             for f in ab["redraw"]:
+                if not f.get("measured", True):
+                    mark = "已重绘 redrawn" if f["redrawn"] else "须人工核对 check by hand"
+                    yield f"  {f['sheet']}: 未能测量 not measured ({f['reason']}) — {mark}"
+                    continue
                 mark = "已重绘 redrawn" if f["redrawn"] else "须重绘 must be redrawn"
                 yield f"  {f['sheet']}: 修改面积 {f['fraction']:.0%} > 1/3 — {mark}"
         for cert in data["certificates"]:
@@ -595,8 +599,9 @@ def audit_head(project: str, as_json: bool) -> None:
               help="锚点 SEQ:HASH from `audit head`, kept outside; may repeat.")
 @json_option
 def audit_verify(project: str, anchors: tuple[str, ...], as_json: bool) -> None:
-    """Recompute the chain, check every signature and every blob it names, and that every
-    anchor is still in the chain; exit 50 if not."""
+    """Recompute the chain, check every signature, compare every row it governs with its
+    replay, re-hash every blob it names, and check that every anchor is still in the chain;
+    exit 50 if not."""
     from drawings import registry
     from storage.errors import IntegrityError
     from workflow import audit
@@ -614,7 +619,8 @@ def audit_verify(project: str, anchors: tuple[str, ...], as_json: bool) -> None:
         for p in data["problems"]:
             yield f"  ✗ {p}"
         if rep.ok:
-            yield "完整 OK: chain intact, all signatures valid"
+            yield ("完整 OK: chain intact, all signatures valid, every row as the chain "
+                   "has it")
     emit(data, as_json, text)
     if not rep.ok:
         raise IntegrityError(f"{project}: {len(rep.problems)} 处问题 problems in the audit chain")

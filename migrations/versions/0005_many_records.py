@@ -6,8 +6,8 @@ whole set (its rounds keep their numbers), a major change's review becomes that 
 submission, the project state becomes design or construction (as-built states unchanged), and
 changes take their new states (applied -> effective).
 
-Revision ID: 0004_many_records
-Revises: 0003_diffcache
+Revision ID: 0005_many_records
+Revises: 0004_reflog_seq
 Create Date: 2026-12-06
 """
 
@@ -19,8 +19,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_many_records"
-down_revision = "0003_diffcache"
+revision = "0005_many_records"
+down_revision = "0004_reflog_seq"
 branch_labels = None
 depends_on = None
 
@@ -173,18 +173,32 @@ def _move_rows(conn: sa.Connection) -> None:
     changes = conn.execute(sa.text(
         "SELECT id, project_code, number, klass, state, version_id, base_version_id, created "
         "FROM wf_changes")).mappings().all()
-    proposers = {}
+    # who proposed and signed each change, and when it took effect, as its chain says
+    proposers, signed, effective = {}, {}, {}
     for row in conn.execute(sa.text(
-            "SELECT project_code, actor, body FROM wf_audit WHERE event = 'propose_change'")):
+            "SELECT project_code, event, actor, at, body FROM wf_audit WHERE event IN "
+            "('propose_change', 'sign_change', 'approve') ORDER BY project_code, seq")):
         payload = json.loads(row.body).get("payload") or {}
-        proposers[(row.project_code, payload.get("change"))] = row.actor
+        key = (row.project_code, payload.get("change"))
+        if key[1] is None:
+            continue
+        if row.event == "propose_change":
+            proposers[key] = row.actor
+        elif row.event == "sign_change":
+            signed[key] = (row.actor, row.at)
+            if payload.get("to") == "current":
+                effective[key] = row.at
+        else:  # a major change's review approved
+            effective[key] = row.at
     for ch in changes:
+        key = (ch["project_code"], ch["number"])
+        by, at = signed.get(key, (None, None))
         conn.execute(sa.text(
-            "UPDATE wf_changes SET state = :st, author = :au, updated = :up, "
-            "effective_at = CASE WHEN :st = 'effective' THEN :up ELSE NULL END WHERE id = :id"),
-            {"st": _CHANGE.get(ch["state"], ch["state"]),
-             "au": proposers.get((ch["project_code"], ch["number"]), ""),
-             "up": ch["created"], "id": ch["id"]})
+            "UPDATE wf_changes SET state = :st, author = :au, updated = :up, signed_by = :sb, "
+            "signed_at = :sa, effective_at = :ef WHERE id = :id"),
+            {"st": _CHANGE.get(ch["state"], ch["state"]), "au": proposers.get(key, ""),
+             "up": ch["created"], "sb": by, "sa": at, "ef": effective.get(key),
+             "id": ch["id"]})
     flows = conn.execute(sa.text("SELECT project_code, state, review_no FROM wf_flows")).all()
     for code, state, review_no in flows:
         approved = conn.execute(sa.text(
@@ -233,4 +247,4 @@ def _move_rows(conn: sa.Connection) -> None:
 
 
 def downgrade() -> None:
-    raise NotImplementedError("0004 moves rows into a new shape; restore a backup to go back")
+    raise NotImplementedError("0005 moves rows into a new shape; restore a backup to go back")
