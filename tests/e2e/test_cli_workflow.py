@@ -142,13 +142,13 @@ def test_loop_end_to_end_then_tamper(y: Cli, tmp_path: Path) -> None:
     assert "reflog current #1: new" in y("audit", "verify", CODE, code=50)
     with db:
         db.execute("update reflog set new = ? where ref = 'current' and seq = 1", (v2,))
-    # the flow set back from archived to in_review: approving again is refused
+    # the first submission set back from approved to in_review: approving again is refused
     with db:
-        db.execute("update wf_flows set state = 'in_review'")
-    out = y("review", "approve", CODE, user="rev_a", code=50)
-    assert "wf_flows.state is in_review" in out and "archived" in out
+        db.execute("update wf_submissions set state = 'in_review' where number = 1")
+    out = y("review", "approve", CODE, "S-1", user="rev_a", code=50)
+    assert "submission 1 state is in_review" in out and "approved" in out
     with db:
-        db.execute("update wf_flows set state = 'archived'")
+        db.execute("update wf_submissions set state = 'approved' where number = 1")
     db.close()
     assert "完整 OK" in y("audit", "verify", CODE)
 
