@@ -26,7 +26,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from storage.errors import IntegrityError
-from workflow.clock import CHINA_TZ
 from workflow.signing import KeyRing
 
 _SAFE = re.compile(r"[^0-9A-Za-z_.\-]")
@@ -104,57 +103,37 @@ def trust_for(s: Any, owners: list[str]) -> list[bytes]:
 
 def render(*, project_code: str, project_name: str, version_id: str, agency: str,
            reviewers: list[tuple[str, str]], sheets: list[tuple[str, str]],
-           issued: datetime) -> bytes:
-    """The unsigned certificate: project, set version, sheet list, reviewers."""
-    import pymupdf
+           issued: datetime, stage: str = "全套",
+           disciplines: dict[str, str] | None = None) -> bytes:
+    """The unsigned certificate: project, stage, set version, its sheets, the reviewers."""
+    from workflow.documents import china_time, text_pdf
 
-    doc = pymupdf.open()
-    width, height = pymupdf.paper_size("a4")
+    disciplines = disciplines or {}
     lines: list[tuple[float, str]] = [
         (20, "施工图设计文件审查合格书"),
         (11, "Certificate of construction drawing review"),
         (10, ""),
         (11, f"项目代码 Project code: {project_code}"),
         (11, f"项目名称 Project: {project_name}"),
+        (11, f"审查范围 Stage: {stage}"),
         (11, f"审查机构 Review agency: {agency}"),
         (9, f"图纸版本 Set version: {version_id}"),
-        (11, f"签发日期 Issued: {issued.astimezone(CHINA_TZ):%Y-%m-%d %H:%M} (UTC+8)"),
+        (11, f"签发日期 Issued: {china_time(issued)}"),
         (10, ""),
         (11, "审查人员 Reviewers:"),
         *[(10, f"    {disc or '-'}  {name}") for name, disc in reviewers],
         (10, ""),
         (11, f"图纸目录 Sheets ({len(sheets)}):"),
-        *[(10, f"    {no}  {title or ''}") for no, title in sheets],
+        *[(10, f"    {no}  {disciplines.get(no, '')}  {title or ''}") for no, title in sheets],
         (10, ""),
         (10, "经审查，上述施工图设计文件符合法律法规和工程建设强制性标准，审查合格。"),
         (9, "The drawings above were reviewed and found compliant; signed electronically."),
     ]
-    cjk, latin = pymupdf.Font("china-s"), pymupdf.Font("helv")
-    page, y, writer = None, height, None
-    for size, text in lines:
-        if y > height - 60:
-            if writer is not None:
-                writer.write_text(page)
-            page = doc.new_page(width=width, height=height)
-            writer, y = pymupdf.TextWriter(page.rect), 60.0
-        x = 56.0
-        # Latin runs in Helvetica (the CJK font's Latin glyphs are full width)
-        for run in re.findall(r"[ -~]+|[^ -~]+", text):
-            font = latin if run.isascii() else cjk
-            _, end = writer.append((x, y), run, font=font, fontsize=size)
-            x = end.x
-        y += size * 1.7
-    assert writer is not None and page is not None
-    writer.write_text(page)
-    doc.set_metadata({"title": f"审查合格书 {project_code}", "creator": "yitaotu",
-                      "subject": version_id})
-    doc.subset_fonts()  # only the glyphs used: the whole CJK font is 1.7 MB, the subset a few kB
-    data = doc.tobytes(garbage=3, deflate=True)
-    doc.close()
-    return data
+    return text_pdf(lines, title=f"审查合格书 {project_code} {stage}", subject=version_id)
 
 
-def sign(pdf: bytes, signers: list[tuple[Identity, str]]) -> bytes:
+def sign(pdf: bytes, signers: list[tuple[Identity, str]],
+         reason: str = "审查合格 approved") -> bytes:
     """Add one incremental signature per (identity, field name), in order."""
     import tempfile
 
@@ -173,7 +152,7 @@ def sign(pdf: bytes, signers: list[tuple[Identity, str]]) -> bytes:
                                  cert_registry=SimpleCertificateStore.from_certs([cert]))
         out = io.BytesIO()
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
-        hs.sign_pdf(writer, hs.PdfSignatureMetadata(field_name=field, reason="审查合格 approved",
+        hs.sign_pdf(writer, hs.PdfSignatureMetadata(field_name=field, reason=reason,
                                                     md_algorithm="sha256"),
                     signer=signer, output=out)
         pdf = out.getvalue()

@@ -23,14 +23,19 @@ from workflow.findings import Finding, differences
 from workflow.models import (
     AsBuilt,
     Certificate,
+    Change,
     ChangeMark,
-    DesignChange,
     Flow,
     JSONText,
+    Meeting,
     Opinion,
     OpinionReply,
+    Question,
     Round,
+    SheetDiscipline,
     SigningKey,
+    Signoff,
+    Submission,
 )
 from workflow.replay import WORKFLOW_REFS, Replay
 from workflow.signing import canonical_json, verify_record
@@ -62,20 +67,16 @@ def _json(text: str | None) -> Any:
         return f"<not JSON: {text[:40]!r}>" if text else text
 
 
-def _round_numbers(s: Session, project: str) -> dict[int, int]:
-    return dict(s.execute(select(Round.id, Round.number)
-                          .where(Round.project_code == project)).all())
-
-
-def _opinion_numbers(s: Session, project: str) -> dict[int, int]:
-    return dict(s.execute(select(Opinion.id, Opinion.number)
-                          .where(Opinion.project_code == project)).all())
+def _numbers(s: Session, model: Any, project: str) -> dict[int, int]:
+    """Row id -> record number, for a table keyed by number per project."""
+    return dict(s.execute(select(model.id, model.number)
+                          .where(model.project_code == project)).all())
 
 
 def _flows(s: Session, project: str) -> Rows:
     f = s.get(Flow, project)
-    return {} if f is None else {project: {"state": f.state, "review_no": f.review_no,
-                                           "large_works": f.large_works, "updated": f.updated}}
+    return {} if f is None else {project: {"state": f.state, "large_works": f.large_works,
+                                           "updated": f.updated}}
 
 
 def _refs(s: Session, project: str) -> Rows:
@@ -90,26 +91,44 @@ def _reflog(s: Session, project: str) -> Rows:
                 RefLogEntry.project_code == project, RefLogEntry.ref.in_(WORKFLOW_REFS)))}
 
 
+def _submissions(s: Session, project: str) -> Rows:
+    changes = _numbers(s, Change, project)
+    return {x.number: {"kind": x.kind, "stage": x.stage, "scope": _json(x.scope),
+                       "version_id": x.version_id, "change": changes.get(x.change_id),
+                       "state": x.state, "created": x.created, "updated": x.updated}
+            for x in s.scalars(select(Submission).where(Submission.project_code == project))}
+
+
 def _rounds(s: Session, project: str) -> Rows:
-    return {r.number: {"review_no": r.review_no, "version_id": r.version_id,
+    subs = _numbers(s, Submission, project)
+    return {r.number: {"submission": subs.get(r.submission_id), "version_id": r.version_id,
                        "prev_version_id": r.prev_version_id, "submitted_at": r.submitted_at,
                        "accepted_at": r.accepted_at, "ended_at": r.ended_at,
                        "outcome": r.outcome, "diff": _json(r.diff)}
             for r in s.scalars(select(Round).where(Round.project_code == project))}
 
 
+def _signoffs(s: Session, project: str) -> Rows:
+    subs = _numbers(s, Submission, project)
+    rounds = _numbers(s, Round, project)
+    return {(subs.get(x.submission_id), rounds.get(x.round_id), x.discipline): {
+        "user_name": x.user_name, "signed_at": x.signed_at}
+        for x in s.scalars(select(Signoff).where(Signoff.submission_id.in_(subs)))}
+
+
 def _opinions(s: Session, project: str) -> Rows:
-    rounds = _round_numbers(s, project)
+    rounds = _numbers(s, Round, project)
     return {o.number: {"round": rounds.get(o.round_id), "sheet_no": o.sheet_no,
                        "blob_id": o.blob_id, "page": o.page, "anchor": _json(o.anchor),
-                       "change_id": o.change_id, "category": o.category, "text": o.text,
-                       "author": o.author, "state": o.state, "affected": o.affected,
-                       "created": o.created, "updated": o.updated}
+                       "change_id": o.change_id, "category": o.category,
+                       "discipline": o.discipline, "text": o.text, "author": o.author,
+                       "state": o.state, "affected": o.affected, "created": o.created,
+                       "updated": o.updated}
             for o in s.scalars(select(Opinion).where(Opinion.project_code == project))}
 
 
 def _replies(s: Session, project: str) -> Rows:
-    numbers = _opinion_numbers(s, project)
+    numbers = _numbers(s, Opinion, project)
     out: Rows = {}
     seen: dict[int, int] = {}
     for r in s.scalars(select(OpinionReply).where(OpinionReply.opinion_id.in_(numbers))
@@ -122,23 +141,46 @@ def _replies(s: Session, project: str) -> Rows:
 
 
 def _marks(s: Session, project: str) -> Rows:
-    rounds, opinions = _round_numbers(s, project), _opinion_numbers(s, project)
+    rounds, opinions = _numbers(s, Round, project), _numbers(s, Opinion, project)
     return {(rounds[m.round_id], m.sheet_no, m.change_id): {
         "mark": m.mark, "opinion": opinions.get(m.opinion_id) if m.opinion_id else None,
         "author": m.author, "created": m.created}
         for m in s.scalars(select(ChangeMark).where(ChangeMark.round_id.in_(rounds)))}
 
 
-def _confirmations(item: DesignChange | AsBuilt) -> dict[str, Any]:
+def _confirmations(item: Change | AsBuilt) -> dict[str, Any]:
     return {"owner_by": item.owner_by, "owner_at": item.owner_at,
             "supervisor_by": item.supervisor_by, "supervisor_at": item.supervisor_at}
 
 
 def _changes(s: Session, project: str) -> Rows:
-    return {c.number: {"base_version_id": c.base_version_id, "version_id": c.version_id,
-                       "reason": c.reason, "klass": c.klass, "sheets": _json(c.sheets),
-                       "state": c.state, "created": c.created, **_confirmations(c)}
-            for c in s.scalars(select(DesignChange).where(DesignChange.project_code == project))}
+    questions = _numbers(s, Question, project)
+    return {c.number: {"kind": c.kind, "klass": c.klass, "raised_by": c.raised_by,
+                       "reason": c.reason, "answer": c.answer,
+                       "base_version_id": c.base_version_id, "version_id": c.version_id,
+                       "sheets": _json(c.sheets), "question": questions.get(c.question_id),
+                       "state": c.state, "author": c.author, "signed_by": c.signed_by,
+                       "signed_at": c.signed_at, "effective_at": c.effective_at,
+                       "created": c.created, "updated": c.updated, **_confirmations(c)}
+            for c in s.scalars(select(Change).where(Change.project_code == project))}
+
+
+def _meetings(s: Session, project: str) -> Rows:
+    return {m.number: {"held_on": m.held_on, "location": m.location, "version_id": m.version_id,
+                       "participants": _json(m.participants), "state": m.state,
+                       "minutes_blob": m.minutes_blob, "signed": _json(m.signed),
+                       "created": m.created}
+            for m in s.scalars(select(Meeting).where(Meeting.project_code == project))}
+
+
+def _questions(s: Session, project: str) -> Rows:
+    meetings = _numbers(s, Meeting, project)
+    return {q.number: {"meeting": meetings.get(q.meeting_id), "sheet_no": q.sheet_no,
+                       "blob_id": q.blob_id, "page": q.page, "anchor": _json(q.anchor),
+                       "text": q.text, "raised_by": q.raised_by, "role": q.role,
+                       "answer": q.answer, "answered_by": q.answered_by, "state": q.state,
+                       "created": q.created}
+            for q in s.scalars(select(Question).where(Question.project_code == project))}
 
 
 def _as_built(s: Session, project: str) -> Rows:
@@ -149,22 +191,35 @@ def _as_built(s: Session, project: str) -> Rows:
 
 
 def _certificates(s: Session, project: str) -> Rows:
+    subs = _numbers(s, Submission, project)
     rows = s.scalars(select(Certificate).where(Certificate.project_code == project)
                      .order_by(Certificate.id))
-    return {i: {"version_id": c.version_id, "blob_id": c.blob_id, "signers": _json(c.signers),
+    return {i: {"version_id": c.version_id, "submission": subs.get(c.submission_id),
+                "stage": c.stage, "blob_id": c.blob_id, "signers": _json(c.signers),
                 "issued": c.issued} for i, c in enumerate(rows, start=1)}
+
+
+def _disciplines(s: Session, project: str) -> Rows:
+    return {d.sheet_no: {"discipline": d.discipline, "set_by": d.set_by, "set_at": d.set_at}
+            for d in s.scalars(select(SheetDiscipline)
+                               .where(SheetDiscipline.project_code == project))}
 
 
 register_kind(Kind("wf_flows", _flows, str))
 register_kind(Kind("refs", _refs, str))
 register_kind(Kind("reflog", _reflog, lambda k: f"{k[0]} #{k[1]}"))
-register_kind(Kind("wf_rounds", _rounds))
+register_kind(Kind("wf_submissions", _submissions, lambda k: f"S-{k}"))
+register_kind(Kind("wf_rounds", _rounds, lambda k: f"round {k}"))
+register_kind(Kind("wf_signoffs", _signoffs, lambda k: f"S-{k[0]} round {k[1]} {k[2]}"))
 register_kind(Kind("wf_opinions", _opinions))
 register_kind(Kind("wf_opinion_replies", _replies, lambda k: f"opinion #{k[0]} reply {k[1]}"))
 register_kind(Kind("wf_change_marks", _marks, lambda k: f"round {k[0]} {k[1]} {k[2]}"))
 register_kind(Kind("wf_changes", _changes, lambda k: f"C-{k}"))
-register_kind(Kind("wf_as_built", _as_built, lambda k: f"submission {k}"))
+register_kind(Kind("wf_meetings", _meetings, lambda k: f"M-{k}"))
+register_kind(Kind("wf_questions", _questions, lambda k: f"Q-{k}"))
+register_kind(Kind("wf_as_built", _as_built, lambda k: f"as-built {k}"))
 register_kind(Kind("wf_certificates", _certificates))
+register_kind(Kind("wf_sheet_disciplines", _disciplines, str))
 
 
 def compare(s: Session, r: Replay) -> list[Finding]:

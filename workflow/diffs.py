@@ -10,6 +10,7 @@ one-third rule must not, and flags the sheet "not measured" instead.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -139,3 +140,44 @@ def _from_report(data: dict[str, Any]) -> SheetChanges:
                for c in data.get("changes", [])]
     clusters = [tuple(c["bbox"]) for c in data.get("clusters", []) if c.get("bbox")]
     return SheetChanges(changes, clusters, None)
+
+
+def fingerprints(blobs: Any, entry: dict[str, Any] | None) -> Counter[bytes]:
+    """The multiset of entity fingerprints of a manifest entry (every sheet of the file, or its
+    page), from the index stored at ingest, else by reading the blob.  Empty for no entry."""
+    if entry is None:
+        return Counter()
+    from drawings import index as drawing_index
+
+    label = f"{entry['blob'][:12]}"
+    if entry.get("index"):
+        idx = drawing_index.loads(blobs.read_bytes(entry["index"]), label)
+    else:
+        import drawings
+
+        idx = drawing_index.build(drawings.read(blobs.read_bytes(entry["blob"]), name=label))
+    sheets = idx.sheets
+    page = entry.get("page")
+    if page:
+        sheets = [sheets[int(page) - 1]] if 1 <= int(page) <= len(sheets) else []
+    return Counter(fp.tobytes() for sh in sheets for fp in sh.fingerprints)
+
+
+def lost_edits(blobs: Any, base: dict[str, Any] | None, current: dict[str, Any] | None,
+               new: dict[str, Any] | None) -> dict[str, int]:
+    """Three-way check of one sheet: ``base`` -> ``current`` are edits that became effective
+    meanwhile; does ``new`` (a rebased revision) still carry them?  Counts the entities those
+    edits added that ``new`` lacks and the ones they removed that ``new`` still has."""
+    b, c, n = (fingerprints(blobs, e) for e in (base, current, new))
+    added, removed = c - b, b - c
+    missing = added - n
+    kept_removed = removed - (b - n)
+    return {"missing": sum(missing.values()), "revived": sum(kept_removed.values()),
+            "added_meanwhile": sum(added.values()), "removed_meanwhile": sum(removed.values())}
+
+
+def same_entry(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:
+    """The same sheet revision (blob and page), or both absent."""
+    if a is None or b is None:
+        return a is b
+    return (a["blob"], a.get("page")) == (b["blob"], b.get("page"))

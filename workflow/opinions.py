@@ -1,7 +1,9 @@
 """审查意见: opinions anchored to a sheet revision and a region, their replies and states.
 
-The opinion life cycle is declared like the project's (``OPINION_ACTIONS``): who may act, from
-which opinion states, in which project states.  Every action is a signed audit event.
+The opinion life cycle is one of the declared tables (``workflow.machine.OPINION``): reviewers add,
+close and reopen while the opinion's submission is in review (each only for their own
+discipline); the design firm replies while it is in review or returned.  Every action is a
+signed audit event.
 """
 
 from __future__ import annotations
@@ -9,45 +11,23 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from drawings import registry
 from drawings.models import Project, SetVersion
 from storage.errors import Conflict, InvalidInput, NotFound
-from storage.numbers import db_int, finite
-from workflow import audit, diffs
-from workflow.machine import Role, State, TransitionNotAllowed
-from workflow.models import ChangeMark, JSONText, Opinion, OpinionReply, Round, User
-from workflow.service import (
-    conflict_safe,
-    current_round,
-    flush,
-    get_flow,
-    get_user,
-    record,
-    roles_of,
-)
+from storage.numbers import finite
+from workflow import audit, diffs, disciplines
+from workflow.engine import act, conflict_safe, flush, get_record, get_user, record_event, records
+from workflow.machine import OPINION, SUBMISSION, Role, TransitionNotAllowed
+from workflow.models import ChangeMark, JSONText, Opinion, OpinionReply, Round, Submission
 from workflow.signing import KeyRing
 
 CATEGORIES = {"mandatory": "强制性条文 mandatory", "general": "一般性 general",
               "advice": "建议 advice"}
 CATEGORY_ALIASES = {"强制性条文": "mandatory", "强条": "mandatory", "一般性": "general",
                     "一般": "general", "建议": "advice"}
-
-#: action -> (opinion states it starts from (None = new), resulting state, roles, project states)
-OpinionAction = tuple[tuple[str | None, ...], str, frozenset[Role], frozenset[State]]
-OPINION_ACTIONS: dict[str, OpinionAction] = {
-    "add": ((None,), "open", frozenset({Role.review}), frozenset({State.in_review})),
-    "reply": (("open", "reopened", "answered"), "answered", frozenset({Role.design}),
-              frozenset({State.in_review, State.returned})),
-    "close": (("open", "answered", "reopened"), "closed", frozenset({Role.review}),
-              frozenset({State.in_review})),
-    "reopen": (("answered", "closed"), "reopened", frozenset({Role.review}),
-               frozenset({State.in_review})),
-}
-OPINION_LABELS = {"add": "提出意见 Add opinion", "reply": "答复意见 Reply to opinion",
-                  "close": "关闭意见 Close opinion", "reopen": "重新打开意见 Reopen opinion"}
 
 
 def parse_category(text: str) -> str:
@@ -113,43 +93,6 @@ def stored_region(anchor: str) -> Any | None:
         return None
 
 
-def _check(s: Session, project: Project, user: User, action: str,
-           opinion: Opinion | None = None) -> list[str]:
-    """Refusals are :class:`TransitionNotAllowed` (exit 22) like the project's moves; returns
-    the opinion actions ``user`` may take now."""
-    sources, _, roles, states = OPINION_ACTIONS[action]
-    audit.check_state(s, project.code)
-    state = State(get_flow(s, project).state)
-    mine = roles_of(s, project, user)
-    allowed = [f"opinion {a}" for a, (_, _, r, st) in OPINION_ACTIONS.items()
-               if state in st and r & mine]
-
-    def refuse(reason: str) -> TransitionNotAllowed:
-        return TransitionNotAllowed(f"opinion_{action}", state, reason, allowed,
-                                    label=OPINION_LABELS[action])
-
-    if state not in states:
-        raise refuse(f"项目状态 {state} 下不能 {action} opinions (only in "
-                     f"{', '.join(sorted(states))})")
-    if not roles & mine:
-        raise refuse(f"{user.name} 无权 may not {action} opinions (only "
-                     f"{', '.join(sorted(r.value for r in roles))})")
-    current = opinion.state if opinion is not None else None
-    if current not in sources:
-        raise refuse(f"意见 #{opinion.number if opinion else '?'} 状态为 {current}: cannot "
-                     f"{action} (from {', '.join(str(x) for x in sources)})")
-    return allowed
-
-
-def get_opinion(s: Session, project: str | Project, number: int) -> Opinion:
-    p = registry.get_project(s, project)
-    number = db_int(number, "意见编号 opinion number")
-    o = s.scalar(select(Opinion).where(Opinion.project_code == p.code, Opinion.number == number))
-    if o is None:
-        raise NotFound(f"意见不存在 no opinion #{number} in {p.code}")
-    return o
-
-
 def round_change(s: Session, blobs: Any, rnd: Round, sheet_no: str,
                  change_id: str) -> dict[str, Any]:
     """Change ``change_id`` of ``sheet_no`` in the round's diff (as `review diff` lists it)."""
@@ -166,105 +109,57 @@ def round_change(s: Session, blobs: Any, rnd: Round, sheet_no: str,
                        "round's diff of the sheet (see `yitaotu review diff`)")
 
 
-@conflict_safe
+def get_opinion(s: Session, project: str | Project, number: int | str) -> Opinion:
+    return get_record(s, OPINION, registry.get_project(s, project), number)
+
+
 def add_opinion(s: Session, project: str | Project, *, user: str, keys: KeyRing, sheet_no: str,
                 anchor: dict[str, Any], category: str, text: str,
-                change_id: str | None = None, blobs: Any = None,
-                now: datetime | None = None) -> Opinion:
-    """A reviewer's opinion on a sheet of the round under review; ``change_id`` (a change of
-    the round's diff, read through ``blobs``) must exist."""
-    p = registry.get_project(s, project)
-    u = get_user(s, user)
-    _check(s, p, u, "add")
-    rnd = current_round(s, p.code)
-    assert rnd is not None
-    return _new_opinion(s, p, u, rnd, keys=keys, sheet_no=sheet_no, anchor=anchor,
-                        category=category, text=text, change_id=change_id, blobs=blobs,
-                        checked_change=False, now=now)
+                change_id: str | None = None, discipline: str | None = None,
+                submission: int | str | None = None, blobs: Any = None,
+                checked_change: bool = False, now: datetime | None = None) -> Opinion:
+    """A reviewer's opinion on a sheet under review (in the submission that covers it, or
+    ``submission``); its discipline is the reviewer's, else the sheet's; ``change_id`` (a
+    change of the round's diff, read through ``blobs``) must exist."""
+    return act(s, project, "opinion_add", user=user, keys=keys, blobs=blobs, now=now,
+               sheet=sheet_no, anchor=anchor, category=category, text=text,
+               change_id=change_id, discipline=discipline, submission=submission,
+               checked_change=checked_change)[1]
 
 
-def _new_opinion(s: Session, p: Project, u: User, rnd: Round, *, keys: KeyRing, sheet_no: str,
-                 anchor: dict[str, Any], category: str, text: str, change_id: str | None,
-                 blobs: Any, checked_change: bool, now: datetime | None) -> Opinion:
-    """Validate everything (the change id last: it may run the diff), then write."""
-    if not (text or "").strip():
-        raise InvalidInput("意见内容不能为空 opinion text must not be empty")
-    category = parse_category(category)
-    anchor = make_anchor(anchor["type"], anchor["coords"])
-    manifest = registry.get_version(s, rnd.version_id).manifest
-    if sheet_no not in manifest:
-        raise NotFound(f"图纸 {sheet_no} 不在送审版本中 sheet not in the version under review")
-    if change_id is not None and not checked_change:
-        round_change(s, blobs, rnd, sheet_no, change_id)
-    now = audit.stamp(s, p.code, now)
-    number = (s.scalar(select(func.max(Opinion.number)).where(Opinion.project_code == p.code))
-              or 0) + 1
-    entry = manifest[sheet_no]
-    o = Opinion(project_code=p.code, number=number, round_id=rnd.id, sheet_no=sheet_no,
-                blob_id=entry["blob"], page=entry.get("page"), anchor=JSONText.dump(anchor),
-                change_id=change_id, category=category, text=text.strip(), author=u.name,
-                state="open", affected=False, created=now, updated=now)
-    s.add(o)
-    s.flush()
-    record(s, p, "opinion_add", user=u, keys=keys, now=now, version_id=rnd.version_id,
-           payload={"opinion": number, "sheet": sheet_no, "blob": entry["blob"],
-                    "anchor": anchor, "category": category, "text": o.text,
-                    "change_id": change_id})
-    flush(s)
-    return o
+def _opinion_event(action: str) -> Any:
+    def run(s: Session, project: str | Project, number: int | str, text: str = "", *,
+            user: str, keys: KeyRing, now: datetime | None = None,
+            expect_lock: int | None = None) -> Opinion:
+        return act(s, project, f"opinion_{action}", user=user, keys=keys, now=now,
+                   record=number, expect_lock=expect_lock, text=text)[1]
+
+    run.__name__ = action
+    run.__doc__ = {"reply": "答复 The design firm answers an opinion.",
+                   "close": "关闭 Its discipline's reviewer closes an opinion.",
+                   "reopen": "重新打开 Its discipline's reviewer reopens an opinion."}[action]
+    return run
 
 
-@conflict_safe
-def _act(s: Session, project: str | Project, number: int, action: str, *, user: str,
-         keys: KeyRing, text: str, now: datetime | None, expect_lock: int | None) -> Opinion:
-    p = registry.get_project(s, project)
-    u = get_user(s, user)
-    o = get_opinion(s, p, number)
-    _check(s, p, u, action, o)
-    if expect_lock is not None and o.lock != db_int(expect_lock, "--if-lock"):
-        raise Conflict(f"意见 #{number} 已被他人修改 changed by someone else; reload")
-    if action == "reply" and not (text or "").strip():
-        raise InvalidInput("答复不能为空 a reply needs text")
-    now = audit.stamp(s, p.code, now)
-    before = o.state
-    o.state = OPINION_ACTIONS[action][1]
-    o.updated = now
-    if action != "reply":
-        o.affected = False
-    s.add(OpinionReply(opinion_id=o.id, kind=action, author=u.name, text=(text or "").strip(),
-                       created=now))
-    record(s, p, f"opinion_{action}", user=u, keys=keys, now=now,
-           payload={"opinion": number, "from": before, "to": o.state, "text": text or ""})
-    flush(s)
-    return o
-
-
-def reply(s: Session, project: str | Project, number: int, text: str, *, user: str,
-          keys: KeyRing, now: datetime | None = None, expect_lock: int | None = None) -> Opinion:
-    return _act(s, project, number, "reply", user=user, keys=keys, text=text, now=now,
-                expect_lock=expect_lock)
-
-
-def close(s: Session, project: str | Project, number: int, text: str = "", *, user: str,
-          keys: KeyRing, now: datetime | None = None, expect_lock: int | None = None) -> Opinion:
-    return _act(s, project, number, "close", user=user, keys=keys, text=text, now=now,
-                expect_lock=expect_lock)
-
-
-def reopen(s: Session, project: str | Project, number: int, text: str = "", *, user: str,
-           keys: KeyRing, now: datetime | None = None, expect_lock: int | None = None) -> Opinion:
-    return _act(s, project, number, "reopen", user=user, keys=keys, text=text, now=now,
-                expect_lock=expect_lock)
+reply = _opinion_event("reply")
+close = _opinion_event("close")
+reopen = _opinion_event("reopen")
 
 
 def list_opinions(s: Session, project: str | Project, *, state: str | None = None,
-                  sheet_no: str | None = None) -> list[Opinion]:
+                  sheet_no: str | None = None, discipline: str | None = None,
+                  submission: int | str | None = None) -> list[Opinion]:
     p = registry.get_project(s, project)
     q = select(Opinion).where(Opinion.project_code == p.code)
     if state:
         q = q.where(Opinion.state == state)
     if sheet_no:
         q = q.where(Opinion.sheet_no == sheet_no)
+    if discipline:
+        q = q.where(Opinion.discipline == disciplines.normalise(discipline))
+    if submission is not None:
+        sub = get_record(s, SUBMISSION, p, submission)
+        q = q.where(Opinion.round_id.in_(select(Round.id).where(Round.submission_id == sub.id)))
     # affected first: the reviewer checks those before the rest
     return list(s.scalars(q.order_by(Opinion.affected.desc(), Opinion.number)))
 
@@ -272,20 +167,23 @@ def list_opinions(s: Session, project: str | Project, *, state: str | None = Non
 def opinion_dict(o: Opinion) -> dict[str, Any]:
     return {"number": o.number, "sheet": o.sheet_no, "blob": o.blob_id, "page": o.page,
             "anchor": JSONText.load(o.anchor), "change_id": o.change_id,
-            "category": o.category, "text": o.text, "author": o.author, "state": o.state,
+            "category": o.category, "discipline": o.discipline, "text": o.text,
+            "author": o.author, "state": o.state,
             "affected": o.affected, "lock": o.lock, "created": o.created.isoformat(),
             "replies": [{"kind": r.kind, "author": r.author, "text": r.text,
                          "at": r.created.isoformat()} for r in o.replies]}
 
 
-def carry_opinions(s: Session, blobs: Any, project: str, rnd: Round, version: SetVersion, *,
+def carry_opinions(s: Session, blobs: Any, sub: Submission, rnd: Round, version: SetVersion, *,
                    author: str, now: datetime) -> list[dict[str, Any]]:
-    """Move every unclosed opinion to its sheet's revision in ``version``; flag the ones whose
-    anchored region changed (or whose sheet changed in a way the engine cannot place)."""
+    """Move every unclosed opinion of the submission to its sheet's revision in ``version``;
+    flag the ones whose anchored region changed (or whose sheet changed in a way the engine
+    cannot place)."""
     manifest = version.manifest
     out = []
     reports: dict[tuple[str, str], diffs.SheetChanges | None] = {}
-    for o in s.scalars(select(Opinion).where(Opinion.project_code == project,
+    rounds = select(Round.id).where(Round.submission_id == sub.id)
+    for o in s.scalars(select(Opinion).where(Opinion.round_id.in_(rounds),
                                              Opinion.state != "closed").order_by(Opinion.number)):
         new = manifest.get(o.sheet_no)
         if new is None:
@@ -314,15 +212,43 @@ def carry_opinions(s: Session, blobs: Any, project: str, rnd: Round, version: Se
     return out
 
 
-def round_changes(s: Session, blobs: Any, project: str | Project) -> dict[str, Any]:
-    """The set diff the reviewer sees for the round under review, with per-sheet changes."""
+def submission_under_review(s: Session, p: Project, number: int | str | None,
+                            states: tuple[str, ...] = ("in_review",)) -> Submission:
+    """The submission named, else the only one in ``states``."""
+    if number is not None:
+        return get_record(s, SUBMISSION, p, number)
+    found = records(s, SUBMISSION, p, states)
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise NotFound(f"{p.code}: 没有审查中的报审 no submission in {'/'.join(states)}")
+    raise InvalidInput("请指明报审 which submission? " + ", ".join(f"S-{x.number}" for x in found))
+
+
+def _latest_round(s: Session, sub: Submission) -> Round:
+    return s.scalar(select(Round).where(Round.submission_id == sub.id)
+                    .order_by(Round.number.desc()).limit(1))
+
+
+def round_changes(s: Session, blobs: Any, project: str | Project,
+                  submission: int | str | None = None) -> dict[str, Any]:
+    """The set diff the reviewer sees for a submission's latest round, with per-sheet changes
+    (a first submission of new sheets has nothing to compare with): the one named, else the
+    open one, else the last one."""
     p = registry.get_project(s, project)
-    rnd = current_round(s, p.code)
-    if rnd is None:
-        raise NotFound(f"{p.code}: 尚无送审 nothing submitted yet")
+    try:
+        sub = submission_under_review(s, p, submission, ("submitted", "in_review",
+                                                         "resubmitted", "returned"))
+    except NotFound:  # nothing open: the last submission
+        subs = records(s, SUBMISSION, p)
+        if not subs:
+            raise
+        sub = subs[-1]
+    rnd = _latest_round(s, sub)
     new = registry.get_version(s, rnd.version_id).manifest
     old = registry.get_version(s, rnd.prev_version_id).manifest if rnd.prev_version_id else {}
-    summary = diffs.set_diff(old, new)
+    full = diffs.set_diff(old, new)
+    summary = {k: [no for no in v if no in sub.sheets] for k, v in full.items()}
     marks = {(m.sheet_no, m.change_id): m.mark for m in s.scalars(
         select(ChangeMark).where(ChangeMark.round_id == rnd.id))}
     sheets: dict[str, Any] = {}
@@ -330,27 +256,35 @@ def round_changes(s: Session, blobs: Any, project: str | Project) -> dict[str, A
         rep = diffs.sheet_report(blobs, old[no], new[no])
         sheets[no] = None if rep is None else [
             {**c, "mark": marks.get((no, c["id"]))} for c in rep.changes]
-    return {"project": p.code, "round": rnd.number, "version": rnd.version_id,
-            "previous": rnd.prev_version_id, **summary, "sheets": sheets}
+    return {"project": p.code, "submission": sub.number, "stage": sub.stage,
+            "round": rnd.number, "version": rnd.version_id, "previous": rnd.prev_version_id,
+            **summary, "sheets": sheets}
 
 
 @conflict_safe
 def mark_change(s: Session, project: str | Project, sheet_no: str, change_id: str, mark: str, *,
                 user: str, keys: KeyRing, blobs: Any = None, text: str | None = None,
                 category: str = "general", bbox: list[float] | None = None,
-                now: datetime | None = None) -> ChangeMark:
+                submission: int | str | None = None, now: datetime | None = None) -> ChangeMark:
     """Accept or query one change of the round's diff; a query becomes an opinion."""
+    from workflow.engine import roles_of
+
     p = registry.get_project(s, project)
     u = get_user(s, user)
     if mark not in ("accepted", "queried"):
         raise InvalidInput("mark must be accepted or queried")
-    allowed = _check(s, p, u, "add")
-    rnd = current_round(s, p.code)
-    assert rnd is not None
+    sub = submission_under_review(s, p, submission)
+
+    def refuse(reason: str) -> TransitionNotAllowed:
+        return TransitionNotAllowed("change_mark", sub.state, reason,
+                                    OPINION.allowed(None, roles_of(s, p, u)),
+                                    label="标记修改 Mark change", record=f"S-{sub.number}")
+
+    if Role.review not in roles_of(s, p, u):
+        raise refuse(f"{u.name} 无权 may not mark changes (review agency only)")
+    rnd = _latest_round(s, sub)
     if rnd.prev_version_id is None:
-        raise TransitionNotAllowed("change_mark", State.in_review, "首轮审查没有修改对比 the "
-                                   "first round has no diff to mark", allowed,
-                                   label="标记修改 Mark change")
+        raise refuse("首轮审查没有修改对比 the first round has no diff to mark")
     change = round_change(s, blobs, rnd, sheet_no, change_id)
     if s.scalar(select(ChangeMark).where(ChangeMark.round_id == rnd.id,
                                          ChangeMark.sheet_no == sheet_no,
@@ -364,16 +298,17 @@ def mark_change(s: Session, project: str | Project, sheet_no: str, change_id: st
                 raise InvalidInput(f"{sheet_no} {change_id}: 修改无范围 the change has no bbox; "
                                    "pass bbox")
             bbox = _area(change["bbox"])
-        opinion = _new_opinion(s, p, u, rnd, keys=keys, sheet_no=sheet_no,
-                               anchor={"type": "rect", "coords": bbox}, category=category,
-                               text=text or f"请说明修改 {change_id} please explain this change",
-                               change_id=change_id, blobs=blobs, checked_change=True, now=now)
+        opinion = add_opinion(s, p, user=user, keys=keys, sheet_no=sheet_no,
+                              anchor={"type": "rect", "coords": bbox}, category=category,
+                              text=text or f"请说明修改 {change_id} please explain this change",
+                              change_id=change_id, submission=sub.number, blobs=blobs,
+                              checked_change=True, now=now)
     m = ChangeMark(round_id=rnd.id, sheet_no=sheet_no, change_id=change_id, mark=mark,
                    opinion_id=opinion.id if opinion else None, author=u.name, created=now)
     s.add(m)
-    record(s, p, "change_mark", user=u, keys=keys, now=now, version_id=rnd.version_id,
-           payload={"sheet": sheet_no, "change_id": change_id, "mark": mark,
-                    "opinion": opinion.number if opinion else None})
+    record_event(s, p, "change_mark", user=u, keys=keys, now=now, version_id=rnd.version_id,
+                 payload={"submission": sub.number, "sheet": sheet_no, "change_id": change_id,
+                          "mark": mark, "opinion": opinion.number if opinion else None})
     flush(s)
     return m
 

@@ -78,7 +78,7 @@ def y(tmp_path: Path) -> Cli:
 
 def test_numbers_and_anchors_are_refused_with_their_decade(y: Cli) -> None:
     op = ("opinion", "add", CODE, "A-101", "意见", "--as", "rev")
-    assert "only in in_review" in y(*op, "--point", "1,2", code=22)  # the wrong state: 22
+    assert "no submission in review" in y(*op, "--point", "1,2", code=22)  # not yet: 22
     y("submit", CODE, "head", "--as", "des")
     y("review", "accept", CODE, "--as", "rev")
     for anchor, message in [(("--point", "nan,nan"), "finite"),
@@ -111,7 +111,7 @@ def test_workflow_graph_json_is_the_table() -> None:
     as_json = runner.invoke(cli, ["workflow", "graph", "--json"])
     assert as_json.exit_code == 0
     assert as_json.output == runner.invoke(cli, ["workflow", "graph", "--format", "json"]).output
-    assert orjson.loads(as_json.output)[0]["event"] == "submit"
+    assert "submit" in [row["event"] for row in orjson.loads(as_json.output)]
 
 
 def test_every_command_takes_json() -> None:
@@ -183,12 +183,13 @@ def _sheets(d: Path, extra: int) -> Path:
 def _hostile_project(tmp: Path) -> tuple[Cli, dict[str, str]]:
     """Every text a user or a file can set holds H: names, sheet numbers and titles, messages,
     reasons, opinions, replies, units, organisations, users, the author of the versions."""
-    des, rev, own, sup = (f"{n}{HU}" for n in ("des", "rev", "own", "sup"))
+    des, rev, own, sup, con = (f"{n}{HU}" for n in ("des", "rev", "own", "sup", "con"))
     y = Cli(tmp / "home", user=des)
     y("init")
     y("project", "create", CODE, f"住宅{H}", "--location", H, "--site", H, "--party", f"施工={H}")
     for org, role, user in ((f"设计{H}", "design", des), (f"审查{H}", "review", rev),
-                            (f"建设{H}", "owner", own), (f"监理{H}", "supervisor", sup)):
+                            (f"建设{H}", "owner", own), (f"监理{H}", "supervisor", sup),
+                            (f"施工{H}", "contractor", con)):
         y("org", "add", org)
         y("party", "add", CODE, role, org)
         y("user", "add", user, "--org", org, "--display-name", H, "--discipline", H)
@@ -203,6 +204,8 @@ def _hostile_project(tmp: Path) -> tuple[Cli, dict[str, str]]:
         versions.append(orjson.loads(y("ingest", CODE, str(d), "--map", str(tmp / "map.json"),
                                        "-m", H, "--json"))["version"])
         if i == 0:
+            y("discipline", "set", CODE, sheet, H)  # the reviewers' discipline is H too
+            y("discipline", "set", CODE, "S-201", H)
             y("submit", CODE, "head")
             y("review", "accept", CODE, "--as", rev)
             y("opinion", "add", CODE, sheet, H, "--point", "800,140", "--as", rev)
@@ -216,17 +219,30 @@ def _hostile_project(tmp: Path) -> tuple[Cli, dict[str, str]]:
             y("review", "mark", CODE, sheet, change, "queried", "--text", H, "--as", rev)
             y("opinion", "close", CODE, "1", H, "--as", rev)
             y("opinion", "close", CODE, "2", H, "--as", rev)
+            y("review", "sign", CODE, "--as", rev)
             y("review", "approve", CODE, "--as", rev)
+            people = [f"--participant={r}={u}" for r, u in (("owner", own), ("design", des),
+                                                            ("contractor", con),
+                                                            ("supervisor", sup))]
+            y("meeting", "open", CODE, "--date", "2026-12-10", "--location", H, *people,
+              "--as", own)
+            y("meeting", "question", CODE, sheet, H, "--point", "1,1", "--as", con)
+            y("meeting", "answer", CODE, "Q-1", H, "--needs-change")
         else:
             y("change", "propose", CODE, "head", "--reason", H)
-    names = {"sheet": sheet, "rev": rev, "own": own, "v1": versions[0], "v2": versions[1],
-             "unit": units[0], "unit2": units[1], "change": change}
+    names = {"sheet": sheet, "rev": rev, "own": own, "con": con, "des": des, "sup": sup,
+             "v1": versions[0], "v2": versions[1], "unit": units[0], "unit2": units[1],
+             "change": change}
     return y, names
 
 
 def _calls(n: dict[str, str], tmp: Path) -> dict[tuple[str, ...], list[list[str]]]:
     """Arguments for every command (each is run as is and with --json)."""
     P, S, rev, own = CODE, n["sheet"], ["--as", n["rev"]], ["--as", n["own"]]
+    con = ["--as", n["con"]]
+    people = [f"--participant={r}={n[u]}" for r, u in (("owner", "own"), ("design", "des"),
+                                                     ("contractor", "con"),
+                                                     ("supervisor", "sup"))]
     now = datetime.now(UTC).isoformat()
     return {
         ("accept",): [[P, *own]], ("archive",): [[P]],
@@ -237,6 +253,16 @@ def _calls(n: dict[str, str], tmp: Path) -> dict[tuple[str, ...], list[list[str]
         ("change", "confirm"): [[P, *own]], ("change", "list"): [[P]],
         ("change", "propose"): [[P, "head", "--reason", H]],
         ("change", "reject"): [[P, "--reason", H, *own]], ("change", "sign"): [[P]],
+        ("change", "raise"): [[P, "--kind", "negotiation", "--reason", H, *con]],
+        ("change", "answer"): [[P, "C-3", H]], ("change", "withdraw"): [[P, "C-1", "--reason", H]],
+        ("change", "rebase"): [[P, "C-2", "head"]], ("change", "show"): [[P, "C-2"]],
+        ("discipline", "set"): [[P, S, H]], ("discipline", "list"): [[P]],
+        ("submission", "list"): [[P]], ("submission", "withdraw"): [[P, "S-1", "--reason", H]],
+        ("meeting", "open"): [[P, "--location", H, *people, *own]],
+        ("meeting", "question"): [[P, S, H, "--point", "1,1", "--meeting", "M-2", *con]],
+        ("meeting", "answer"): [[P, "Q-1", H]], ("meeting", "close"): [[P, "M-1", *own]],
+        ("meeting", "sign"): [[P, "M-1", *own]], ("meeting", "list"): [[P]],
+        ("meeting", "minutes"): [[P, "M-1", "-o", str(tmp / "minutes.pdf")]],
         ("diff",): [[P, n["v1"], n["v2"]], [f"{P}:{n['v1']}:{S}", f"{P}:{n['v2']}:{S}"]],
         ("export",): [[f"{P}:head", str(tmp / "out")]],
         ("fsck",): [[]], ("gc",): [["--dry-run"]],
@@ -253,6 +279,7 @@ def _calls(n: dict[str, str], tmp: Path) -> dict[tuple[str, ...], list[list[str]
         ("project", "list"): [[]], ("project", "show"): [[P]],
         ("render",): [[f"{P}:head:{S}", "-o", str(tmp / f"{HU}.png")]],
         ("review", "accept"): [[P, *rev]], ("review", "approve"): [[P, *rev]],
+        ("review", "sign"): [[P, *rev]],
         ("review", "diff"): [[P]], ("review", "mark"): [[P, S, n["change"], "accepted", *rev]],
         ("review", "return"): [[P, *rev]],
         ("show",): [[f"{P}:head"], [P, "--at", now]], ("status",): [[P], [P, *rev]],
@@ -287,7 +314,8 @@ def test_no_command_lets_a_control_character_reach_the_terminal(tmp_path: Path) 
                     shown[path] = shown.get(path, "") + res.output
     for path in [("opinion", "list"), ("user", "list"), ("ls",), ("log",), ("status",),
                  ("inbox",), ("project", "show"), ("change", "list"), ("diff",), ("org", "list"),
-                 ("review", "diff"), ("unit", "show"), ("audit", "log")]:
+                 ("review", "diff"), ("unit", "show"), ("audit", "log"), ("meeting", "list"),
+                 ("change", "show"), ("discipline", "list"), ("submission", "list")]:
         assert "\\x1b]0;owned\\x07" in shown[path], f"{path} did not show the hostile text"
     assert "\\r\\nFORGED\\u202eevil\\x9b31m\\x7f" in shown[("log",)]  # the reflog's message
     ops = y.json("opinion", "list", CODE)

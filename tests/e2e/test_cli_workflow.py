@@ -69,7 +69,7 @@ def test_loop_end_to_end_then_tamper(y: Cli, tmp_path: Path) -> None:
     y("opinion", "add", CODE, "A-101", "楼梯宽度不足", "--point", "800,140", "-c", "mandatory",
       user="rev_a")
     y("opinion", "add", CODE, "S-201", "补充说明", "--rect", "100,100,200,200", user="rev_s")
-    out = y("review", "approve", CODE, user="rev_a", code=22)
+    out = y("review", "sign", CODE, user="rev_a", code=22)
     assert "#1" in out and "mandatory" in out
     y("review", "return", CODE, user="rev_a")
     y("opinion", "reply", CODE, "1", "已加宽", user="des")
@@ -83,11 +83,14 @@ def test_loop_end_to_end_then_tamper(y: Cli, tmp_path: Path) -> None:
     assert diff["changed"] == ["A-101"]  # type: ignore[index]
     y("review", "accept", CODE, user="rev_a")
     y("opinion", "close", CODE, "1", "同意", user="rev_a")
+    y("review", "approve", CODE, user="rev_a", code=22)  # the disciplines have not signed
+    y("review", "sign", CODE, user="rev_a")
+    y("review", "sign", CODE, user="rev_s")
     y("review", "approve", CODE, user="rev_a")
     st = y.json("status", CODE)
-    assert st["state"] == "approved" and st["refs"]["current"] == v2  # type: ignore[index]
-    assert st["round"]["clock"]["limit"] == 15  # type: ignore[index]
-    assert len(st["certificate"]["signers"]) == 3  # type: ignore[index]
+    assert st["state"] == "construction" and st["refs"]["current"] == v2  # type: ignore[index]
+    assert st["submissions"][0]["round"]["clock"]["limit"] == 15  # type: ignore[index]
+    assert len(st["certificates"][0]["signers"]) == 3  # type: ignore[index]
 
     v3 = ingest(y, tmp_path, "r3", {"A-101 一层平面图": sheet_dxf("A-101", "一层平面图", extra=6)})
     y("change", "propose", CODE, v3[:12], "--reason", "业主要求", "--class", "major", user="des")
@@ -96,8 +99,11 @@ def test_loop_end_to_end_then_tamper(y: Cli, tmp_path: Path) -> None:
     y("change", "confirm", CODE, user="own", code=22)  # once per party
     y("change", "confirm", CODE, user="sup")
     y("change", "sign", CODE, user="des")
-    assert y.json("status", CODE)["state"] == "submitted"  # type: ignore[index]
+    st = y.json("status", CODE)
+    assert st["submissions"][1]["state"] == "submitted"  # type: ignore[index]
+    assert st["open_changes"] == {"in_review": ["C-1"]}  # type: ignore[index]
     y("review", "accept", CODE, user="rev_a")
+    y("review", "sign", CODE, user="rev_a")
     y("review", "approve", CODE, user="rev_a")
     assert y.json("status", CODE)["refs"]["current"] == v3  # type: ignore[index]
 
@@ -136,13 +142,13 @@ def test_loop_end_to_end_then_tamper(y: Cli, tmp_path: Path) -> None:
     assert "reflog current #1: new" in y("audit", "verify", CODE, code=50)
     with db:
         db.execute("update reflog set new = ? where ref = 'current' and seq = 1", (v2,))
-    # the flow set back from archived to in_review: approving again is refused
+    # the first submission set back from approved to in_review: approving again is refused
     with db:
-        db.execute("update wf_flows set state = 'in_review'")
-    out = y("review", "approve", CODE, user="rev_a", code=50)
-    assert "wf_flows.state is in_review" in out and "archived" in out
+        db.execute("update wf_submissions set state = 'in_review' where number = 1")
+    out = y("review", "approve", CODE, "S-1", user="rev_a", code=50)
+    assert "submission 1 state is in_review" in out and "approved" in out
     with db:
-        db.execute("update wf_flows set state = 'archived'")
+        db.execute("update wf_submissions set state = 'approved' where number = 1")
     db.close()
     assert "完整 OK" in y("audit", "verify", CODE)
 

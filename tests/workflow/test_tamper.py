@@ -135,14 +135,22 @@ def test_broken_reflog_signature_is_named(story: Story) -> None:
         assert [f.row for f in rep.findings] == ["approved #1"]
 
 
-def test_flow_state_set_back_is_named_and_refused(story: Story) -> None:
-    """wf_flows.state archived -> in_review: `review approve` must not succeed again."""
+def test_state_set_back_is_named_and_refused(story: Story) -> None:
+    """A submission set back from approved to in_review: `review approve` must not succeed
+    again; the project set back from archived to construction: no new as-built."""
     w = story.w
-    with tampered(story, ("update wf_flows set state = 'in_review'", {})) as s:
+    with tampered(story, ("update wf_submissions set state = 'in_review' where number = 1",
+                          {})) as s:
         rep = audit.verify_chain(s, CODE)
-        assert named(rep, "wf_flows", CODE, "state", "in_review", "archived")
-        with pytest.raises(IntegrityError, match="wf_flows.state is in_review"):
+        assert named(rep, "wf_submissions", "S-1", "state", "in_review", "approved")
+        with pytest.raises(IntegrityError, match="submission 1 state is in_review"):
             service.fire(s, CODE, "approve", user="rev_a", keys=w.keys, blobs=w.blobs)
+    with tampered(story, ("update wf_flows set state = 'construction'", {})) as s:
+        rep = audit.verify_chain(s, CODE)
+        assert named(rep, "wf_flows", CODE, "state", "construction", "archived")
+        with pytest.raises(IntegrityError, match="wf_flows.state is construction"):
+            service.fire(s, CODE, "submit_as_built", user="con", keys=w.keys, blobs=w.blobs,
+                         version=story.versions["v4"])
 
 
 @pytest.mark.parametrize("who", ["user:rev_a", "org:乙审查中心"])
@@ -168,14 +176,20 @@ def test_edited_opinion_text_is_named(story: Story) -> None:
 
 @pytest.mark.parametrize(("sql", "table", "row", "what"), [
     ("update wf_flows set large_works = false", "wf_flows", CODE, "large_works"),
-    ("update wf_rounds set outcome = 'approved' where number = 1", "wf_rounds", "#1", "outcome"),
+    ("update wf_rounds set outcome = 'approved' where number = 1", "wf_rounds", "round 1",
+     "outcome"),
+    ("update wf_submissions set stage = '?'", "wf_submissions", "S-1", "stage"),
+    ("update wf_signoffs set user_name = 'rev_x' where discipline = '结构'", "wf_signoffs", None,
+     "user_name"),
+    ("update wf_opinions set discipline = '电气' where number = 1", "wf_opinions", "#1",
+     "discipline"),
     ("update wf_opinions set affected = true where number = 2", "wf_opinions", "#2", "affected"),
     ("update wf_opinion_replies set text = '?' where kind = 'carry' and opinion_id = "
      "(select id from wf_opinions where number = 1)", "wf_opinion_replies", "opinion #1 reply 2",
      "text"),
     ("update wf_change_marks set mark = 'queried'", "wf_change_marks", None, "mark"),
     ("update wf_changes set reason = '?'", "wf_changes", "C-1", "reason"),
-    ("update wf_as_built set redraw = '[]'", "wf_as_built", "submission 1", "redraw"),
+    ("update wf_as_built set redraw = '[]'", "wf_as_built", "as-built 1", "redraw"),
     ("update wf_certificates set signers = '[]'", "wf_certificates", "#1", "signers"),
 ])
 def test_every_governed_table_is_compared(story: Story, sql: str, table: str, row: str | None,
@@ -234,33 +248,6 @@ def test_reflog_matches_registry_reads(story: Story) -> None:
         assert rows == {k: m["new"] for k, m in moves.items()}
 
 
-def test_a_chain_of_the_first_format_still_verifies(sqlite_world: World, monkeypatch) -> None:
-    """Events written before the payloads carried `large_works` and the carry notes
-    (format 1) verify clean; what they lack is not compared, the rest still is."""
-    real = audit.append
-
-    def first_format(*args: Any, payload: dict[str, Any], **kw: Any) -> AuditEvent:
-        payload = {k: v for k, v in payload.items() if k != "large_works"}
-        if "carried" in payload:
-            payload["carried"] = [{k: v for k, v in c.items() if k != "note"}
-                                  for c in payload["carried"]]
-        return real(*args, payload=payload, **kw)
-
-    monkeypatch.setattr(audit, "CHAIN_TYPE", "yitaotu.audit/1")
-    monkeypatch.setattr(audit, "append", first_format)
-    w = sqlite_world
-    run_story(w)
-    with w.sf() as s:
-        assert {e.body.count('"type":"yitaotu.audit/1"') for e in audit.events(s, CODE)} == {1}
-        rep = audit.verify_chain(s, CODE, w.blobs)
-        assert rep.ok, rep.problems
-    story = Story(w, {})
-    with tampered(story, ("update wf_opinion_replies set text = 'x' where kind = 'close'", {}),
-                  ("update wf_flows set large_works = false", {})) as s:
-        rep = audit.verify_chain(s, CODE)
-        assert [f.table for f in rep.findings] == ["wf_opinion_replies"]  # large_works: unknown
-
-
 def test_times_given_in_china_time_verify(sqlite_world: World) -> None:
     """An event time given in another zone is kept as UTC, so the signed texts (chain body,
     reflog signature) read back the same from the rows."""
@@ -268,9 +255,9 @@ def test_times_given_in_china_time_verify(sqlite_world: World) -> None:
     from workflow.clock import CHINA_TZ
 
     w = sqlite_world
-    Driver(w).goto("in_review")
+    Driver(w).goto("signed")
     with w.sf() as s, s.begin():
-        service.fire(s, CODE, "approve", user="rev_a", keys=w.keys, blobs=w.blobs,
+        service.fire(s, CODE, "approve", user="rev_s", keys=w.keys, blobs=w.blobs,
                      now=w.tick().astimezone(CHINA_TZ))
     with w.sf() as s:
         assert audit.verify_chain(s, CODE, w.blobs).ok

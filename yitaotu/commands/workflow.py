@@ -1,6 +1,7 @@
-"""Closed-loop commands: org/user/party, submit, review, opinion, change, asbuilt, accept,
-archive, status, inbox, audit, workflow graph.  Each is one call into ``workflow`` services;
-the acting user is ``--as USER`` or ``YITAOTU_USER``."""
+"""Closed-loop commands: org/user/party, submit, review, opinion, asbuilt, accept, archive,
+status, inbox, audit, workflow graph (changes, meetings, submissions and disciplines are in
+``records``).  Each is one call into ``workflow`` services; the acting user is ``--as USER`` or
+``YITAOTU_USER``."""
 
 from __future__ import annotations
 
@@ -31,19 +32,33 @@ def _user(as_user: str | None) -> str:
     return user
 
 
-def _fire(project: str, event: str, as_user: str | None, as_json: bool, **kw: Any) -> None:
-    from workflow import service
-    from workflow.machine import EVENT_LABELS, STATE_LABELS, State
+def fire(project: str, event: str, as_user: str | None, as_json: bool,
+         record: str | None = None, **kw: Any) -> dict[str, Any]:
+    """Take one event of the loop and say what it did: the record, its new state, the audit
+    entry, and the follow-up events it caused."""
+    from workflow import audit, service
+    from workflow.machine import EVENT_LABELS, lifecycle_of
 
     app = get_app()
     with app.session() as s:
         ev = service.fire(s, project, event, user=_user(as_user), keys=_keys(), blobs=app.blobs,
-                          **kw)
+                          record=record, **kw)
         data = ev.to_dict()
-    to = State(data["payload"]["to"])
-    emit(data, as_json, lambda: [
-        f"{EVENT_LABELS[event]}: {project} → {STATE_LABELS[to]} "
-        f"(审计 audit #{data['seq']} {data['hash'][:12]})"])
+        data["follow"] = [e.to_dict() for e in audit.events(s, ev.project_code)
+                          if e.seq > ev.seq]
+
+    def line(e: dict[str, Any]) -> str:
+        lc = lifecycle_of(e["event"])
+        payload = e["payload"]
+        rec = payload.get("record") or {}
+        name = "" if lc.kind == "project" else f"{lc.name(rec.get('number', 0))} "
+        extra = f" {payload['discipline']}" if payload.get("discipline") and \
+            e["event"] == "sign_discipline" else ""
+        return (f"{EVENT_LABELS[e['event']]}{extra}: {project} {name}→ "
+                f"{lc.states[payload['to']]} (审计 audit #{e['seq']} {e['hash'][:12]})")
+
+    emit(data, as_json, lambda: [line(e) for e in [data, *data["follow"]]])
+    return data
 
 
 # -- organisations, users, parties --------------------------------------------------------------
@@ -140,18 +155,31 @@ def party_add(project: str, role: str, org: str, as_json: bool) -> None:
 @click.command("submit")
 @click.argument("project")
 @click.argument("rev")
+@click.option("--stage", help="阶段 stage (桩基, 基坑, 主体, 幕墙, 装修…; default 全套).")
+@click.option("--sheets", "sheets", multiple=True, metavar="PATTERN",
+              help="报审图纸 sheet numbers or patterns (S-0*, 结施-*); repeatable; default all.")
+@click.option("--submission", "record", metavar="S-N",
+              help="重新报审 resubmit this returned submission (default: the only returned one).")
 @click.option("--large/--not-large", default=None,
               help="一级以上建筑/大型市政工程: 15 working days of review (else 10).")
 @as_option
 @json_option
-def submit_cmd(project: str, rev: str, large: bool | None, as_user: str | None,
+def submit_cmd(project: str, rev: str, stage: str | None, sheets: tuple[str, ...],
+               record: str | None, large: bool | None, as_user: str | None,
                as_json: bool) -> None:
-    """报审 Submit version REV of PROJECT for review (or resubmit after a return)."""
+    """报审 Submit version REV of PROJECT for review — the whole set or a stage of it — or
+    resubmit a returned submission."""
+    from drawings import registry
     from workflow import service
 
-    with get_app().session() as s:
-        event = "resubmit" if service.get_flow(s, project).state == "returned" else "submit"
-    _fire(project, event, as_user, as_json, version=rev, large_works=large)
+    with get_app().session(write=False) as s:
+        returned = service.records(s, service.SUBMISSION, registry.get_project(s, project),
+                                   ("returned",))
+    if record is not None or (returned and not stage and not sheets):
+        fire(project, "resubmit", as_user, as_json, record=record, version=rev)
+    else:
+        fire(project, "submit", as_user, as_json, version=rev, stage=stage, sheets=list(sheets),
+             large_works=large)
 
 
 @click.group("review")
@@ -159,50 +187,70 @@ def review_cmd() -> None:
     """审查 Review agency actions."""
 
 
+submission_arg = click.argument("submission", required=False, metavar="[S-N]")
+
+
 @review_cmd.command("accept")
 @click.argument("project")
+@submission_arg
 @as_option
 @json_option
-def review_accept(project: str, as_user: str | None, as_json: bool) -> None:
-    """受理 Accept the submitted set for review (the clock starts)."""
-    _fire(project, "accept_review", as_user, as_json)
+def review_accept(project: str, submission: str | None, as_user: str | None,
+                  as_json: bool) -> None:
+    """受理 Accept a submission for review (the clock starts); S-N when several wait."""
+    fire(project, "accept_review", as_user, as_json, record=submission)
 
 
 @review_cmd.command("return")
 @click.argument("project")
+@submission_arg
 @as_option
 @json_option
-def review_return(project: str, as_user: str | None, as_json: bool) -> None:
-    """退回 Return the set to the design firm with the open opinions (the clock pauses)."""
-    _fire(project, "return", as_user, as_json)
+def review_return(project: str, submission: str | None, as_user: str | None,
+                  as_json: bool) -> None:
+    """退回 Return a submission to the design firm with its open opinions (the clock pauses)."""
+    fire(project, "return", as_user, as_json, record=submission)
+
+
+@review_cmd.command("sign")
+@click.argument("project")
+@submission_arg
+@click.option("--discipline", help="专业 (default: the reviewer's own).")
+@as_option
+@json_option
+def review_sign(project: str, submission: str | None, discipline: str | None,
+                as_user: str | None, as_json: bool) -> None:
+    """专业签署 A discipline's reviewer signs their part of a submission."""
+    fire(project, "sign_discipline", as_user, as_json, record=submission, discipline=discipline)
 
 
 @review_cmd.command("approve")
 @click.argument("project")
-@click.option("--reviewer", "reviewers", multiple=True,
-              help="签章审查人 reviewer who signs the certificate (default: one per discipline).")
+@submission_arg
 @as_option
 @json_option
-def review_approve(project: str, reviewers: tuple[str, ...], as_user: str | None,
+def review_approve(project: str, submission: str | None, as_user: str | None,
                    as_json: bool) -> None:
-    """审查合格 Approve: moves `approved` and `current`, issues the signed certificate."""
-    _fire(project, "approve", as_user, as_json, reviewers=list(reviewers) or None)
+    """审查合格 Approve a submission once every discipline signed: its sheets join `approved`
+    and `current`, and the 审查合格书 is issued, signed by each discipline's reviewer."""
+    fire(project, "approve", as_user, as_json, record=submission)
 
 
 @review_cmd.command("diff")
 @click.argument("project")
+@submission_arg
 @json_option
-def review_diff(project: str, as_json: bool) -> None:
-    """本轮修改 What changed since the last round (sheets and per-sheet changes)."""
+def review_diff(project: str, submission: str | None, as_json: bool) -> None:
+    """本轮修改 What changed since a submission's last round (sheets and per-sheet changes)."""
     from workflow import opinions
 
     app = get_app()
-    with app.session() as s:
-        data = opinions.round_changes(s, app.blobs, project)
+    with app.session(write=False) as s:
+        data = opinions.round_changes(s, app.blobs, project, submission)
 
     def text() -> Iterator[str]:
-        yield (f"第 {data['round']} 轮 round {data['round']}: {short(data['previous'])} → "
-               f"{short(data['version'])}")
+        yield (f"S-{data['submission']} {data['stage']} 第 {data['round']} 轮 round "
+               f"{data['round']}: {short(data['previous'])} → {short(data['version'])}")
         for k, label in (("added", "新增 added"), ("removed", "删除 removed"),
                          ("changed", "修改 changed")):
             yield f"  {label}: {', '.join(data[k]) or '-'}"
@@ -222,17 +270,20 @@ def review_diff(project: str, as_json: bool) -> None:
 @click.argument("mark", type=click.Choice(["accepted", "queried"]))
 @click.option("--text", help="质询内容 query text (queried).")
 @click.option("--category", default="general", show_default=True)
+@click.option("--submission", metavar="S-N", help="报审 (default: the one in review).")
 @as_option
 @json_option
 def review_mark(project: str, sheet: str, change_id: str, mark: str, text: str | None,
-                category: str, as_user: str | None, as_json: bool) -> None:
+                category: str, submission: str | None, as_user: str | None,
+                as_json: bool) -> None:
     """Mark change CHANGE_ID of SHEET accepted or queried (a query becomes an opinion)."""
     from workflow import opinions
 
     app = get_app()
     with app.session() as s:
         m = opinions.mark_change(s, project, sheet, change_id, mark, user=_user(as_user),
-                                 keys=_keys(), blobs=app.blobs, text=text, category=category)
+                                 keys=_keys(), blobs=app.blobs, text=text, category=category,
+                                 submission=submission)
         data = {"sheet": sheet, "change_id": change_id, "mark": mark, "opinion": m.opinion_id}
     emit(data, as_json, lambda: [f"{sheet} {change_id}: {mark}"])
 
@@ -284,11 +335,14 @@ def opinion_cmd() -> None:
 @click.option("--category", "-c", default="general", show_default=True,
               help="mandatory 强制性条文 / general 一般性 / advice 建议")
 @click.option("--change", "change_id", help="关联修改 diff change id.")
+@click.option("--discipline", help="专业 (default: the reviewer's, else the sheet's).")
+@click.option("--submission", metavar="S-N", help="报审 (default: the one reviewing SHEET).")
 @as_option
 @json_option
 def opinion_add(project: str, sheet: str, text: str, point: list[float] | None,
                 rect: list[float] | None, polygon: list[list[float]] | None, category: str,
-                change_id: str | None, as_user: str | None, as_json: bool) -> None:
+                change_id: str | None, discipline: str | None, submission: str | None,
+                as_user: str | None, as_json: bool) -> None:
     """Add an opinion TEXT on SHEET, anchored by --point, --rect or --polygon; --change names
     a change of the round's diff (`review diff`)."""
     from workflow import opinions
@@ -302,7 +356,8 @@ def opinion_add(project: str, sheet: str, text: str, point: list[float] | None,
     with app.session() as s:
         o = opinions.add_opinion(s, project, user=_user(as_user), keys=_keys(), sheet_no=sheet,
                                  anchor={"type": kind, "coords": coords}, category=category,
-                                 text=text, change_id=change_id, blobs=app.blobs)
+                                 text=text, change_id=change_id, blobs=app.blobs,
+                                 discipline=discipline, submission=submission)
         data = opinions.opinion_dict(o)
     emit(data, as_json, lambda: [f"意见 opinion #{data['number']} ({data['category']})"])
 
@@ -339,89 +394,28 @@ for _action in ("reply", "close", "reopen"):
 @click.argument("project")
 @click.option("--state", type=click.Choice(["open", "answered", "closed", "reopened"]))
 @click.option("--sheet")
+@click.option("--discipline", help="专业.")
+@click.option("--submission", metavar="S-N")
 @json_option
-def opinion_list(project: str, state: str | None, sheet: str | None, as_json: bool) -> None:
+def opinion_list(project: str, state: str | None, sheet: str | None, discipline: str | None,
+                 submission: str | None, as_json: bool) -> None:
     """List opinions (those whose anchored region changed first)."""
     from workflow import opinions
 
     with get_app().session(write=False) as s:
-        data = [opinions.opinion_dict(o)
-                for o in opinions.list_opinions(s, project, state=state, sheet_no=sheet)]
+        data = [opinions.opinion_dict(o) for o in opinions.list_opinions(
+            s, project, state=state, sheet_no=sheet, discipline=discipline,
+            submission=submission)]
 
     def text() -> Iterator[tuple[object, ...]]:
         for o in data:
             flag = " ⚠受影响 affected" if o["affected"] else ""
-            yield f"#{o['number']}", o["state"], o["category"], o["sheet"], o["text"] + flag
+            yield (f"#{o['number']}", o["state"], o["category"], o["discipline"] or "-",
+                   o["sheet"], o["text"] + flag)
     emit(data, as_json, text)
 
 
-# -- design changes, as-built, acceptance, archive ----------------------------------------------
-
-
-@click.group("change")
-def change_cmd() -> None:
-    """设计变更 Design changes."""
-
-
-@change_cmd.command("propose")
-@click.argument("project")
-@click.argument("rev")
-@click.option("--reason", required=True, help="变更原因 reason.")
-@click.option("--class", "klass", type=click.Choice(["general", "major"]), default="general",
-              show_default=True, help="一般/重大 general or major (major goes back to review).")
-@as_option
-@json_option
-def change_propose(project: str, rev: str, reason: str, klass: str, as_user: str | None,
-                   as_json: bool) -> None:
-    """Propose version REV (based on `current`) as a design change."""
-    _fire(project, "propose_change", as_user, as_json, version=rev, reason=reason, klass=klass)
-
-
-@change_cmd.command("confirm")
-@click.argument("project")
-@as_option
-@json_option
-def change_confirm(project: str, as_user: str | None, as_json: bool) -> None:
-    """确认 Confirm the pending change (owner or supervisor)."""
-    _fire(project, "confirm_change", as_user, as_json)
-
-
-@change_cmd.command("reject")
-@click.argument("project")
-@click.option("--reason", default="")
-@as_option
-@json_option
-def change_reject(project: str, reason: str, as_user: str | None, as_json: bool) -> None:
-    """驳回 Reject the pending change (owner or supervisor)."""
-    _fire(project, "reject_change", as_user, as_json, reason=reason)
-
-
-@change_cmd.command("sign")
-@click.argument("project")
-@as_option
-@json_option
-def change_sign(project: str, as_user: str | None, as_json: bool) -> None:
-    """签署 The design firm signs the confirmed change (general: `current` moves; major: review)."""
-    _fire(project, "sign_change", as_user, as_json)
-
-
-@change_cmd.command("list")
-@click.argument("project")
-@json_option
-def change_list(project: str, as_json: bool) -> None:
-    """List design changes."""
-    from sqlalchemy import select
-
-    from drawings import registry
-    from workflow.models import DesignChange
-
-    with get_app().session(write=False) as s:
-        code = registry.get_project(s, project).code
-        data = [c.to_dict() for c in s.scalars(select(DesignChange).where(
-            DesignChange.project_code == code).order_by(DesignChange.number))]
-    emit(data, as_json, lambda: [
-        (f"C-{c['number']}", c["class"], c["state"], short(c["version"]), c["reason"])
-        for c in data])
+# -- as-built, acceptance, archive -------------------------------------------------------------
 
 
 @click.group("asbuilt")
@@ -439,7 +433,7 @@ def asbuilt_cmd() -> None:
 def asbuilt_submit(project: str, rev: str, redrawn: tuple[str, ...], as_user: str | None,
                    as_json: bool) -> None:
     """Submit version REV as the as-built set (contractor); flags sheets changed > 1/3."""
-    _fire(project, "submit_as_built", as_user, as_json, version=rev, redrawn=list(redrawn))
+    fire(project, "submit_as_built", as_user, as_json, version=rev, redrawn=list(redrawn))
 
 
 @asbuilt_cmd.command("confirm")
@@ -448,7 +442,7 @@ def asbuilt_submit(project: str, rev: str, redrawn: tuple[str, ...], as_user: st
 @json_option
 def asbuilt_confirm(project: str, as_user: str | None, as_json: bool) -> None:
     """确认 Confirm the as-built set (supervisor or owner)."""
-    _fire(project, "confirm_as_built", as_user, as_json)
+    fire(project, "confirm_as_built", as_user, as_json)
 
 
 @asbuilt_cmd.command("reject")
@@ -458,7 +452,7 @@ def asbuilt_confirm(project: str, as_user: str | None, as_json: bool) -> None:
 @json_option
 def asbuilt_reject(project: str, reason: str, as_user: str | None, as_json: bool) -> None:
     """退回 Return the as-built set (supervisor or owner)."""
-    _fire(project, "reject_as_built", as_user, as_json, reason=reason)
+    fire(project, "reject_as_built", as_user, as_json, reason=reason)
 
 
 @click.command("accept")
@@ -467,7 +461,7 @@ def asbuilt_reject(project: str, reason: str, as_user: str | None, as_json: bool
 @json_option
 def accept_cmd(project: str, as_user: str | None, as_json: bool) -> None:
     """竣工验收 Accept the project (owner): moves `as-built`."""
-    _fire(project, "accept", as_user, as_json)
+    fire(project, "accept", as_user, as_json)
 
 
 @click.command("archive")
@@ -476,7 +470,7 @@ def accept_cmd(project: str, as_user: str | None, as_json: bool) -> None:
 @json_option
 def archive_cmd(project: str, as_user: str | None, as_json: bool) -> None:
     """归档 Archive the accepted project (archive): moves `archived`."""
-    _fire(project, "archive", as_user, as_json)
+    fire(project, "archive", as_user, as_json)
 
 
 # -- reading ------------------------------------------------------------------------------------
@@ -487,7 +481,8 @@ def archive_cmd(project: str, as_user: str | None, as_json: bool) -> None:
 @as_option
 @json_option
 def status_cmd(project: str, as_user: str | None, as_json: bool) -> None:
-    """状态 Where PROJECT stands: state, refs, review clock, opinions, change, as-built."""
+    """状态 Where PROJECT stands: phase, refs, submissions and their clocks, changes by state,
+    meetings, opinions, as-built, certificates; with --as, what that user may do now."""
     from workflow import service
 
     with get_app().session(write=False) as s:
@@ -495,19 +490,32 @@ def status_cmd(project: str, as_user: str | None, as_json: bool) -> None:
 
     def text() -> Iterator[str]:
         yield f"{data['project']} {data['name']}"
-        yield f"状态 State: {data['label']}"
+        yield f"阶段 State: {data['label']}"
         for ref, vid in sorted(data["refs"].items()):
             yield f"  {ref:10} {short(vid)}"
-        if rnd := data.get("round"):
-            c = rnd["clock"]
-            over = " 已超期 OVERDUE" if c["overdue"] else ""
-            yield (f"审查 Round {rnd['number']}: 已用 used {c['used']}/{c['limit']} "
-                   f"工作日 working days, 到期 due {c['due'] or '-'}{over}")
+        for sub in data["submissions"]:
+            line = (f"报审 {sub['name']} {sub['stage']} ({len(sub['sheets'])} 张 sheets): "
+                    f"{sub['label']}")
+            if sub["state"] not in ("approved", "withdrawn") and (rnd := sub.get("round")):
+                c = rnd["clock"]
+                over = " 已超期 OVERDUE" if c["overdue"] else ""
+                line += (f"; 已用 used {c['used']}/{c['limit']} 工作日 working days, 到期 due "
+                         f"{c['due'] or '-'}{over}")
+                signed = ", ".join(f"{d} {'✓ ' + u if u else '✗'}"
+                                   for d, u in sub["disciplines"].items())
+                line += f"; 专业 disciplines: {signed}"
+            yield line
+        if data["open_changes"]:
+            yield "未完成变更 Open changes: " + "; ".join(
+                f"{state}: {', '.join(names)}" for state, names in data["open_changes"].items())
+        done = [c["name"] for c in data["changes"] if c["state"] == "effective"]
+        if done:
+            yield "已生效变更 Effective changes: " + ", ".join(done)
+        for m in data["meetings"]:
+            yield f"图纸会审 {m['name']} {m['held_on']}: {m['state']}"
         if data["opinions"]:
             yield "意见 Opinions: " + ", ".join(f"{k}={v}"
                                               for k, v in sorted(data["opinions"].items()))
-        if ch := data.get("change"):
-            yield f"设计变更 Change C-{ch['number']} ({ch['class']}): {ch['state']}"
         if ab := data.get("as_built"):
             yield f"竣工图 As-built: {ab['state']}"
             for f in ab["redraw"]:
@@ -517,10 +525,14 @@ def status_cmd(project: str, as_user: str | None, as_json: bool) -> None:
                     continue
                 mark = "已重绘 redrawn" if f["redrawn"] else "须重绘 must be redrawn"
                 yield f"  {f['sheet']}: 修改面积 {f['fraction']:.0%} > 1/3 — {mark}"
-        if cert := data.get("certificate"):
-            yield f"审查合格书 Certificate: blob {short(cert['blob'])}"
-        allowed = data.get("you", {}).get("allowed", data["allowed"])
-        yield "可执行 Allowed now: " + (", ".join(allowed) or "-")
+        for cert in data["certificates"]:
+            yield (f"审查合格书 Certificate S-{cert['submission']} {cert['stage']}: blob "
+                   f"{short(cert['blob'])}")
+        if you := data.get("you"):
+            moves = "; ".join(f"{k}: {', '.join(v)}" for k, v in you["allowed"].items())
+            yield f"{you['user']} 可执行 may do now: {moves or '-'}"
+        else:
+            yield "可执行 Allowed now: " + (", ".join(data["allowed"]) or "-")
     emit(data, as_json, text)
 
 
@@ -646,7 +658,13 @@ def show_set_in_force(project: str, when: str, as_json: bool) -> None:
         v = data["version"]
         yield f"{data['project']} @ {data['at']}: 施工现行版 set in force {v['id']}"
         for no, e in sorted(v["manifest"].items()):
-            yield f"  {no}", short(e["blob"]), e.get("title") or ""
+            yield f"  {no}", short(e["blob"]), data["sheets"].get(no) or "-", e.get("title") or ""
+        for part in data["parts"]:
+            yield (f"审查合格 approved {part['submission']} {part['stage']} at "
+                   f"{part['approved_at']}: {len(part['sheets'])} 张 sheets")
+        for ch in data["changes"]:
+            events = ", ".join(f"#{e['seq']} {e['event']} ({e['actor']})" for e in ch["events"])
+            yield f"变更 change {ch['change']} 生效 effective {ch['effective_at']}: {events}"
         if p := data["proof"]:
             yield (f"证明 proof: audit #{p['seq']} {p['event']} by {p['actor']} at {p['at']}, "
                    f"hash {p['hash'][:16]}, signed by {', '.join(p['signers'])}")
@@ -657,16 +675,20 @@ def show_set_in_force(project: str, when: str, as_json: bool) -> None:
 
 @click.group("workflow")
 def workflow_cmd() -> None:
-    """流程 The declared transition table."""
+    """流程 The declared lifecycles."""
 
 
 @workflow_cmd.command("graph")
 @click.option("--format", "fmt", type=click.Choice(["mermaid", "dot", "json"]),
               default="mermaid", show_default=True)
+@click.option("--record", type=click.Choice(["project", "submission", "change", "meeting",
+                                             "question", "opinion"]),
+              help="一种记录 one kind of record (default: all).")
 @json_option
-def workflow_graph(fmt: str, as_json: bool) -> None:
-    """Print the state machine as Mermaid, Graphviz DOT or JSON rows (--json: --format json)."""
+def workflow_graph(fmt: str, record: str | None, as_json: bool) -> None:
+    """Print the lifecycles as Mermaid, Graphviz DOT or JSON rows (--json: --format json)."""
     from workflow import machine
 
     graph = machine.to_mermaid if fmt == "mermaid" else machine.to_dot
-    emit(machine.describe(), as_json or fmt == "json", lambda: graph().splitlines())
+    rows = [r for r in machine.describe() if record in (None, r["record"])]
+    emit(rows, as_json or fmt == "json", lambda: graph(record).splitlines())
