@@ -70,6 +70,19 @@ class NotMeasured(Exception):
         self.reason = reason
 
 
+def merged(base: dict[str, dict[str, Any]], src: dict[str, dict[str, Any]],
+           sheets: list[str]) -> dict[str, dict[str, Any]]:
+    """Manifest ``base`` with ``sheets`` taken from ``src`` (a sheet ``src`` lacks is removed):
+    what an approval or a change does to `approved` and `current`."""
+    out = dict(base)
+    for no in sheets:
+        if no in src:
+            out[no] = src[no]
+        else:
+            out.pop(no, None)
+    return out
+
+
 def sheet_report(blobs: Any, old: dict[str, Any], new: dict[str, Any]) -> SheetChanges | None:
     """:func:`measure_sheet`, or None when it cannot tell."""
     try:

@@ -49,18 +49,6 @@ from workflow.models import (
 # -- set versions the loop makes ----------------------------------------------------------------
 
 
-def merged(base: dict[str, dict[str, Any]], src: dict[str, dict[str, Any]],
-           sheets: list[str]) -> dict[str, dict[str, Any]]:
-    """``base`` with ``sheets`` taken from ``src`` (a sheet ``src`` lacks is removed)."""
-    out = dict(base)
-    for no in sheets:
-        if no in src:
-            out[no] = src[no]
-        else:
-            out.pop(no, None)
-    return out
-
-
 def derive(a: Act, ref: str, manifest: dict[str, dict[str, Any]], source: SetVersion,
            message: str) -> str:
     """The version ``ref`` moves to: ``source`` itself when its sheets are exactly
@@ -282,10 +270,10 @@ def _approve_scope(a: Act) -> None:
     version = registry.get_version(a.s, sub.version_id)
     approved, current = a.ref("approved"), a.ref("current")
     label = f"审查合格 S-{sub.number} {sub.stage}"
-    new_approved = derive(a, "approved", merged(approved.manifest if approved else {},
-                                                version.manifest, sub.sheets), version, label)
-    new_current = derive(a, "current", merged(current.manifest if current else {},
-                                              version.manifest, sub.sheets), version, label)
+    new_approved = derive(a, "approved", diffs.merged(
+        approved.manifest if approved else {}, version.manifest, sub.sheets), version, label)
+    new_current = derive(a, "current", diffs.merged(
+        current.manifest if current else {}, version.manifest, sub.sheets), version, label)
     a.move_ref("approved", new_approved)
     a.move_ref("current", new_current)
     a.version = registry.get_version(a.s, new_current)
@@ -442,7 +430,8 @@ def _apply_change(a: Act) -> None:
     cur = a.ref("current")
     assert cur is not None
     t = ch.touched
-    manifest = merged(cur.manifest, version.manifest, [*t["added"], *t["changed"], *t["removed"]])
+    manifest = diffs.merged(cur.manifest, version.manifest,
+                            [*t["added"], *t["changed"], *t["removed"]])
     target = derive(a, "current", manifest, version, f"变更 C-{ch.number} 生效 effective")
     a.move_ref("current", target)
     a.version = registry.get_version(a.s, target)

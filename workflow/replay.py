@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from drawings import registry
 from storage.errors import YitaotuError
-from workflow.diffs import set_diff
+from workflow.diffs import merged, set_diff
 from workflow.findings import UNKNOWN, Finding, Stamp
 from workflow.machine import BY_KIND, EVENT_LABELS, PROJECT, InvalidDefinition, Transition
 from workflow.machine import EFFECTS as EFFECT_NAMES
@@ -293,7 +293,7 @@ def _approve_scope(r: Replay, ev: Event) -> None:
     _claims(r, ev, "scope", scope)
     refs = ev.payload.get("refs") or {}
     for ref in ("approved", "current"):  # the versions they move to are checked by content
-        want = _merged(r.manifest(r.refs.get(ref)), r.manifest(version), scope)
+        want = merged(r.manifest(r.refs.get(ref)), r.manifest(version), scope)
         got = refs.get(ref)
         if got is not None and r.manifest(got) != want:
             r.chain_problem(ev, f"{ref} moves to {got[:12]}, whose sheets are not "
@@ -305,16 +305,6 @@ def _approve_scope(r: Replay, ev: Event) -> None:
                              "blob_id": ev.payload.get("certificate_blob"),
                              "signers": ev.payload.get("certificate_signers"),
                              "issued": ev.stamp}
-
-
-def _merged(base: dict[str, Any], src: dict[str, Any], sheets: list[str]) -> dict[str, Any]:
-    out = dict(base)
-    for no in sheets:
-        if no in src:
-            out[no] = src[no]
-        else:
-            out.pop(no, None)
-    return out
 
 
 # -- changes ---------------------------------------------------------------------------------------
@@ -345,11 +335,16 @@ def _drawings(r: Replay, ev: Event, ch: dict[str, Any]) -> None:
     ch.update(base_version_id=base, version_id=ev.version, sheets=sheets)
 
 
+def _existing(r: Replay, ev: Event, kind: str) -> dict[str, Any] | None:
+    """The record the event names, or None (and a finding) when the chain never made it."""
+    row = r.record(kind, ev.number)
+    if row is None:
+        r.chain_problem(ev, f"no {kind} {BY_KIND[kind].name(ev.number or 0)}")
+    return row
+
+
 def _change(r: Replay, ev: Event) -> dict[str, Any] | None:
-    ch = r.record("change", ev.number)
-    if ch is None:
-        r.chain_problem(ev, f"no change C-{ev.number}")
-    return ch
+    return _existing(r, ev, "change")
 
 
 def _record_proposal(r: Replay, ev: Event) -> None:
@@ -382,7 +377,7 @@ def _apply_change(r: Replay, ev: Event) -> None:
     if ch["version_id"] is None:
         return
     t = ch["sheets"]
-    want = _merged(r.manifest(r.refs.get("current")), r.manifest(ch["version_id"]),
+    want = merged(r.manifest(r.refs.get("current")), r.manifest(ch["version_id"]),
                    [*t["added"], *t["changed"], *t["removed"]])
     got = (ev.payload.get("refs") or {}).get("current")
     if got is None or r.manifest(got) != want:
@@ -421,10 +416,7 @@ def _create_meeting(r: Replay, ev: Event) -> None:
 
 
 def _meeting(r: Replay, ev: Event) -> dict[str, Any] | None:
-    m = r.record("meeting", ev.number)
-    if m is None:
-        r.chain_problem(ev, f"no meeting M-{ev.number}")
-    return m
+    return _existing(r, ev, "meeting")
 
 
 def _draw_minutes(r: Replay, ev: Event) -> None:
@@ -455,9 +447,7 @@ def _create_question(r: Replay, ev: Event) -> None:
 
 
 def _record_question_answer(r: Replay, ev: Event) -> None:
-    q = r.record("question", ev.number)
-    if q is None:
-        r.chain_problem(ev, f"no question Q-{ev.number}")
+    if (q := _existing(r, ev, "question")) is None:
         return
     q.update(answer=ev.payload.get("answer"), answered_by=ev.actor)
 
