@@ -9,6 +9,7 @@ from typing import Any, TextIO
 import orjson
 
 from diffing.report import ADDED, KINDS, MODIFIED, REMOVED, Change, DiffReport
+from storage.terminal import printable, printable_json
 
 KIND_LABEL = {ADDED: "新增 added", REMOVED: "删除 removed", MODIFIED: "修改 modified"}
 WHAT_LABEL = {
@@ -134,13 +135,15 @@ def text_lines(report: DiffReport) -> list[str]:
 
 
 def write_text(report: DiffReport, stream: TextIO) -> None:
-    """Readable summary: counts per layer and type, then the changes (zh-CN with English)."""
-    stream.write("\n".join(text_lines(report)) + "\n")
+    """Readable summary: counts per layer and type, then the changes (zh-CN with English).
+    Layer names, texts and paths come from the files: control characters are escaped."""
+    stream.write("\n".join(printable(line) for line in text_lines(report)) + "\n")
 
 
 def write_json(report: DiffReport, stream: TextIO) -> None:
-    """The design.md §4 JSON contract."""
-    stream.write(orjson.dumps(report.to_json(), option=orjson.OPT_INDENT_2).decode() + "\n")
+    """The design.md §4 JSON contract (DEL, C1 and bidi controls escaped as ``\\uXXXX``)."""
+    data = orjson.dumps(report.to_json(), option=orjson.OPT_INDENT_2).decode()
+    stream.write(printable_json(data) + "\n")
 
 
 def write_quiet(report: DiffReport, stream: TextIO) -> None:

@@ -1,9 +1,14 @@
 """Integrity work across the registry and the blob store: verify, fsck, gc, export.
 
-fsck's strict invariant is "no row points to a missing blob, and every version id matches
-its body".  Unreferenced blobs and temp files are what an interrupted ingest may leave
-behind by design (blobs are written before rows); fsck reports them as *cleanable*, and
-``gc`` removes them.  gc must not run while an ingest is writing blobs.
+fsck's strict invariant is "every row names a stored, intact blob that has its ``blobs`` row,
+every version id matches its body, every ref is where its reflog says".  Unreferenced blobs
+and temp files are what an interrupted ingest may leave behind by design (blobs are written
+before rows); fsck reports them as *cleanable*, and ``gc`` removes them.
+
+Rows of upper layers name blobs too (the workflow's certificate PDFs, the blobs its events
+cite).  This package cannot import them, so they register a *blob reference provider*
+(:func:`register_blob_references`); verify, fsck and gc ask every provider, so such blobs are
+re-hashed, must have their ``blobs`` row, and are never collected.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import hashlib
 import os
 import re
 import tempfile
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,10 +27,55 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from drawings import registry
-from drawings.models import Project, SetVersion
+from drawings.models import (
+    BlobRecord,
+    ManifestEntry,
+    Project,
+    Ref,
+    RefLogEntry,
+    SetVersion,
+    SheetRevision,
+)
 from storage.errors import InvalidInput, NotFound, ObjectCorrupt, YitaotuError
 
 EXTENSIONS = {"dxf": ".dxf", "dxf-binary": ".dxf", "dwg": ".dwg", "pdf": ".pdf"}
+
+#: A provider yields ``(blob id, the row naming it)``, e.g. ``("9f…", "wf_certificates #1")``,
+#: for one project (its code) or, given None, for every project.
+BlobReferences = Callable[[Session, "str | None"], Iterable[tuple[str, str]]]
+_PROVIDERS: dict[str, BlobReferences] = {}
+
+
+def register_blob_references(name: str, provider: BlobReferences) -> None:
+    """Let an upper layer name the blobs its rows point at (registering again replaces)."""
+    _PROVIDERS[name] = provider
+
+
+def _registry_references(s: Session, project: str | None) -> Iterator[tuple[str, str]]:
+    q = select(ManifestEntry.version_id, ManifestEntry.sheet_no, ManifestEntry.blob_id,
+               ManifestEntry.index_blob_id)
+    if project is not None:
+        q = q.join(SetVersion).where(SetVersion.project_code == project)
+    sheet_blobs: set[str] = set()
+    for vid, sheet_no, blob, index in s.execute(q):
+        sheet_blobs.add(blob)
+        yield blob, f"manifest_entries {vid[:12]} {sheet_no}"
+        if index:
+            yield index, f"manifest_entries {vid[:12]} {sheet_no} (index)"
+    for sr in s.scalars(select(SheetRevision)):
+        if project is None or sr.blob_id in sheet_blobs:
+            yield sr.blob_id, f"sheet_revisions #{sr.id}"
+            if sr.index_blob_id:
+                yield sr.index_blob_id, f"sheet_revisions #{sr.id} (index)"
+
+
+def blob_references(s: Session, project: str | None = None) -> dict[str, str]:
+    """Every blob id a row names (of ``project``, or all) -> the first row naming it."""
+    out: dict[str, str] = {}
+    for provider in (_registry_references, *_PROVIDERS.values()):
+        for oid, where in provider(s, project):
+            out.setdefault(oid, where)
+    return out
 
 
 @dataclass
@@ -55,37 +106,36 @@ def _versions(s: Session, project: str | Project | None) -> list[SetVersion]:
 
 
 def verify(s: Session, blobs: Any, project: str | Project | None = None) -> Report:
-    """Re-hash every blob the versions (of ``project``) reference and recompute their ids."""
+    """Re-hash every blob the rows (of ``project``) name, recompute every version id and
+    check every ref against its reflog."""
     rep = Report()
+    code = registry.get_project(s, project).code if project is not None else None
     versions = _versions(s, project)
-    oids: dict[str, str] = {}
     for v in versions:
         rep.problems += registry.verify_version(v)
-        for e in v.entries:
-            oids.setdefault(e.blob_id, f"{v.project_code} {e.sheet_no}")
-            if e.index_blob_id:
-                oids.setdefault(e.index_blob_id, f"{v.project_code} {e.sheet_no} (index)")
-    for oid, where in sorted(oids.items()):
-        try:
-            blobs.verify(oid)
-        except ObjectCorrupt as e:
-            rep.problems.append(f"blob {oid[:12]} ({where}): corrupt: {e.message}")
-        except YitaotuError as e:
-            rep.problems.append(f"blob {oid[:12]} ({where}): {e.message}")
-    rep.checked = {"versions": len(versions), "blobs": len(oids)}
+    rep.problems += check_refs(s, code)
+    named = blob_references(s, code)
+    _check_blobs(s, blobs, named, rep, stored=None)
+    rep.checked = {"versions": len(versions), "blobs": len(named)}
     return rep
 
 
 def fsck(s: Session, blobs: Any) -> Report:
-    """Dangling rows and bad version ids are problems; orphans and temp files are cleanable."""
+    """Every row's blob stored, intact and recorded; version ids; refs against their reflog.
+    Orphans and temp files are cleanable."""
     rep = Report()
     stored = set(blobs.iter_ids())
-    referenced = registry.referenced_blob_ids(s)
-    for oid in sorted(referenced - stored):
-        rep.problems.append(f"dangling row: blob {oid} is referenced but missing from the store")
+    named = blob_references(s)
+    recorded = set(s.scalars(select(BlobRecord.id)))
+    for oid in sorted(recorded - stored - set(named)):
+        rep.problems.append(f"dangling row: blob {oid} is referenced but missing from the store "
+                            f"(blobs row {oid[:12]})")
+    _check_blobs(s, blobs, named, rep, stored=stored)
     versions = list(s.scalars(select(SetVersion)))
     for v in versions:
         rep.problems += registry.verify_version(v)
+    rep.problems += check_refs(s, None)
+    referenced = recorded | set(named)
     orphans = sorted(stored - referenced)
     rep.cleanable += [f"unreferenced blob {oid}" for oid in orphans]
     temps = blobs.temp_entries()
@@ -98,6 +148,61 @@ def fsck(s: Session, blobs: Any) -> Report:
         "temp": len(temps),
     }
     return rep
+
+
+def _check_blobs(s: Session, blobs: Any, named: dict[str, str], rep: Report,
+                 stored: set[str] | None) -> None:
+    """Each named blob has its ``blobs`` row, is stored and hashes to its id."""
+    recorded = set(s.scalars(select(BlobRecord.id).where(BlobRecord.id.in_(named))))
+    for oid, where in sorted(named.items()):
+        if oid not in recorded:
+            rep.problems.append(f"{where}: blob {oid} has no `blobs` row")
+        if stored is not None and oid not in stored:
+            rep.problems.append(f"dangling row: blob {oid} is referenced but missing from the "
+                                f"store ({where})")
+            continue
+        try:
+            blobs.verify(oid)
+        except ObjectCorrupt as e:
+            rep.problems.append(f"blob {oid[:12]} ({where}): corrupt: {e.message}")
+        except YitaotuError as e:
+            rep.problems.append(f"blob {oid[:12]} ({where}): {e.message}")
+
+
+def check_refs(s: Session, project: str | None) -> list[str]:
+    """Each ref points where its reflog's last move took it, and the reflog is unbroken:
+    moves numbered 1, 2, … with each move's ``old`` the ``new`` of the one before."""
+    q = select(RefLogEntry).order_by(RefLogEntry.project_code, RefLogEntry.ref, RefLogEntry.seq)
+    refs = select(Ref)
+    if project is not None:
+        q, refs = q.where(RefLogEntry.project_code == project), refs.where(
+            Ref.project_code == project)
+    last: dict[tuple[str, str], RefLogEntry] = {}
+    problems = []
+    for e in s.scalars(q):
+        key = (e.project_code, e.ref)
+        before = last.get(key)
+        want_seq, want_old = (before.seq + 1, before.new) if before else (1, None)
+        if e.seq != want_seq:
+            problems.append(f"reflog {e.project_code} {e.ref} #{e.seq}: moves missing before it "
+                            f"(expected #{want_seq})")
+        elif e.old != want_old:
+            problems.append(f"reflog {e.project_code} {e.ref} #{e.seq}: old {_short(e.old)} is "
+                            f"not where the move before left it ({_short(want_old)})")
+        last[key] = e
+    for r in s.scalars(refs):
+        e = last.pop((r.project_code, r.name), None)
+        if e is None or e.new != r.version_id:
+            problems.append(f"refs {r.project_code} {r.name}: points at {r.version_id[:12]}, its "
+                            f"reflog's last move went to {_short(e.new if e else None)}")
+    for (code, name), e in sorted(last.items()):
+        problems.append(f"refs {code} {name}: missing, its reflog's last move went to "
+                        f"{_short(e.new)}")
+    return problems
+
+
+def _short(oid: str | None) -> str:
+    return oid[:12] if oid else "nothing"
 
 
 #: Unreferenced blobs and temp files younger than this are kept: an ingest stores its blobs
@@ -115,7 +220,7 @@ def gc(
     """
     if grace_s < 0:
         raise InvalidInput(f"grace period must not be negative: {grace_s}")
-    referenced = registry.referenced_blob_ids(s)
+    referenced = set(s.scalars(select(BlobRecord.id))) | set(blob_references(s))
     orphans = sorted(set(blobs.iter_ids()) - referenced)
     temps = blobs.temp_entries()
     deleted: list[str] = []

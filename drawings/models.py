@@ -279,13 +279,20 @@ class Ref(Base):
 
 
 class RefLogEntry(Base):
-    """One move of a ref; append-only."""
+    """One move of a ref; append-only.
+
+    ``seq`` numbers the moves of one ref from 1 and is their order; ``at`` never decreases
+    along it (a move is stamped no earlier than the one before), so "where the ref pointed at
+    T" is the last move by ``seq`` stamped at or before T.  A concurrent move of the same ref
+    collides on (project, ref, seq).
+    """
 
     __tablename__ = "reflog"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     project_code: Mapped[str] = mapped_column(ForeignKey("projects.code"))
     ref: Mapped[str] = mapped_column(String(40))
+    seq: Mapped[int] = mapped_column(Integer)
     old: Mapped[str | None] = mapped_column(String(64))
     new: Mapped[str] = mapped_column(ForeignKey("set_versions.id"))
     actor: Mapped[str] = mapped_column(String(200))
@@ -293,13 +300,17 @@ class RefLogEntry(Base):
     reason: Mapped[str] = mapped_column(Text)
     signature: Mapped[str | None] = mapped_column(Text)
 
-    __table_args__ = (Index("ix_reflog_project_ref_at", "project_code", "ref", "at"),)
+    __table_args__ = (
+        Index("ix_reflog_project_ref_at", "project_code", "ref", "at"),
+        UniqueConstraint("project_code", "ref", "seq"),
+    )
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "project": self.project_code,
             "ref": self.ref,
+            "seq": self.seq,
             "old": self.old,
             "new": self.new,
             "actor": self.actor,

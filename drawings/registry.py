@@ -17,7 +17,6 @@ names blobs by hash and the parents by id, a version id pins the whole history.
 from __future__ import annotations
 
 import hashlib
-import math
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -43,8 +42,10 @@ from drawings.models import (
     utcnow,
 )
 from storage import limits
+from storage.db import database_now
 from storage.display import clip, quote
 from storage.errors import AmbiguousId, Conflict, IntegrityError, InvalidInput, NotFound
+from storage.numbers import db_int, finite
 
 VERSION_TYPE = "yitaotu.set/1"
 #: Refs a project may have; ingest moves ``head``, the workflow moves the others.
@@ -113,8 +114,6 @@ _TEXT_ATTRS = {
     "structure_type": limits.STRUCTURE_TYPE,
     "use": limits.USE,
 }
-#: The largest value an Integer column holds on PostgreSQL (SQLite would take more).
-_INT_MAX = 2**31 - 1
 
 
 def _clean_attrs(attrs: dict[str, Any]) -> dict[str, Any]:
@@ -128,15 +127,15 @@ def _clean_attrs(attrs: dict[str, Any]) -> dict[str, Any]:
             continue
         try:
             if key in _INT_ATTRS:
-                value = int(value)
+                value = db_int(int(value), key)
             elif key in _FLOAT_ATTRS:
-                value = float(value)
-        except (TypeError, ValueError, OverflowError):
+                value = finite(value, key)
+        except InvalidInput:
+            raise
+        except (TypeError, ValueError):
             raise InvalidInput(f"invalid {key}: {quote(value)}") from None
-        if key in _INT_ATTRS and not 0 <= value <= _INT_MAX:
-            raise InvalidInput(f"invalid {key}: {quote(value)} must be 0 to {_INT_MAX}")
-        if key in _FLOAT_ATTRS and not (math.isfinite(value) and value >= 0):
-            raise InvalidInput(f"invalid {key}: {quote(value)} must be a finite number >= 0")
+        if key in _INT_ATTRS + _FLOAT_ATTRS and value < 0:
+            raise InvalidInput(f"invalid {key}: {quote(value)} must not be negative")
         if key in _TEXT_ATTRS:
             value = _TEXT_ATTRS[key].check(str(value))
         out[key] = value
@@ -208,7 +207,7 @@ def add_unit(
             raise InvalidInput(
                 "分配代码需要行政区划代码 allocating a code needs --division (6 digits)"
             )
-        year = int(year) if year is not None else utcnow().year
+        year = db_int(year, "year") if year is not None else utcnow().year
         last = s.scalar(
             select(func.max(AllocatedCode.sequence)).where(
                 AllocatedCode.scheme == sch.name,
@@ -397,7 +396,7 @@ def commit_version(
             raise IntegrityError(
                 f"manifest names blobs that are not stored: {', '.join(m[:12] for m in missing)}"
             )
-    created_at = created_at or utcnow()
+    created_at = created_at or database_now(s)
     body = version_body(p.code, manifest, parents, author, message, created_at)
     vid = hashlib.sha256(body).hexdigest()
     existing = s.get(SetVersion, vid)
@@ -530,7 +529,10 @@ def move_ref(
     signature: str | None = None,
     at: datetime | None = None,
 ) -> RefLogEntry:
-    """Point ``ref`` at ``version_id`` and append the move to the reflog."""
+    """Point ``ref`` at ``version_id`` and append the move to the reflog.
+
+    ``at`` defaults to the database's clock; a stamp earlier than the ref's previous move (a
+    client clock running behind) is raised to it, so stamps never decrease along ``seq``."""
     p = get_project(s, project)
     if ref not in REFS:
         raise InvalidInput(f"无效的引用 invalid ref {ref!r}: one of {', '.join(REFS)}")
@@ -538,15 +540,10 @@ def move_ref(
     v = get_version(s, version_id)
     if v.project_code != p.code:
         raise InvalidInput(f"version {version_id[:12]} belongs to project {v.project_code}")
-    at = at or utcnow()
-    last = s.scalar(
-        select(RefLogEntry)
-        .where(RefLogEntry.project_code == p.code, RefLogEntry.ref == ref)
-        .order_by(RefLogEntry.id.desc())
-        .limit(1)
-    )
+    last = last_move(s, p.code, ref)
+    at = at or database_now(s)
     if last is not None and at < last.at:
-        raise Conflict(f"{ref}: reflog time would go backwards ({at} < {last.at})")
+        at = last.at  # never before the previous move: the order is `seq`, ties included
     row = s.get(Ref, (p.code, ref))
     old = row.version_id if row else None
     if row is None:
@@ -556,6 +553,7 @@ def move_ref(
     entry = RefLogEntry(
         project_code=p.code,
         ref=ref,
+        seq=last.seq + 1 if last is not None else 1,
         old=old,
         new=v.id,
         actor=actor,
@@ -568,17 +566,33 @@ def move_ref(
     return entry
 
 
-def ref_at(s: Session, project: str | Project, ref: str, when: datetime) -> SetVersion | None:
-    """Where ``ref`` pointed at ``when`` (the reflog read at T); None before its first move."""
+def last_move(s: Session, project: str, ref: str) -> RefLogEntry | None:
+    """The newest reflog entry of ``ref`` (by ``seq``)."""
+    return s.scalar(
+        select(RefLogEntry)
+        .where(RefLogEntry.project_code == project, RefLogEntry.ref == ref)
+        .order_by(RefLogEntry.seq.desc())
+        .limit(1)
+    )
+
+
+def move_at(s: Session, project: str | Project, ref: str, when: datetime) -> RefLogEntry | None:
+    """The reflog entry in force at ``when``: the last move (by ``seq``) stamped at or before
+    it, so of two moves with the same stamp the later one is in force from that instant."""
     code = get_project(s, project).code
     if when.tzinfo is None:
         raise InvalidInput("when must be timezone-aware")
-    entry = s.scalar(
+    return s.scalar(
         select(RefLogEntry)
         .where(RefLogEntry.project_code == code, RefLogEntry.ref == ref, RefLogEntry.at <= when)
-        .order_by(RefLogEntry.at.desc(), RefLogEntry.id.desc())
+        .order_by(RefLogEntry.seq.desc())
         .limit(1)
     )
+
+
+def ref_at(s: Session, project: str | Project, ref: str, when: datetime) -> SetVersion | None:
+    """Where ``ref`` pointed at ``when`` (the reflog read at T); None before its first move."""
+    entry = move_at(s, project, ref, when)
     return None if entry is None else get_version(s, entry.new)
 
 
@@ -612,12 +626,3 @@ def verify_version(v: SetVersion) -> list[str]:
     if (doc.get("author"), doc.get("message")) != (v.author, v.message):
         problems.append(f"version {v.id[:12]}: author/message differ from its body")
     return problems
-
-
-def referenced_blob_ids(s: Session) -> set[str]:
-    """Every blob id a row points at (versions, sheet revisions, blob records)."""
-    ids: set[str] = set(s.scalars(select(BlobRecord.id)))
-    ids |= set(s.scalars(select(ManifestEntry.blob_id)))
-    ids |= {i for i in s.scalars(select(ManifestEntry.index_blob_id)) if i}
-    ids |= {i for i in s.scalars(select(SheetRevision.index_blob_id)) if i}
-    return ids

@@ -79,6 +79,7 @@ step "单位与人员 organisations and users" yitaotu org add 甲建筑设计�
 yitaotu org add 丙审查中心 --alg sm2-sm3 >/dev/null
 yitaotu user add des --org 甲建筑设计院 >/dev/null
 yitaotu user add rev_a --org 丙审查中心 --discipline 建筑 >/dev/null
+yitaotu user add rev_s --org 丙审查中心 --discipline 结构 >/dev/null
 yitaotu party add "$P" review 丙审查中心 >/dev/null
 step "报审 submit" yitaotu submit "$P" head --as des
 step "受理 accept for review" yitaotu review accept "$P" --as rev_a
@@ -90,6 +91,8 @@ step "按意见修改 ingest the answer" yitaotu ingest "$P" "$WORK/v3" -m "按�
 step "重新报审 resubmit" yitaotu submit "$P" head --as des
 yitaotu review accept "$P" --as rev_a >/dev/null
 step "关闭意见 close" yitaotu opinion close "$P" 1 --as rev_a
+step "专业签署 each discipline signs (建筑)" yitaotu review sign "$P" --as rev_a
+step "专业签署 each discipline signs (结构)" yitaotu review sign "$P" --as rev_s
 step "审查合格 approve (signed certificate)" yitaotu review approve "$P" --as rev_a
 step "状态 status" yitaotu status "$P" --as rev_a
 step "审计 audit verify" yitaotu audit verify "$P"

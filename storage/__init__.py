@@ -3,8 +3,9 @@
 Imports none of our other packages (see ../shared/design.md §1).  Service API:
 ``open_blob_store``/``BlobStore`` (:mod:`storage.blobs`), ``Base``/``make_engine``/
 ``session_factory``/``transaction`` (:mod:`storage.db`), ``upgrade``/``current``/``head``
-(:mod:`storage.migrate`).  Those load lazily so that importing ``storage.errors`` (the CLI
-does at start) stays cheap.
+(:mod:`storage.migrate`), ``db_int``/``finite`` (:mod:`storage.numbers`: numbers a column can
+hold), ``printable``/``printable_json`` (:mod:`storage.terminal`: text safe to show).
+Those load lazily so that importing ``storage.errors`` (the CLI does at start) stays cheap.
 """
 
 from importlib import import_module
@@ -34,6 +35,10 @@ _LAZY = {
     "upgrade": "storage.migrate",
     "current": "storage.migrate",
     "head": "storage.migrate",
+    "db_int": "storage.numbers",
+    "finite": "storage.numbers",
+    "printable": "storage.terminal",
+    "printable_json": "storage.terminal",
 }
 
 

@@ -11,9 +11,10 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, MetaData, create_engine, event, exc
+from sqlalchemy import Engine, MetaData, create_engine, event, exc, text
 from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -146,8 +147,19 @@ def _set_wal(cur: sqlite3.Cursor) -> None:
 _UNAVAILABLE_SQLITE = ("database is locked", "unable to open database", "disk i/o error")
 
 
+#: PostgreSQL's SQLSTATE for a number out of its column's range.
+_PG_OUT_OF_RANGE = "22003"
+
+
 def _translate_error(ctx: ExceptionContext) -> None:
-    """Raise StorageUnavailable for 'cannot reach / cannot open the database' errors."""
+    """Raise StorageUnavailable for 'cannot reach / cannot open the database' errors, and
+    InvalidInput for a number the database cannot hold (services check theirs first with
+    :mod:`storage.numbers`; this is the net under any they miss)."""
+    orig = ctx.original_exception
+    if isinstance(orig, OverflowError) or getattr(orig, "sqlstate", None) == _PG_OUT_OF_RANGE:
+        raise InvalidInput(
+            f"数值超出范围 a number is out of the database's range: {str(orig).splitlines()[0]}"
+        ) from orig
     err = ctx.sqlalchemy_exception
     if not isinstance(err, exc.OperationalError | exc.InterfaceError) and not ctx.is_disconnect:
         return
@@ -181,9 +193,22 @@ def transaction(sf: sessionmaker[Session], *, write: bool = False) -> Iterator[S
         yield session
 
 
+def database_now(session: Session) -> datetime:
+    """The database's clock (aware UTC): the one clock every client of the database shares,
+    so a client whose own clock is off cannot stamp events out of order.
+
+    PostgreSQL: the server's ``clock_timestamp()``.  SQLite is a file on this machine, so its
+    clock is this machine's (what SQLite's own ``'now'`` reads), kept to the microsecond.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return session.execute(text("SELECT clock_timestamp()")).scalar_one().astimezone(UTC)
+    return datetime.now(UTC)
+
+
 __all__ = [
     "NAMING_CONVENTION",
     "Base",
+    "database_now",
     "make_engine",
     "sqlite_file",
     "normalize_url",

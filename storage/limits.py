@@ -76,7 +76,7 @@ class Limit:
 
 # -- the registry (drawings) ------------------------------------------------------------------
 PROJECT_NAME = Limit("项目名称", "project name", 200, ("projects.name",))
-LOCATION = Limit("所在地", "location", 200, ("projects.location",))
+LOCATION = Limit("所在地", "location", 200, ("projects.location", "wf_meetings.location"))
 SITE = Limit("建设地点", "site", 500, ("projects.site",))
 UNIT_NAME = Limit("单体名称", "unit name", 200, ("building_units.name",))
 ADDRESS = Limit("地址", "address", 300, ("building_units.address",))
@@ -88,11 +88,15 @@ SHEET_NUMBER = Limit(
     "sheet number",
     100,
     ("manifest_entries.sheet_no", "sheet_revisions.number", "wf_opinions.sheet_no",
-     "wf_change_marks.sheet_no"),
+     "wf_change_marks.sheet_no", "wf_sheet_disciplines.sheet_no", "wf_questions.sheet_no"),
 )
 SHEET_TITLE = Limit("图名", "sheet title", 300, ("sheet_revisions.title",))
 DISCIPLINE = Limit(
-    "专业", "discipline", 60, ("sheet_revisions.discipline", "wf_users.discipline")
+    "专业",
+    "discipline",
+    60,
+    ("sheet_revisions.discipline", "wf_users.discipline", "wf_signoffs.discipline",
+     "wf_sheet_disciplines.discipline", "wf_opinions.discipline"),
 )
 REVISION = Limit("版次", "revision", 40, ("sheet_revisions.revision",))
 SCALE = Limit("比例", "scale", 40, ("sheet_revisions.scale",))
@@ -122,8 +126,9 @@ TEXT = Limit(
     "内容",
     "text",
     10_000,
-    ("wf_opinions.text", "wf_opinion_replies.text", "wf_changes.reason"),
+    ("wf_opinions.text", "wf_opinion_replies.text", "wf_changes.reason", "wf_questions.text"),
 )
+STAGE = Limit("阶段", "stage", 100, ("wf_submissions.stage", "wf_certificates.stage"))
 CHANGE_ID = Limit(
     "修改编号", "change id", 40, ("wf_opinions.change_id", "wf_change_marks.change_id")
 )
@@ -131,5 +136,5 @@ CHANGE_ID = Limit(
 LIMITS: tuple[Limit, ...] = (
     PROJECT_NAME, LOCATION, SITE, UNIT_NAME, ADDRESS, STRUCTURE_TYPE, USE, FOOTPRINT,
     SHEET_NUMBER, SHEET_TITLE, DISCIPLINE, REVISION, SCALE, MESSAGE,
-    ORGANISATION, USER, AUTHOR, DISPLAY_NAME, TEXT, CHANGE_ID,
+    ORGANISATION, USER, AUTHOR, DISPLAY_NAME, TEXT, CHANGE_ID, STAGE,
 )

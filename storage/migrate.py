@@ -40,12 +40,24 @@ def alembic_config(connection: Connection | None = None) -> Config:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to ``revision`` (default: the newest); a no-op when already there."""
     with engine.connect() as conn:
-        # Two processes starting at once: the second waits, then finds nothing to do.
-        conn.execution_options(sqlite_begin="BEGIN IMMEDIATE")
-        with conn.begin():
-            if conn.dialect.name == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
-            command.upgrade(alembic_config(conn), revision)
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            # A migration that rebuilds a table (SQLite's way to alter one) drops the old one
+            # while other tables' rows still point at it: foreign keys are off for the
+            # migration (they cannot change inside a transaction) and checked after it.
+            conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")  # not in BEGIN
+        try:
+            # Two processes starting at once: the second waits, then finds nothing to do.
+            conn.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+            with conn.begin():
+                if conn.dialect.name == "postgresql":
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+                command.upgrade(alembic_config(conn), revision)
+                if sqlite and (bad := conn.exec_driver_sql("PRAGMA foreign_key_check").all()):
+                    raise RuntimeError(f"migration left rows pointing nowhere: {bad[:5]}")
+        finally:
+            if sqlite:
+                conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")
 
 
 def current(engine: Engine) -> str | None:

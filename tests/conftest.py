@@ -41,6 +41,7 @@ def corpus() -> Path:
 
 import secrets  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
 
 import psycopg  # noqa: E402
 
@@ -86,7 +87,14 @@ def _pg_schema_url(schema: str) -> str:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh empty database: a SQLite file, or a private PostgreSQL schema dropped after."""
-    if request.param == "sqlite":
+    with private_database(request.param, tmp_path) as url:
+        yield url
+
+
+@contextmanager
+def private_database(kind: str, tmp_path: Path) -> Iterator[str]:
+    """What ``db_url`` yields, for fixtures of a wider scope (``kind``: its params)."""
+    if kind == "sqlite":
         yield f"sqlite:///{tmp_path / 'yitaotu.db'}"
         return
     schema = f"t_{secrets.token_hex(6)}"

@@ -10,8 +10,11 @@ is made once per owner and kept beside it (key file 0600, encrypted with
 from __future__ import annotations
 
 import io
+import logging
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,7 +26,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from storage.errors import IntegrityError
-from workflow.clock import CHINA_TZ
 from workflow.signing import KeyRing
 
 _SAFE = re.compile(r"[^0-9A-Za-z_.\-]")
@@ -101,56 +103,37 @@ def trust_for(s: Any, owners: list[str]) -> list[bytes]:
 
 def render(*, project_code: str, project_name: str, version_id: str, agency: str,
            reviewers: list[tuple[str, str]], sheets: list[tuple[str, str]],
-           issued: datetime) -> bytes:
-    """The unsigned certificate: project, set version, sheet list, reviewers."""
-    import pymupdf
+           issued: datetime, stage: str = "全套",
+           disciplines: dict[str, str] | None = None) -> bytes:
+    """The unsigned certificate: project, stage, set version, its sheets, the reviewers."""
+    from workflow.documents import china_time, text_pdf
 
-    doc = pymupdf.open()
-    width, height = pymupdf.paper_size("a4")
+    disciplines = disciplines or {}
     lines: list[tuple[float, str]] = [
         (20, "施工图设计文件审查合格书"),
         (11, "Certificate of construction drawing review"),
         (10, ""),
         (11, f"项目代码 Project code: {project_code}"),
         (11, f"项目名称 Project: {project_name}"),
+        (11, f"审查范围 Stage: {stage}"),
         (11, f"审查机构 Review agency: {agency}"),
         (9, f"图纸版本 Set version: {version_id}"),
-        (11, f"签发日期 Issued: {issued.astimezone(CHINA_TZ):%Y-%m-%d %H:%M} (UTC+8)"),
+        (11, f"签发日期 Issued: {china_time(issued)}"),
         (10, ""),
         (11, "审查人员 Reviewers:"),
         *[(10, f"    {disc or '-'}  {name}") for name, disc in reviewers],
         (10, ""),
         (11, f"图纸目录 Sheets ({len(sheets)}):"),
-        *[(10, f"    {no}  {title or ''}") for no, title in sheets],
+        *[(10, f"    {no}  {disciplines.get(no, '')}  {title or ''}") for no, title in sheets],
         (10, ""),
         (10, "经审查，上述施工图设计文件符合法律法规和工程建设强制性标准，审查合格。"),
         (9, "The drawings above were reviewed and found compliant; signed electronically."),
     ]
-    cjk, latin = pymupdf.Font("china-s"), pymupdf.Font("helv")
-    page, y, writer = None, height, None
-    for size, text in lines:
-        if y > height - 60:
-            if writer is not None:
-                writer.write_text(page)
-            page = doc.new_page(width=width, height=height)
-            writer, y = pymupdf.TextWriter(page.rect), 60.0
-        x = 56.0
-        # Latin runs in Helvetica (the CJK font's Latin glyphs are full width)
-        for run in re.findall(r"[ -~]+|[^ -~]+", text):
-            font = latin if run.isascii() else cjk
-            _, end = writer.append((x, y), run, font=font, fontsize=size)
-            x = end.x
-        y += size * 1.7
-    assert writer is not None and page is not None
-    writer.write_text(page)
-    doc.set_metadata({"title": f"审查合格书 {project_code}", "creator": "yitaotu",
-                      "subject": version_id})
-    data = doc.tobytes(garbage=3, deflate=True)
-    doc.close()
-    return data
+    return text_pdf(lines, title=f"审查合格书 {project_code} {stage}", subject=version_id)
 
 
-def sign(pdf: bytes, signers: list[tuple[Identity, str]]) -> bytes:
+def sign(pdf: bytes, signers: list[tuple[Identity, str]],
+         reason: str = "审查合格 approved") -> bytes:
     """Add one incremental signature per (identity, field name), in order."""
     import tempfile
 
@@ -169,15 +152,20 @@ def sign(pdf: bytes, signers: list[tuple[Identity, str]]) -> bytes:
                                  cert_registry=SimpleCertificateStore.from_certs([cert]))
         out = io.BytesIO()
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
-        hs.sign_pdf(writer, hs.PdfSignatureMetadata(field_name=field, reason="审查合格 approved",
+        hs.sign_pdf(writer, hs.PdfSignatureMetadata(field_name=field, reason=reason,
                                                     md_algorithm="sha256"),
                     signer=signer, output=out)
         pdf = out.getvalue()
     return pdf
 
 
-def verify(pdf: bytes, trusted_cert_pems: list[bytes]) -> list[dict[str, Any]]:
-    """Validate every signature against the given (self-issued or CA) certificates."""
+def verify(pdf: bytes, trusted_cert_pems: list[bytes], *,
+           name: str = "审查合格书 certificate PDF") -> list[dict[str, Any]]:
+    """Validate every signature against the given (self-issued or CA) certificates.
+
+    Nothing pyHanko raises or logs escapes: an unreadable PDF or an invalid certificate on
+    record is an :class:`IntegrityError` naming ``name``; a signature that does not validate
+    is a result with ``bottom_line`` False and pyHanko's reason in ``error``."""
     from asn1crypto import pem
     from asn1crypto import x509 as ax509
     from pyhanko.pdf_utils.reader import PdfFileReader
@@ -185,21 +173,69 @@ def verify(pdf: bytes, trusted_cert_pems: list[bytes]) -> list[dict[str, Any]]:
     from pyhanko_certvalidator import ValidationContext
 
     roots = []
-    for data in trusted_cert_pems:
-        _, _, der = pem.unarmor(data)
-        roots.append(ax509.Certificate.load(der))
-    try:
-        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
-        sigs = reader.embedded_signatures
-    except Exception as e:
-        raise IntegrityError(f"审查合格书无法读取 certificate PDF unreadable: {e}") from e
+    for i, data in enumerate(trusted_cert_pems, start=1):
+        try:
+            _, _, der = pem.unarmor(data)
+            roots.append(ax509.Certificate.load(der))
+            roots[-1].native  # noqa: B018 - parse it all now, not inside pyHanko
+        except Exception as e:  # asn1crypto raises ValueError, TypeError and its own
+            raise IntegrityError(f"{name}: 受信证书无效 X.509 certificate {i} on record "
+                                 f"(wf_keys) is not valid: {_line(e)}") from None
     out = []
-    for sig in sigs:
-        ctx = ValidationContext(trust_roots=roots, allow_fetching=False)
-        status = validate_pdf_signature(sig, ctx)
-        out.append({"field": sig.field_name,
-                    "signer": status.signing_cert.subject.human_friendly,
-                    "intact": status.intact, "valid": status.valid,
-                    "trusted": status.trusted, "bottom_line": status.bottom_line,
-                    "coverage": str(status.coverage)})
+    with _collected_logs() as notes:
+        try:
+            reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+            sigs = list(reader.embedded_signatures)
+        except Exception as e:  # pyHanko's PdfReadError, asn1crypto's ValueError, …
+            raise IntegrityError(f"{name}: 无法读取 unreadable: {_line(e)}") from None
+        for sig in sigs:
+            notes.clear()
+            try:
+                status = validate_pdf_signature(
+                    sig, ValidationContext(trust_roots=roots, allow_fetching=False))
+            except Exception as e:  # a malformed signature: not valid, with pyHanko's reason
+                out.append({"field": sig.field_name, "signer": "?", "intact": False,
+                            "valid": False, "trusted": False, "bottom_line": False,
+                            "coverage": None, "error": f"{type(e).__name__}: {_line(e)}"})
+                continue
+            row = {"field": sig.field_name, "signer": status.signing_cert.subject.human_friendly,
+                   "intact": status.intact, "valid": status.valid, "trusted": status.trusted,
+                   "bottom_line": status.bottom_line, "coverage": str(status.coverage)}
+            if not status.bottom_line:
+                row["error"] = notes[0] if notes else "not trusted" if not status.trusted \
+                    else "not valid"
+            out.append(row)
     return out
+
+
+def _line(e: BaseException) -> str:
+    lines = str(e).strip().splitlines()
+    return lines[0] if lines else type(e).__name__
+
+
+class _Notes(logging.Handler):
+    def __init__(self, notes: list[str]) -> None:
+        super().__init__(logging.WARNING)
+        self.notes = notes
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.notes.append(record.getMessage().splitlines()[0])
+
+
+@contextmanager
+def _collected_logs() -> Iterator[list[str]]:
+    """pyHanko logs each failed validation with its traceback, which the last-resort handler
+    prints to stderr: keep the first line of each message for the caller instead."""
+    notes: list[str] = []
+    loggers = [logging.getLogger(n) for n in ("pyhanko", "pyhanko_certvalidator")]
+    handler = _Notes(notes)
+    saved = [lg.propagate for lg in loggers]
+    for lg in loggers:
+        lg.addHandler(handler)
+        lg.propagate = False
+    try:
+        yield notes
+    finally:
+        for lg, propagate in zip(loggers, saved, strict=True):
+            lg.removeHandler(handler)
+            lg.propagate = propagate

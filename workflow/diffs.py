@@ -2,12 +2,15 @@
 
 Set level (sheets added/removed/changed) comes from the manifests alone.  Per-sheet changes
 (change ids, bboxes, clusters) come from the diff engine (``diffing``) through the single
-function :func:`sheet_report`; when it cannot produce a report (engine missing, unreadable
-sheet) callers get None and fall back to "the sheet changed, region unknown".
+function :func:`measure_sheet`; when it cannot produce a report (no blob store, unreadable
+sheet, a failing diff) it raises :class:`NotMeasured` with the reason.  :func:`sheet_report`
+turns that into None for callers that fall back to "the sheet changed, region unknown"; the
+one-third rule must not, and flags the sheet "not measured" instead.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,16 +62,45 @@ def set_diff(old_manifest: dict[str, dict[str, Any]] | None,
     }
 
 
+class NotMeasured(Exception):
+    """The diff engine could not compare a sheet's two revisions; ``reason`` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def merged(base: dict[str, dict[str, Any]], src: dict[str, dict[str, Any]],
+           sheets: list[str]) -> dict[str, dict[str, Any]]:
+    """Manifest ``base`` with ``sheets`` taken from ``src`` (a sheet ``src`` lacks is removed):
+    what an approval or a change does to `approved` and `current`."""
+    out = dict(base)
+    for no in sheets:
+        if no in src:
+            out[no] = src[no]
+        else:
+            out.pop(no, None)
+    return out
+
+
 def sheet_report(blobs: Any, old: dict[str, Any], new: dict[str, Any]) -> SheetChanges | None:
-    """Per-sheet changes from the diff engine, or None when it cannot tell (unreadable sheet,
-    no blob store).  This is the one place the workflow calls ``diffing``.
+    """:func:`measure_sheet`, or None when it cannot tell."""
+    try:
+        return measure_sheet(blobs, old, new)
+    except NotMeasured:
+        return None
+
+
+def measure_sheet(blobs: Any, old: dict[str, Any], new: dict[str, Any]) -> SheetChanges:
+    """Per-sheet changes from the diff engine; :class:`NotMeasured` when it cannot tell.
+    This is the one place the workflow calls ``diffing``.
 
     When both manifest entries name their stored index (``"index"``, written at ingest), the
     diff runs on the indexes (no file is parsed; only unmatched entities are decoded);
     otherwise (e.g. an opinion carried from an older revision passes only blob and page), or
     if the indexes cannot be used, both blobs are read and parsed."""
     if blobs is None:
-        return None
+        raise NotMeasured("没有文件存储 no blob store to read the sheets from")
     if old.get("index") and new.get("index"):
         out = _from_indexes(blobs, old, new)
         if out is not None:
@@ -80,8 +112,10 @@ def sheet_report(blobs: Any, old: dict[str, Any], new: dict[str, Any]) -> SheetC
         a = drawings.read(blobs.read_bytes(old["blob"]), name=f"{old['blob'][:12]}")
         b = drawings.read(blobs.read_bytes(new["blob"]), name=f"{new['blob'][:12]}")
         data = diffing.diff_drawings(a, b, old_blob=old["blob"], new_blob=new["blob"]).to_json()
-    except Exception:  # noqa: BLE001 - an unreadable sheet is "region unknown", not fatal
-        return None
+    except Exception as e:  # noqa: BLE001 - any failure of reading or diffing: not measured
+        lines = str(e).strip().splitlines()
+        raise NotMeasured(f"比对失败 diff failed: {type(e).__name__}: "
+                          f"{lines[0] if lines else ''}".rstrip(": ")) from e
     out = _from_report(data)
     page = new.get("page") or 1
     sheet = b.sheets[page - 1] if len(b.sheets) >= page else (b.sheets[0] if b.sheets else None)
@@ -119,3 +153,44 @@ def _from_report(data: dict[str, Any]) -> SheetChanges:
                for c in data.get("changes", [])]
     clusters = [tuple(c["bbox"]) for c in data.get("clusters", []) if c.get("bbox")]
     return SheetChanges(changes, clusters, None)
+
+
+def fingerprints(blobs: Any, entry: dict[str, Any] | None) -> Counter[bytes]:
+    """The multiset of entity fingerprints of a manifest entry (every sheet of the file, or its
+    page), from the index stored at ingest, else by reading the blob.  Empty for no entry."""
+    if entry is None:
+        return Counter()
+    from drawings import index as drawing_index
+
+    label = f"{entry['blob'][:12]}"
+    if entry.get("index"):
+        idx = drawing_index.loads(blobs.read_bytes(entry["index"]), label)
+    else:
+        import drawings
+
+        idx = drawing_index.build(drawings.read(blobs.read_bytes(entry["blob"]), name=label))
+    sheets = idx.sheets
+    page = entry.get("page")
+    if page:
+        sheets = [sheets[int(page) - 1]] if 1 <= int(page) <= len(sheets) else []
+    return Counter(fp.tobytes() for sh in sheets for fp in sh.fingerprints)
+
+
+def lost_edits(blobs: Any, base: dict[str, Any] | None, current: dict[str, Any] | None,
+               new: dict[str, Any] | None) -> dict[str, int]:
+    """Three-way check of one sheet: ``base`` -> ``current`` are edits that became effective
+    meanwhile; does ``new`` (a rebased revision) still carry them?  Counts the entities those
+    edits added that ``new`` lacks and the ones they removed that ``new`` still has."""
+    b, c, n = (fingerprints(blobs, e) for e in (base, current, new))
+    added, removed = c - b, b - c
+    missing = added - n
+    kept_removed = removed - (b - n)
+    return {"missing": sum(missing.values()), "revived": sum(kept_removed.values()),
+            "added_meanwhile": sum(added.values()), "removed_meanwhile": sum(removed.values())}
+
+
+def same_entry(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:
+    """The same sheet revision (blob and page), or both absent."""
+    if a is None or b is None:
+        return a is b
+    return (a["blob"], a.get("page")) == (b["blob"], b.get("page"))

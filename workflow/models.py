@@ -1,8 +1,9 @@
-"""ORM models of the closed loop (tables prefixed ``wf_``; schema in migration 0002_workflow).
+"""ORM models of the closed loop (tables prefixed ``wf_``; schema in migrations 0002, 0004).
 
 Organisations are the parties of the registry (``parties.organisation`` holds the same name);
 this package adds their users, keys, the per-project flow state, review rounds, opinions,
-design changes, as-built submissions, certificates, the audit chain and the outbox.
+submissions and their rounds, discipline sign-offs, changes, drawing-review meetings, as-built
+submissions, certificates, the audit chain and the outbox.
 """
 
 from __future__ import annotations
@@ -76,7 +77,8 @@ class SigningKey(Base):
 
 
 class Flow(Base):
-    """Where a project stands in the loop; ``lock`` is the optimistic-locking counter."""
+    """Where a project stands (``workflow.machine.PROJECT``); ``lock`` is the optimistic-locking
+    counter of every record: two people acting on one record at once, one of them wins."""
 
     __tablename__ = "wf_flows"
 
@@ -84,22 +86,53 @@ class Flow(Base):
     state: Mapped[str] = mapped_column(String(30))
     #: 一级以上建筑 / 大型市政工程: 15 working days of review instead of 10.
     large_works: Mapped[bool] = mapped_column(Boolean, default=False)
-    review_no: Mapped[int] = mapped_column(Integer, default=0)
     lock: Mapped[int] = mapped_column(Integer, nullable=False)
     updated: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __mapper_args__ = {"version_id_col": lock}
 
+    number = 0  # the project is its own one record
+
+
+class Submission(Base):
+    """报审: a version of the set, or one stage of it, submitted for review (its own lifecycle,
+    ``workflow.machine.SUBMISSION``); several may be open at once on disjoint sheets."""
+
+    __tablename__ = "wf_submissions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_code: Mapped[str] = mapped_column(ForeignKey("projects.code"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    #: ``stage`` (a part or all of the set) or ``change`` (a major change's sheets).
+    kind: Mapped[str] = mapped_column(String(20))
+    #: 桩基, 基坑, 主体, 幕墙, 装修 … or 全套 (the whole set).
+    stage: Mapped[str] = mapped_column(String(100))
+    #: JSON list of the sheet numbers under review (a change's removals included).
+    scope: Mapped[str] = mapped_column(Text)
+    version_id: Mapped[str] = mapped_column(ForeignKey("set_versions.id"))
+    change_id: Mapped[int | None] = mapped_column(ForeignKey("wf_changes.id"))
+    state: Mapped[str] = mapped_column(String(20))
+    created: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated: Mapped[datetime] = mapped_column(UTCDateTime)
+    lock: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": lock}
+    __table_args__ = (UniqueConstraint("project_code", "number"),)
+
+    @property
+    def sheets(self) -> list[str]:
+        return list(JSONText.load(self.scope))
+
 
 class Round(Base):
-    """One submission of a set to the agency and what became of it."""
+    """One round of a submission: submitted (or resubmitted), reviewed, returned or approved."""
 
     __tablename__ = "wf_rounds"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     project_code: Mapped[str] = mapped_column(ForeignKey("projects.code"), index=True)
-    #: Review number (a first submission or a major change starts a new review).
-    review_no: Mapped[int] = mapped_column(Integer)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("wf_submissions.id"), index=True)
+    #: Round number within the project (1, 2, …; opinions carry it).
     number: Mapped[int] = mapped_column(Integer)
     version_id: Mapped[str] = mapped_column(ForeignKey("set_versions.id"))
     prev_version_id: Mapped[str | None] = mapped_column(ForeignKey("set_versions.id"))
@@ -111,6 +144,33 @@ class Round(Base):
     diff: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (UniqueConstraint("project_code", "number"),)
+
+
+class Signoff(Base):
+    """One discipline's reviewer signing their part of a submission in a round (专业签署)."""
+
+    __tablename__ = "wf_signoffs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("wf_submissions.id"), index=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("wf_rounds.id"))
+    discipline: Mapped[str] = mapped_column(String(60))
+    user_name: Mapped[str] = mapped_column(String(100))
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("round_id", "discipline"),)
+
+
+class SheetDiscipline(Base):
+    """A sheet number's discipline set by hand (else: title block 专业, then number prefix)."""
+
+    __tablename__ = "wf_sheet_disciplines"
+
+    project_code: Mapped[str] = mapped_column(ForeignKey("projects.code"), primary_key=True)
+    sheet_no: Mapped[str] = mapped_column(String(100), primary_key=True)
+    discipline: Mapped[str] = mapped_column(String(60))
+    set_by: Mapped[str] = mapped_column(String(100))
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Opinion(Base):
@@ -129,6 +189,8 @@ class Opinion(Base):
     anchor: Mapped[str] = mapped_column(Text)
     change_id: Mapped[str | None] = mapped_column(String(40))
     category: Mapped[str] = mapped_column(String(20))  # mandatory | general | advice
+    #: 专业: the reviewer's, else the sheet's; only that discipline's reviewer closes it.
+    discipline: Mapped[str | None] = mapped_column(String(60))
     text: Mapped[str] = mapped_column(Text)
     author: Mapped[str] = mapped_column(String(100))
     state: Mapped[str] = mapped_column(String(20))  # open | answered | closed | reopened
@@ -172,34 +234,59 @@ class ChangeMark(Base):
     __table_args__ = (UniqueConstraint("round_id", "sheet_no", "change_id"),)
 
 
-class DesignChange(Base):
-    """设计变更: a proposed new version based on ``current``."""
+class Change(Base):
+    """设计变更 / 工程洽商 / 技术核定单: a change of the set in force, with its own lifecycle
+    (``workflow.machine.CHANGE``); many may be open at once.
+
+    ``base_version_id`` is `current` when the drawings were proposed and ``version_id`` the
+    proposed set; ``sheets`` (``{"added", "changed", "removed"}``) is what the change does to
+    the set, applied onto whatever `current` is when it becomes effective.
+    """
 
     __tablename__ = "wf_changes"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     project_code: Mapped[str] = mapped_column(ForeignKey("projects.code"), index=True)
     number: Mapped[int] = mapped_column(Integer)
-    base_version_id: Mapped[str] = mapped_column(ForeignKey("set_versions.id"))
-    version_id: Mapped[str] = mapped_column(ForeignKey("set_versions.id"))
-    reason: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(20))  # design | negotiation | verification
     klass: Mapped[str] = mapped_column(String(10))  # general | major
-    sheets: Mapped[str] = mapped_column(Text)  # JSON {"added": [], "removed": [], "changed": []}
-    state: Mapped[str] = mapped_column(String(20))  # proposed|confirmed|applied|in_review|rejected
+    #: The party that opened it (design, contractor): only it may withdraw it.
+    raised_by: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str | None] = mapped_column(Text)
+    base_version_id: Mapped[str | None] = mapped_column(ForeignKey("set_versions.id"))
+    version_id: Mapped[str | None] = mapped_column(ForeignKey("set_versions.id"))
+    sheets: Mapped[str] = mapped_column(Text)  # JSON {"added": [], "changed": [], "removed": []}
+    question_id: Mapped[int | None] = mapped_column(ForeignKey("wf_questions.id"))
+    state: Mapped[str] = mapped_column(String(20))
+    author: Mapped[str] = mapped_column(String(100))
     owner_by: Mapped[str | None] = mapped_column(String(100))
     owner_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     supervisor_by: Mapped[str | None] = mapped_column(String(100))
     supervisor_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    signed_by: Mapped[str | None] = mapped_column(String(100))
+    signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    effective_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated: Mapped[datetime] = mapped_column(UTCDateTime)
+    lock: Mapped[int] = mapped_column(Integer, nullable=False)
 
+    __mapper_args__ = {"version_id_col": lock}
     __table_args__ = (UniqueConstraint("project_code", "number"),)
 
+    @property
+    def touched(self) -> dict[str, list[str]]:
+        return JSONText.load(self.sheets) or {"added": [], "changed": [], "removed": []}
+
     def to_dict(self) -> dict[str, Any]:
-        return {"number": self.number, "class": self.klass, "state": self.state,
-                "reason": self.reason, "base": self.base_version_id,
-                "version": self.version_id, "sheets": JSONText.load(self.sheets),
+        return {"number": self.number, "name": f"C-{self.number}", "kind": self.kind,
+                "class": self.klass, "state": self.state, "raised_by": self.raised_by,
+                "reason": self.reason, "answer": self.answer, "base": self.base_version_id,
+                "version": self.version_id, "sheets": self.touched,
                 "owner": self.owner_by, "supervisor": self.supervisor_by,
-                "created": self.created.isoformat()}
+                "signed_by": self.signed_by, "author": self.author,
+                "effective_at": self.effective_at.isoformat() if self.effective_at else None,
+                "created": self.created.isoformat(), "lock": self.lock}
 
 
 class AsBuilt(Base):
@@ -212,7 +299,8 @@ class AsBuilt(Base):
     version_id: Mapped[str] = mapped_column(ForeignKey("set_versions.id"))
     base_version_id: Mapped[str] = mapped_column(ForeignKey("set_versions.id"))
     state: Mapped[str] = mapped_column(String(20))  # submitted | confirmed | accepted | rejected
-    #: JSON list of {"sheet", "fraction", "redrawn"}: sheets changed > 1/3 since `approved`.
+    #: JSON list of {"sheet", "fraction", "measured", "redrawn"[, "reason"]}: sheets changed
+    #: > 1/3 since `approved`, and sheets the diff could not measure (fraction null).
     redraw: Mapped[str] = mapped_column(Text)
     owner_by: Mapped[str | None] = mapped_column(String(100))
     owner_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -229,9 +317,71 @@ class Certificate(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     project_code: Mapped[str] = mapped_column(ForeignKey("projects.code"), index=True)
     version_id: Mapped[str] = mapped_column(ForeignKey("set_versions.id"))
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("wf_submissions.id"))
+    stage: Mapped[str | None] = mapped_column(String(100))
     blob_id: Mapped[str] = mapped_column(String(64))
     signers: Mapped[str] = mapped_column(Text)  # JSON list of owners (user:…/org:…)
     issued: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Meeting(Base):
+    """图纸会审: the parties meet on a set before (or during) construction; its signed minutes
+    (纪要) are part of the set's record (``workflow.machine.MEETING``)."""
+
+    __tablename__ = "wf_meetings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_code: Mapped[str] = mapped_column(ForeignKey("projects.code"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    held_on: Mapped[str] = mapped_column(String(10))  # YYYY-MM-DD (China date)
+    location: Mapped[str | None] = mapped_column(String(200))
+    version_id: Mapped[str] = mapped_column(ForeignKey("set_versions.id"))
+    #: JSON {role: [user, …]} of who attended for each party.
+    participants: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(20))
+    #: The minutes PDF as last signed (each signature adds a revision), and who signed:
+    #: JSON {role: {"user", "at"}}.
+    minutes_blob: Mapped[str | None] = mapped_column(String(64))
+    signed: Mapped[str] = mapped_column(Text, default="{}")
+    created: Mapped[datetime] = mapped_column(UTCDateTime)
+    lock: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": lock}
+    __table_args__ = (UniqueConstraint("project_code", "number"),)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"number": self.number, "name": f"M-{self.number}", "held_on": self.held_on,
+                "location": self.location, "version": self.version_id,
+                "participants": JSONText.load(self.participants), "state": self.state,
+                "minutes": self.minutes_blob, "signed": JSONText.load(self.signed),
+                "lock": self.lock}
+
+
+class Question(Base):
+    """A question raised at a 图纸会审 (contractor, supervisor), anchored to a sheet like an
+    opinion, and the design firm's answer; an answer may open a 设计变更."""
+
+    __tablename__ = "wf_questions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_code: Mapped[str] = mapped_column(ForeignKey("projects.code"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("wf_meetings.id"), index=True)
+    sheet_no: Mapped[str] = mapped_column(String(100))
+    blob_id: Mapped[str] = mapped_column(String(64))
+    page: Mapped[int | None] = mapped_column(Integer)
+    anchor: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    raised_by: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(20))
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_by: Mapped[str | None] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(20))
+    created: Mapped[datetime] = mapped_column(UTCDateTime)
+    lock: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": lock}
+    __table_args__ = (UniqueConstraint("project_code", "number"),)
 
 
 class AuditEvent(Base):

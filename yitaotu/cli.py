@@ -7,12 +7,20 @@ heavy parser is loaded only by the command that needs it.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import click
 
-from storage.errors import YitaotuError
+from storage.errors import StorageUnavailable, YitaotuError
+from storage.terminal import printable
+
+#: Exit code of an unexpected exception (a bug): sysexits' EX_SOFTWARE.
+EXIT_INTERNAL = 70
 
 #: command name -> module under ``yitaotu.commands`` that defines a click command of that name.
 MODULE_COMMANDS: dict[str, str] = {}
@@ -32,12 +40,45 @@ class LazyGroup(click.Group):
             return getattr(mod, cmd_name.replace("-", "_") + "_cmd")
         return super().get_command(ctx, cmd_name)
 
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: click.Context | None = None, **extra: Any) -> click.Context:
+        with escaped_usage_errors():
+            return super().make_context(info_name, args, parent=parent, **extra)
+
     def invoke(self, ctx: click.Context) -> object:
+        """Every error leaves as one escaped line: ours with its exit code, a file system
+        error as storage (6x), anything else as an internal error (70, a bug)."""
         try:
-            return super().invoke(ctx)
+            with escaped_usage_errors():
+                return super().invoke(ctx)
         except YitaotuError as e:
-            click.echo(f"error: {e.message}", err=True)
-            ctx.exit(e.exit_code)
+            fail(ctx, e.message, e.exit_code)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except OSError as e:
+            fail(ctx, f"{e.filename or ''}: {e.strerror or e}".lstrip(": "),
+                 StorageUnavailable.exit_code)
+        except Exception as e:
+            if os.environ.get("YITAOTU_DEBUG"):
+                raise
+            fail(ctx, f"内部错误 internal error: {type(e).__name__}: {e} "
+                      "(YITAOTU_DEBUG=1 shows the traceback)", EXIT_INTERNAL)
+        return None
+
+
+def fail(ctx: click.Context, message: str, code: int) -> None:
+    click.echo(f"error: {printable(message)}", err=True)
+    ctx.exit(code)
+
+
+@contextmanager
+def escaped_usage_errors() -> Iterator[None]:
+    """Click quotes the user's words in its usage errors (``No such option: …``): escape them."""
+    try:
+        yield
+    except click.exceptions.ClickException as e:
+        e.message = printable(e.message)
+        raise
 
 
 @click.group(cls=LazyGroup)

@@ -271,3 +271,21 @@ def test_numbers_from_title_block(sf, store, project, tmp_path) -> None:
     assert r.version.manifest["A-103"]["title"] == "三层平面图"
     r2 = run(sf, store, [d / "plan.dxf"], mapping={"plan.dxf": {"number": "A-100"}})
     assert r2.added == ["A-100"]
+
+
+def test_a_clock_behind_still_ingests(sf, store, project, sheet_set, tmp_path) -> None:
+    """`head` last moved by a client whose clock is 5 minutes ahead of ours: our ingest lands
+    (it used to fail with "reflog time would go backwards", and a retry could not help), its
+    move stamped no earlier than that one and in force from then."""
+    from datetime import UTC, datetime, timedelta
+
+    first = run(sf, store, [sheet_set / "A-101 一层平面图.dxf"])
+    with transaction(sf) as s:
+        ahead = datetime.now(UTC) + timedelta(minutes=5)
+        registry.move_ref(s, CODE, "head", first.version.id, actor="ahead", reason="r", at=ahead)
+    second = run(sf, store, [sheet_set])
+    assert second.changed
+    with transaction(sf) as s:
+        last = registry.reflog(s, CODE, "head")[0]
+        assert (last.seq, last.new, last.at) == (3, second.version.id, ahead)
+        assert registry.ref_at(s, CODE, "head", ahead).id == second.version.id

@@ -262,14 +262,39 @@ def test_refs_reflog_and_ref_at(s) -> None:
     assert registry.ref_at(s, CODE, "current", T0 + timedelta(days=1, hours=23)).id == v1.id
     assert registry.ref_at(s, CODE, "current", T0 + timedelta(days=2)).id == v2.id
     assert registry.ref_at(s, CODE, "current", datetime.now(UTC)).id == v2.id
-    with pytest.raises(Conflict, match="backwards"):
-        registry.move_ref(s, CODE, "current", v1.id, actor="x", reason="r", at=T0)
+    assert [e.seq for e in registry.reflog(s, CODE, "current")] == [2, 1]
     with pytest.raises(InvalidInput, match="invalid ref"):
         registry.move_ref(s, CODE, "master", v1.id, actor="x", reason="r")
     with pytest.raises(NotFound):
         registry.move_ref(s, CODE, "current", oid(5), actor="x", reason="r")
     with pytest.raises(InvalidInput, match="timezone"):
         registry.ref_at(s, CODE, "current", datetime(2025, 1, 1))
+
+
+def test_a_clock_behind_cannot_reorder_the_reflog(s) -> None:
+    """A move stamped before the ref's previous one (a client clock running behind) lands,
+    stamped at the previous move; of moves sharing a stamp the later one is in force."""
+    v1 = commit(s, {"A-101": 1})
+    v2 = commit(s, {"A-101": 2}, parents=[v1.id])
+    ahead = datetime.now(UTC) + timedelta(minutes=5)  # written by a client whose clock is ahead
+    registry.move_ref(s, CODE, "current", v1.id, actor="a", reason="r", at=ahead)
+    late = registry.move_ref(s, CODE, "current", v2.id, actor="b", reason="r",
+                             at=ahead - timedelta(minutes=5))
+    assert (late.seq, late.at) == (2, ahead)
+    assert registry.ref_at(s, CODE, "current", ahead).id == v2.id
+    assert registry.ref_at(s, CODE, "current", ahead - timedelta(microseconds=1)) is None
+    # without a stamp: the database's clock, still never before the previous move
+    third = registry.move_ref(s, CODE, "current", v1.id, actor="c", reason="r")
+    assert third.seq == 3 and third.at == ahead
+
+
+def test_moves_without_a_stamp_take_the_database_clock(s) -> None:
+    from storage.db import database_now
+
+    v1 = commit(s, {"A-101": 1})
+    before = database_now(s)
+    e = registry.move_ref(s, CODE, "head", v1.id, actor="a", reason="r")
+    assert before <= e.at <= database_now(s)
 
 
 def test_reflog_is_append_only(s) -> None:

@@ -69,7 +69,7 @@ def test_loop_end_to_end_then_tamper(y: Cli, tmp_path: Path) -> None:
     y("opinion", "add", CODE, "A-101", "楼梯宽度不足", "--point", "800,140", "-c", "mandatory",
       user="rev_a")
     y("opinion", "add", CODE, "S-201", "补充说明", "--rect", "100,100,200,200", user="rev_s")
-    out = y("review", "approve", CODE, user="rev_a", code=22)
+    out = y("review", "sign", CODE, user="rev_a", code=22)
     assert "#1" in out and "mandatory" in out
     y("review", "return", CODE, user="rev_a")
     y("opinion", "reply", CODE, "1", "已加宽", user="des")
@@ -83,11 +83,14 @@ def test_loop_end_to_end_then_tamper(y: Cli, tmp_path: Path) -> None:
     assert diff["changed"] == ["A-101"]  # type: ignore[index]
     y("review", "accept", CODE, user="rev_a")
     y("opinion", "close", CODE, "1", "同意", user="rev_a")
+    y("review", "approve", CODE, user="rev_a", code=22)  # the disciplines have not signed
+    y("review", "sign", CODE, user="rev_a")
+    y("review", "sign", CODE, user="rev_s")
     y("review", "approve", CODE, user="rev_a")
     st = y.json("status", CODE)
-    assert st["state"] == "approved" and st["refs"]["current"] == v2  # type: ignore[index]
-    assert st["round"]["clock"]["limit"] == 15  # type: ignore[index]
-    assert len(st["certificate"]["signers"]) == 3  # type: ignore[index]
+    assert st["state"] == "construction" and st["refs"]["current"] == v2  # type: ignore[index]
+    assert st["submissions"][0]["round"]["clock"]["limit"] == 15  # type: ignore[index]
+    assert len(st["certificates"][0]["signers"]) == 3  # type: ignore[index]
 
     v3 = ingest(y, tmp_path, "r3", {"A-101 一层平面图": sheet_dxf("A-101", "一层平面图", extra=6)})
     y("change", "propose", CODE, v3[:12], "--reason", "业主要求", "--class", "major", user="des")
@@ -96,8 +99,11 @@ def test_loop_end_to_end_then_tamper(y: Cli, tmp_path: Path) -> None:
     y("change", "confirm", CODE, user="own", code=22)  # once per party
     y("change", "confirm", CODE, user="sup")
     y("change", "sign", CODE, user="des")
-    assert y.json("status", CODE)["state"] == "submitted"  # type: ignore[index]
+    st = y.json("status", CODE)
+    assert st["submissions"][1]["state"] == "submitted"  # type: ignore[index]
+    assert st["open_changes"] == {"in_review": ["C-1"]}  # type: ignore[index]
     y("review", "accept", CODE, user="rev_a")
+    y("review", "sign", CODE, user="rev_a")
     y("review", "approve", CODE, user="rev_a")
     assert y.json("status", CODE)["refs"]["current"] == v3  # type: ignore[index]
 
@@ -126,6 +132,26 @@ def test_loop_end_to_end_then_tamper(y: Cli, tmp_path: Path) -> None:
     assert y.json("show", CODE, "--at", approve_at) == proof
     assert "施工现行版 set in force" in y("show", CODE, "--at", approve_at)
 
+    # the signed move of `current` edited in the reflog: no set is named, no proof cited
+    db = sqlite3.connect(y.home / "yitaotu.db")
+    with db:
+        db.execute("update reflog set new = ? where ref = 'current' and seq = 1", (v1,))
+    for cmd in (("audit", "at"), ("show",)):
+        out = y(*cmd, CODE, *(["--at"] if cmd == ("show",) else []), approve_at, code=50)
+        assert out.startswith("error: ") and out.count("\n") == 1 and "reflog current #1" in out
+    assert "reflog current #1: new" in y("audit", "verify", CODE, code=50)
+    with db:
+        db.execute("update reflog set new = ? where ref = 'current' and seq = 1", (v2,))
+    # the first submission set back from approved to in_review: approving again is refused
+    with db:
+        db.execute("update wf_submissions set state = 'in_review' where number = 1")
+    out = y("review", "approve", CODE, "S-1", user="rev_a", code=50)
+    assert "submission 1 state is in_review" in out and "approved" in out
+    with db:
+        db.execute("update wf_submissions set state = 'approved' where number = 1")
+    db.close()
+    assert "完整 OK" in y("audit", "verify", CODE)
+
     # an anchor kept outside: removing the newest events (undetectable by the chain alone)
     anchor = y("audit", "head", CODE).splitlines()[0]
     assert y.json("audit", "head", CODE)["anchor"] == anchor
@@ -139,7 +165,10 @@ def test_loop_end_to_end_then_tamper(y: Cli, tmp_path: Path) -> None:
         (last,) = db.execute("select max(seq) from wf_audit").fetchone()
         saved = db.execute("select * from wf_audit where seq = ?", (last,)).fetchone()
         db.execute("delete from wf_audit where seq = ?", (last,))
-    assert "完整 OK" in y("audit", "verify", CODE)  # the chain alone cannot tell
+    # the chain alone ends cleanly one event earlier; the rows that event wrote betray it
+    out = y("audit", "verify", CODE, code=50)
+    assert "refs archived: 多余的行 row not in the audit chain" in out
+    assert "wf_flows" in out and "removed" not in out
     out = y("audit", "verify", CODE, "--anchor", anchor, code=50)
     assert f"anchor #{seq}" in out and "removed" in out
     with db:

@@ -81,3 +81,27 @@ def test_postgresql_schema_is_private(db_url):
             assert "alembic_version" not in sa.inspect(eng).get_table_names(schema="public")
     finally:
         eng.dispose()
+
+
+def test_reflog_seq_numbers_existing_moves_per_ref(db_url):
+    """0004 numbers the moves already in a reflog per ref, in the order they were written."""
+    eng = make_engine(db_url)
+    try:
+        upgrade(eng, "0003_diffcache")
+        with eng.begin() as conn:
+            conn.execute(sa.text("INSERT INTO projects (code, name, created) "
+                                 "VALUES ('P', 'p', '2025-01-01 00:00:00')"))
+            conn.execute(sa.text("INSERT INTO set_versions (id, project_code, author, message, "
+                                 "created_at, body) VALUES ('v', 'P', 'a', 'm', "
+                                 "'2025-01-01 00:00:00', '{}')"))
+            for ref in ("head", "current", "head", "head", "current"):
+                conn.execute(sa.text("INSERT INTO reflog (project_code, ref, new, actor, at, "
+                                     "reason) VALUES ('P', :ref, 'v', 'a', "
+                                     "'2025-01-01 00:00:00', 'r')"), {"ref": ref})
+        upgrade(eng)
+        with eng.connect() as conn:
+            rows = conn.execute(sa.text("SELECT ref, seq FROM reflog ORDER BY id")).all()
+        assert [tuple(r) for r in rows] == [("head", 1), ("current", 1), ("head", 2),
+                                            ("head", 3), ("current", 2)]
+    finally:
+        eng.dispose()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
@@ -60,8 +60,9 @@ def sheet_dxf(number: str, title: str, *, extra: int = 0, box: float = 0.0) -> b
 
 
 def commit(s: Any, blobs: Any, sheets: dict[str, bytes], *, parents: list[str],
-           at: datetime, message: str = "upload") -> str:
-    manifest: dict[str, dict[str, Any]] = {}
+           at: datetime, message: str = "upload",
+           base: dict[str, dict[str, Any]] | None = None) -> str:
+    manifest: dict[str, dict[str, Any]] = dict(base or {})
     for no, data in sheets.items():
         oid = blobs.put_bytes(data)
         registry.record_blob(s, oid, len(data), format="dxf")
@@ -77,6 +78,7 @@ class World:
     blobs: Any
     keys: KeyRing
     t: datetime = T0
+    versions: dict[str, str] = field(default_factory=dict)
 
     def tick(self, days: float = 1) -> datetime:
         self.t = self.t + timedelta(days=days)
@@ -87,9 +89,51 @@ class World:
             return service.fire(s, CODE, event, user=user, keys=self.keys, blobs=self.blobs,
                                 now=self.tick(0.01), **kw)
 
-    def state(self) -> str:
+    def act(self, event: str, user: str, **kw: Any) -> int:
+        """Take ``event``; the number of the record it acted on."""
+        with self.sf() as s, s.begin():
+            return service.act(s, CODE, event, user=user, keys=self.keys, blobs=self.blobs,
+                               now=self.tick(0.01), **kw)[1].number
+
+    def state(self, kind: str = "project", number: int | None = None) -> str:
+        from workflow.machine import BY_KIND
+
         with self.sf() as s:
-            return service.get_flow(s, CODE).state
+            p = registry.get_project(s, CODE)
+            return service.get_record(s, BY_KIND[kind], p, number or 1).state
+
+    def version(self, name: str, sheets: dict[str, bytes], parent: str | None = None) -> str:
+        """Commit a version of the set: ``parent`` (a name or a ref) plus ``sheets``."""
+        with self.sf() as s, s.begin():
+            parents: list[str] = []
+            base: dict[str, dict[str, Any]] = {}
+            if parent is not None:
+                v = registry.resolve_version(s, CODE, self.versions.get(parent, parent))
+                parents, base = [v.id], v.manifest
+            vid = commit(s, self.blobs, sheets, parents=parents, at=self.tick(0.01),
+                         message=name, base=base)
+        self.versions[name] = vid
+        return vid
+
+    def opinion(self, user: str, sheet: str, *, category: str = "general", **kw: Any) -> int:
+        from workflow import opinions
+
+        with self.sf() as s, s.begin():
+            return opinions.add_opinion(s, CODE, user=user, keys=self.keys, sheet_no=sheet,
+                                        anchor={"type": "point", "coords": [800, 140]},
+                                        category=category, text="意见 opinion",
+                                        now=self.tick(0.01), **kw).number
+
+    def opinion_act(self, action: str, user: str, number: int, text: str = "ok") -> None:
+        from workflow import opinions
+
+        with self.sf() as s, s.begin():
+            getattr(opinions, action)(s, CODE, number, text, user=user, keys=self.keys,
+                                      now=self.tick(0.01))
+
+    def in_force(self, when: datetime) -> dict[str, Any]:
+        with self.sf() as s:
+            return service.set_in_force(s, CODE, when)
 
 
 def setup_world(sf: Any, blobs: Any, keys: KeyRing, *, sm2_org: str | None = None) -> World:
@@ -108,31 +152,25 @@ def setup_world(sf: Any, blobs: Any, keys: KeyRing, *, sm2_org: str | None = Non
 
 # -- a scripted walk with named checkpoints (for the row-by-row tests) ---------------------------
 
-USER_OF = {"design": "des", "review": "rev_a", "owner": "own", "contractor": "con",
+USER_OF = {"design": "des", "review": "rev_s", "owner": "own", "contractor": "con",
            "supervisor": "sup", "archivist": "arc", "inspector": "ins"}
 
-CHECKPOINTS = ("draft", "submitted", "in_review", "has_opinion", "returned", "answered",
-               "resubmitted", "in_review2", "approved", "change_proposed", "change_half",
+#: The walk visits every state of every lifecycle once (the sheets are structural: 结构).
+CHECKPOINTS = ("design", "submitted", "in_review", "has_opinion", "returned", "answered",
+               "resubmitted", "in_review2", "opinion_closed", "signed", "approved",
+               "meeting_open", "question_open", "question_answered", "meeting_closed",
+               "minutes_half", "minutes_signed", "change_proposed", "change_half",
                "change_confirmed", "current", "as_built_submitted", "as_built_half",
                "as_built_confirmed", "accepted", "archived")
 
 
 class Driver:
-    """Walks a world along the loop to a checkpoint; ``versions`` keeps what it committed."""
+    """Walks a world along the loop to a checkpoint."""
 
     def __init__(self, w: World, *, klass: str = "general", first: str = "owner") -> None:
         self.w, self.klass, self.first = w, klass, first
         self.second = "supervisor" if first == "owner" else "owner"
-        self.versions: dict[str, str] = {}
         self.done = 0
-
-    def version(self, name: str, sheets: dict[str, bytes], parent: str | None) -> str:
-        w = self.w
-        with w.sf() as s, s.begin():
-            vid = commit(s, w.blobs, sheets, parents=[self.versions[parent]] if parent else [],
-                         at=w.tick(0.01), message=name)
-        self.versions[name] = vid
-        return vid
 
     def goto(self, checkpoint: str) -> Driver:
         target = CHECKPOINTS.index(checkpoint)
@@ -141,53 +179,63 @@ class Driver:
             getattr(self, "_" + CHECKPOINTS[self.done])()
         return self
 
-    def opinion(self, category: str = "mandatory") -> None:
-        from workflow import opinions
-
-        w = self.w
-        with w.sf() as s, s.begin():
-            opinions.add_opinion(s, CODE, user="rev_a", keys=w.keys, sheet_no="A-101",
-                                 anchor={"type": "point", "coords": [800, 140]},
-                                 category=category, text="意见 opinion", now=w.tick(0.01))
-
     def _submitted(self) -> None:
-        v1 = self.version("v1", {"A-101": sheet_dxf("A-101", "平面")}, None)
+        v1 = self.w.version("v1", {"S-01": sheet_dxf("S-01", "桩基"),
+                                   "S-02": sheet_dxf("S-02", "基坑")})
         self.w.fire("submit", "des", version=v1)
 
     def _in_review(self) -> None:
-        self.w.fire("accept_review", "rev_a")
+        self.w.fire("accept_review", "rev_s")
 
     def _has_opinion(self) -> None:
-        self.opinion()
+        self.w.opinion("rev_s", "S-01", category="mandatory")
 
     def _returned(self) -> None:
-        self.w.fire("return", "rev_a")
+        self.w.fire("return", "rev_s")
 
     def _answered(self) -> None:
-        from workflow import opinions
-
-        w = self.w
-        with w.sf() as s, s.begin():
-            opinions.reply(s, CODE, 1, "已改 fixed", user="des", keys=w.keys, now=w.tick(0.01))
-        self.version("v2", {"A-101": sheet_dxf("A-101", "平面", extra=3)}, "v1")
+        self.w.opinion_act("reply", "des", 1, "已改 fixed")
+        self.w.version("v2", {"S-01": sheet_dxf("S-01", "桩基", extra=3)}, "v1")
 
     def _resubmitted(self) -> None:
-        self.w.fire("resubmit", "des", version=self.versions["v2"])
+        self.w.fire("resubmit", "des", version=self.w.versions["v2"])
 
     def _in_review2(self) -> None:
-        self.w.fire("accept_review", "rev_a")
+        self.w.fire("accept_review", "rev_s")
+
+    def _opinion_closed(self) -> None:
+        self.w.opinion_act("close", "rev_s", 1)
+
+    def _signed(self) -> None:
+        self.w.fire("sign_discipline", "rev_s")
 
     def _approved(self) -> None:
-        from workflow import opinions
+        self.w.fire("approve", "rev_s")
 
-        w = self.w
-        with w.sf() as s, s.begin():
-            opinions.close(s, CODE, 1, "ok", user="rev_a", keys=w.keys, now=w.tick(0.01))
-        w.fire("approve", "rev_a")
+    def _meeting_open(self) -> None:
+        self.w.fire("open_meeting", "own", participants=PARTICIPANTS, held_on="2026-03-20")
+
+    def _question_open(self) -> None:
+        self.w.fire("raise_question", "con", meeting=1, sheet="S-01",
+                    anchor={"type": "point", "coords": [500, 300]}, text="桩长是否足够?")
+
+    def _question_answered(self) -> None:
+        self.w.fire("answer_question", "des", text="加长 2 m", requires_change=True,
+                    klass=self.klass)
+
+    def _meeting_closed(self) -> None:
+        self.w.fire("close_meeting", "own")
+
+    def _minutes_half(self) -> None:
+        self.w.fire("sign_minutes", "own")
+
+    def _minutes_signed(self) -> None:
+        for u in ("des", "con", "sup"):
+            self.w.fire("sign_minutes", u)
 
     def _change_proposed(self) -> None:
-        v3 = self.version("v3", {"A-101": sheet_dxf("A-101", "平面", extra=4)}, "v2")
-        self.w.fire("propose_change", "des", version=v3, reason="变更 change", klass=self.klass)
+        v3 = self.w.version("v3", {"S-01": sheet_dxf("S-01", "桩基", extra=5)}, "current")
+        self.w.fire("propose_change", "des", record=1, version=v3)
 
     def _change_half(self) -> None:
         self.w.fire("confirm_change", USER_OF[self.first])
@@ -198,11 +246,13 @@ class Driver:
     def _current(self) -> None:
         self.w.fire("sign_change", "des")
         if self.klass == "major":  # back through review, then approved
-            self.w.fire("accept_review", "rev_a")
-            self.w.fire("approve", "rev_a")
+            self.w.fire("accept_review", "rev_s")
+            self.w.fire("sign_discipline", "rev_s")
+            self.w.fire("approve", "rev_s")
 
     def _as_built_submitted(self) -> None:
-        v4 = self.version("v4", {"A-101": sheet_dxf("A-101", "平面", extra=4, box=900)}, "v3")
+        v4 = self.w.version("v4", {"S-01": sheet_dxf("S-01", "桩基", extra=5, box=900)},
+                            "current")
         self.w.fire("submit_as_built", "con", version=v4)
 
     def _as_built_half(self) -> None:
@@ -216,3 +266,7 @@ class Driver:
 
     def _archived(self) -> None:
         self.w.fire("archive", "arc")
+
+
+PARTICIPANTS = {"owner": ["own"], "design": ["des"], "contractor": ["con"],
+                "supervisor": ["sup"]}

@@ -50,3 +50,27 @@ def test_untrusted_and_altered(signed: tuple[bytes, list[bytes]]) -> None:
     assert not all(r["intact"] for r in results)
     with pytest.raises(IntegrityError):
         certificate.verify(b"%PDF-1.7 not really", trust)
+
+
+def test_failures_are_named_not_printed(signed: tuple[bytes, list[bytes]], capfd) -> None:
+    """pyHanko logs a failed validation with its traceback; none of it reaches the terminal,
+    the reason is in the result, and a broken certificate on record names the PDF."""
+    pdf, trust = signed
+    untrusted = certificate.verify(pdf, [])
+    assert all(not r["bottom_line"] and "self-signed" in r["error"] for r in untrusted)
+    garbled = trust[0].replace(b"MII", b"MIJ", 1)
+    with pytest.raises(IntegrityError, match="审查合格书 9f86: .*certificate 1 on record"):
+        certificate.verify(pdf, [garbled], name="审查合格书 9f86")
+    with pytest.raises(IntegrityError, match="^PDF: 无法读取 unreadable: [^\n]*$"):
+        certificate.verify(pdf[: len(pdf) // 2], trust, name="PDF")
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
+
+
+def test_only_the_glyphs_used_are_embedded(signed: tuple[bytes, list[bytes]]) -> None:
+    """The CJK font is subset (the whole font made every certificate 1.7 MB); the text stays
+    searchable and the signatures valid (test_text_and_signatures)."""
+    pdf, _ = signed
+    fonts = {f[3] for page in pymupdf.open(stream=pdf) for f in page.get_fonts()}
+    assert fonts and all("+" in name for name in fonts)  # subset names: ABCDEF+Font
+    assert len(pdf) < 150_000

@@ -14,55 +14,73 @@ from workflow.models import AuditEvent, JSONText
 
 def test_resubmit_needs_every_opinion_answered(sqlite_world: World) -> None:
     w = sqlite_world
-    d = Driver(w).goto("returned")
-    v2 = d.version("v2", {"A-101": sheet_dxf("A-101", "平面", extra=3)}, "v1")
+    Driver(w).goto("returned")
+    v2 = w.version("v2", {"S-01": sheet_dxf("S-01", "桩基", extra=3)}, "v1")
     with pytest.raises(TransitionNotAllowed, match="unanswered opinions: #1"):
         w.fire("resubmit", "des", version=v2)
-    with pytest.raises(TransitionNotAllowed, match="equals `submitted`"):
-        w.fire("resubmit", "des", version=d.versions["v1"])
+    w.opinion_act("reply", "des", 1)
+    with pytest.raises(TransitionNotAllowed, match="last submitted"):
+        w.fire("resubmit", "des", version=w.versions["v1"])
+    w.fire("resubmit", "des", version=v2)
 
 
 def test_return_needs_an_open_opinion_and_approval_no_open_mandatory(sqlite_world: World) -> None:
     w = sqlite_world
-    d = Driver(w).goto("in_review")
+    Driver(w).goto("in_review")
     with pytest.raises(TransitionNotAllowed, match="no open opinion"):
-        w.fire("return", "rev_a")
-    d.opinion("general")
-    d.opinion("mandatory")
+        w.fire("return", "rev_s")
+    w.opinion("rev_s", "S-01", category="general")
+    w.opinion("rev_s", "S-02", category="mandatory")
     with pytest.raises(TransitionNotAllowed, match="open mandatory opinions: #2"):
-        w.fire("approve", "rev_a")
-    with w.sf() as s, s.begin():
-        opinions.close(s, CODE, 2, user="rev_a", keys=w.keys)
-    w.fire("approve", "rev_a")  # an open general opinion does not block approval
-    assert w.state() == "approved"
+        w.fire("sign_discipline", "rev_s")
+    w.opinion_act("close", "rev_s", 2)
+    w.fire("sign_discipline", "rev_s")
+    w.fire("approve", "rev_s")  # an open general opinion does not block approval
+    assert w.state("submission") == "approved" and w.state() == "construction"
 
 
 def test_major_change_goes_back_to_review(sqlite_world: World) -> None:
     w = sqlite_world
-    d = Driver(w, klass="major").goto("change_confirmed")
+    Driver(w, klass="major").goto("change_confirmed")
+    with w.sf() as s:
+        before = registry.get_ref(s, CODE, "current").id
     w.fire("sign_change", "des")
     with w.sf() as s:
-        assert registry.get_ref(s, CODE, "current").id == d.versions["v2"]  # not moved
-        assert registry.get_ref(s, CODE, "submitted").id == d.versions["v3"]
-    assert w.state() == "submitted"
-    w.fire("accept_review", "rev_a")
-    w.fire("approve", "rev_a")
+        assert registry.get_ref(s, CODE, "current").id == before  # not moved yet
+        assert registry.get_ref(s, CODE, "submitted").id == w.versions["v3"]
+    assert w.state("change") == "in_review" and w.state("submission", 2) == "submitted"
+    w.fire("accept_review", "rev_s")
+    w.fire("sign_discipline", "rev_s")
+    w.fire("approve", "rev_s")
     with w.sf() as s:
-        assert registry.get_ref(s, CODE, "current").id == d.versions["v3"]
-        assert service.status(s, CODE)["change"]["state"] == "applied"
+        assert registry.get_ref(s, CODE, "current").id == w.versions["v3"]
+        assert service.status(s, CODE)["changes"][0]["state"] == "effective"
+
+
+def test_withdrawing_a_major_change_ends_its_review(sqlite_world: World) -> None:
+    w = sqlite_world
+    Driver(w, klass="major").goto("change_confirmed")
+    w.fire("sign_change", "des")
+    with pytest.raises(TransitionNotAllowed, match="change withdraw"):
+        w.fire("withdraw", "des", record=2)
+    w.fire("withdraw_change", "des", record=1, reason="取消")
+    assert w.state("submission", 2) == "withdrawn" and w.state("change") == "withdrawn"
 
 
 def test_change_must_descend_from_current(sqlite_world: World) -> None:
     w = sqlite_world
-    d = Driver(w).goto("approved")
-    stray = d.version("stray", {"A-101": sheet_dxf("A-101", "平面", extra=9)}, None)
+    Driver(w).goto("approved")
+    stray = w.version("stray", {"S-01": sheet_dxf("S-01", "桩基", extra=9)})
     with pytest.raises(TransitionNotAllowed, match="does not descend"):
         w.fire("propose_change", "des", version=stray, reason="x", klass="general")
-    ok = d.version("v3", {"A-101": sheet_dxf("A-101", "平面", extra=9)}, "v2")
+    ok = w.version("v3", {"S-01": sheet_dxf("S-01", "桩基", extra=9)}, "current")
     with pytest.raises(InvalidInput, match="reason"):
         w.fire("propose_change", "des", version=ok, reason=" ", klass="general")
+    same = w.version("same", {}, "current")
+    with pytest.raises(TransitionNotAllowed, match="changes no sheet"):
+        w.fire("propose_change", "des", version=same, reason="x")
     with w.sf() as s:
-        assert service.get_flow(s, CODE).state == "approved"  # nothing half-written
+        assert service.records(s, service.CHANGE, registry.get_project(s, CODE)) == []
 
 
 def test_acceptance_needs_both_confirmations(sqlite_world: World) -> None:
@@ -78,26 +96,21 @@ def test_acceptance_needs_both_confirmations(sqlite_world: World) -> None:
         w.fire("accept", "own")
 
 
-def test_as_built_waits_for_pending_change(sqlite_world: World) -> None:
+def test_as_built_waits_for_open_changes_and_submissions(sqlite_world: World) -> None:
     w = sqlite_world
-    d = Driver(w).goto("change_proposed")
-    v = d.version("ab", {"A-101": sheet_dxf("A-101", "平面", extra=4)}, "v3")
-    with pytest.raises(TransitionNotAllowed):
-        w.fire("submit_as_built", "con", version=v)  # not from change_proposed at all
+    Driver(w).goto("change_proposed")
+    v = w.version("ab", {"S-01": sheet_dxf("S-01", "桩基", extra=4)}, "current")
+    with pytest.raises(TransitionNotAllowed, match="C-1"):
+        w.fire("submit_as_built", "con", version=v)
 
 
 def test_opinion_rules(sqlite_world: World) -> None:
     w = sqlite_world
-    d = Driver(w).goto("in_review")
-    with w.sf() as s, s.begin():
-        with pytest.raises(Conflict, match="may not"):
-            opinions.add_opinion(s, CODE, user="des", keys=w.keys, sheet_no="A-101",
-                                 anchor={"type": "point", "coords": [1, 1]}, category="general",
-                                 text="x")
-        with pytest.raises(NotFound, match="Z-999"):
-            opinions.add_opinion(s, CODE, user="rev_a", keys=w.keys, sheet_no="Z-999",
-                                 anchor={"type": "point", "coords": [1, 1]}, category="general",
-                                 text="x")
+    Driver(w).goto("in_review")
+    with pytest.raises(TransitionNotAllowed, match="may not"):
+        w.opinion("des", "S-01")
+    with pytest.raises(TransitionNotAllowed, match="Z-999"):
+        w.opinion("rev_s", "Z-999")
     for kind, coords in [("point", [1]), ("rect", [1, 2, 3]), ("polygon", [[0, 0], [1, 1]]),
                          ("polygon", [[0, 0], [1, 1], [1, 0], [0, 1]]), ("circle", [1, 2])]:
         with pytest.raises(InvalidInput):
@@ -105,15 +118,13 @@ def test_opinion_rules(sqlite_world: World) -> None:
     with pytest.raises(InvalidInput):
         opinions.parse_category("urgent")
     assert opinions.parse_category("强制性条文") == "mandatory"
-    d.opinion("advice")
-    with w.sf() as s, s.begin():
-        o = opinions.close(s, CODE, 1, "ok", user="rev_a", keys=w.keys)
-        assert o.state == "closed"
-        o = opinions.reopen(s, CODE, 1, "again", user="rev_a", keys=w.keys)
-        assert o.state == "reopened"
-        with pytest.raises(Conflict, match="cannot reopen"):
-            opinions.reopen(s, CODE, 1, user="rev_a", keys=w.keys)
-        lock = o.lock
+    w.opinion("rev_s", "S-01", category="advice")
+    w.opinion_act("close", "rev_s", 1)
+    w.opinion_act("reopen", "rev_s", 1, "again")
+    with pytest.raises(TransitionNotAllowed, match="reopen"):
+        w.opinion_act("reopen", "rev_s", 1)
+    with w.sf() as s:
+        lock = opinions.get_opinion(s, CODE, 1).lock
     with w.sf() as s, s.begin():
         opinions.reply(s, CODE, 1, "done", user="des", keys=w.keys, expect_lock=lock)
     with w.sf() as s, s.begin(), pytest.raises(Conflict, match="reload"):
@@ -121,16 +132,19 @@ def test_opinion_rules(sqlite_world: World) -> None:
     with w.sf() as s:
         (o,) = opinions.list_opinions(s, CODE)
         assert [r.kind for r in o.replies] == ["close", "reopen", "reply"]
+        assert o.discipline == "结构"
+        with pytest.raises(NotFound):
+            opinions.get_opinion(s, CODE, 99)
 
 
 def test_expect_lock_refuses_stale_forms(sqlite_world: World) -> None:
     w = sqlite_world
     Driver(w).goto("submitted")
     with w.sf() as s:
-        seen = service.status(s, CODE)["lock"]
-    w.fire("accept_review", "rev_a", expect_lock=seen)
+        seen = service.status(s, CODE)["submissions"][0]["lock"]
+    w.fire("accept_review", "rev_a", record=1, expect_lock=seen)
     with pytest.raises(Conflict, match="changed since you looked"):
-        w.fire("accept_review", "rev_s", expect_lock=seen)
+        w.fire("return", "rev_s", record=1, expect_lock=seen)
 
 
 def test_outbox_tells_the_next_actor(sqlite_world: World) -> None:
@@ -138,8 +152,7 @@ def test_outbox_tells_the_next_actor(sqlite_world: World) -> None:
     Driver(w).goto("submitted")
     with w.sf() as s:
         rev = service.inbox(s, "rev_s")
-        assert len(rev) == 1 and "受理" in rev[0].message
-        assert service.inbox(s, "des") == []
+        assert len(rev) == 1 and "受理" in rev[0].message and "S-1" in rev[0].message
         assert service.inbox(s, "own") == []
     with w.sf() as s, s.begin():
         assert service.inbox(s, "rev_s", unread=True, mark_read=True)
@@ -149,8 +162,8 @@ def test_outbox_tells_the_next_actor(sqlite_world: World) -> None:
     d.done = 1  # continue the same walk: submitted -> in_review -> returned
     d.goto("returned")
     with w.sf() as s:
-        (msg,) = service.inbox(s, "des")
-        assert "退回" in msg.message and "Resubmit" in msg.message
+        msgs = [m.message for m in service.inbox(s, "des")]
+        assert any("退回" in m and "Resubmit" in m for m in msgs)
 
 
 def test_sm2_organisation_signs_chain(engine, local_blobs, keys) -> None:
@@ -161,7 +174,7 @@ def test_sm2_organisation_signs_chain(engine, local_blobs, keys) -> None:
     with w.sf() as s:
         ev = audit.events(s, CODE)[-1]
         algs = {r["signer"]: r["alg"] for r in JSONText.load(ev.signatures)}
-        assert algs == {"user:rev_a": "sm2-sm3", "org:乙审查中心": "sm2-sm3"}
+        assert algs == {"user:rev_s": "sm2-sm3", "org:乙审查中心": "sm2-sm3"}
         rep = audit.verify_chain(s, CODE, w.blobs)
         assert rep.ok and rep.signatures == 2 * rep.events
 
@@ -193,36 +206,79 @@ def test_status_shows_overdue_review(sqlite_world: World) -> None:
 
     w = sqlite_world
     Driver(w).goto("in_review")
-    with w.sf() as s:
-        soon = service.status(s, CODE, now=w.t + timedelta(days=3))["round"]["clock"]
-        late = service.status(s, CODE, now=w.t + timedelta(days=30))["round"]["clock"]
+    def clock(days: int) -> dict:
+        with w.sf() as s:
+            status = service.status(s, CODE, now=w.t + timedelta(days=days))
+        return status["submissions"][0]["round"]["clock"]
+
+    soon, late = clock(3), clock(30)
     assert soon["running"] and not soon["overdue"] and soon["limit"] == 10
     assert late["overdue"] and late["used"] > 10
 
 
 def test_query_a_change_makes_an_opinion(sqlite_world: World) -> None:
     w = sqlite_world
-    d = Driver(w).goto("in_review")
+    Driver(w).goto("in_review")
     with w.sf() as s, s.begin(), pytest.raises(Conflict, match="first round"):
-        opinions.mark_change(s, CODE, "A-101", "c1", "accepted", user="rev_a", keys=w.keys,
+        opinions.mark_change(s, CODE, "S-01", "c1", "accepted", user="rev_s", keys=w.keys,
                              blobs=w.blobs)
+    d = Driver(w)
+    d.done = 2
     d.goto("in_review2")
     with w.sf() as s:
         diff = opinions.round_changes(s, w.blobs, CODE)
-    assert diff["changed"] == ["A-101"] and diff["previous"] == d.versions["v1"]
-    c1, c2 = diff["sheets"]["A-101"][:2]
+    assert diff["changed"] == ["S-01"] and diff["previous"] == w.versions["v1"]
+    c1, c2 = diff["sheets"]["S-01"][:2]
     with w.sf() as s, s.begin():
-        m = opinions.mark_change(s, CODE, "A-101", c1["id"], "queried", user="rev_a",
+        m = opinions.mark_change(s, CODE, "S-01", c1["id"], "queried", user="rev_s",
                                  keys=w.keys, blobs=w.blobs, text="为何增加？why added?")
-        opinions.mark_change(s, CODE, "A-101", c2["id"], "accepted", user="rev_s", keys=w.keys,
+        opinions.mark_change(s, CODE, "S-01", c2["id"], "accepted", user="rev_a", keys=w.keys,
                              blobs=w.blobs)
         assert m.opinion_id is not None
     with w.sf() as s, s.begin(), pytest.raises(Conflict, match="already marked"):
-        opinions.mark_change(s, CODE, "A-101", c2["id"], "accepted", user="rev_a",
+        opinions.mark_change(s, CODE, "S-01", c2["id"], "accepted", user="rev_s",
                              keys=w.keys, blobs=w.blobs)
     with w.sf() as s:
         o = opinions.get_opinion(s, CODE, 2)
         assert o.change_id == c1["id"] and JSONText.load(o.anchor)["type"] == "rect"
         marks = {c["id"]: c["mark"] for c in opinions.round_changes(s, w.blobs, CODE)
-                 ["sheets"]["A-101"]}
+                 ["sheets"]["S-01"]}
         assert marks[c1["id"]] == "queried" and marks[c2["id"]] == "accepted"
+
+
+def test_disciplines_from_title_block_prefix_and_override(sqlite_world: World) -> None:
+    w = sqlite_world
+    w.version("v1", {"结施-01": sheet_dxf("结施-01", "基础"), "X-9": sheet_dxf("X-9", "说明"),
+                     "A-101": sheet_dxf("A-101", "平面")})
+    with w.sf() as s:
+        assert service.sheet_disciplines(s, CODE, w.versions["v1"]) == {
+            "A-101": "建筑", "X-9": "未分类", "结施-01": "结构"}
+    with w.sf() as s, s.begin():
+        with pytest.raises(Conflict, match="may not"):
+            service.set_discipline(s, CODE, "X-9", "电气", user="own", keys=w.keys)
+        service.set_discipline(s, CODE, "X-9", "electrical", user="des", keys=w.keys)
+    with w.sf() as s:
+        assert service.sheet_disciplines(s, CODE, w.versions["v1"])["X-9"] == "电气"
+        assert audit.events(s, CODE)[-1].event == "set_discipline"
+
+
+def test_a_sheet_the_diff_cannot_measure_is_flagged(sqlite_world: World, tmp_path) -> None:
+    """A failing diff must not exempt a sheet from the one-third rule: it is flagged "not
+    measured" with the reason, in the event, in `status` and in `yitaotu status`."""
+    from click.testing import CliRunner
+
+    from yitaotu.cli import cli
+
+    w = sqlite_world
+    Driver(w).goto("current")
+    v4 = w.version("v4", {"S-01": b"0\nSECTION\n2\nENTITIES\nnot a drawing"}, "current")
+    ev = w.fire("submit_as_built", "con", version=v4, redrawn=[])
+    (flag,) = JSONText.load(ev.body)["payload"]["redraw"]
+    assert flag["sheet"] == "S-01" and flag["measured"] is False and flag["fraction"] is None
+    assert flag["reason"].startswith("比对失败 diff failed: ")
+    with w.sf() as s:
+        assert service.status(s, CODE)["as_built"]["redraw"] == [flag]
+    env = {"YITAOTU_HOME": str(tmp_path), "YITAOTU_DATABASE_URL": f"sqlite:///{tmp_path}/wf.db",
+           "YITAOTU_BLOBS": (tmp_path / "objects").as_uri()}
+    out = CliRunner().invoke(cli, ["status", CODE], env=env).output
+    assert "S-01: 未能测量 not measured (比对失败 diff failed: " in out and "check by hand" in out

@@ -18,7 +18,7 @@ def _anchor(x: float, y: float) -> dict:
 
 
 def run_story(w: World) -> dict[str, str]:
-    """Walk draft -> archived; returns the version ids used."""
+    """Walk design -> archived; returns the version ids used."""
     with w.sf() as s, s.begin():
         v1 = commit(s, w.blobs, {"A-101": sheet_dxf("A-101", "一层平面"),
                                  "S-201": sheet_dxf("S-201", "基础")}, parents=[], at=w.tick())
@@ -32,7 +32,7 @@ def run_story(w: World) -> dict[str, str]:
                              anchor={"type": "rect", "coords": [100, 100, 200, 200]},
                              category="general", text="基础说明 foundation note", now=w.tick(0.1))
     with pytest.raises(TransitionNotAllowed, match="#1"):
-        w.fire("approve", "rev_a")  # the open mandatory opinion blocks approval
+        w.fire("sign_discipline", "rev_a")  # the open mandatory opinion blocks 建筑's sign-off
     w.fire("return", "rev_a")
     with w.sf() as s, s.begin():
         opinions.reply(s, CODE, 1, "已加宽 widened", user="des", keys=w.keys, now=w.tick())
@@ -52,6 +52,8 @@ def run_story(w: World) -> dict[str, str]:
         first = changes["sheets"]["A-101"][0]
         opinions.mark_change(s, CODE, "A-101", first["id"], "accepted", user="rev_a",
                              keys=w.keys, blobs=w.blobs, now=w.tick(0.1))
+    w.fire("sign_discipline", "rev_a")
+    w.fire("sign_discipline", "rev_s")
     w.fire("approve", "rev_a")
     # design change, general: owner and supervisor confirm, the firm signs, current moves
     with w.sf() as s, s.begin():
@@ -143,6 +145,40 @@ def test_concurrent_confirmations_one_wins(world: World) -> None:
     finally:
         a.close()
         b.close()
+    assert w.state("submission") == "in_review"
     with w.sf() as s:
-        assert service.get_flow(s, CODE).state == "in_review"
         assert [e.event for e in audit.events(s, CODE)] == ["submit", "accept_review"]
+
+
+def test_concurrent_approvals_loser_gets_a_retryable_conflict(world: World) -> None:
+    """The loser of two approvals started at once gets the concurrency conflict, not a clock
+    complaint, even when its clock reads earlier than the winner's (PostgreSQL lets it see
+    the winner's rows before it writes its own)."""
+    from datetime import timedelta
+
+    from tests.workflow.helpers import Driver
+
+    w = world
+    Driver(w).goto("signed")
+    a, b = w.sf(), w.sf()
+    flows: tuple = ()
+    try:
+        a.begin()
+        b.begin()
+        flows = service.get_flow(a, CODE), service.get_flow(b, CODE)  # both hold the flow
+        late = w.tick()
+        service.fire(a, CODE, "approve", user="rev_s", keys=w.keys, blobs=w.blobs, now=late)
+        a.commit()
+        with pytest.raises(Conflict, match="another user changed this project|no submission "
+                                            "in state in_review"):
+            service.fire(b, CODE, "approve", user="rev_a", keys=w.keys, blobs=w.blobs,
+                         now=late - timedelta(minutes=5))
+        b.rollback()
+    finally:
+        del flows
+        a.close()
+        b.close()
+    with w.sf() as s:
+        assert [e.event for e in audit.events(s, CODE)][-2:] == ["approve",
+                                                                  "start_construction"]
+        assert audit.verify_chain(s, CODE, w.blobs).ok

@@ -20,6 +20,8 @@ from typing import Any
 import click
 
 from storage.errors import InvalidInput, YitaotuError
+from storage.terminal import printable
+from yitaotu.commands._common import json_text, print_error
 
 EXIT_SAME, EXIT_DIFFERENT, EXIT_ERROR = 0, 1, 2
 
@@ -71,7 +73,7 @@ def _set_text(sd: Any) -> str:
             if e.status == UNCHANGED:
                 counts += "  (重存 re-saved, 内容未变 same content)"
         lines.append(f"  {pad(e.number, 20)}{pad(label[e.status], 18)}{counts}".rstrip())
-    return "\n".join(lines) + "\n"
+    return "\n".join(printable(line) for line in lines) + "\n"
 
 
 def _is_ref(arg: str) -> bool:
@@ -114,16 +116,16 @@ def diff_cmd(args: tuple[str, ...], fmt: str, as_json: bool, output: Path | None
     try:
         changed = _run(args, fmt, output, dxf_out, overlay_out, sheet, not no_cache, opts)
     except YitaotuError as e:
-        click.echo(f"error: {e.message}", err=True)
+        print_error(e.message)
         sys.exit(EXIT_ERROR)
     except OSError as e:  # writing -o/--dxf output
-        click.echo(f"error: {getattr(e, 'filename', '') or ''}: {e.strerror or e}", err=True)
+        print_error(f"{getattr(e, 'filename', '') or ''}: {e.strerror or e}")
         sys.exit(EXIT_ERROR)
     except Exception as e:  # a bug must still exit 2 with a one-line message naming the input
         if os.environ.get("YITAOTU_DEBUG"):
             raise
-        click.echo(f"error: 内部错误 internal error comparing {' '.join(args)}: "
-                   f"{type(e).__name__}: {e} (YITAOTU_DEBUG=1 shows the traceback)", err=True)
+        print_error(f"内部错误 internal error comparing {' '.join(args)}: "
+                    f"{type(e).__name__}: {e} (YITAOTU_DEBUG=1 shows the traceback)")
         sys.exit(EXIT_ERROR)
     sys.exit(EXIT_DIFFERENT if changed else EXIT_SAME)
 
@@ -228,9 +230,7 @@ def _store_set(project, v1, v2, fmt, output, dxf_out, overlay_out, use_cache, op
     with app.session() as s:
         sd = setdiff.diff_versions(s, app.blobs, project, v1, v2, use_cache=use_cache, **opts)
     if fmt == "json":
-        import orjson
-
-        text = orjson.dumps(sd.to_json(), option=orjson.OPT_INDENT_2).decode() + "\n"
+        text = json_text(sd.to_json()) + "\n"
     elif fmt == "quiet":
         text = ""
     else:

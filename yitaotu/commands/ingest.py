@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
 
-from yitaotu.commands._common import actor, emit, get_app, json_option, short
+from yitaotu.commands._common import actor, emit, get_app, json_option, say, short
 
 #: Show a progress bar above this many bytes (small uploads finish before it would draw).
 PROGRESS_MIN_BYTES = 8 << 20
@@ -80,14 +81,13 @@ def ingest_cmd(
         if bar is not None:
             bar.stop()
 
-    def text() -> None:
-        click.echo(result.message)
-        for w in result.warnings:
-            click.echo(f"警告 warning: {w}", err=True)
+    def text() -> Iterator[str]:
+        yield result.message
+        say((f"警告 warning: {w}" for w in result.warnings), err=True)
         if result.changed:
             for kind, mark in (("added", "+"), ("modified", "~"), ("removed", "-")):
                 for k in data[kind]:
-                    click.echo(f"  {mark} {k}")
-            click.echo(f"head -> {short(data['version'])}")
+                    yield f"  {mark} {k}"
+            yield f"head -> {short(data['version'])}"
 
     emit(data, as_json, text)

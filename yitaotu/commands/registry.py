@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
 
 from drawings import registry
 from drawings.models import PARTY_ROLES
-from yitaotu.commands._common import emit, get_app, json_option, short, split_version_spec
+from yitaotu.commands._common import (
+    DB_INT,
+    FINITE,
+    emit,
+    get_app,
+    json_option,
+    short,
+    split_version_spec,
+)
 
 
 @click.command("init")
@@ -19,10 +28,12 @@ def init_cmd(as_json: bool) -> None:
     emit(
         info,
         as_json,
-        lambda: click.echo(
-            f"已就绪 ready\n  主目录 home:     {info['home']}\n"
-            f"  数据库 database: {info['database']}\n  对象库 blobs:    {info['blobs']}"
-        ),
+        lambda: [
+            "已就绪 ready",
+            f"  主目录 home:     {info['home']}",
+            f"  数据库 database: {info['database']}",
+            f"  对象库 blobs:    {info['blobs']}",
+        ],
     )
 
 
@@ -64,7 +75,7 @@ def project_create(
         for role, org in pairs:
             registry.add_party(s, p, role, org)
         data = p.to_dict()
-    emit(data, as_json, lambda: click.echo(f"已创建项目 created project {data['code']} {name}"))
+    emit(data, as_json, lambda: [f"已创建项目 created project {data['code']} {data['name']}"])
 
 
 @project_cmd.command("list")
@@ -79,11 +90,11 @@ def project_list(as_json: bool) -> None:
             d["head"] = head.id if head else None
             data.append(d)
 
-    def text() -> None:
+    def text() -> Iterator[str]:
         if not data:
-            click.echo("(没有项目 no projects)")
+            yield "(没有项目 no projects)"
         for d in data:
-            click.echo(f"{d['code']}  {short(d['head']):12}  {d['name']}")
+            yield f"{d['code']}  {short(d['head']):12}  {d['name']}"
 
     emit(data, as_json, text)
 
@@ -99,17 +110,17 @@ def project_show(code: str, as_json: bool) -> None:
         data["units"] = [u.code for u in registry.list_units(s, p)]
         data["refs"] = registry.refs(s, p)
 
-    def text() -> None:
-        click.echo(f"项目代码 Code:     {data['code']}")
-        click.echo(f"项目名称 Name:     {data['name']}")
-        click.echo(f"所在地 Location:   {data['location'] or '-'}")
-        click.echo(f"建设地点 Site:     {data['site'] or '-'}")
+    def text() -> Iterator[str]:
+        yield f"项目代码 Code:     {data['code']}"
+        yield f"项目名称 Name:     {data['name']}"
+        yield f"所在地 Location:   {data['location'] or '-'}"
+        yield f"建设地点 Site:     {data['site'] or '-'}"
         for party in data["parties"]:
-            click.echo(f"参与方 Party:      {party['role']} {party['organisation']}")
+            yield f"参与方 Party:      {party['role']} {party['organisation']}"
         for u in data["units"]:
-            click.echo(f"单体 Unit:         {u}")
+            yield f"单体 Unit:         {u}"
         for name, vid in sorted(data["refs"].items()):
-            click.echo(f"引用 Ref:          {name:10} {short(vid)}")
+            yield f"引用 Ref:          {name:10} {short(vid)}"
 
     emit(data, as_json, text)
 
@@ -127,16 +138,16 @@ def unit_cmd() -> None:
 @click.option("--scheme", default="yitaotu", show_default=True, help="编码方案 code scheme.")
 @click.option("--code", help="已有代码 an existing code (else one is allocated).")
 @click.option("--division", help="行政区划代码 6-digit administrative division (to allocate).")
-@click.option("--year", type=int, help="赋码年份 year in the code (default: this year).")
+@click.option("--year", type=DB_INT, help="赋码年份 year in the code (default: this year).")
 @click.option("--name", help="名称 name, e.g. 1#住宅楼.")
 @click.option("--address", help="地址 address.")
-@click.option("--floors-above", type=int, help="地上层数 floors above ground.")
-@click.option("--floors-below", type=int, help="地下层数 floors below ground.")
-@click.option("--floor-area", type=float, help="建筑面积 floor area (m²).")
-@click.option("--height", type=float, help="建筑高度 height (m).")
+@click.option("--floors-above", type=DB_INT, help="地上层数 floors above ground.")
+@click.option("--floors-below", type=DB_INT, help="地下层数 floors below ground.")
+@click.option("--floor-area", type=FINITE, help="建筑面积 floor area (m²).")
+@click.option("--height", type=FINITE, help="建筑高度 height (m).")
 @click.option("--structure-type", help="结构类型 structure type.")
 @click.option("--use", help="用途 use.")
-@click.option("--completion-year", type=int, help="竣工年份 completion year.")
+@click.option("--completion-year", type=DB_INT, help="竣工年份 completion year.")
 @click.option("--footprint", help="轮廓 footprint polygon, lon/lat WKT or GeoJSON.")
 @json_option
 def unit_add(
@@ -155,7 +166,7 @@ def unit_add(
             s, project, scheme=scheme, code=code, division=division, year=year, **attrs
         )
         data = u.to_dict()
-    emit(data, as_json, lambda: click.echo(f"建筑单体代码 building code {data['code']}"))
+    emit(data, as_json, lambda: [f"建筑单体代码 building code {data['code']}"])
 
 
 @unit_cmd.command("list")
@@ -166,11 +177,11 @@ def unit_list(project: str | None, as_json: bool) -> None:
     with get_app().session(write=False) as s:
         data = [u.to_dict() for u in registry.list_units(s, project)]
 
-    def text() -> None:
+    def text() -> Iterator[str]:
         if not data:
-            click.echo("(没有建筑单体 no building units)")
+            yield "(没有建筑单体 no building units)"
         for d in data:
-            click.echo(
+            yield (
                 f"{d['code']}  {d['scheme']}/{d['scheme_version']}  {d['project']}  "
                 f"{d['name'] or ''}"
             )
@@ -186,7 +197,7 @@ def unit_show(code: str, as_json: bool) -> None:
     with get_app().session(write=False) as s:
         data = registry.get_unit(s, code).to_dict()
 
-    def text() -> None:
+    def text() -> Iterator[str]:
         labels = {
             "code": "代码 Code",
             "scheme": "编码方案 Scheme",
@@ -208,7 +219,7 @@ def unit_show(code: str, as_json: bool) -> None:
                 value = f"{data['scheme']}/{data['scheme_version']}"
             if key == "footprint" and value:
                 value = value["type"]
-            click.echo(f"{label:24} {value if value is not None else '-'}")
+            yield f"{label:24} {value if value is not None else '-'}"
 
     emit(data, as_json, text)
 
@@ -224,7 +235,7 @@ def unit_delete(code: str, as_json: bool) -> None:
     emit(
         data,
         as_json,
-        lambda: click.echo(f"已删除 deleted {data['deleted']} (代码不再复用 never reused)"),
+        lambda: [f"已删除 deleted {data['deleted']} (代码不再复用 never reused)"],
     )
 
 
@@ -247,9 +258,9 @@ def log_cmd(project: str, ref: str, show_reflog: bool, as_json: bool) -> None:
         if show_reflog:
             entries = [e.to_dict() for e in registry.reflog(s, project)]
 
-            def text_reflog() -> None:
+            def text_reflog() -> Iterator[str]:
                 for e in entries:
-                    click.echo(
+                    yield (
                         f"{e['at'][:19]}  {e['ref']:9} {short(e['old'])} -> {short(e['new'])}  "
                         f"{e['actor']}: {e['reason']}"
                     )
@@ -261,12 +272,12 @@ def log_cmd(project: str, ref: str, show_reflog: bool, as_json: bool) -> None:
         for name, vid in registry.refs(s, project).items():
             names.setdefault(vid, []).append(name)
 
-    def text() -> None:
+    def text() -> Iterator[str]:
         for d in data:
             tags = f" ({', '.join(sorted(names[d['id']]))})" if d["id"] in names else ""
-            click.echo(f"版本 version {d['id']}{tags}")
-            click.echo(f"作者 Author: {d['author']}   时间 Date: {d['created_at'][:19]}Z")
-            click.echo(f"图纸 Sheets: {d['sheets']}\n\n    {d['message']}\n")
+            yield f"版本 version {d['id']}{tags}"
+            yield f"作者 Author: {d['author']}   时间 Date: {d['created_at'][:19]}Z"
+            yield from (f"图纸 Sheets: {d['sheets']}", "", f"    {d['message']}", "")
 
     emit(data, as_json, text)
 
@@ -299,17 +310,17 @@ def show_cmd(version: str, at: str | None, as_json: bool) -> None:
             "modified": sorted(k for k in set(new) & set(old) if new[k] != old[k]),
         }
 
-    def text() -> None:
-        click.echo(f"版本 version {data['id']}")
-        click.echo(f"项目 Project: {data['project']}")
+    def text() -> Iterator[str]:
+        yield f"版本 version {data['id']}"
+        yield f"项目 Project: {data['project']}"
         for p in data["parents"]:
-            click.echo(f"父版本 Parent: {p}")
-        click.echo(f"作者 Author: {data['author']}   时间 Date: {data['created_at'][:19]}Z")
-        click.echo(f"\n    {data['message']}\n")
+            yield f"父版本 Parent: {p}"
+        yield f"作者 Author: {data['author']}   时间 Date: {data['created_at'][:19]}Z"
+        yield from ("", f"    {data['message']}", "")
         for kind, mark in (("added", "+"), ("modified", "~"), ("removed", "-")):
             for k in data["changes"][kind]:
-                click.echo(f"{mark} {k}")
-        click.echo(f"共 {data['sheets']} 张图纸 sheets")
+                yield f"{mark} {k}"
+        yield f"共 {data['sheets']} 张图纸 sheets"
 
     emit(data, as_json, text)
 
@@ -323,16 +334,12 @@ def ls_cmd(version: str, as_json: bool) -> None:
         v = _resolve(s, version)
         data = [{"sheet": k, **e} for k, e in sorted(v.manifest.items())]
 
-    def text() -> None:
-        click.echo(
-            f"{'图号 Sheet no.':16} {'格式 Format':12} {'页 Page':8} {'对象 Blob':14} 图名 Title"
-        )
+    def text() -> Iterator[str]:
+        yield f"{'图号 Sheet no.':16} {'格式 Format':12} {'页 Page':8} {'对象 Blob':14} 图名 Title"
         for d in data:
             fmt = f"{d['format']} {d['version'] or ''}".strip()
             page = str(d["page"]) if d["page"] else "-"
-            click.echo(
-                f"{d['sheet']:16} {fmt:12} {page:8} {short(d['blob']):14} {d['title'] or ''}"
-            )
+            yield f"{d['sheet']:16} {fmt:12} {page:8} {short(d['blob']):14} {d['title'] or ''}"
 
     emit(data, as_json, text)
 
@@ -353,5 +360,5 @@ def export_cmd(version: str, directory: Path, as_json: bool) -> None:
     emit(
         data,
         as_json,
-        lambda: click.echo(f"已导出 exported {len(written)} files of {short(v.id)} to {directory}"),
+        lambda: [f"已导出 exported {len(written)} files of {short(v.id)} to {directory}"],
     )

@@ -10,6 +10,8 @@ from pathlib import Path
 import click
 
 from storage.errors import InvalidInput, NotFound, YitaotuError
+from storage.terminal import printable_json
+from yitaotu.commands._common import print_error, say
 
 EXIT_ERROR = 2
 #: Above this many entities (or this file size) the CLI shows a progress bar.
@@ -145,10 +147,10 @@ def render_cmd(
                 )
                 write_atomic(out, done.data)
     except YitaotuError as e:
-        click.echo(f"error: {e.message}", err=True)
+        print_error(e.message)
         sys.exit(EXIT_ERROR)
     except OSError as e:
-        click.echo(f"error: {getattr(e, 'filename', '') or out}: {e.strerror or e}", err=True)
+        print_error(f"{getattr(e, 'filename', '') or out}: {e.strerror or e}")
         sys.exit(EXIT_ERROR)
     if as_json:
         import orjson
@@ -162,6 +164,6 @@ def render_cmd(
             "entities": done.entities,
             "renderer": RENDERER_VERSION,
         }
-        click.echo(orjson.dumps(info).decode())
+        click.echo(printable_json(orjson.dumps(info).decode()))
     else:
-        click.echo(str(out))
+        say([str(out)])

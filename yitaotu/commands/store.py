@@ -2,33 +2,45 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from types import ModuleType
+
 import click
 
 from storage.errors import IntegrityError, InvalidInput
 from yitaotu.commands._common import emit, get_app, json_option
 
 
-def _print_report(rep, title: str) -> None:  # noqa: ANN001 - a maintenance.Report
+def _maintenance() -> ModuleType:
+    """``drawings.maintenance`` with every package's blob references registered: drawings
+    cannot import the workflow, so the composition root loads it (its certificate PDFs and
+    the blobs its events cite are then re-hashed by verify/fsck and kept by gc)."""
+    import workflow  # noqa: F401 - registers workflow.blob_references
+    from drawings import maintenance
+
+    return maintenance
+
+
+def _report_lines(rep, title: str) -> Iterator[str]:  # noqa: ANN001 - a maintenance.Report
     for p in rep.problems:
-        click.echo(f"错误 problem: {p}")
+        yield f"错误 problem: {p}"
     for c in rep.cleanable:
-        click.echo(f"可清理 cleanable: {c}")
+        yield f"可清理 cleanable: {c}"
     checked = ", ".join(f"{k}={v}" for k, v in rep.checked.items())
     state = "完好 ok" if rep.ok else f"{len(rep.problems)} 个问题 problems"
-    click.echo(f"{title}: {state} ({checked})")
+    yield f"{title}: {state} ({checked})"
 
 
 @click.command("verify")
 @click.argument("project", required=False)
 @json_option
 def verify_cmd(project: str | None, as_json: bool) -> None:
-    """校验 Re-hash every blob and recompute every version id (of PROJECT)."""
-    from drawings.maintenance import verify
-
+    """校验 Re-hash every blob a row names, recompute every version id, check every ref
+    against its reflog (of PROJECT)."""
     app = get_app()
     with app.session(write=False) as s:
-        rep = verify(s, app.blobs, project)
-    emit(rep.to_dict(), as_json, lambda: _print_report(rep, "verify"))
+        rep = _maintenance().verify(s, app.blobs, project)
+    emit(rep.to_dict(), as_json, lambda: _report_lines(rep, "verify"))
     if not rep.ok:
         raise IntegrityError(f"verify found {len(rep.problems)} problems: {rep.problems[0]}")
 
@@ -36,13 +48,12 @@ def verify_cmd(project: str | None, as_json: bool) -> None:
 @click.command("fsck")
 @json_option
 def fsck_cmd(as_json: bool) -> None:
-    """检查 Dangling rows and bad version ids (fail); orphans and temp files (gc cleans)."""
-    from drawings.maintenance import fsck
-
+    """检查 Dangling or corrupt blobs, bad version ids, refs off their reflog (fail); orphans
+    and temp files (gc cleans)."""
     app = get_app()
     with app.session(write=False) as s:
-        rep = fsck(s, app.blobs)
-    emit(rep.to_dict(), as_json, lambda: _print_report(rep, "fsck"))
+        rep = _maintenance().fsck(s, app.blobs)
+    emit(rep.to_dict(), as_json, lambda: _report_lines(rep, "fsck"))
     if not rep.ok:
         raise IntegrityError(f"fsck found {len(rep.problems)} problems: {rep.problems[0]}")
 
@@ -75,18 +86,16 @@ def parse_duration(text: str) -> float:
 @json_option
 def gc_cmd(dry_run: bool, grace: str, as_json: bool) -> None:
     """清理 Remove unreferenced blobs and temp files older than the grace period."""
-    from drawings.maintenance import gc
-
     grace_s = parse_duration(grace)
     app = get_app()
     with app.session(write=False) as s:
-        data = gc(s, app.blobs, dry_run=dry_run, grace_s=grace_s)
+        data = _maintenance().gc(s, app.blobs, dry_run=dry_run, grace_s=grace_s)
     verb = "将删除 would delete" if dry_run else "已删除 deleted"
     emit(
         data,
         as_json,
-        lambda: click.echo(
+        lambda: [
             f"{verb} {len(data['deleted'])} blobs ({data['bytes']} bytes), "
             f"{data['temp']} temp files; 保留 kept {len(data['kept_young'])} younger than {grace}"
-        ),
+        ],
     )

@@ -1,16 +1,19 @@
-"""Closed-loop commands: org/user/party, submit, review, opinion, change, asbuilt, accept,
-archive, status, inbox, audit, workflow graph.  Each is one call into ``workflow`` services;
-the acting user is ``--as USER`` or ``YITAOTU_USER``."""
+"""Closed-loop commands: org/user/party, submit, review, opinion, asbuilt, accept, archive,
+status, inbox, audit, workflow graph (changes, meetings, submissions and disciplines are in
+``records``).  Each is one call into ``workflow`` services; the acting user is ``--as USER`` or
+``YITAOTU_USER``."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 import click
 
 from storage.errors import InvalidInput, NotFound
-from yitaotu.commands._common import emit, get_app, json_option, short
+from storage.numbers import finite
+from yitaotu.commands._common import DB_INT, emit, get_app, json_option, short
 
 as_option = click.option("--as", "as_user", metavar="USER", envvar="YITAOTU_USER",
                          help="操作人 acting user (default: $YITAOTU_USER).")
@@ -29,19 +32,33 @@ def _user(as_user: str | None) -> str:
     return user
 
 
-def _fire(project: str, event: str, as_user: str | None, as_json: bool, **kw: Any) -> None:
-    from workflow import service
-    from workflow.machine import EVENT_LABELS, STATE_LABELS, State
+def fire(project: str, event: str, as_user: str | None, as_json: bool,
+         record: str | None = None, **kw: Any) -> dict[str, Any]:
+    """Take one event of the loop and say what it did: the record, its new state, the audit
+    entry, and the follow-up events it caused."""
+    from workflow import audit, service
+    from workflow.machine import EVENT_LABELS, lifecycle_of
 
     app = get_app()
     with app.session() as s:
         ev = service.fire(s, project, event, user=_user(as_user), keys=_keys(), blobs=app.blobs,
-                          **kw)
+                          record=record, **kw)
         data = ev.to_dict()
-    to = State(data["payload"]["to"])
-    emit(data, as_json, lambda: click.echo(
-        f"{EVENT_LABELS[event]}: {project} → {STATE_LABELS[to]} "
-        f"(审计 audit #{data['seq']} {data['hash'][:12]})"))
+        data["follow"] = [e.to_dict() for e in audit.events(s, ev.project_code)
+                          if e.seq > ev.seq]
+
+    def line(e: dict[str, Any]) -> str:
+        lc = lifecycle_of(e["event"])
+        payload = e["payload"]
+        rec = payload.get("record") or {}
+        name = "" if lc.kind == "project" else f"{lc.name(rec.get('number', 0))} "
+        extra = f" {payload['discipline']}" if payload.get("discipline") and \
+            e["event"] == "sign_discipline" else ""
+        return (f"{EVENT_LABELS[e['event']]}{extra}: {project} {name}→ "
+                f"{lc.states[payload['to']]} (审计 audit #{e['seq']} {e['hash'][:12]})")
+
+    emit(data, as_json, lambda: [line(e) for e in [data, *data["follow"]]])
+    return data
 
 
 # -- organisations, users, parties --------------------------------------------------------------
@@ -63,7 +80,7 @@ def org_add(name: str, alg: str, as_json: bool) -> None:
 
     with get_app().session() as s:
         data = service.add_org(s, _keys(), name, alg=alg).to_dict()
-    emit(data, as_json, lambda: click.echo(f"已添加单位 added organisation {name} ({alg})"))
+    emit(data, as_json, lambda: [f"已添加单位 added organisation {data['name']} ({alg})"])
 
 
 @org_cmd.command("list")
@@ -74,8 +91,7 @@ def org_list(as_json: bool) -> None:
 
     with get_app().session(write=False) as s:
         data = [o.to_dict() for o in service.list_orgs(s)]
-    emit(data, as_json, lambda: [click.echo(f"{o['name']}\t{o['alg']}\t{', '.join(o['users'])}")
-                                 for o in data])
+    emit(data, as_json, lambda: [(o["name"], o["alg"], ", ".join(o["users"])) for o in data])
 
 
 @click.group("user")
@@ -97,7 +113,8 @@ def user_add(name: str, org: str, display_name: str | None, discipline: str | No
     with get_app().session() as s:
         data = service.add_user(s, _keys(), name, org, display_name=display_name,
                                 discipline=discipline).to_dict()
-    emit(data, as_json, lambda: click.echo(f"已添加用户 added user {name} ({org})"))
+    emit(data, as_json, lambda: [
+        f"已添加用户 added user {data['name']} ({data['organisation']})"])
 
 
 @user_cmd.command("list")
@@ -108,8 +125,8 @@ def user_list(as_json: bool) -> None:
 
     with get_app().session(write=False) as s:
         data = [u.to_dict() for u in service.list_users(s)]
-    emit(data, as_json, lambda: [click.echo(
-        f"{u['name']}\t{u['organisation']}\t{u['discipline'] or ''}") for u in data])
+    emit(data, as_json, lambda: [(u["name"], u["organisation"], u["discipline"] or "")
+                                 for u in data])
 
 
 @click.group("party")
@@ -129,7 +146,7 @@ def party_add(project: str, role: str, org: str, as_json: bool) -> None:
 
     with get_app().session() as s:
         data = service.add_party(s, project, role, org).to_dict()
-    emit(data, as_json, lambda: click.echo(f"{project}: {data['role']} {org}"))
+    emit(data, as_json, lambda: [f"{project}: {data['role']} {data['organisation']}"])
 
 
 # -- the loop -----------------------------------------------------------------------------------
@@ -138,18 +155,31 @@ def party_add(project: str, role: str, org: str, as_json: bool) -> None:
 @click.command("submit")
 @click.argument("project")
 @click.argument("rev")
+@click.option("--stage", help="阶段 stage (桩基, 基坑, 主体, 幕墙, 装修…; default 全套).")
+@click.option("--sheets", "sheets", multiple=True, metavar="PATTERN",
+              help="报审图纸 sheet numbers or patterns (S-0*, 结施-*); repeatable; default all.")
+@click.option("--submission", "record", metavar="S-N",
+              help="重新报审 resubmit this returned submission (default: the only returned one).")
 @click.option("--large/--not-large", default=None,
               help="一级以上建筑/大型市政工程: 15 working days of review (else 10).")
 @as_option
 @json_option
-def submit_cmd(project: str, rev: str, large: bool | None, as_user: str | None,
+def submit_cmd(project: str, rev: str, stage: str | None, sheets: tuple[str, ...],
+               record: str | None, large: bool | None, as_user: str | None,
                as_json: bool) -> None:
-    """报审 Submit version REV of PROJECT for review (or resubmit after a return)."""
+    """报审 Submit version REV of PROJECT for review — the whole set or a stage of it — or
+    resubmit a returned submission."""
+    from drawings import registry
     from workflow import service
 
-    with get_app().session() as s:
-        event = "resubmit" if service.get_flow(s, project).state == "returned" else "submit"
-    _fire(project, event, as_user, as_json, version=rev, large_works=large)
+    with get_app().session(write=False) as s:
+        returned = service.records(s, service.SUBMISSION, registry.get_project(s, project),
+                                   ("returned",))
+    if record is not None or (returned and not stage and not sheets):
+        fire(project, "resubmit", as_user, as_json, record=record, version=rev)
+    else:
+        fire(project, "submit", as_user, as_json, version=rev, stage=stage, sheets=list(sheets),
+             large_works=large)
 
 
 @click.group("review")
@@ -157,59 +187,79 @@ def review_cmd() -> None:
     """审查 Review agency actions."""
 
 
+submission_arg = click.argument("submission", required=False, metavar="[S-N]")
+
+
 @review_cmd.command("accept")
 @click.argument("project")
+@submission_arg
 @as_option
 @json_option
-def review_accept(project: str, as_user: str | None, as_json: bool) -> None:
-    """受理 Accept the submitted set for review (the clock starts)."""
-    _fire(project, "accept_review", as_user, as_json)
+def review_accept(project: str, submission: str | None, as_user: str | None,
+                  as_json: bool) -> None:
+    """受理 Accept a submission for review (the clock starts); S-N when several wait."""
+    fire(project, "accept_review", as_user, as_json, record=submission)
 
 
 @review_cmd.command("return")
 @click.argument("project")
+@submission_arg
 @as_option
 @json_option
-def review_return(project: str, as_user: str | None, as_json: bool) -> None:
-    """退回 Return the set to the design firm with the open opinions (the clock pauses)."""
-    _fire(project, "return", as_user, as_json)
+def review_return(project: str, submission: str | None, as_user: str | None,
+                  as_json: bool) -> None:
+    """退回 Return a submission to the design firm with its open opinions (the clock pauses)."""
+    fire(project, "return", as_user, as_json, record=submission)
+
+
+@review_cmd.command("sign")
+@click.argument("project")
+@submission_arg
+@click.option("--discipline", help="专业 (default: the reviewer's own).")
+@as_option
+@json_option
+def review_sign(project: str, submission: str | None, discipline: str | None,
+                as_user: str | None, as_json: bool) -> None:
+    """专业签署 A discipline's reviewer signs their part of a submission."""
+    fire(project, "sign_discipline", as_user, as_json, record=submission, discipline=discipline)
 
 
 @review_cmd.command("approve")
 @click.argument("project")
-@click.option("--reviewer", "reviewers", multiple=True,
-              help="签章审查人 reviewer who signs the certificate (default: one per discipline).")
+@submission_arg
 @as_option
 @json_option
-def review_approve(project: str, reviewers: tuple[str, ...], as_user: str | None,
+def review_approve(project: str, submission: str | None, as_user: str | None,
                    as_json: bool) -> None:
-    """审查合格 Approve: moves `approved` and `current`, issues the signed certificate."""
-    _fire(project, "approve", as_user, as_json, reviewers=list(reviewers) or None)
+    """审查合格 Approve a submission once every discipline signed: its sheets join `approved`
+    and `current`, and the 审查合格书 is issued, signed by each discipline's reviewer."""
+    fire(project, "approve", as_user, as_json, record=submission)
 
 
 @review_cmd.command("diff")
 @click.argument("project")
+@submission_arg
 @json_option
-def review_diff(project: str, as_json: bool) -> None:
-    """本轮修改 What changed since the last round (sheets and per-sheet changes)."""
+def review_diff(project: str, submission: str | None, as_json: bool) -> None:
+    """本轮修改 What changed since a submission's last round (sheets and per-sheet changes)."""
     from workflow import opinions
 
     app = get_app()
-    with app.session() as s:
-        data = opinions.round_changes(s, app.blobs, project)
+    with app.session(write=False) as s:
+        data = opinions.round_changes(s, app.blobs, project, submission)
 
-    def text() -> None:
-        click.echo(f"第 {data['round']} 轮 round {data['round']}: {short(data['previous'])} → "
-                   f"{short(data['version'])}")
+    def text() -> Iterator[str]:
+        yield (f"S-{data['submission']} {data['stage']} 第 {data['round']} 轮 round "
+               f"{data['round']}: {short(data['previous'])} → {short(data['version'])}")
         for k, label in (("added", "新增 added"), ("removed", "删除 removed"),
                          ("changed", "修改 changed")):
-            click.echo(f"  {label}: {', '.join(data[k]) or '-'}")
+            yield f"  {label}: {', '.join(data[k]) or '-'}"
         for sheet, changes in data["sheets"].items():
             if changes is None:
-                click.echo(f"  {sheet}: (无法比较 not comparable)")
+                yield f"  {sheet}: (无法比较 not comparable)"
                 continue
             for c in changes:
-                click.echo(f"  {sheet} {c['id']} {c['kind']} {c['bbox']} {c['mark'] or ''}")
+                yield f"  {sheet} {c['id']} {c['kind']} {c['bbox']} {c['mark'] or ''}"
     emit(data, as_json, text)
 
 
@@ -220,32 +270,52 @@ def review_diff(project: str, as_json: bool) -> None:
 @click.argument("mark", type=click.Choice(["accepted", "queried"]))
 @click.option("--text", help="质询内容 query text (queried).")
 @click.option("--category", default="general", show_default=True)
+@click.option("--submission", metavar="S-N", help="报审 (default: the one in review).")
 @as_option
 @json_option
 def review_mark(project: str, sheet: str, change_id: str, mark: str, text: str | None,
-                category: str, as_user: str | None, as_json: bool) -> None:
+                category: str, submission: str | None, as_user: str | None,
+                as_json: bool) -> None:
     """Mark change CHANGE_ID of SHEET accepted or queried (a query becomes an opinion)."""
     from workflow import opinions
 
     app = get_app()
     with app.session() as s:
         m = opinions.mark_change(s, project, sheet, change_id, mark, user=_user(as_user),
-                                 keys=_keys(), blobs=app.blobs, text=text, category=category)
+                                 keys=_keys(), blobs=app.blobs, text=text, category=category,
+                                 submission=submission)
         data = {"sheet": sheet, "change_id": change_id, "mark": mark, "opinion": m.opinion_id}
-    emit(data, as_json, lambda: click.echo(f"{sheet} {change_id}: {mark}"))
+    emit(data, as_json, lambda: [f"{sheet} {change_id}: {mark}"])
 
 
 # -- opinions -----------------------------------------------------------------------------------
 
 
-def _floats(text: str, n: int | None, what: str) -> list[float]:
-    try:
-        vals = [float(v) for v in text.replace(";", ",").replace(" ", ",").split(",") if v]
-    except ValueError:
-        raise InvalidInput(f"{what}: numbers expected, got {text!r}") from None
-    if n is not None and len(vals) != n:
-        raise InvalidInput(f"{what}: expected {n} numbers, got {text!r}")
-    return vals
+class Coords(click.ParamType):
+    """Anchor coordinates as typed: ``X,Y`` or ``X0,Y0,X1,Y1`` (commas between numbers), or
+    polygon points ``X,Y;X,Y;X,Y…`` (semicolons between points).  Nothing else separates, and
+    every number is finite; the service checks the shape (a rect's area, a simple polygon)."""
+
+    name = "coords"
+
+    def __init__(self, form: str) -> None:
+        self.form = form
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+                ) -> Any:
+        if not isinstance(value, str):
+            return value
+        what = param.opts[0] if isinstance(param, click.Option) else self.form
+        if ";" in self.form:
+            return [self._numbers(p, 2, what, value) for p in value.split(";")]
+        return self._numbers(value, self.form.count(",") + 1, what, value)
+
+    def _numbers(self, text: str, n: int, what: str, value: str) -> list[float]:
+        parts = text.split(",")
+        if len(parts) != n:
+            raise InvalidInput(f"{what}: 应为 {self.form} expected {self.form} (numbers separated "
+                               f"by commas), got {value!r}")
+        return [finite(p, what) for p in parts]
 
 
 @click.group("opinion")
@@ -257,42 +327,47 @@ def opinion_cmd() -> None:
 @click.argument("project")
 @click.argument("sheet")
 @click.argument("text")
-@click.option("--point", help="X,Y")
-@click.option("--rect", help="X0,Y0,X1,Y1")
-@click.option("--polygon", help="X,Y;X,Y;X,Y…")
+@click.option("--point", type=Coords("X,Y"), metavar="X,Y", help="锚点 a point.")
+@click.option("--rect", type=Coords("X0,Y0,X1,Y1"), metavar="X0,Y0,X1,Y1",
+              help="矩形 a rectangle (with an area).")
+@click.option("--polygon", type=Coords("X,Y;X,Y;X,Y…"), metavar="X,Y;X,Y;X,Y…",
+              help="多边形 a simple polygon.")
 @click.option("--category", "-c", default="general", show_default=True,
               help="mandatory 强制性条文 / general 一般性 / advice 建议")
 @click.option("--change", "change_id", help="关联修改 diff change id.")
+@click.option("--discipline", help="专业 (default: the reviewer's, else the sheet's).")
+@click.option("--submission", metavar="S-N", help="报审 (default: the one reviewing SHEET).")
 @as_option
 @json_option
-def opinion_add(project: str, sheet: str, text: str, point: str | None, rect: str | None,
-                polygon: str | None, category: str, change_id: str | None,
+def opinion_add(project: str, sheet: str, text: str, point: list[float] | None,
+                rect: list[float] | None, polygon: list[list[float]] | None, category: str,
+                change_id: str | None, discipline: str | None, submission: str | None,
                 as_user: str | None, as_json: bool) -> None:
-    """Add an opinion TEXT on SHEET, anchored by --point, --rect or --polygon."""
+    """Add an opinion TEXT on SHEET, anchored by --point, --rect or --polygon; --change names
+    a change of the round's diff (`review diff`)."""
     from workflow import opinions
 
-    given = [(k, v) for k, v in (("point", point), ("rect", rect), ("polygon", polygon)) if v]
+    given = [(k, v) for k, v in (("point", point), ("rect", rect), ("polygon", polygon))
+             if v is not None]
     if len(given) != 1:
         raise InvalidInput("须给出一个锚点 give exactly one of --point, --rect, --polygon")
-    kind, raw = given[0]
-    if kind == "polygon":
-        coords: Any = [_floats(p, 2, "--polygon") for p in raw.split(";") if p.strip()]
-    else:
-        coords = _floats(raw, 2 if kind == "point" else 4, f"--{kind}")
-    with get_app().session() as s:
+    kind, coords = given[0]
+    app = get_app()
+    with app.session() as s:
         o = opinions.add_opinion(s, project, user=_user(as_user), keys=_keys(), sheet_no=sheet,
                                  anchor={"type": kind, "coords": coords}, category=category,
-                                 text=text, change_id=change_id)
+                                 text=text, change_id=change_id, blobs=app.blobs,
+                                 discipline=discipline, submission=submission)
         data = opinions.opinion_dict(o)
-    emit(data, as_json, lambda: click.echo(f"意见 opinion #{data['number']} ({data['category']})"))
+    emit(data, as_json, lambda: [f"意见 opinion #{data['number']} ({data['category']})"])
 
 
 def _opinion_action(action: str) -> click.Command:
     @click.command(action)
     @click.argument("project")
-    @click.argument("number", type=int)
+    @click.argument("number", type=DB_INT)
     @click.argument("text", required=action == "reply", default="")
-    @click.option("--if-lock", type=int, help="乐观锁 fail if the opinion changed since LOCK.")
+    @click.option("--if-lock", type=DB_INT, help="乐观锁 fail if the opinion changed since LOCK.")
     @as_option
     @json_option
     def cmd(project: str, number: int, text: str, if_lock: int | None, as_user: str | None,
@@ -303,7 +378,7 @@ def _opinion_action(action: str) -> click.Command:
             o = getattr(opinions, action)(s, project, number, text, user=_user(as_user),
                                           keys=_keys(), expect_lock=if_lock)
             data = opinions.opinion_dict(o)
-        emit(data, as_json, lambda: click.echo(f"意见 opinion #{number}: {data['state']}"))
+        emit(data, as_json, lambda: [f"意见 opinion #{number}: {data['state']}"])
 
     cmd.help = {"reply": "答复 Reply to opinion NUMBER (design firm).",
                 "close": "关闭 Close opinion NUMBER (reviewer).",
@@ -319,90 +394,28 @@ for _action in ("reply", "close", "reopen"):
 @click.argument("project")
 @click.option("--state", type=click.Choice(["open", "answered", "closed", "reopened"]))
 @click.option("--sheet")
+@click.option("--discipline", help="专业.")
+@click.option("--submission", metavar="S-N")
 @json_option
-def opinion_list(project: str, state: str | None, sheet: str | None, as_json: bool) -> None:
+def opinion_list(project: str, state: str | None, sheet: str | None, discipline: str | None,
+                 submission: str | None, as_json: bool) -> None:
     """List opinions (those whose anchored region changed first)."""
     from workflow import opinions
 
     with get_app().session(write=False) as s:
-        data = [opinions.opinion_dict(o)
-                for o in opinions.list_opinions(s, project, state=state, sheet_no=sheet)]
+        data = [opinions.opinion_dict(o) for o in opinions.list_opinions(
+            s, project, state=state, sheet_no=sheet, discipline=discipline,
+            submission=submission)]
 
-    def text() -> None:
+    def text() -> Iterator[tuple[object, ...]]:
         for o in data:
             flag = " ⚠受影响 affected" if o["affected"] else ""
-            click.echo(f"#{o['number']}\t{o['state']}\t{o['category']}\t{o['sheet']}\t"
-                       f"{o['text']}{flag}")
+            yield (f"#{o['number']}", o["state"], o["category"], o["discipline"] or "-",
+                   o["sheet"], o["text"] + flag)
     emit(data, as_json, text)
 
 
-# -- design changes, as-built, acceptance, archive ----------------------------------------------
-
-
-@click.group("change")
-def change_cmd() -> None:
-    """设计变更 Design changes."""
-
-
-@change_cmd.command("propose")
-@click.argument("project")
-@click.argument("rev")
-@click.option("--reason", required=True, help="变更原因 reason.")
-@click.option("--class", "klass", type=click.Choice(["general", "major"]), default="general",
-              show_default=True, help="一般/重大 general or major (major goes back to review).")
-@as_option
-@json_option
-def change_propose(project: str, rev: str, reason: str, klass: str, as_user: str | None,
-                   as_json: bool) -> None:
-    """Propose version REV (based on `current`) as a design change."""
-    _fire(project, "propose_change", as_user, as_json, version=rev, reason=reason, klass=klass)
-
-
-@change_cmd.command("confirm")
-@click.argument("project")
-@as_option
-@json_option
-def change_confirm(project: str, as_user: str | None, as_json: bool) -> None:
-    """确认 Confirm the pending change (owner or supervisor)."""
-    _fire(project, "confirm_change", as_user, as_json)
-
-
-@change_cmd.command("reject")
-@click.argument("project")
-@click.option("--reason", default="")
-@as_option
-@json_option
-def change_reject(project: str, reason: str, as_user: str | None, as_json: bool) -> None:
-    """驳回 Reject the pending change (owner or supervisor)."""
-    _fire(project, "reject_change", as_user, as_json, reason=reason)
-
-
-@change_cmd.command("sign")
-@click.argument("project")
-@as_option
-@json_option
-def change_sign(project: str, as_user: str | None, as_json: bool) -> None:
-    """签署 The design firm signs the confirmed change (general: `current` moves; major: review)."""
-    _fire(project, "sign_change", as_user, as_json)
-
-
-@change_cmd.command("list")
-@click.argument("project")
-@json_option
-def change_list(project: str, as_json: bool) -> None:
-    """List design changes."""
-    from sqlalchemy import select
-
-    from drawings import registry
-    from workflow.models import DesignChange
-
-    with get_app().session(write=False) as s:
-        code = registry.get_project(s, project).code
-        data = [c.to_dict() for c in s.scalars(select(DesignChange).where(
-            DesignChange.project_code == code).order_by(DesignChange.number))]
-    emit(data, as_json, lambda: [click.echo(
-        f"C-{c['number']}\t{c['class']}\t{c['state']}\t{short(c['version'])}\t{c['reason']}")
-        for c in data])
+# -- as-built, acceptance, archive -------------------------------------------------------------
 
 
 @click.group("asbuilt")
@@ -420,7 +433,7 @@ def asbuilt_cmd() -> None:
 def asbuilt_submit(project: str, rev: str, redrawn: tuple[str, ...], as_user: str | None,
                    as_json: bool) -> None:
     """Submit version REV as the as-built set (contractor); flags sheets changed > 1/3."""
-    _fire(project, "submit_as_built", as_user, as_json, version=rev, redrawn=list(redrawn))
+    fire(project, "submit_as_built", as_user, as_json, version=rev, redrawn=list(redrawn))
 
 
 @asbuilt_cmd.command("confirm")
@@ -429,7 +442,7 @@ def asbuilt_submit(project: str, rev: str, redrawn: tuple[str, ...], as_user: st
 @json_option
 def asbuilt_confirm(project: str, as_user: str | None, as_json: bool) -> None:
     """确认 Confirm the as-built set (supervisor or owner)."""
-    _fire(project, "confirm_as_built", as_user, as_json)
+    fire(project, "confirm_as_built", as_user, as_json)
 
 
 @asbuilt_cmd.command("reject")
@@ -439,7 +452,7 @@ def asbuilt_confirm(project: str, as_user: str | None, as_json: bool) -> None:
 @json_option
 def asbuilt_reject(project: str, reason: str, as_user: str | None, as_json: bool) -> None:
     """退回 Return the as-built set (supervisor or owner)."""
-    _fire(project, "reject_as_built", as_user, as_json, reason=reason)
+    fire(project, "reject_as_built", as_user, as_json, reason=reason)
 
 
 @click.command("accept")
@@ -448,7 +461,7 @@ def asbuilt_reject(project: str, reason: str, as_user: str | None, as_json: bool
 @json_option
 def accept_cmd(project: str, as_user: str | None, as_json: bool) -> None:
     """竣工验收 Accept the project (owner): moves `as-built`."""
-    _fire(project, "accept", as_user, as_json)
+    fire(project, "accept", as_user, as_json)
 
 
 @click.command("archive")
@@ -457,7 +470,7 @@ def accept_cmd(project: str, as_user: str | None, as_json: bool) -> None:
 @json_option
 def archive_cmd(project: str, as_user: str | None, as_json: bool) -> None:
     """归档 Archive the accepted project (archive): moves `archived`."""
-    _fire(project, "archive", as_user, as_json)
+    fire(project, "archive", as_user, as_json)
 
 
 # -- reading ------------------------------------------------------------------------------------
@@ -468,35 +481,58 @@ def archive_cmd(project: str, as_user: str | None, as_json: bool) -> None:
 @as_option
 @json_option
 def status_cmd(project: str, as_user: str | None, as_json: bool) -> None:
-    """状态 Where PROJECT stands: state, refs, review clock, opinions, change, as-built."""
+    """状态 Where PROJECT stands: phase, refs, submissions and their clocks, changes by state,
+    meetings, opinions, as-built, certificates; with --as, what that user may do now."""
     from workflow import service
 
     with get_app().session(write=False) as s:
         data = service.status(s, project, user=as_user)
 
-    def text() -> None:
-        click.echo(f"{data['project']} {data['name']}\n状态 State: {data['label']}")
+    def text() -> Iterator[str]:
+        yield f"{data['project']} {data['name']}"
+        yield f"阶段 State: {data['label']}"
         for ref, vid in sorted(data["refs"].items()):
-            click.echo(f"  {ref:10} {short(vid)}")
-        if rnd := data.get("round"):
-            c = rnd["clock"]
-            over = " 已超期 OVERDUE" if c["overdue"] else ""
-            click.echo(f"审查 Round {rnd['number']}: 已用 used {c['used']}/{c['limit']} "
-                       f"工作日 working days, 到期 due {c['due'] or '-'}{over}")
+            yield f"  {ref:10} {short(vid)}"
+        for sub in data["submissions"]:
+            line = (f"报审 {sub['name']} {sub['stage']} ({len(sub['sheets'])} 张 sheets): "
+                    f"{sub['label']}")
+            if sub["state"] not in ("approved", "withdrawn") and (rnd := sub.get("round")):
+                c = rnd["clock"]
+                over = " 已超期 OVERDUE" if c["overdue"] else ""
+                line += (f"; 已用 used {c['used']}/{c['limit']} 工作日 working days, 到期 due "
+                         f"{c['due'] or '-'}{over}")
+                signed = ", ".join(f"{d} {'✓ ' + u if u else '✗'}"
+                                   for d, u in sub["disciplines"].items())
+                line += f"; 专业 disciplines: {signed}"
+            yield line
+        if data["open_changes"]:
+            yield "未完成变更 Open changes: " + "; ".join(
+                f"{state}: {', '.join(names)}" for state, names in data["open_changes"].items())
+        done = [c["name"] for c in data["changes"] if c["state"] == "effective"]
+        if done:
+            yield "已生效变更 Effective changes: " + ", ".join(done)
+        for m in data["meetings"]:
+            yield f"图纸会审 {m['name']} {m['held_on']}: {m['state']}"
         if data["opinions"]:
-            click.echo("意见 Opinions: " + ", ".join(f"{k}={v}"
-                                                    for k, v in sorted(data["opinions"].items())))
-        if ch := data.get("change"):
-            click.echo(f"设计变更 Change C-{ch['number']} ({ch['class']}): {ch['state']}")
+            yield "意见 Opinions: " + ", ".join(f"{k}={v}"
+                                              for k, v in sorted(data["opinions"].items()))
         if ab := data.get("as_built"):
-            click.echo(f"竣工图 As-built: {ab['state']}")
+            yield f"竣工图 As-built: {ab['state']}"
             for f in ab["redraw"]:
+                if not f.get("measured", True):
+                    mark = "已重绘 redrawn" if f["redrawn"] else "须人工核对 check by hand"
+                    yield f"  {f['sheet']}: 未能测量 not measured ({f['reason']}) — {mark}"
+                    continue
                 mark = "已重绘 redrawn" if f["redrawn"] else "须重绘 must be redrawn"
-                click.echo(f"  {f['sheet']}: 修改面积 {f['fraction']:.0%} > 1/3 — {mark}")
-        if cert := data.get("certificate"):
-            click.echo(f"审查合格书 Certificate: blob {short(cert['blob'])}")
-        allowed = data.get("you", {}).get("allowed", data["allowed"])
-        click.echo("可执行 Allowed now: " + (", ".join(allowed) or "-"))
+                yield f"  {f['sheet']}: 修改面积 {f['fraction']:.0%} > 1/3 — {mark}"
+        for cert in data["certificates"]:
+            yield (f"审查合格书 Certificate S-{cert['submission']} {cert['stage']}: blob "
+                   f"{short(cert['blob'])}")
+        if you := data.get("you"):
+            moves = "; ".join(f"{k}: {', '.join(v)}" for k, v in you["allowed"].items())
+            yield f"{you['user']} 可执行 may do now: {moves or '-'}"
+        else:
+            yield "可执行 Allowed now: " + (", ".join(data["allowed"]) or "-")
     emit(data, as_json, text)
 
 
@@ -514,8 +550,8 @@ def inbox_cmd(as_user: str | None, unread: bool, mark_read: bool, as_json: bool)
         data = [{"id": m.id, "project": m.project_code, "message": m.message,
                  "created": m.created.isoformat(),
                  "read": m.read_at.isoformat() if m.read_at else None} for m in msgs]
-    emit(data, as_json, lambda: [click.echo(f"{'  ' if m['read'] else '* '}{m['created'][:16]} "
-                                            f"{m['message']}") for m in data])
+    emit(data, as_json, lambda: [f"{'  ' if m['read'] else '* '}{m['created'][:16]} "
+                                 f"{m['message']}" for m in data])
 
 
 @click.group("audit")
@@ -533,9 +569,9 @@ def audit_log(project: str, as_json: bool) -> None:
 
     with get_app().session(write=False) as s:
         data = [e.to_dict() for e in audit.events(s, registry.get_project(s, project).code)]
-    emit(data, as_json, lambda: [click.echo(
+    emit(data, as_json, lambda: [
         f"#{e['seq']:<4} {e['at'][:19]} {e['event']:<17} {e['actor']:<10} "
-        f"{short(e['version'])} {e['hash'][:12]} ← {e['prev'][:12]}") for e in data])
+        f"{short(e['version'])} {e['hash'][:12]} ← {e['prev'][:12]}" for e in data])
 
 
 @audit_cmd.command("head")
@@ -551,9 +587,10 @@ def audit_head(project: str, as_json: bool) -> None:
         data = audit.head(s, registry.get_project(s, project).code)
     if data is None:
         raise NotFound(f"{project}: 尚无审计事件 no audit events yet")
-    emit(data, as_json, lambda: click.echo(
-        f"{data['anchor']}\n(审计 audit #{data['seq']} at {data['at']}; keep this line outside "
-        f"the system, then `yitaotu audit verify {project} --anchor {data['anchor']}`)"))
+    emit(data, as_json, lambda: [
+        data["anchor"],
+        f"(审计 audit #{data['seq']} at {data['at']}; keep this line outside "
+        f"the system, then `yitaotu audit verify {project} --anchor {data['anchor']}`)"])
 
 
 @audit_cmd.command("verify")
@@ -562,8 +599,9 @@ def audit_head(project: str, as_json: bool) -> None:
               help="锚点 SEQ:HASH from `audit head`, kept outside; may repeat.")
 @json_option
 def audit_verify(project: str, anchors: tuple[str, ...], as_json: bool) -> None:
-    """Recompute the chain, check every signature and every blob it names, and that every
-    anchor is still in the chain; exit 50 if not."""
+    """Recompute the chain, check every signature, compare every row it governs with its
+    replay, re-hash every blob it names, and check that every anchor is still in the chain;
+    exit 50 if not."""
     from drawings import registry
     from storage.errors import IntegrityError
     from workflow import audit
@@ -575,13 +613,14 @@ def audit_verify(project: str, anchors: tuple[str, ...], as_json: bool) -> None:
                                  anchors=parsed)
     data = rep.to_dict()
 
-    def text() -> None:
-        click.echo(f"{project}: {data['events']} 事件 events, {data['signatures']} 签名 "
-                   f"signatures, {data['blobs']} 文件 blobs checked")
+    def text() -> Iterator[str]:
+        yield (f"{project}: {data['events']} 事件 events, {data['signatures']} 签名 "
+               f"signatures, {data['blobs']} 文件 blobs checked")
         for p in data["problems"]:
-            click.echo(f"  ✗ {p}")
+            yield f"  ✗ {p}"
         if rep.ok:
-            click.echo("完整 OK: chain intact, all signatures valid")
+            yield ("完整 OK: chain intact, all signatures valid, every row as the chain "
+                   "has it")
     emit(data, as_json, text)
     if not rep.ok:
         raise IntegrityError(f"{project}: {len(rep.problems)} 处问题 problems in the audit chain")
@@ -615,34 +654,41 @@ def show_set_in_force(project: str, when: str, as_json: bool) -> None:
     with get_app().session(write=False) as s:
         data = service.set_in_force(s, project, parse_when(when))
 
-    def text() -> None:
+    def text() -> Iterator[str | tuple[object, ...]]:
         v = data["version"]
-        click.echo(f"{data['project']} @ {data['at']}: 施工现行版 set in force {v['id']}")
+        yield f"{data['project']} @ {data['at']}: 施工现行版 set in force {v['id']}"
         for no, e in sorted(v["manifest"].items()):
-            click.echo(f"  {no}\t{short(e['blob'])}\t{e.get('title') or ''}")
+            yield f"  {no}", short(e["blob"]), data["sheets"].get(no) or "-", e.get("title") or ""
+        for part in data["parts"]:
+            yield (f"审查合格 approved {part['submission']} {part['stage']} at "
+                   f"{part['approved_at']}: {len(part['sheets'])} 张 sheets")
+        for ch in data["changes"]:
+            events = ", ".join(f"#{e['seq']} {e['event']} ({e['actor']})" for e in ch["events"])
+            yield f"变更 change {ch['change']} 生效 effective {ch['effective_at']}: {events}"
         if p := data["proof"]:
-            click.echo(f"证明 proof: audit #{p['seq']} {p['event']} by {p['actor']} at {p['at']}, "
-                       f"hash {p['hash'][:16]}, signed by {', '.join(p['signers'])}")
+            yield (f"证明 proof: audit #{p['seq']} {p['event']} by {p['actor']} at {p['at']}, "
+                   f"hash {p['hash'][:16]}, signed by {', '.join(p['signers'])}")
         if h := data["chain_head"]:
-            click.echo(f"链头 chain head: #{h['seq']} {h['hash'][:16]}")
+            yield f"链头 chain head: #{h['seq']} {h['hash'][:16]}"
     emit(data, as_json, text)
 
 
 @click.group("workflow")
 def workflow_cmd() -> None:
-    """流程 The declared transition table."""
+    """流程 The declared lifecycles."""
 
 
 @workflow_cmd.command("graph")
 @click.option("--format", "fmt", type=click.Choice(["mermaid", "dot", "json"]),
               default="mermaid", show_default=True)
-def workflow_graph(fmt: str) -> None:
-    """Print the state machine as Mermaid, Graphviz DOT or JSON rows."""
-    import orjson
-
+@click.option("--record", type=click.Choice(["project", "submission", "change", "meeting",
+                                             "question", "opinion"]),
+              help="一种记录 one kind of record (default: all).")
+@json_option
+def workflow_graph(fmt: str, record: str | None, as_json: bool) -> None:
+    """Print the lifecycles as Mermaid, Graphviz DOT or JSON rows (--json: --format json)."""
     from workflow import machine
 
-    if fmt == "json":
-        click.echo(orjson.dumps(machine.describe(), option=orjson.OPT_INDENT_2).decode())
-    else:
-        click.echo(machine.to_mermaid() if fmt == "mermaid" else machine.to_dot(), nl=False)
+    graph = machine.to_mermaid if fmt == "mermaid" else machine.to_dot
+    rows = [r for r in machine.describe() if record in (None, r["record"])]
+    emit(rows, as_json or fmt == "json", lambda: graph(record).splitlines())

@@ -1,0 +1,45 @@
+"""Numbers the database can hold, checked before they reach a query.
+
+An integer column is a 32-bit INTEGER on PostgreSQL (64 bits on SQLite; a larger Python int
+makes the SQLite driver raise OverflowError).  A non-finite float cannot be kept either: orjson
+writes NaN and ±inf as ``null`` in JSON columns and SQLite stores a NaN REAL as NULL, so the
+value read back is not the value written.  Services call these on user numbers so that a bad
+one is :class:`InvalidInput` naming the field.
+"""
+
+from __future__ import annotations
+
+import math
+
+from storage.errors import InvalidInput
+
+#: The range of an integer column on every database we support.
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+
+
+def db_int(value: object, what: str) -> int:
+    """``value`` (an int or its decimal text) as an int every integer column can hold."""
+    if isinstance(value, str):
+        try:
+            value = int(value.strip())
+        except ValueError:
+            raise InvalidInput(f"{what}: 应为整数 an integer expected, got {value!r}") from None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InvalidInput(f"{what}: 应为整数 an integer expected, got {value!r}")
+    if not INT_MIN <= value <= INT_MAX:
+        raise InvalidInput(f"{what}: 超出范围 out of range ({INT_MIN}..{INT_MAX}): {value}")
+    return value
+
+
+def finite(value: object, what: str) -> float:
+    """``value`` (a number or its text) as a finite float."""
+    try:
+        x = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise InvalidInput(f"{what}: 应为数值 a number expected, got {value!r}") from None
+    if not math.isfinite(x):
+        raise InvalidInput(f"{what}: 须为有限数值 must be a finite number, got {value!r}")
+    return x
+
+
+__all__ = ["INT_MAX", "INT_MIN", "db_int", "finite"]
