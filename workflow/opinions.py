@@ -107,7 +107,7 @@ def round_change(s: Session, blobs: Any, rnd: Round, sheet_no: str,
     for c in rep.changes if rep else []:
         if c["id"] == change_id:
             return c
-    raise InvalidInput(f"{sheet_no}: 本轮修改中没有 {change_id} no change {change_id!r} in this "
+    raise InvalidInput(f"{quote(sheet_no)}: 本轮修改中没有 no change {quote(change_id)} in this "
                        "round's diff of the sheet (see `yitaotu review diff`)")
 
 

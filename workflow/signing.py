@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
+from storage.display import quote
 from storage.errors import IntegrityError, InvalidInput
 
 ED25519 = "ed25519"
@@ -75,7 +76,7 @@ def generate(alg: str) -> tuple[str, str]:
         private_hex = f"{d:064x}"
         return private_hex, _sm2_public(private_hex)
     raise InvalidInput(
-        f"未知签名算法 unknown signature algorithm {alg!r} ({', '.join(ALGORITHMS)})")
+        f"未知签名算法 unknown signature algorithm {quote(alg)} ({', '.join(ALGORITHMS)})")
 
 
 def sign_raw(alg: str, private_hex: str, data: bytes) -> str:
@@ -86,7 +87,7 @@ def sign_raw(alg: str, private_hex: str, data: bytes) -> str:
 
         crypt = sm2.CryptSM2(private_key=private_hex, public_key=_sm2_public(private_hex))
         return crypt.sign_with_sm3(data)
-    raise InvalidInput(f"unknown signature algorithm {alg!r}")
+    raise InvalidInput(f"unknown signature algorithm {quote(alg)}")
 
 
 def verify_raw(alg: str, public_hex: str, data: bytes, signature: str) -> bool:
