@@ -24,6 +24,7 @@ from diffing.report import (
 )
 from diffing.views import SheetView, block_fingerprints, fp_array, sheet_views
 from drawings import paused_gc
+from storage.display import display_path
 
 #: Default absolute tolerance by format: CAD files in drawing units, PDF in points.
 DEFAULT_TOLERANCE = {"dxf": 1e-4, "dwg": 1e-4, "pdf": 0.15}
@@ -183,8 +184,13 @@ def diff_drawings(
     with paused_gc():
         return _diff_drawings(old, new, tolerance=tolerance, ignore_style=ignore_style,
                               include_xdata=include_xdata, sheet=sheet, old_blob=old_blob,
-                              new_blob=new_blob, old_path=old_path, new_path=new_path,
-                              new_handle_fix=new_handle_fix)
+                              new_blob=new_blob, old_path=_shown(old_path),
+                              new_path=_shown(new_path), new_handle_fix=new_handle_fix)
+
+
+def _shown(path: str | None) -> str | None:
+    """A path as the report shows it: printable and JSON-safe whatever bytes name it."""
+    return None if path is None else display_path(path)
 
 
 def _diff_drawings(
@@ -273,8 +279,10 @@ def _diff_drawings(
 
 
 def sha256_file(path: str | os.PathLike[str]) -> str:
+    from drawings import open_regular
+
     h = hashlib.sha256()
-    with open(path, "rb") as f:
+    with open_regular(path, display_path(path)) as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
@@ -283,12 +291,12 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
 def check_complete(path: str | os.PathLike[str]) -> None:
     """Refuse a truncated file: the recovering DXF reader would read what is left, and the
     diff would then report everything after the cut as removed."""
-    from drawings import check_complete, detect_format
+    from drawings import UploadLimits, check_complete, detect_format, open_regular
     from drawings.detect import HEAD_SIZE, TAIL_SIZE, file_error
 
-    label = str(path)
+    label = display_path(path)
     try:
-        with open(path, "rb") as f:
+        with open_regular(path, label, UploadLimits.from_env().per_file) as f:
             head = f.read(HEAD_SIZE)
             f.seek(0, os.SEEK_END)
             size = f.tell()
@@ -330,8 +338,8 @@ def read_dxf_pair(old_path: str | os.PathLike[str], new_path: str | os.PathLike[
             with open(p, "rb") as f:
                 if detect_format(f.read(HEAD_SIZE), str(p)).format != "dxf":
                     return None
-        old, new, _, fix = read_pair_shared(Path(old_path), Path(new_path), str(old_path),
-                                            str(new_path))
+        old, new, _, fix = read_pair_shared(Path(old_path), Path(new_path),
+                                            display_path(old_path), display_path(new_path))
     except NotApplicable:
         return None
     except Exception:

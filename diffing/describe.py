@@ -57,8 +57,9 @@ def _same_style_value(key: str, a: Any, b: Any) -> bool:
 
 
 def _follows_layer(key: str, values: list[Any], old_layer: Any, new_layer: Any) -> bool:
-    """True when both style values are just the respective layer's own value (BYLAYER)."""
-    if old_layer is None or new_layer is None:
+    """True when both style values are just the respective layer's own value (BYLAYER);
+    a text style's definition (a dict of fields) never comes from a layer."""
+    if old_layer is None or new_layer is None or not isinstance(values, list | tuple):
         return False
     return _same_style_value(key, getattr(old_layer, key, None), values[0]) and _same_style_value(
         key, getattr(new_layer, key, None), values[1]

@@ -44,6 +44,15 @@ def _num(v: Any) -> str:
     return str(v)
 
 
+def _style_text(key: str, value: Any) -> str:
+    """``colour 1 → 3``; a text style's changed definition nests its fields:
+    ``text_style_definition (width 1.0 → 0.8)``."""
+    if isinstance(value, dict):
+        return f"{key} (" + ", ".join(_style_text(k, v) for k, v in value.items()) + ")"
+    a, b = value
+    return f"{key} {a} → {b}"
+
+
 def _what_text(c: Change) -> str:
     parts = []
     d = c.details
@@ -63,7 +72,7 @@ def _what_text(c: Change) -> str:
         elif w == "attributes":
             label += " " + ", ".join(f"{t}: {a!r} → {b!r}" for t, (a, b) in d["attributes"].items())
         elif w == "style":
-            label += " " + ", ".join(f"{k} {a} → {b}" for k, (a, b) in d["style"].items())
+            label += " " + ", ".join(_style_text(k, v) for k, v in d["style"].items())
         elif w == "block":
             refs = d.get("references") or []
             label += f" {d.get('block')}" + (f" ({len(refs)} 处引用 references)" if refs else "")

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 
+from storage.display import quote
 from storage.errors import Conflict, InvalidInput, NotFound
 
 PROJECT_CODE_PATTERN = "YYYY-RRRRRR-DD-TT-NNNNNC"
@@ -53,17 +54,17 @@ def parse_project_code(value: str) -> ProjectCode:
     m = _PROJECT_RE.match(code)
     if not m:
         raise InvalidInput(
-            f"无效的项目代码 invalid project code {value!r}: expected "
+            f"无效的项目代码 invalid project code {quote(value)}: expected "
             f"{PROJECT_CODE_PATTERN} (GB/T 40058-2021) or {PROJECT_CODE_OLD_PATTERN}, "
             "e.g. 2023-110105-04-01-123450"
         )
     year, region, dept, ptype, serial, check = m.groups()
     if not 1990 <= int(year) <= 2099:
         raise InvalidInput(
-            f"无效的项目代码 invalid project code {value!r}: year {year} out of range"
+            f"无效的项目代码 invalid project code {quote(value)}: year {year} out of range"
         )
     if region == "000000":
-        raise InvalidInput(f"无效的项目代码 invalid project code {value!r}: region 000000")
+        raise InvalidInput(f"无效的项目代码 invalid project code {quote(value)}: region 000000")
     return ProjectCode(code, int(year), region, dept, ptype, serial, check)
 
 
@@ -77,7 +78,7 @@ def normalise_project_code(value: str) -> str:
 def mod11_2_check(digits: str) -> str:
     """ISO 7064 MOD 11-2 check character for a digit string ('0'-'9' or 'X'), as in GB 11643."""
     if not digits.isdigit():
-        raise InvalidInput(f"MOD 11-2 needs digits, got {digits!r}")
+        raise InvalidInput(f"MOD 11-2 needs digits, got {quote(digits)}")
     n = len(digits)
     total = sum(int(d) * pow(2, n - i, 11) for i, d in enumerate(digits))
     value = (12 - total % 11) % 11
@@ -113,12 +114,12 @@ class Scheme:
         code = (code or "").strip().upper()
         if not re.fullmatch(self.pattern, code):
             raise InvalidInput(
-                f"无效的建筑单体代码 invalid building code {code!r} for scheme "
+                f"无效的建筑单体代码 invalid building code {quote(code)} for scheme "
                 f"{self.name}/{self.version}: expected pattern {self.pattern}"
             )
         if self.check is not None and not self.check(code):
             raise InvalidInput(
-                f"无效的建筑单体代码 invalid building code {code!r}: check character mismatch "
+                f"无效的建筑单体代码 invalid building code {quote(code)}: check character mismatch "
                 f"(scheme {self.name}/{self.version})"
             )
         return code
@@ -157,7 +158,7 @@ def get_scheme(name: str) -> Scheme:
         return _SCHEMES[name]
     except KeyError:
         raise NotFound(
-            f"未知的编码方案 unknown building code scheme {name!r} "
+            f"未知的编码方案 unknown building code scheme {quote(name)} "
             f"(known: {', '.join(sorted(_SCHEMES))})"
         ) from None
 
@@ -170,10 +171,11 @@ def schemes() -> list[Scheme]:
 def _yitaotu_allocate(division: str, year: int, seq: int) -> str:
     if not re.fullmatch(r"\d{6}", division or "") or division == "000000":
         raise InvalidInput(
-            f"无效的行政区划代码 invalid administrative division {division!r}: expected 6 digits"
+            f"无效的行政区划代码 invalid administrative division {quote(division)}: "
+            "expected 6 digits"
         )
     if not 1900 <= int(year) <= 2999:
-        raise InvalidInput(f"invalid year {year!r}: expected 4 digits")
+        raise InvalidInput(f"invalid year {quote(year)}: expected 4 digits")
     if not 0 < seq < 10**7:
         raise Conflict(f"division {division} has used up its 9999999 codes for {year}")
     body = f"{division}{int(year):04d}{seq:07d}"

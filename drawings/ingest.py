@@ -18,10 +18,9 @@ import hashlib
 import io
 import os
 import re
-import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import Any
 
 import orjson
@@ -30,6 +29,9 @@ from sqlalchemy.orm import Session
 from drawings import registry
 from drawings.detect import HEAD_SIZE, TAIL_SIZE
 from drawings.models import Project, SetVersion
+from drawings.sources import Budget, Source, UploadLimits, expand, read_regular, read_source
+from storage import limits
+from storage.display import clip, display_path, quote
 from storage.errors import (
     FileFormatError,
     InvalidInput,
@@ -37,8 +39,8 @@ from storage.errors import (
     YitaotuError,
 )
 
-#: Largest single upload accepted (bytes); ``YITAOTU_MAX_UPLOAD`` overrides.
-MAX_UPLOAD = int(os.environ.get("YITAOTU_MAX_UPLOAD", str(1 << 30)))
+#: A ``--map`` file is a list of names: a few MB at most.
+MAX_MAPPING = 16 << 20
 
 #: ``A-101 平面图`` / ``建施-01_一层平面图`` / ``S101``: sheet number, then an optional title.
 _NAME_RE = re.compile(
@@ -55,25 +57,10 @@ Progress = Callable[[str, int, int], None]
 
 
 @dataclass
-class Source:
-    """One uploaded file, wherever it lives (disk or zip member)."""
-
-    name: str  # what the user sees in messages (path or zip!member)
-    size: int
-    _open: Callable[[], io.BufferedIOBase | Any]
-
-    @property
-    def basename(self) -> str:
-        return PurePosixPath(self.name.replace("\\", "/").split("!")[-1]).name
-
-    def open(self) -> Any:
-        return self._open()
-
-
-@dataclass
 class Prepared:
     source: Source
     blob: str
+    size: int  # bytes as read
     format: str
     version: str
     index: bytes
@@ -124,73 +111,6 @@ class IngestResult:
         }
 
 
-# -- phase 0: sources ---------------------------------------------------------------------------
-
-
-def _check_member_name(zip_path: Path, name: str) -> None:
-    n = name.replace("\\", "/")
-    parts = PurePosixPath(n).parts
-    if n.startswith("/") or re.match(r"^[A-Za-z]:", n) or ".." in parts:
-        raise InvalidInput(
-            f"{zip_path}: 压缩包内含不安全的路径 unsafe member name {name!r} "
-            "(absolute or containing '..')"
-        )
-
-
-def _zip_sources(path: Path, display: str) -> list[Source]:
-    try:
-        zf = zipfile.ZipFile(path)
-        infos = zf.infolist()
-    except (zipfile.BadZipFile, OSError, EOFError) as e:
-        raise FileFormatError(display, f"bad zip archive: {e}") from None
-    for info in infos:
-        _check_member_name(path, info.filename)
-    out = []
-    for info in sorted(infos, key=lambda i: i.filename):
-        if info.is_dir() or PurePosixPath(info.filename).name.startswith("."):
-            continue
-        if info.file_size > MAX_UPLOAD:
-            raise InvalidInput(f"{display}!{info.filename}: larger than {MAX_UPLOAD} bytes")
-
-        def opener(info: zipfile.ZipInfo = info) -> Any:
-            return zipfile.ZipFile(path).open(info)
-
-        out.append(Source(f"{display}!{info.filename}", info.file_size, opener))
-    zf.close()
-    return out
-
-
-def _is_zip(path: Path) -> bool:
-    with open(path, "rb") as f:
-        return f.read(4) in (b"PK\x03\x04", b"PK\x05\x06")
-
-
-def expand(paths: Iterable[str | os.PathLike[str]]) -> list[Source]:
-    """Files, directories (recursively, hidden files skipped) and zips, in a stable order."""
-    out: list[Source] = []
-    for raw in paths:
-        p = Path(raw)
-        if not p.exists():
-            raise InvalidInput(f"{raw}: 文件不存在 no such file or directory")
-        files = (
-            sorted(f for f in p.rglob("*") if f.is_file() and not f.name.startswith("."))
-            if p.is_dir()
-            else [p]
-        )
-        for f in files:
-            display = str(f)
-            if _is_zip(f):
-                out.extend(_zip_sources(f, display))
-                continue
-            size = f.stat().st_size
-            if size > MAX_UPLOAD:
-                raise InvalidInput(f"{display}: larger than {MAX_UPLOAD} bytes / 文件过大")
-            out.append(Source(display, size, lambda f=f: f.open("rb")))
-    if not out:
-        raise InvalidInput("没有可导入的文件 nothing to ingest")
-    return out
-
-
 # -- sheet numbers ------------------------------------------------------------------------------
 
 
@@ -205,43 +125,58 @@ def number_from_name(name: str) -> tuple[str, str | None] | None:
 
 def load_mapping(path: str | os.PathLike[str]) -> dict[str, dict[str, str]]:
     """A ``--map`` file: JSON ``{file: number | {"number", "title"}}`` or CSV
-    ``file,number[,title]`` (header optional); keys are file names or paths."""
-    p = Path(path)
+    ``file,number[,title]`` (header optional); keys are file names or paths.  Every number
+    and title is checked against the field limits here, before any file is read."""
+    label = display_path(path)
     try:
-        text = p.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as e:
-        raise InvalidInput(f"{path}: cannot read mapping file: {e}") from None
+        text = read_regular(path, label, MAX_MAPPING).decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise InvalidInput(
+            f"{label}: mapping file is not UTF-8 / 映射文件须为 UTF-8 (byte {e.start})"
+        ) from None
     out: dict[str, dict[str, str]] = {}
     if text.lstrip().startswith(("{", "[")):
         try:
             data = orjson.loads(text)
         except orjson.JSONDecodeError as e:
-            raise InvalidInput(f"{path}: invalid JSON mapping: {e}") from None
+            raise InvalidInput(f"{label}: invalid JSON mapping: {clip(e)}") from None
         if not isinstance(data, dict):
-            raise InvalidInput(f"{path}: JSON mapping must be an object {{file: number}}")
+            raise InvalidInput(f"{label}: JSON mapping must be an object {{file: number}}")
         for k, v in data.items():
             if isinstance(v, str):
-                out[k] = {"number": v}
+                out[k] = _map_entry(label, k, v, None)
             elif isinstance(v, dict) and isinstance(v.get("number"), str):
-                out[k] = {
-                    "number": v["number"],
-                    **({"title": v["title"]} if v.get("title") else {}),
-                }
+                title = v.get("title")
+                if title is not None and not isinstance(title, str):
+                    raise InvalidInput(f"{label}: {quote(k)}: title must be text")
+                out[k] = _map_entry(label, k, v["number"], title)
             else:
-                raise InvalidInput(f"{path}: bad mapping entry for {k!r}")
+                raise InvalidInput(f"{label}: bad mapping entry for {quote(k)}")
         return out
-    for i, row in enumerate(csv.reader(io.StringIO(text))):
+    try:
+        rows = list(csv.reader(io.StringIO(text)))
+    except csv.Error as e:
+        raise InvalidInput(f"{label}: invalid CSV mapping: {clip(e)}") from None
+    for i, row in enumerate(rows):
         if not row or not "".join(row).strip():
             continue
         if i == 0 and row[0].strip().lower() in ("file", "path", "文件", "文件名"):
             continue
         if len(row) < 2 or not row[1].strip():
-            raise InvalidInput(f"{path}:{i + 1}: expected file,number[,title]")
-        entry = {"number": row[1].strip()}
-        if len(row) > 2 and row[2].strip():
-            entry["title"] = row[2].strip()
-        out[row[0].strip()] = entry
+            raise InvalidInput(f"{label}:{i + 1}: expected file,number[,title]")
+        title = row[2].strip() if len(row) > 2 else None
+        out[row[0].strip()] = _map_entry(f"{label}:{i + 1}", row[0], row[1], title)
     return out
+
+
+def _map_entry(where: str, key: str, number: str, title: str | None) -> dict[str, str]:
+    try:
+        entry = {"number": limits.SHEET_NUMBER.check(number.strip(), required=True) or ""}
+        if title and title.strip():
+            entry["title"] = limits.SHEET_TITLE.check(title.strip()) or ""
+    except InvalidInput as e:
+        raise InvalidInput(f"{where}: {quote(key)}: {e.message}") from None
+    return entry
 
 
 def _page_number(sheet: Any) -> str | None:
@@ -265,52 +200,104 @@ def _page_number(sheet: Any) -> str | None:
 # -- phase 1: validate --------------------------------------------------------------------------
 
 
-def _read_all(src: Source) -> bytes:
+#: Title-block fields and where they are stored: read from the drawing, so cut to fit (with a
+#: warning) rather than refuse the upload.
+_TITLE_FIELDS = {
+    "title": limits.SHEET_TITLE,
+    "discipline": limits.DISCIPLINE,
+    "revision": limits.REVISION,
+    "scale": limits.SCALE,
+}
+
+
+def _title_fields(drawing: Any, name: str, warnings: list[str]) -> dict[str, str]:
+    """The title block's fields, storable: a 图号 that cannot be a sheet number (too long,
+    NUL) is dropped with a warning, so the file name gives the number instead."""
+    out: dict[str, str] = {}
+    for key, value in (drawing.title or {}).items():
+        text = str(value).strip()
+        if not text:
+            continue
+        if key == "number":
+            try:
+                out[key] = limits.SHEET_NUMBER.check(text) or ""
+            except InvalidInput as e:
+                warnings.append(f"{name}: 标题栏图号无效 title-block number ignored: {e.message}")
+            continue
+        fitted = _TITLE_FIELDS[key].fit(text, warnings, name) if key in _TITLE_FIELDS else text
+        if fitted:
+            out[key] = fitted
+    return out
+
+
+def _sheet_number(src: Source, number: str, how: str) -> str:
+    """Every sheet number must fit, wherever it came from (checked before any blob is
+    stored); a number from the file name that does not says how to give one."""
     try:
-        with src.open() as f:
-            data = f.read(MAX_UPLOAD + 1)
-    except (OSError, zipfile.BadZipFile, EOFError) as e:
-        raise FileFormatError(src.name, f"cannot read: {e}") from None
-    if len(data) > MAX_UPLOAD:
-        raise InvalidInput(f"{src.name}: larger than {MAX_UPLOAD} bytes / 文件过大")
-    return data
+        return limits.SHEET_NUMBER.check(number.strip(), required=True) or ""
+    except InvalidInput as e:
+        hint = "" if how == "map" else "; give one with --map"
+        raise InvalidInput(f"{src.name}: {e.message}{hint}") from None
 
 
-def prepare(src: Source, mapping: dict[str, dict[str, str]] | None = None) -> Prepared:
-    """Read one file fully into the model; every failure is a :class:`FileFormatError`."""
+def prepare(
+    src: Source,
+    mapping: dict[str, dict[str, str]] | None = None,
+    budget: Budget | None = None,
+) -> Prepared:
+    """Read one file fully into the model and pick its sheet number(s); every failure is an
+    :class:`InvalidInput` (most often :class:`FileFormatError`) naming the file."""
     import drawings
     from drawings import index as drawing_index
 
-    data = _read_all(src)
+    data = read_source(src, budget or Budget(UploadLimits.from_env()))
     info = drawings.detect_format(data[:HEAD_SIZE], src.name)
     drawings.check_complete(src.name, info.format, data[-TAIL_SIZE:])
     try:
         drawing = drawings.read(data, name=src.name)
+        index = drawing_index.dumps(drawing)
     except YitaotuError:
         raise
+    except (MemoryError, KeyboardInterrupt):
+        raise
     except Exception as e:  # a reader library choking on damaged input
-        raise FileFormatError(src.name, f"unreadable {info.format}: {e}") from None
-    index = drawing_index.dumps(drawing)
-    title = {k: str(v).strip() for k, v in (drawing.title or {}).items() if str(v).strip()}
-    sheets: dict[str, tuple[int | None, str | None]] = {}
+        reason = f"unreadable {info.format}: {type(e).__name__}: {clip(e)}"
+        raise FileFormatError(src.name, reason) from None
+    blob, size = hashlib.sha256(data).hexdigest(), len(data)
+    del data  # the model and its index are what is kept
     warnings: list[str] = []
+    title = _title_fields(drawing, src.name, warnings)
+    sheets: dict[str, tuple[int | None, str | None]] = {}
     stem = PurePosixPath(src.basename).stem
     if drawing.format == "pdf" and len(drawing.sheets) > 1:
         for i, page in enumerate(drawing.sheets, start=1):
             number = _page_number(page)
+            if number is not None:
+                try:
+                    number = limits.SHEET_NUMBER.check(number)
+                except InvalidInput:
+                    number = None
             if number is None or number in sheets:
-                number = f"{stem}-p{i}"
-                warnings.append(f"{src.name} page {i}: no 图号 found, using {number}")
+                number = _sheet_number(src, f"{stem}-p{i}", "name")
+                warnings.append(f"{src.name} page {i}: no 图号 found, using {quote(number)}")
             sheets[number] = (i, None)
     else:
         number, name_title, how = _number_for(src, title, mapping)
+        number = _sheet_number(src, number, how)
+        if how == "map":
+            name_title = limits.SHEET_TITLE.check(name_title)
+        else:
+            name_title = limits.SHEET_TITLE.fit(name_title, warnings, src.name)
         if how == "stem":
-            warnings.append(f"{src.name}: no 图号 in the title block or name, using {number!r}")
+            warnings.append(
+                f"{src.name}: no 图号 in the title block or name, using {quote(number)}"
+            )
         sheet_title = name_title if how == "map" and name_title else title.get("title")
         sheets[number] = (None, sheet_title or name_title)
     return Prepared(
         source=src,
-        blob=hashlib.sha256(data).hexdigest(),
+        blob=blob,
+        size=size,
         format=info.format,
         version=info.version,
         index=index,
@@ -359,6 +346,7 @@ def ingest(
     replace: bool = False,
     mapping: str | os.PathLike[str] | dict[str, dict[str, str]] | None = None,
     progress: Progress | None = None,
+    upload_limits: UploadLimits | None = None,
 ) -> IngestResult:
     """Ingest ``paths`` into ``project`` and move ``head`` if the set changed.
 
@@ -366,8 +354,25 @@ def ingest(
     at most unreferenced blobs remain (``yitaotu gc``).  :func:`stage` and :func:`record` are
     its two halves, for callers that keep the slow part out of their write transaction.
     """
-    staged = stage(session, blobs, project, paths, unit=unit, mapping=mapping, progress=progress)
+    check_version_fields(message, author)
+    staged = stage(
+        session,
+        blobs,
+        project,
+        paths,
+        unit=unit,
+        mapping=mapping,
+        progress=progress,
+        upload_limits=upload_limits,
+    )
     return record(session, staged, message=message, author=author, replace=replace)
+
+
+def check_version_fields(message: str, author: str) -> None:
+    """Refuse a message or author the version could not store, before :func:`stage`
+    stores any blob (callers of ``stage`` and ``record`` call it first)."""
+    limits.MESSAGE.check(message)
+    limits.AUTHOR.check(author, required=True)
 
 
 @dataclass
@@ -381,7 +386,7 @@ class Staged:
     @property
     def total(self) -> int:
         """Bytes of all the files."""
-        return sum(p.source.size for p in self.prepared)
+        return sum(p.size for p in self.prepared)
 
 
 def stage(
@@ -393,8 +398,12 @@ def stage(
     unit: str | None = None,
     mapping: str | os.PathLike[str] | dict[str, dict[str, str]] | None = None,
     progress: Progress | None = None,
+    upload_limits: UploadLimits | None = None,
 ) -> Staged:
-    """Phases 1 and 2: validate every file, then store the blobs (``session`` only reads)."""
+    """Phases 1 and 2: validate every file, then store the blobs (``session`` only reads).
+
+    ``upload_limits`` (default: from the environment) bound each file and the whole upload."""
+    upload = upload_limits or UploadLimits.from_env()
     proj = registry.get_project(session, project)
     unit_code = None
     if unit is not None:
@@ -408,18 +417,20 @@ def stage(
     # 1. validate everything
     prepared: list[Prepared] = []
     seen: dict[str, str] = {}
-    for src in expand(paths):
-        p = prepare(src, mapping)
+    budget = Budget(upload)
+    for src in expand(paths, upload):
+        p = prepare(src, mapping, budget)
         for number in p.sheets:
             if number in seen:
                 raise InvalidInput(
-                    f"图号重复 duplicate sheet number {number!r}: {seen[number]} and {src.name}"
+                    f"图号重复 duplicate sheet number {quote(number)}: {seen[number]} and "
+                    f"{src.name}"
                 )
             seen[number] = src.name
         prepared.append(p)
 
     # 2. blobs first
-    total = sum(p.source.size for p in prepared)
+    total = sum(p.size for p in prepared)
     done = 0
     for p in prepared:
         base = done
@@ -429,12 +440,12 @@ def stage(
                 progress(name, base + n, total)
 
         with p.source.open() as f:
-            oid = _put(blobs, f, p.source.name, tick)
+            oid = _put(blobs, f, p.source.name, tick, upload.per_file)
         if oid != p.blob:
             raise InvalidInput(f"{p.source.name}: file changed while it was being ingested")
-        if _put(blobs, io.BytesIO(p.index), p.source.name, None) != p.index_id:
+        if _put(blobs, io.BytesIO(p.index), p.source.name, None, None) != p.index_id:
             raise StorageUnavailable(f"{p.source.name}: index blob stored under a wrong id")
-        done += p.source.size
+        done += p.size
         if progress is not None:
             progress(p.source.name, done, total)
     return Staged(proj.code, unit_code, prepared)
@@ -451,7 +462,7 @@ def record(
     prepared, total, unit_code = staged.prepared, staged.total, staged.unit
     entries: dict[str, dict[str, Any]] = {}
     for p in prepared:
-        registry.record_blob(session, p.blob, p.source.size, format=p.format, version=p.version)
+        registry.record_blob(session, p.blob, p.size, format=p.format, version=p.version)
         registry.record_blob(session, p.index_id, len(p.index), format="index")
         for number, (page, sheet_title) in p.sheets.items():
             registry.record_sheet(
@@ -522,9 +533,11 @@ def _same_sheet(a: dict[str, Any], b: dict[str, Any]) -> bool:
     }
 
 
-def _put(blobs: Any, f: Any, name: str, tick: Callable[[int], None] | None) -> str:
+def _put(
+    blobs: Any, f: Any, name: str, tick: Callable[[int], None] | None, size_limit: int | None
+) -> str:
     try:
-        return blobs.put(f, size_limit=MAX_UPLOAD, progress=tick)
+        return blobs.put(f, size_limit=size_limit, progress=tick)
     except StorageUnavailable as e:
         raise StorageUnavailable(f"{name}: 存储不可用 blob store failed: {e.message}") from e
     except YitaotuError:

@@ -41,7 +41,9 @@ from drawings.models import (
     SheetRevision,
     utcnow,
 )
+from storage import limits
 from storage.db import database_now
+from storage.display import clip, quote
 from storage.errors import AmbiguousId, Conflict, IntegrityError, InvalidInput, NotFound
 from storage.numbers import db_int, finite
 
@@ -61,11 +63,12 @@ def create_project(
     s: Session, code: str, name: str, *, location: str | None = None, site: str | None = None
 ) -> Project:
     code = codes.normalise_project_code(code)
-    if not (name or "").strip():
-        raise InvalidInput("项目名称不能为空 project name must not be empty")
+    name = limits.PROJECT_NAME.check((name or "").strip(), required=True)
+    limits.LOCATION.check(location)
+    limits.SITE.check(site)
     if s.get(Project, code) is not None:
         raise Conflict(f"项目已存在 project {code} already exists")
-    p = Project(code=code, name=name.strip(), location=location, site=site, created=utcnow())
+    p = Project(code=code, name=name, location=location, site=site, created=utcnow())
     s.add(p)
     s.flush()
     return p
@@ -76,7 +79,7 @@ def get_project(s: Session, code: str | Project) -> Project:
         return code
     p = s.get(Project, (code or "").strip().upper())
     if p is None:
-        raise NotFound(f"项目不存在 no such project: {code}")
+        raise NotFound(f"项目不存在 no such project: {quote(code)}")
     return p
 
 
@@ -88,14 +91,13 @@ def add_party(s: Session, project: str | Project, role: str, organisation: str) 
     p = get_project(s, project)
     if role not in PARTY_ROLES:
         raise InvalidInput(
-            f"无效的参与方角色 invalid party role {role!r}: one of {'/'.join(PARTY_ROLES)}"
+            f"无效的参与方角色 invalid party role {quote(role)}: one of {'/'.join(PARTY_ROLES)}"
         )
-    if not (organisation or "").strip():
-        raise InvalidInput("单位名称不能为空 organisation must not be empty")
+    organisation = limits.ORGANISATION.check((organisation or "").strip(), required=True)
     for existing in p.parties:
-        if existing.role == role and existing.organisation == organisation.strip():
+        if existing.role == role and existing.organisation == organisation:
             raise Conflict(f"{p.code}: party {role} {organisation} already exists")
-    party = Party(project_code=p.code, role=role, organisation=organisation.strip())
+    party = Party(project_code=p.code, role=role, organisation=organisation)
     s.add(party)
     s.flush()
     s.refresh(p, ["parties"])
@@ -106,6 +108,12 @@ def add_party(s: Session, project: str | Project, role: str, organisation: str) 
 
 _INT_ATTRS = ("floors_above", "floors_below", "completion_year")
 _FLOAT_ATTRS = ("floor_area", "height")
+_TEXT_ATTRS = {
+    "name": limits.UNIT_NAME,
+    "address": limits.ADDRESS,
+    "structure_type": limits.STRUCTURE_TYPE,
+    "use": limits.USE,
+}
 
 
 def _clean_attrs(attrs: dict[str, Any]) -> dict[str, Any]:
@@ -125,9 +133,11 @@ def _clean_attrs(attrs: dict[str, Any]) -> dict[str, Any]:
         except InvalidInput:
             raise
         except (TypeError, ValueError):
-            raise InvalidInput(f"invalid {key}: {value!r}") from None
+            raise InvalidInput(f"invalid {key}: {quote(value)}") from None
         if key in _INT_ATTRS + _FLOAT_ATTRS and value < 0:
-            raise InvalidInput(f"invalid {key}: {value!r} must not be negative")
+            raise InvalidInput(f"invalid {key}: {quote(value)} must not be negative")
+        if key in _TEXT_ATTRS:
+            value = _TEXT_ATTRS[key].check(str(value))
         out[key] = value
     if attrs.get("footprint") is not None:
         out["footprint_wkt"] = footprint_wkt(attrs["footprint"])
@@ -140,6 +150,8 @@ def footprint_wkt(value: Any) -> str:
     from shapely import wkt
     from shapely.geometry import shape
 
+    if isinstance(value, str):
+        limits.FOOTPRINT.check(value)
     try:
         if isinstance(value, str):
             text = value.strip()
@@ -149,7 +161,7 @@ def footprint_wkt(value: Any) -> str:
         else:
             geom = value
     except Exception as e:  # shapely raises several types for bad input
-        raise InvalidInput(f"无效的轮廓 invalid footprint: {e}") from None
+        raise InvalidInput(f"无效的轮廓 invalid footprint: {clip(e)}") from None
     if not isinstance(geom, shapely.Geometry) or geom.geom_type not in (
         "Polygon",
         "MultiPolygon",
@@ -160,7 +172,8 @@ def footprint_wkt(value: Any) -> str:
     minx, miny, maxx, maxy = geom.bounds
     if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
         raise InvalidInput("无效的轮廓 invalid footprint: expected lon/lat degrees")
-    return geom.wkt
+    return limits.FOOTPRINT.check(geom.wkt) or ""
+
 
 
 def add_unit(
@@ -233,7 +246,7 @@ def add_unit(
 def get_unit(s: Session, code: str) -> BuildingUnit:
     u = s.get(BuildingUnit, (code or "").strip().upper())
     if u is None:
-        raise NotFound(f"建筑单体不存在 no such building unit: {code}")
+        raise NotFound(f"建筑单体不存在 no such building unit: {quote(code)}")
     return u
 
 
@@ -307,8 +320,9 @@ def canonical_manifest(manifest: dict[str, dict[str, Any]]) -> dict[str, dict[st
         raise InvalidInput("manifest must be a mapping of sheet number -> entry")
     out: dict[str, dict[str, Any]] = {}
     for sheet_no, entry in manifest.items():
-        if not isinstance(sheet_no, str) or not sheet_no.strip() or len(sheet_no) > 100:
-            raise InvalidInput(f"invalid sheet number {sheet_no!r}")
+        if not isinstance(sheet_no, str) or not sheet_no.strip():
+            raise InvalidInput(f"无效的图号 invalid sheet number {quote(sheet_no)}")
+        limits.SHEET_NUMBER.check(sheet_no)
         if not isinstance(entry, dict):
             raise InvalidInput(f"{sheet_no}: manifest entry must be a mapping")
         extra = set(entry) - set(ENTRY_KEYS)
@@ -316,13 +330,15 @@ def canonical_manifest(manifest: dict[str, dict[str, Any]]) -> dict[str, dict[st
             raise InvalidInput(f"{sheet_no}: unknown manifest keys {sorted(extra)}")
         blob = entry.get("blob")
         if not isinstance(blob, str) or not _HEX64.match(blob):
-            raise InvalidInput(f"{sheet_no}: blob must be a sha256 hex id, got {blob!r}")
+            raise InvalidInput(f"{sheet_no}: blob must be a sha256 hex id, got {quote(blob)}")
         index = entry.get("index")
         if index is not None and (not isinstance(index, str) or not _HEX64.match(index)):
             raise InvalidInput(f"{sheet_no}: index must be a sha256 hex id or null")
         page = entry.get("page")
         if page is not None and (not isinstance(page, int) or isinstance(page, bool) or page < 1):
             raise InvalidInput(f"{sheet_no}: page must be a positive int or null")
+        if isinstance(entry.get("title"), str):
+            limits.SHEET_TITLE.check(entry["title"])
         out[sheet_no] = {k: entry.get(k) for k in ENTRY_KEYS}
     return out
 
@@ -361,8 +377,8 @@ def commit_version(
     """Create an immutable set version.  Every blob the manifest names must be recorded
     (:func:`record_blob`) and every parent must be a version of the same project."""
     p = get_project(s, project)
-    if not (author or "").strip():
-        raise InvalidInput("author must not be empty")
+    limits.AUTHOR.check(author, required=True)
+    limits.MESSAGE.check(message)
     manifest = canonical_manifest(manifest)
     for pid in parents:
         parent = s.get(SetVersion, pid)
@@ -453,7 +469,9 @@ def resolve_version(s: Session, project: str | Project | None, rev: str) -> SetV
         v = get_version(s, ids[0])
     else:
         known = ", ".join(REFS)
-        raise NotFound(f"无法识别的版本 unknown revision {rev!r} (a ref: {known}; or a version id)")
+        raise NotFound(
+            f"无法识别的版本 unknown revision {quote(rev)} (a ref: {known}; or a version id)"
+        )
     for _ in range(back):
         if not v.parents:
             raise NotFound(f"{v.id[:12]} has no parent")
@@ -518,8 +536,7 @@ def move_ref(
     p = get_project(s, project)
     if ref not in REFS:
         raise InvalidInput(f"无效的引用 invalid ref {ref!r}: one of {', '.join(REFS)}")
-    if not (actor or "").strip():
-        raise InvalidInput("actor must not be empty")
+    limits.AUTHOR.check(actor, required=True)
     v = get_version(s, version_id)
     if v.project_code != p.code:
         raise InvalidInput(f"version {version_id[:12]} belongs to project {v.project_code}")

@@ -19,6 +19,7 @@ from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from storage.display import redact_url
 from storage.errors import InvalidInput, StorageUnavailable
 
 #: Deterministic constraint names, so alembic can alter them (batch mode on SQLite).
@@ -45,13 +46,26 @@ def normalize_url(url: str) -> str:
     try:
         parsed = make_url(url)
     except exc.ArgumentError as e:
-        raise InvalidInput(f"database URL {url!r} is not valid / 数据库地址无效") from e
+        raise InvalidInput(f"database URL {redact_url(url)!r} is not valid / 数据库地址无效") from e
     backend = parsed.get_backend_name()
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     elif backend not in ("sqlite", "postgresql"):
-        raise InvalidInput(f"database URL {url!r}: only sqlite and postgresql are supported")
+        raise InvalidInput(
+            f"database URL {redact_url(url)!r}: only sqlite and postgresql are supported"
+        )
     return parsed.render_as_string(hide_password=False)
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The database file of a SQLite URL (None for PostgreSQL and in-memory databases)."""
+    parsed = make_url(normalize_url(url))
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    database = parsed.database
+    if database in (None, "", ":memory:") or parsed.query.get("mode") == "memory":
+        return None
+    return Path(database).expanduser()
 
 
 def make_engine(url: str, **kw) -> Engine:
@@ -196,6 +210,7 @@ __all__ = [
     "Base",
     "database_now",
     "make_engine",
+    "sqlite_file",
     "normalize_url",
     "session_factory",
     "transaction",

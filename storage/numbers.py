@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+from storage.display import quote
 from storage.errors import InvalidInput
 
 #: The range of an integer column on every database we support.
@@ -23,9 +24,10 @@ def db_int(value: object, what: str) -> int:
         try:
             value = int(value.strip())
         except ValueError:
-            raise InvalidInput(f"{what}: 应为整数 an integer expected, got {value!r}") from None
+            got = quote(value)
+            raise InvalidInput(f"{what}: 应为整数 an integer expected, got {got}") from None
     if not isinstance(value, int) or isinstance(value, bool):
-        raise InvalidInput(f"{what}: 应为整数 an integer expected, got {value!r}")
+        raise InvalidInput(f"{what}: 应为整数 an integer expected, got {quote(value)}")
     if not INT_MIN <= value <= INT_MAX:
         raise InvalidInput(f"{what}: 超出范围 out of range ({INT_MIN}..{INT_MAX}): {value}")
     return value
@@ -36,9 +38,9 @@ def finite(value: object, what: str) -> float:
     try:
         x = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise InvalidInput(f"{what}: 应为数值 a number expected, got {value!r}") from None
+        raise InvalidInput(f"{what}: 应为数值 a number expected, got {quote(value)}") from None
     if not math.isfinite(x):
-        raise InvalidInput(f"{what}: 须为有限数值 must be a finite number, got {value!r}")
+        raise InvalidInput(f"{what}: 须为有限数值 must be a finite number, got {quote(value)}")
     return x
 
 

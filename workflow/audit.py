@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.db import database_now
+from storage.display import quote
 from storage.errors import IntegrityError, InvalidInput, ObjectCorrupt, YitaotuError
 from workflow import checks, replay
 from workflow.findings import Finding
@@ -151,7 +152,8 @@ def parse_anchor(text: str) -> tuple[int, str]:
     digest = digest.lower()
     if not seq.isdigit() or int(seq) < 1 or len(digest) != 64 or not all(
             c in "0123456789abcdef" for c in digest):
-        raise InvalidInput(f"无效锚点 bad anchor {text!r}: expected SEQ:SHA256 from `audit head`")
+        raise InvalidInput(
+            f"无效锚点 bad anchor {quote(text)}: expected SEQ:SHA256 from `audit head`")
     return int(seq), digest
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from drawings import registry
 from drawings.models import Project, SetVersion
+from storage.display import quote
 from storage.errors import InvalidInput, NotFound
 from workflow import audit, diffs
 from workflow.engine import get_record, records
@@ -98,7 +99,7 @@ def change_version(s: Session, project: str | Project, rev: str, sheets: list[st
         hits = [no for no in sorted({*src.manifest, *cur.manifest})
                 if fnmatch.fnmatchcase(no, pat.strip())]
         if not hits:
-            raise InvalidInput(f"没有图纸匹配 no sheet matches {pat!r}")
+            raise InvalidInput(f"没有图纸匹配 no sheet matches {quote(pat)}")
         chosen += [h for h in hits if h not in chosen]
     manifest = dict(cur.manifest)
     for no in chosen:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from drawings import registry
 from drawings.models import SetVersion
+from storage.display import quote
 from storage.errors import InvalidInput, NotFound
 from workflow import certificate, diffs
 from workflow.clock import china_date
@@ -354,7 +355,7 @@ def _create_change(a: Act) -> None:
                            "(工程洽商/技术核定单 are raised by the contractor)")
     klass = a.params.get("klass") or "general"
     if klass not in ("general", "major"):
-        raise InvalidInput(f"变更类别 change class must be general or major, not {klass!r}")
+        raise InvalidInput(f"变更类别 change class must be general or major, not {quote(klass)}")
     question = a.params.get("question")
     reason = _text(a, "reason", "变更原因 a reason")
     ch = Change(project_code=a.project.code, number=next_number(a.s, CHANGE, a.project),
@@ -491,7 +492,7 @@ def _create_meeting(a: Act) -> None:
     try:
         held = date.fromisoformat(str(held)).isoformat()
     except ValueError:
-        raise InvalidInput(f"无效日期 invalid date {held!r} (YYYY-MM-DD)") from None
+        raise InvalidInput(f"无效日期 invalid date {quote(held)} (YYYY-MM-DD)") from None
     version = a.version or a.ref("current") or a.ref("approved")
     assert version is not None
     a.version = version

@@ -24,6 +24,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from drawings import registry
 from drawings.models import Project, SetVersion
+from storage import limits
+from storage.display import quote
 from storage.errors import Conflict, InvalidInput, NotFound, StorageUnavailable
 from storage.numbers import db_int
 from workflow import audit
@@ -96,7 +98,7 @@ def get_user(s: Session, name: str | None) -> User:
         raise InvalidInput("须指定用户 who is acting? use --as USER or set YITAOTU_USER")
     u = s.scalar(select(User).where(User.name == name.strip()))
     if u is None:
-        raise NotFound(f"用户不存在 no such user: {name}")
+        raise NotFound(f"用户不存在 no such user: {quote(name)}")
     return u
 
 
@@ -138,12 +140,12 @@ def parse_number(text: str | int, lc: Lifecycle) -> int:
         if lc.prefix and raw.upper().startswith(lc.prefix.upper()):
             raw = raw[len(lc.prefix):]
         if not raw.isdigit():
-            raise InvalidInput(f"无效编号 invalid {lc.kind} number {text!r} "
+            raise InvalidInput(f"无效编号 invalid {lc.kind} number {quote(text)} "
                                f"(e.g. {lc.prefix}1)")
         n = int(raw)
     n = db_int(n, f"{lc.label} number")
     if n < 1:
-        raise InvalidInput(f"无效编号 invalid {lc.kind} number {text!r}")
+        raise InvalidInput(f"无效编号 invalid {lc.kind} number {quote(text)}")
     return n
 
 
@@ -300,10 +302,26 @@ def act(s: Session, project: str | Project, event: str, *, user: str | User, key
                      version=version, now=now, expect_lock=expect_lock, params=params)
 
 
+#: Free-text parameters of events and the field limits they are stored under.
+PARAM_LIMITS = {
+    "text": limits.TEXT,
+    "reason": limits.TEXT,
+    "drop_reason": limits.TEXT,
+    "sheet": limits.SHEET_NUMBER,
+    "change_id": limits.CHANGE_ID,
+    "discipline": limits.DISCIPLINE,
+    "stage": limits.STAGE,
+    "location": limits.LOCATION,
+}
+
+
 def _fire(s: Session, project: str | Project, event: str, *, user: str | User, keys: KeyRing,
           blobs: Any, record: int | str | None, version: str | SetVersion | None,
           now: datetime | None, expect_lock: int | None, params: dict[str, Any]
           ) -> tuple[AuditEvent, Any]:
+    for key, limit in PARAM_LIMITS.items():  # before anything is read or written
+        if isinstance(params.get(key), str):
+            limit.check(params[key])
     p = registry.get_project(s, project)
     now = audit.stamp(s, p.code, now)
     u = user if isinstance(user, User) else get_user(s, user)

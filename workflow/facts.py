@@ -8,6 +8,7 @@ import fnmatch
 from sqlalchemy import select
 
 from drawings import registry
+from storage.display import quote
 from workflow import diffs, disciplines
 from workflow.engine import Act, get_record, records
 from workflow.machine import CHANGE, MEETING, SUBMISSION, Role
@@ -59,7 +60,7 @@ def submission_scope(a: Act) -> tuple[list[str], list[str]]:
             for pat in patterns:
                 hits = [no for no in sorted(manifest) if fnmatch.fnmatchcase(no, pat)]
                 if not hits:
-                    raise ValueError(f"没有图纸匹配 no sheet matches {pat!r}")
+                    raise ValueError(f"没有图纸匹配 no sheet matches {quote(pat)}")
                 chosen += [h for h in hits if h not in chosen]
             out = (chosen, [])
     a.params["_scope"] = out

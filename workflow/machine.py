@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 
+from storage.display import quote
 from storage.errors import Conflict, InvalidInput, YitaotuError
 
 
@@ -66,7 +67,7 @@ def parse_role(text: str) -> Role:
         return ROLE_ALIASES[key]
     except KeyError:
         choices = ", ".join(ROLE_LABELS)
-        raise InvalidInput(f"未知角色 unknown role {text!r} (one of {choices})") from None
+        raise InvalidInput(f"未知角色 unknown role {quote(text)} (one of {choices})") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -469,7 +470,7 @@ def lifecycle_of(event: str) -> Lifecycle:
     for lc in LIFECYCLES:
         if event in lc.events:
             return lc
-    raise InvalidInput(f"未知事件 unknown event {event!r}")
+    raise InvalidInput(f"未知事件 unknown event {quote(event)}")
 
 
 EVENTS: tuple[str, ...] = tuple(e for lc in LIFECYCLES for e in lc.events)

@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 
 from drawings import registry
 from drawings.models import Project, SetVersion
+from storage import limits
+from storage.display import quote
 from storage.errors import Conflict, InvalidInput, NotFound
 from storage.numbers import finite
 from workflow import audit, diffs, disciplines
@@ -68,8 +70,8 @@ def make_anchor(kind: str, coords: Any) -> dict[str, Any]:
                 raise ValueError("self-intersecting polygon or no area")
             return {"type": "polygon", "coords": pts}
     except (TypeError, ValueError) as e:  # InvalidInput from finite() is a ValueError too
-        raise InvalidInput(f"无效的锚点 invalid {kind} anchor {coords!r}: {e}") from None
-    raise InvalidInput(f"锚点类型 anchor type must be point, rect or polygon, not {kind!r}")
+        raise InvalidInput(f"无效的锚点 invalid {kind} anchor {quote(coords)}: {e}") from None
+    raise InvalidInput(f"锚点类型 anchor type must be point, rect or polygon, not {quote(kind)}")
 
 
 def anchor_region(anchor: dict[str, Any]) -> Any:
@@ -105,7 +107,7 @@ def round_change(s: Session, blobs: Any, rnd: Round, sheet_no: str,
     for c in rep.changes if rep else []:
         if c["id"] == change_id:
             return c
-    raise InvalidInput(f"{sheet_no}: 本轮修改中没有 {change_id} no change {change_id!r} in this "
+    raise InvalidInput(f"{quote(sheet_no)}: 本轮修改中没有 no change {quote(change_id)} in this "
                        "round's diff of the sheet (see `yitaotu review diff`)")
 
 
@@ -273,6 +275,9 @@ def mark_change(s: Session, project: str | Project, sheet_no: str, change_id: st
     u = get_user(s, user)
     if mark not in ("accepted", "queried"):
         raise InvalidInput("mark must be accepted or queried")
+    limits.SHEET_NUMBER.check(sheet_no, required=True)
+    limits.CHANGE_ID.check(change_id, required=True)
+    limits.TEXT.check(text)
     sub = submission_under_review(s, p, submission)
 
     def refuse(reason: str) -> TransitionNotAllowed:

@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 
 from drawings import registry
 from drawings.models import Party, Project
+from storage import limits
+from storage.display import quote
 from storage.errors import Conflict, IntegrityError, InvalidInput, NotFound
 from workflow import audit, disciplines, effects, guards  # noqa: F401 - registers the code
 from workflow.clock import review_clock, utcnow
@@ -88,11 +90,11 @@ def _register_key(s: Session, keys: KeyRing, owner: str, alg: str) -> None:
 
 def add_org(s: Session, keys: KeyRing, name: str, *, alg: str = ED25519) -> Organisation:
     """An organisation with its key pair (``alg``: ``ed25519`` or ``sm2-sm3``)."""
-    name = (name or "").strip()
-    if not name:
-        raise InvalidInput("单位名称不能为空 organisation name must not be empty")
+    name = limits.ORGANISATION.check((name or "").strip(), required=True) or ""
     if alg not in ALGORITHMS:
-        raise InvalidInput(f"未知签名算法 unknown algorithm {alg!r} ({', '.join(ALGORITHMS)})")
+        raise InvalidInput(
+            f"未知签名算法 unknown algorithm {quote(alg)} ({', '.join(ALGORITHMS)})"
+        )
     if s.scalar(select(Organisation).where(Organisation.name == name)) is not None:
         raise Conflict(f"单位已存在 organisation {name} already exists")
     org = Organisation(name=name, alg=alg, created=utcnow())
@@ -105,7 +107,7 @@ def add_org(s: Session, keys: KeyRing, name: str, *, alg: str = ED25519) -> Orga
 def get_org(s: Session, name: str) -> Organisation:
     org = s.scalar(select(Organisation).where(Organisation.name == (name or "").strip()))
     if org is None:
-        raise NotFound(f"单位不存在 no such organisation: {name}")
+        raise NotFound(f"单位不存在 no such organisation: {quote(name)}")
     return org
 
 
@@ -116,9 +118,11 @@ def list_orgs(s: Session) -> list[Organisation]:
 def add_user(s: Session, keys: KeyRing, name: str, org: str, *, display_name: str | None = None,
              discipline: str | None = None) -> User:
     """A user of ``org`` with a key pair of the organisation's algorithm."""
-    name = (name or "").strip()
-    if not name or any(c.isspace() for c in name) or ":" in name:
-        raise InvalidInput(f"无效的用户名 invalid user name {name!r} (no spaces or ':')")
+    name = limits.USER.check((name or "").strip(), required=True) or ""
+    if any(c.isspace() for c in name) or ":" in name:
+        raise InvalidInput(f"无效的用户名 invalid user name {quote(name)} (no spaces or ':')")
+    limits.DISPLAY_NAME.check(display_name)
+    limits.DISCIPLINE.check(discipline)
     o = get_org(s, org)
     if s.scalar(select(User).where(User.name == name)) is not None:
         raise Conflict(f"用户已存在 user {name} already exists")
@@ -154,12 +158,8 @@ def set_discipline(s: Session, project: str | Project, sheet_no: str, discipline
     u = get_user(s, user)
     if not roles_of(s, p, u) & {Role.design, Role.review}:
         raise Conflict(f"{u.name} 无权 may not set disciplines (design firm or review agency)")
-    d = disciplines.normalise(discipline)
-    if not d or len(d) > 60:
-        raise InvalidInput(f"无效的专业 invalid discipline {discipline!r}")
-    sheet_no = (sheet_no or "").strip()
-    if not sheet_no or len(sheet_no) > 100:
-        raise InvalidInput(f"无效的图号 invalid sheet number {sheet_no!r}")
+    d = limits.DISCIPLINE.check(disciplines.normalise(discipline), required=True) or ""
+    sheet_no = limits.SHEET_NUMBER.check((sheet_no or "").strip(), required=True) or ""
     now = now or utcnow()
     row = s.get(SheetDiscipline, (p.code, sheet_no))
     before = row.discipline if row else None

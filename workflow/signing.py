@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
+from storage.display import quote
 from storage.errors import IntegrityError, InvalidInput
 
 ED25519 = "ed25519"
@@ -75,7 +76,7 @@ def generate(alg: str) -> tuple[str, str]:
         private_hex = f"{d:064x}"
         return private_hex, _sm2_public(private_hex)
     raise InvalidInput(
-        f"未知签名算法 unknown signature algorithm {alg!r} ({', '.join(ALGORITHMS)})")
+        f"未知签名算法 unknown signature algorithm {quote(alg)} ({', '.join(ALGORITHMS)})")
 
 
 def sign_raw(alg: str, private_hex: str, data: bytes) -> str:
@@ -86,7 +87,7 @@ def sign_raw(alg: str, private_hex: str, data: bytes) -> str:
 
         crypt = sm2.CryptSM2(private_key=private_hex, public_key=_sm2_public(private_hex))
         return crypt.sign_with_sm3(data)
-    raise InvalidInput(f"unknown signature algorithm {alg!r}")
+    raise InvalidInput(f"unknown signature algorithm {quote(alg)}")
 
 
 def verify_raw(alg: str, public_hex: str, data: bytes, signature: str) -> bool:
@@ -108,6 +109,8 @@ def verify_raw(alg: str, public_hex: str, data: bytes, signature: str) -> bool:
 # --- key ring ---------------------------------------------------------------------------------
 
 _SAFE = re.compile(r"[^0-9A-Za-z_.\-]")
+#: Owners up to this long keep ``<owner>-<8 hex>.key.json`` (every name the limits allow).
+_MAX_SAFE_NAME = 128
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,8 +130,13 @@ class KeyRing:
             os.environ.get("YITAOTU_KEY_PASSPHRASE") or None)
 
     def _path(self, owner: str) -> Path:
-        digest = sha256_hex(owner.encode())[:8]
-        return self.root / f"{_SAFE.sub('_', owner)}-{digest}.key.json"
+        safe = _SAFE.sub("_", owner)
+        digest = sha256_hex(owner.encode("utf-8", "surrogatepass"))
+        if len(safe) <= _MAX_SAFE_NAME:
+            return self.root / f"{safe}-{digest[:8]}.key.json"
+        # a file name has at most 255 bytes: a long owner keeps a readable head and is told
+        # apart by its whole hash
+        return self.root / f"{safe[:64]}-{digest}.key.json"
 
     def _seal(self, private_hex: str) -> dict[str, str]:
         if not self.passphrase:

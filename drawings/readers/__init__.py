@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from drawings.detect import HEAD_SIZE, detect_format, file_error
+from drawings.detect import HEAD_SIZE, detect_format
 from drawings.gcpause import paused_gc
 from drawings.model import Drawing
+from storage.display import clip, display_path
 from storage.errors import FileFormatError, YitaotuError
 
 #: Bump whenever fingerprints or geometry produced by any reader change: caches keyed on it.
@@ -14,15 +15,16 @@ READER_VERSION = "yitaotu-read/5"
 
 
 def load_source(source: str | Path | bytes, name: str | None) -> tuple[bytes, str]:
-    """The bytes of a file (or the bytes given) and the label errors name it by."""
+    """The bytes of a file (or the bytes given) and the label errors name it by.
+
+    Only a regular file of at most ``YITAOTU_MAX_UPLOAD`` bytes is read (a FIFO would block,
+    a device never end); a name that is not UTF-8 is shown with ``\\xff`` escapes."""
     if isinstance(source, bytes | bytearray | memoryview):
         return bytes(source), name or "<bytes>"
-    path = Path(source)
-    label = name or str(path)
-    try:
-        return path.read_bytes(), label
-    except OSError as e:
-        raise file_error(label, e) from None
+    from drawings.sources import UploadLimits, read_regular
+
+    label = name or display_path(source)
+    return read_regular(source, label, UploadLimits.from_env().per_file), label
 
 
 def read(source: str | Path | bytes, *, name: str | None = None) -> Drawing:
@@ -59,7 +61,7 @@ def read(source: str | Path | bytes, *, name: str | None = None) -> Drawing:
         except (MemoryError, KeyboardInterrupt):
             raise
         except Exception as e:  # a reader bug must still name the file, never a bare traceback
-            reason = f"cannot read {info.format}: {type(e).__name__}: {e}"
+            reason = f"cannot read {info.format}: {type(e).__name__}: {clip(e)}"
             raise FileFormatError(label, reason) from e
     return drawing
 
@@ -70,9 +72,9 @@ def _read_dxf(data: bytes, label: str, *, binary: bool) -> Drawing:
     warnings: list[str] = []
     try:
         if binary:
-            codes, vals, version = dxf_fast.binary_tags(data)
+            codes, vals, version = dxf_fast.binary_tags(data, label)
         else:
-            codes, vals, version = dxf_fast.text_tags(data, warnings)
+            codes, vals, version = dxf_fast.text_tags(data, warnings, label)
         drawing = dxf_fast.read_tags(codes, vals, label, version)
     except dxf_fast.DXFDamaged as e:
         from drawings.readers.dxf_ezdxf import read_recover

@@ -15,6 +15,8 @@ from typing import Any
 
 from drawings.model import Drawing
 from drawings.readers.dxf_fast import read_tags
+from drawings.readers.isolate import run_isolated
+from storage.display import clip
 from storage.errors import FileFormatError
 
 #: ezdwg type name -> DXF entity name where they differ.
@@ -481,25 +483,33 @@ class _DWGToTags:
         t.extrusion(d)
 
 
-def read_dwg(data: bytes, name: str, version: str) -> Drawing:
+def _dwg_tags(path: str, name: str, version: str) -> tuple[list[int], list[str], list[str]]:
     import ezdwg
 
+    try:
+        conv = _DWGToTags(ezdwg.read(path))
+        codes, vals = conv.build()
+    except FileFormatError:
+        raise
+    except Exception as e:  # ezdwg raises ValueError/RuntimeError/... on damaged files
+        raise FileFormatError(name, f"unreadable DWG {version}: {clip(e)}") from None
+    return codes, vals, conv.warnings
+
+
+def read_dwg(data: bytes, name: str, version: str) -> Drawing:
+    """A DWG through ``ezdwg``, in a child process with a memory budget (a damaged DWG can
+    make it ask for gigabytes and abort: :mod:`drawings.readers.isolate`)."""
     fd, tmp = tempfile.mkstemp(suffix=".dwg")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-        try:
-            doc = ezdwg.read(tmp)
-            conv = _DWGToTags(doc)
-            codes, vals = conv.build()
-        except FileFormatError:
-            raise
-        except Exception as e:  # ezdwg raises ValueError/RuntimeError/... on damaged files
-            raise FileFormatError(name, f"unreadable DWG {version}: {e}") from None
+        codes, vals, warnings = run_isolated(
+            lambda: _dwg_tags(tmp, name, version), name, len(data), f"DWG {version}"
+        )
     finally:
         os.unlink(tmp)
     drawing = read_tags(codes, vals, name, version)
     drawing.format = "dwg"
     drawing.version = version
-    drawing.warnings[:0] = conv.warnings
+    drawing.warnings[:0] = warnings
     return drawing

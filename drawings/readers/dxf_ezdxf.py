@@ -11,6 +11,7 @@ import io
 
 from drawings.model import Drawing
 from drawings.readers.dxf_fast import DXFDamaged, read_tags, split_tags
+from storage.display import clip
 from storage.errors import FileFormatError
 
 #: At most this many auditor findings are copied into ``Drawing.warnings``.
@@ -34,7 +35,7 @@ def read_recover(data: bytes, name: str, reason: str) -> Drawing:
         EOFError,
     ) as e:
         raise FileFormatError(
-            name, f"damaged DXF that cannot be recovered: {e or reason}"
+            name, f"damaged DXF that cannot be recovered: {clip(e or reason)}"
         ) from None
     stream = io.StringIO()
     try:
@@ -42,10 +43,12 @@ def read_recover(data: bytes, name: str, reason: str) -> Drawing:
         codes, vals = split_tags(stream.getvalue())
         drawing = read_tags(codes, vals, name, doc.dxfversion)
     except (DXFError, DXFDamaged, ValueError, TypeError, AttributeError) as e:
-        raise FileFormatError(name, f"damaged DXF that cannot be recovered: {e}") from None
-    notes = [f"recovered damaged DXF ({reason}) / 已修复损坏的 DXF"]
+        raise FileFormatError(
+            name, f"damaged DXF that cannot be recovered: {clip(e)}"
+        ) from None
+    notes = [f"recovered damaged DXF ({clip(reason)}) / 已修复损坏的 DXF"]
     for entry in list(auditor.errors)[:MAX_WARNINGS]:
-        notes.append(f"audit: {entry.message}")
+        notes.append(f"audit: {clip(entry.message)}")
     fixes = len(auditor.fixes)
     if fixes:
         notes.append(f"audit: {fixes} fixes applied")

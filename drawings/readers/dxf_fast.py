@@ -13,6 +13,8 @@ import re
 from typing import Any
 
 from drawings.model import BlockDef, Drawing, Entity, LayerInfo, Sheet
+from drawings.readers.dxf_lines import check_lines, check_values
+from storage.display import clip, quote
 
 _U_RE = re.compile(r"\\U\+([0-9A-Fa-f]{4})")
 _M_RE = re.compile(r"\\M\+([1-5])([0-9A-Fa-f]{4})")
@@ -77,6 +79,7 @@ def encoding_for(data: bytes, version: str) -> str:
 
 
 _ESCAPE_RE = re.compile(r"\\[UM]\+")
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 
 def decode_escapes(text: str) -> str:
@@ -85,6 +88,9 @@ def decode_escapes(text: str) -> str:
         return text
     if "\\U+" in text:
         text = _U_RE.sub(lambda m: chr(int(m.group(1), 16)), text)
+        if _SURROGATE_RE.search(text):
+            # \U+D83D\U+DE00 spells one character; a lone half is no character at all
+            text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
     if "\\M+" in text:
 
         def mif(m: re.Match) -> str:
@@ -97,8 +103,10 @@ def decode_escapes(text: str) -> str:
     return text
 
 
-def decode_text(data: bytes, warnings: list[str]) -> tuple[str, str]:
-    """The decoded text of an ASCII DXF (escapes resolved) and its ``$ACADVER``."""
+def decode_text(data: bytes, warnings: list[str], label: str = "<bytes>") -> tuple[str, str]:
+    """The decoded text of an ASCII DXF (escapes resolved) and its ``$ACADVER``; a line too
+    long for a DXF is refused first (:mod:`drawings.readers.dxf_lines`)."""
+    check_lines(data, label)
     m = _ACADVER_RE.search(data[:65536])
     version = m.group(1).decode() if m else "AC1009"
     enc = encoding_for(data, version)
@@ -123,9 +131,11 @@ def decode_text(data: bytes, warnings: list[str]) -> tuple[str, str]:
     return decode_escapes(text), version
 
 
-def text_tags(data: bytes, warnings: list[str]) -> tuple[list[int], list[str], str]:
+def text_tags(
+    data: bytes, warnings: list[str], label: str = "<bytes>"
+) -> tuple[list[int], list[str], str]:
     """Decode an ASCII DXF and split it into parallel code/value lists."""
-    text, version = decode_text(data, warnings)
+    text, version = decode_text(data, warnings, label)
     return split_tags(text) + (version,)
 
 
@@ -165,13 +175,22 @@ def split_tags(text: str) -> tuple[list[int], list[str]]:
         except KeyError:  # unusual padding: the general (slower) conversion
             try:
                 codes += map(int, lines[0::2])
-            except ValueError as e:
-                raise DXFDamaged(f"invalid group code: {e}") from None
+            except ValueError:
+                raise DXFDamaged(f"invalid group code {quote(_first_bad(lines[0::2]))}") from None
         vals += lines[1::2]
     return codes, vals
 
 
-def binary_tags(data: bytes) -> tuple[list[int], list[str], str]:
+def _first_bad(code_lines: list[str]) -> str:
+    for line in code_lines:
+        try:
+            int(line)
+        except ValueError:
+            return line
+    return ""
+
+
+def binary_tags(data: bytes, label: str = "<bytes>") -> tuple[list[int], list[str], str]:
     from ezdxf.lldxf.tagger import binary_tags_loader
 
     codes: list[int] = []
@@ -187,7 +206,8 @@ def binary_tags(data: bytes) -> tuple[list[int], list[str], str]:
             else:
                 vals.append(str(v))
     except Exception as e:  # ezdxf raises DXFStructureError, struct.error, IndexError ...
-        raise DXFDamaged(f"binary DXF: {e}") from None
+        raise DXFDamaged(f"binary DXF: {clip(e)}") from None
+    check_values(codes, vals, label)
     version = "AC1009"
     for i in range(min(len(codes) - 1, 400)):
         if codes[i] == 9 and vals[i] == "$ACADVER":
@@ -390,7 +410,7 @@ class DXFTagReader:
                 seen_eof = True
                 break
             else:
-                raise DXFDamaged(f"unexpected {word!r} outside a section")
+                raise DXFDamaged(f"unexpected {quote(word)} outside a section")
         if not seen_eof:
             self.warnings.append("no EOF marker: file may be truncated / 文件可能不完整")
 
@@ -503,7 +523,7 @@ class DXFTagReader:
                 k += 1
             ents = [ent for ent, _ in self._entities(j + 1, k, in_block=True)]
             if name in self.blocks:
-                self.warnings.append(f"duplicate block definition {name!r} ignored")
+                self.warnings.append(f"duplicate block definition {quote(name)} ignored")
             else:
                 self.blocks[name] = BlockDef(name=name, base_point=_pt(d, 10), entities=ents)
                 self.block_flags[name] = _i(d.get(70))

@@ -30,6 +30,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from drawings.detect import BINARY_DXF_SENTINEL
 from drawings.gcpause import paused_gc
 from drawings.model import BlockDef, Drawing, Entity
 from drawings.readers import dxf_fast
@@ -103,7 +104,9 @@ class _Side:
         self.block_texts: dict[str, str] = {}
         self.warnings: list[str] = []
         data = source if isinstance(source, bytes) else Path(source).read_bytes()
-        text, version = dxf_fast.decode_text(data, self.warnings)
+        if data.startswith(BINARY_DXF_SENTINEL):
+            raise NotApplicable("binary DXF")
+        text, version = dxf_fast.decode_text(data, self.warnings, label)
         del data
         if "\r" in text[:4096]:
             text = text.replace("\r\n", "\n")

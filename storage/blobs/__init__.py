@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import BinaryIO, Protocol, runtime_checkable
 from urllib.parse import unquote, urlsplit
 
-from storage.blobs.common import EMPTY_ID, is_oid
+from storage.blobs.common import EMPTY_ID, NO_CREDENTIALS, is_oid
+from storage.display import redact_url
 from storage.errors import InvalidInput
 
 
@@ -85,27 +86,32 @@ def open_blob_store(
     access_key: str | None = None,
     secret_key: str | None = None,
     secure: bool = False,
+    create: bool = True,
 ) -> BlobStore:
     """Open the store behind ``url`` (``file:///abs/dir`` or ``s3://bucket[/prefix]``).
 
-    A local directory is created if missing; an S3 bucket too (``endpoint`` is
-    ``host:port`` or ``http(s)://host:port``).
+    A local directory is created if missing (unless ``create`` is false: then its absence is
+    :class:`StorageUnavailable`); an S3 bucket too (``endpoint`` is ``host:port`` or
+    ``http(s)://host:port``).
     """
     if not isinstance(url, str) or not url:
         raise InvalidInput("blob store URL is empty / 对象存储地址为空")
+    shown = repr(redact_url(url))
     parts = urlsplit(url)
     if parts.scheme == "file" or (not parts.scheme and url.startswith("/")):
         if parts.scheme and parts.netloc not in ("", "localhost"):
-            raise InvalidInput(f"blob store URL {url!r}: remote file URLs are not supported")
+            raise InvalidInput(f"blob store URL {shown}: remote file URLs are not supported")
         path = Path(unquote(parts.path) if parts.scheme else url)
         if not path.is_absolute():
-            raise InvalidInput(f"blob store URL {url!r}: the directory must be absolute")
+            raise InvalidInput(f"blob store URL {shown}: the directory must be absolute")
         from storage.blobs.local import LocalBlobStore
 
-        return LocalBlobStore(path)
+        return LocalBlobStore(path, create=create)
     if parts.scheme == "s3":
+        if "@" in parts.netloc:
+            raise InvalidInput(f"blob store URL {shown}: {NO_CREDENTIALS}")
         if not endpoint:
-            raise InvalidInput(f"blob store URL {url!r}: an S3 endpoint is required")
+            raise InvalidInput(f"blob store URL {shown}: an S3 endpoint is required")
         from storage.blobs.s3 import S3BlobStore
 
         return S3BlobStore(
@@ -116,7 +122,7 @@ def open_blob_store(
             secret_key=secret_key,
             secure=secure,
         )
-    raise InvalidInput(f"blob store URL {url!r}: expected file:///dir or s3://bucket[/prefix]")
+    raise InvalidInput(f"blob store URL {shown}: expected file:///dir or s3://bucket[/prefix]")
 
 
 def __getattr__(name: str) -> object:

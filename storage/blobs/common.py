@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable
 from typing import BinaryIO
 
+from storage.display import quote
 from storage.errors import InvalidInput, NotFound, ObjectCorrupt
 
 #: Bytes moved per read; big enough that the Python loop costs little next to sha256.
@@ -16,6 +17,10 @@ CHUNK = 1 << 20
 
 #: sha256 of zero bytes: the empty blob is a legal blob.
 EMPTY_ID = hashlib.sha256(b"").hexdigest()
+#: Why a URL or endpoint with ``user:secret@`` is refused (messages never repeat the secret).
+NO_CREDENTIALS = (
+    "no credentials in URLs / 地址中不能含密钥: use YITAOTU_S3_ACCESS_KEY and YITAOTU_S3_SECRET_KEY"
+)
 
 _OID = re.compile(r"[0-9a-f]{64}")
 
@@ -28,7 +33,7 @@ def is_oid(value: object) -> bool:
 def check_oid(oid: str) -> str:
     """Return ``oid`` or raise :class:`NotFound` (a malformed id names no blob)."""
     if not is_oid(oid):
-        raise NotFound(f"blob {oid!r} not found: not a sha256 id / 不是有效的对象编号")
+        raise NotFound(f"blob {quote(oid)} not found: not a sha256 id / 不是有效的对象编号")
     return oid
 
 

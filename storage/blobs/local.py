@@ -51,9 +51,16 @@ class LocalBlobStore(PutHelpers):
     :class:`StorageUnavailable`.
     """
 
-    def __init__(self, root: str | os.PathLike) -> None:
+    def __init__(self, root: str | os.PathLike, *, create: bool = True) -> None:
         self.root = Path(root).absolute()
         self.url = self.root.as_uri()
+        if not create:
+            if not self.root.is_dir():
+                raise StorageUnavailable(
+                    f"未初始化 not initialised: blob directory {self.root} does not exist; "
+                    "run `yitaotu init`"
+                )
+            return
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as e:

@@ -26,7 +26,16 @@ from minio import Minio
 from minio.commonconfig import CopySource
 from minio.error import MinioException, S3Error
 
-from storage.blobs.common import CHUNK, PutHelpers, check_oid, copy_hashing, corrupt, is_oid
+from storage.blobs.common import (
+    CHUNK,
+    NO_CREDENTIALS,
+    PutHelpers,
+    check_oid,
+    copy_hashing,
+    corrupt,
+    is_oid,
+)
+from storage.display import redact_url
 from storage.errors import InvalidInput, NotFound, StorageUnavailable
 
 #: Up to this many bytes a spooled blob stays in memory.
@@ -40,6 +49,8 @@ _MISSING_CODES = {"NoSuchKey", "NoSuchObject", "NoSuchVersion"}
 
 
 def _split_endpoint(endpoint: str, secure: bool) -> tuple[str, bool]:
+    if redact_url(endpoint) != endpoint:
+        raise InvalidInput(f"S3 endpoint {redact_url(endpoint)!r}: {NO_CREDENTIALS}")
     if endpoint.startswith("https://"):
         return endpoint.removeprefix("https://").rstrip("/"), True
     if endpoint.startswith("http://"):
@@ -93,7 +104,7 @@ class S3BlobStore(PutHelpers):
                 http_client=http,
             )
         except ValueError as e:
-            raise InvalidInput(f"S3 endpoint {endpoint!r}: {e}") from e
+            raise InvalidInput(f"S3 endpoint {redact_url(endpoint)!r}: {e}") from e
         self._ensure_bucket()
 
     def __repr__(self) -> str:

@@ -15,6 +15,7 @@ import pytest
 
 from diffing import diff_drawings, diff_files
 from diffing.compare import PAIR_ENV
+from diffing.writers import text_lines
 from drawings import index, read
 from tests.diffing.test_pair import assert_same
 
@@ -84,6 +85,24 @@ def test_other_definition_changes_are_named(tmp_path: Path) -> None:
     for c in texts:
         assert c["what"] == ["style"]
         assert c["details"]["style"] == {"text_style_definition": {"width": [1.0, 0.8]}}
+    text = "\n".join(text_lines(diff_files(old, new)))  # found by the fuzz: it raised
+    assert "text_style_definition (width 1.0 → 0.8)" in text
+
+
+def test_definition_change_with_a_layer_change(tmp_path: Path) -> None:
+    """A text moved to another layer whose style's definition changed too (found by the
+    fuzz: the layer check took the definition for a pair of values and raised)."""
+    old = _make(tmp_path / "old.dxf", "txt.shx")
+    doc = ezdxf.readfile(_make(tmp_path / "new.dxf", "txt.shx", width=0.8))
+    doc.layers.add("文字")
+    for e in doc.modelspace().query("TEXT"):
+        e.dxf.layer = "文字"
+    doc.saveas(tmp_path / "new.dxf")
+    moved = [c for c in diff_files(old, tmp_path / "new.dxf").to_json()["changes"]
+             if c["type"] == "TEXT" and c["what"] == ["layer", "style"]]
+    assert [c["details"]["style"] for c in moved] == [
+        {"text_style_definition": {"width": [1.0, 0.8]}}
+    ]
 
 
 def test_same_font_spelled_differently_is_no_change(tmp_path: Path) -> None:

@@ -212,9 +212,7 @@ def test_units_and_missing_things(sf, store, project, sheet_set) -> None:
 
 
 def test_size_limit(sf, store, project, sheet_set, monkeypatch) -> None:
-    import drawings.ingest as ing
-
-    monkeypatch.setattr(ing, "MAX_UPLOAD", 100)
+    monkeypatch.setenv("YITAOTU_MAX_UPLOAD", "100")
     with pytest.raises(InvalidInput, match="larger than"):
         run(sf, store, [sheet_set])
     assert state(sf, store) == (0, 0, 0, [])

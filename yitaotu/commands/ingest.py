@@ -40,9 +40,12 @@ def ingest_cmd(
     """导入图纸 Ingest files, directories or zips into PROJECT."""
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 
-    from drawings.ingest import record, stage
+    from drawings.ingest import check_version_fields, record, stage
 
     app = get_app()
+    message = message or f"ingest {len(paths)} path(s)"
+    author = author or actor()
+    check_version_fields(message, author)  # before any blob is stored
     bar: Progress | None = None
     task = None
 
@@ -72,13 +75,7 @@ def ingest_cmd(
                 progress=progress,
             )
         with app.session() as s:
-            result = record(
-                s,
-                staged,
-                message=message or f"ingest {len(paths)} path(s)",
-                author=author or actor(),
-                replace=replace,
-            )
+            result = record(s, staged, message=message, author=author, replace=replace)
             data = result.to_dict()
     finally:
         if bar is not None:
