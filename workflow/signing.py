@@ -56,11 +56,20 @@ def fingerprint(alg: str, public_hex: str) -> str:
 
 # --- algorithms -------------------------------------------------------------------------------
 
-def _sm2_public(private_hex: str) -> str:
+def _sm2(private_hex: str, public_hex: str) -> Any:
+    """gmssl's SM2 object for a key pair.  Its constructor strips *every* leading '0' and '4'
+    of a public key that begins with "04" (one key in 256): the key is set after it instead."""
     from gmssl import sm2
 
     crypt = sm2.CryptSM2(private_key=private_hex, public_key="")
-    return crypt._kg(int(private_hex, 16), sm2.default_ecc_table["g"])
+    crypt.public_key = public_hex
+    return crypt
+
+
+def _sm2_public(private_hex: str) -> str:
+    from gmssl import sm2
+
+    return _sm2(private_hex, "")._kg(int(private_hex, 16), sm2.default_ecc_table["g"])
 
 
 def generate(alg: str) -> tuple[str, str]:
@@ -83,10 +92,7 @@ def sign_raw(alg: str, private_hex: str, data: bytes) -> str:
     if alg == ED25519:
         return Ed25519PrivateKey.from_private_bytes(bytes.fromhex(private_hex)).sign(data).hex()
     if alg == SM2:
-        from gmssl import sm2
-
-        crypt = sm2.CryptSM2(private_key=private_hex, public_key=_sm2_public(private_hex))
-        return crypt.sign_with_sm3(data)
+        return _sm2(private_hex, _sm2_public(private_hex)).sign_with_sm3(data)
     raise InvalidInput(f"unknown signature algorithm {quote(alg)}")
 
 
@@ -97,11 +103,14 @@ def verify_raw(alg: str, public_hex: str, data: bytes, signature: str) -> bool:
                 bytes.fromhex(signature), data)
             return True
         if alg == SM2:
-            from gmssl import sm2
-
-            crypt = sm2.CryptSM2(private_key="", public_key=public_hex)
-            return bool(crypt.verify_with_sm3(signature, data))
-    except (InvalidSignature, ValueError):
+            crypt = _sm2("", public_hex)
+            if crypt.verify_with_sm3(signature, data):
+                return True
+            if public_hex.startswith("04"):  # signed before the fix: Z hashed the stripped key
+                legacy = _sm2("", public_hex.lstrip("04"))._sm3_z(data)
+                return bool(crypt.verify(signature, bytes.fromhex(legacy)))
+            return False
+    except (InvalidSignature, ValueError, TypeError):
         return False
     return False
 

@@ -51,3 +51,30 @@ def test_key_files_are_private_and_encrypted(tmp_path: Path) -> None:
 def test_unknown_algorithm(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match="unknown signature algorithm"):
         KeyRing(tmp_path, passphrase="").create("org:x", "rsa")
+
+
+#: A private key whose SM2 public key begins with "04" (one key in 256): gmssl's constructor
+#: strips every leading '0' and '4' of such a key, which broke signing and verifying.
+SM2_04 = "00000000000000000000000000000000000000000000000000000000005aef5a"
+
+
+def test_sm2_key_beginning_with_04_signs_and_verifies() -> None:
+    from workflow.signing import SM2, _sm2_public, sign_raw, verify_raw
+
+    pub = _sm2_public(SM2_04)
+    assert pub.startswith("04") and len(pub) == 128
+    sig = sign_raw(SM2, SM2_04, b"data")
+    assert verify_raw(SM2, pub, b"data", sig)
+    assert not verify_raw(SM2, pub, b"other", sig)
+
+
+def test_sm2_signature_made_before_the_fix_still_verifies() -> None:
+    """Signatures made through gmssl's constructor (Z hashed over the stripped key) verify."""
+    from gmssl import sm2
+
+    from workflow.signing import SM2, _sm2_public, verify_raw
+
+    pub = _sm2_public(SM2_04)
+    old = sm2.CryptSM2(private_key=SM2_04, public_key=pub).sign_with_sm3(b"data")
+    assert verify_raw(SM2, pub, b"data", old)
+    assert not verify_raw(SM2, pub, b"other", old)
