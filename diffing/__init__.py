@@ -5,13 +5,23 @@ Public API (callers do not reach into the modules):
 - :func:`diff_files` / :func:`diff_drawings` -> :class:`DiffReport`
 - :func:`write_text`, :func:`write_json`, :func:`get_writer` (by name), :func:`write_markup_dxf`
 - :func:`diff_versions` / :func:`diff_entries` (set versions and manifest entries through the
-  store: stored indexes, report cache), :class:`SetDiff` -- loaded on first use
+  store: stored indexes, report cache), :class:`SetDiff`, :func:`sheet_entry`,
+  :func:`load_sheet_index`, the sheet states ``ADDED``/``CHANGED``/``REMOVED``/``UNCHANGED``
+  -- loaded on first use
+- :func:`read_drawing` (a file as the diff reads it, naming it in errors), :func:`sha256_file`,
+  :func:`pad` (text columns of the writers)
 - :data:`ENGINE_VERSION`
 """
 
 from typing import Any
 
-from diffing.compare import DEFAULT_TOLERANCE, diff_drawings, diff_files
+from diffing.compare import (
+    DEFAULT_TOLERANCE,
+    diff_drawings,
+    diff_files,
+    read_drawing,
+    sha256_file,
+)
 from diffing.markup import write_markup_dxf
 from diffing.report import (
     ENGINE_VERSION,
@@ -23,7 +33,7 @@ from diffing.report import (
     FileInfo,
     SheetDiff,
 )
-from diffing.writers import FORMATS, get_writer, write_json, write_text
+from diffing.writers import FORMATS, get_writer, pad, write_json, write_text
 
 __all__ = [
     "DEFAULT_TOLERANCE",
@@ -39,15 +49,25 @@ __all__ = [
     "diff_drawings",
     "diff_files",
     "get_writer",
+    "pad",
+    "read_drawing",
+    "sha256_file",
     "write_json",
     "write_markup_dxf",
     "write_text",
+    "ADDED",
+    "CHANGED",
+    "REMOVED",
     "SetDiff",
+    "UNCHANGED",
     "diff_entries",
     "diff_versions",
+    "load_sheet_index",
+    "sheet_entry",
 ]
 
-_LAZY = {"SetDiff", "diff_entries", "diff_versions"}
+_LAZY = {"ADDED", "CHANGED", "REMOVED", "SetDiff", "UNCHANGED", "diff_entries",
+         "diff_versions", "load_sheet_index", "sheet_entry"}
 
 
 def __getattr__(name: str) -> Any:

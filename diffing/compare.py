@@ -291,8 +291,15 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
 def check_complete(path: str | os.PathLike[str]) -> None:
     """Refuse a truncated file: the recovering DXF reader would read what is left, and the
     diff would then report everything after the cut as removed."""
-    from drawings import UploadLimits, check_complete, detect_format, open_regular
-    from drawings.detect import HEAD_SIZE, TAIL_SIZE, file_error
+    from drawings import (
+        HEAD_SIZE,
+        TAIL_SIZE,
+        UploadLimits,
+        check_complete,
+        detect_format,
+        file_error,
+        open_regular,
+    )
 
     label = display_path(path)
     try:
@@ -328,8 +335,7 @@ def read_dxf_pair(old_path: str | os.PathLike[str], new_path: str | os.PathLike[
     instead of returning None on an unexpected failure (tests)."""
     if os.environ.get(PAIR_ENV, "1") == "0":
         return None
-    from drawings.detect import HEAD_SIZE, detect_format
-    from drawings.readers.pair import NotApplicable, read_pair_shared
+    from drawings import HEAD_SIZE, NotApplicable, detect_format, read_pair_shared
 
     try:
         check_complete(old_path)

@@ -90,7 +90,7 @@ def _text_style_diff(sa: Any, sb: Any, tables: TextStyles) -> dict[str, Any]:
     da, db = tables[0].get(sa.upper()), tables[1].get(sb.upper())
     if da is None or db is None:
         return {}
-    from drawings.readers.common import font_name, style_signatures
+    from drawings import font_name, style_signatures
 
     sig = style_signatures(SimpleNamespace(text_styles={"a": da, "b": db}))  # type: ignore
     if sig["A"] == sig["B"]:

@@ -1,12 +1,26 @@
 """drawings: sheet formats (DXF, DWG, PDF) into the neutral model, the set registry, rendering.
 
-Public API: :func:`detect_format`, :func:`check_complete` (truncated files), :func:`read`,
-:func:`open_regular` (a drawing file on disk, never a FIFO or device, within the size limit),
-:data:`READER_VERSION`, :mod:`index` (the fingerprint index kept per blob), :func:`paused_gc`
-(bulk work on big sheets); the registry, ingest and rendering are the submodules
-:mod:`drawings.registry`, :mod:`drawings.ingest`, :mod:`drawings.render` (imported on use: they
-pull in SQLAlchemy and PyMuPDF).
+Public API — other packages use only these names and modules:
+
+- reading: :func:`read`, :func:`detect_format` (:class:`FormatInfo`, ``HEAD_SIZE``,
+  ``TAIL_SIZE``, :func:`file_error`), :func:`check_complete` (truncated files),
+  :func:`open_regular` and :class:`UploadLimits` (a drawing file on disk, never a FIFO or device,
+  within the size limit), :data:`READER_VERSION`, :func:`paused_gc` (bulk work on big sheets),
+  :func:`read_pair_shared` / :class:`NotApplicable` (two revisions of one DXF read together),
+  :func:`font_name` / :func:`style_signatures` (what text styles mean, for the diff);
+- ingest: :func:`ingest_upload` (what the CLI and the web run), :func:`ingest`, :func:`stage`,
+  :func:`record`, :func:`check_version_fields`, :func:`load_mapping`, :class:`IngestResult`;
+- maintenance: :func:`verify`, :func:`fsck`, :func:`gc`, :func:`export_version`,
+  :func:`register_blob_references` (upper layers name the blobs their rows hold);
+- :data:`PARTY_ROLES` (the roles a party of a project can have);
+- modules: :mod:`registry` (projects, parties, units, versions, refs: the set registry
+  service), :mod:`model` (the neutral sheet model), :mod:`models` (its tables, for foreign
+  keys), :mod:`render`, :mod:`index` (the fingerprint index kept per blob).
+
+The registry, ingest, maintenance and rendering are loaded on first use (SQLAlchemy, PyMuPDF).
 """
+
+from importlib import import_module
 
 from drawings import index as index
 from drawings.detect import FormatInfo as FormatInfo
@@ -17,3 +31,51 @@ from drawings.readers import READER_VERSION as READER_VERSION
 from drawings.readers import read as read
 from drawings.sources import UploadLimits as UploadLimits
 from drawings.sources import open_regular as open_regular
+
+_LAZY = {
+    "HEAD_SIZE": "drawings.detect",
+    "TAIL_SIZE": "drawings.detect",
+    "file_error": "drawings.detect",
+    "NotApplicable": "drawings.readers.pair",
+    "read_pair_shared": "drawings.readers.pair",
+    "font_name": "drawings.readers.common",
+    "style_signatures": "drawings.readers.common",
+    "IngestResult": "drawings.ingest",
+    "check_version_fields": "drawings.ingest",
+    "ingest": "drawings.ingest",
+    "ingest_upload": "drawings.ingest",
+    "load_mapping": "drawings.ingest",
+    "record": "drawings.ingest",
+    "stage": "drawings.ingest",
+    "PARTY_ROLES": "drawings.models",
+    "export_version": "drawings.maintenance",
+    "fsck": "drawings.maintenance",
+    "gc": "drawings.maintenance",
+    "register_blob_references": "drawings.maintenance",
+    "verify": "drawings.maintenance",
+}
+
+#: Modules other packages may import by name (the rest are this package's own business).
+PUBLIC_MODULES = ("registry", "model", "models", "render", "index")
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    if name in PUBLIC_MODULES:
+        return import_module(f"drawings.{name}")
+    raise AttributeError(f"module 'drawings' has no attribute {name!r}")
+
+
+__all__ = [
+    "READER_VERSION",
+    "FormatInfo",
+    "UploadLimits",
+    "check_complete",
+    "detect_format",
+    "open_regular",
+    "paused_gc",
+    "read",
+    *_LAZY,
+    *PUBLIC_MODULES,
+]

@@ -19,6 +19,7 @@ import io
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
@@ -366,6 +367,33 @@ def ingest(
         upload_limits=upload_limits,
     )
     return record(session, staged, message=message, author=author, replace=replace)
+
+
+def ingest_upload(
+    sessions: Callable[..., AbstractContextManager[Session]],
+    blobs: Any,
+    project: str,
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    message: str,
+    author: str,
+    unit: str | None = None,
+    replace: bool = False,
+    mapping: str | os.PathLike[str] | dict[str, dict[str, str]] | None = None,
+    progress: Progress | None = None,
+    upload_limits: UploadLimits | None = None,
+) -> IngestResult:
+    """:func:`ingest` in two transactions, as the CLI and the web app run it: the slow part
+    (reading, uploading the blobs) in a read-only one, then the rows in a write one on top of
+    whatever ``head`` is then — so concurrent ingests wait only for each other's rows.
+
+    ``sessions(write=...)`` opens one transaction (``App.session``, the web's store)."""
+    check_version_fields(message, author)  # before any blob is stored
+    with sessions(write=False) as s:
+        staged = stage(s, blobs, project, paths, unit=unit, mapping=mapping,
+                       progress=progress, upload_limits=upload_limits)
+    with sessions(write=True) as s:
+        return record(s, staged, message=message, author=author, replace=replace)
 
 
 def check_version_fields(message: str, author: str) -> None:

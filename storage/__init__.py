@@ -39,12 +39,24 @@ _LAZY = {
     "finite": "storage.numbers",
     "printable": "storage.terminal",
     "printable_json": "storage.terminal",
+    "database_now": "storage.db",
+    "sqlite_file": "storage.db",
+    "quote": "storage.display",
+    "clip": "storage.display",
+    "display_path": "storage.display",
+    "redact_url": "storage.display",
 }
+
+#: Modules other packages may import by name: each is one service area of storage (its
+#: internals, e.g. ``storage.blobs.local``, stay behind them).
+PUBLIC_MODULES = ("errors", "db", "blobs", "migrate", "numbers", "terminal", "display", "limits")
 
 
 def __getattr__(name: str) -> object:
     if name in _LAZY:
         return getattr(import_module(_LAZY[name]), name)
+    if name in PUBLIC_MODULES:
+        return import_module(f"storage.{name}")
     raise AttributeError(f"module 'storage' has no attribute {name!r}")
 
 
@@ -59,4 +71,5 @@ __all__ = [
     "StorageUnavailable",
     "YitaotuError",
     *_LAZY,
+    *PUBLIC_MODULES,
 ]

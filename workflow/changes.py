@@ -60,7 +60,9 @@ def show(s: Session, blobs: Any, project: str | Project, number: int | str) -> d
             "events": record_events(s, p.code, "change", ch.number)}
 
 
-def meetings(s: Session, p: Project) -> list[dict[str, Any]]:
+def meetings(s: Session, project: str | Project) -> list[dict[str, Any]]:
+    """The project's 图纸会审 meetings, each with its questions."""
+    p = registry.get_project(s, project)
     out = []
     for m in records(s, MEETING, p):
         qs = s.scalars(select(Question).where(Question.meeting_id == m.id)
@@ -73,7 +75,8 @@ def meetings(s: Session, p: Project) -> list[dict[str, Any]]:
     return out
 
 
-def meeting(s: Session, p: Project, number: int | str) -> dict[str, Any]:
+def meeting(s: Session, project: str | Project, number: int | str) -> dict[str, Any]:
+    p = registry.get_project(s, project)
     m = get_record(s, MEETING, p, number)
     return next(x for x in meetings(s, p) if x["number"] == m.number)
 

@@ -23,6 +23,19 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def parse_time(text: str) -> datetime:
+    """An ISO date or date-time a person typed; without a zone it is Beijing time (UTC+8)."""
+    from storage.display import quote
+    from storage.errors import InvalidInput
+
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(f"无效的时间 invalid date/time {quote(text)} "
+                           "(ISO, e.g. 2026-05-01T12:00)") from None
+    return when if when.tzinfo else when.replace(tzinfo=CHINA_TZ)
+
+
 def china_date(when: datetime) -> date:
     return when.astimezone(CHINA_TZ).date()
 

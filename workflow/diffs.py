@@ -128,7 +128,7 @@ def _from_indexes(blobs: Any, old: dict[str, Any], new: dict[str, Any]) -> Sheet
     """:func:`sheet_report` from the stored indexes; None when they cannot be used."""
     try:
         import diffing
-        from diffing.setdiff import load_sheet_index
+        from diffing import load_sheet_index
 
         data = diffing.diff_entries(None, blobs, old, new).to_json()
         # the index of the new entry, narrowed to its page: the sheet the changes are on

@@ -51,8 +51,7 @@ def _render(report: Any, fmt: str) -> str:
 
 
 def _set_text(sd: Any) -> str:
-    from diffing.setdiff import ADDED, CHANGED, REMOVED, UNCHANGED
-    from diffing.writers import pad
+    from diffing import ADDED, CHANGED, REMOVED, UNCHANGED, pad
 
     label = {ADDED: "新增 added", REMOVED: "删除 removed", CHANGED: "修改 changed",
              UNCHANGED: "未变 unchanged"}
@@ -166,8 +165,7 @@ def _run(args, fmt, output, dxf_out, overlay_out, sheet, use_cache, opts) -> boo
 def _files(old: Path, new: Path, fmt, output, dxf_out, overlay_out, sheet, opts,
            labels: tuple[str, str] | None = None, blobs: tuple[str, str] | None = None,
            pages: tuple[int | None, int | None] = (None, None)) -> bool:
-    from diffing import diff_drawings, write_markup_dxf
-    from diffing.compare import read_drawing, sha256_file
+    from diffing import diff_drawings, read_drawing, sha256_file, write_markup_dxf
 
     od = read_drawing(old)
     nd = read_drawing(new)
@@ -188,7 +186,7 @@ def _files(old: Path, new: Path, fmt, output, dxf_out, overlay_out, sheet, opts,
 
 def _mixed(old: str, new: str, fmt, output, dxf_out, overlay_out, sheet, opts) -> bool:
     """One side from the store (``PROJECT:REV:SHEETNO``), the other a file on disk."""
-    from diffing import setdiff
+    import diffing
     from yitaotu.commands._common import get_app
 
     app = get_app()
@@ -196,7 +194,7 @@ def _mixed(old: str, new: str, fmt, output, dxf_out, overlay_out, sheet, opts) -
         paths, labels, blobs, pages = [], [], [], []
         for side, arg in (("old", old), ("new", new)):
             if not _is_ref(arg):
-                from diffing.compare import sha256_file
+                from diffing import sha256_file
 
                 paths.append(Path(arg))
                 labels.append(arg)
@@ -208,7 +206,7 @@ def _mixed(old: str, new: str, fmt, output, dxf_out, overlay_out, sheet, opts) -
             if number is None:
                 raise InvalidInput(f"{arg}: name the sheet (PROJECT:REV:SHEETNO or --sheet)")
             with app.session() as s:
-                e = setdiff.sheet_entry(s, project, rev, number)
+                e = diffing.sheet_entry(s, project, rev, number)
             p = Path(tmp) / f"{side}.{e.get('format') or 'bin'}"
             p.write_bytes(app.blobs.read_bytes(e["blob"]))
             paths.append(p)
@@ -221,14 +219,14 @@ def _mixed(old: str, new: str, fmt, output, dxf_out, overlay_out, sheet, opts) -
 
 
 def _store_set(project, v1, v2, fmt, output, dxf_out, overlay_out, use_cache, opts) -> bool:
-    from diffing import setdiff
+    import diffing
     from yitaotu.commands._common import get_app
 
     if dxf_out is not None or overlay_out is not None:
         raise InvalidInput("--dxf/--overlay need one sheet: --sheet NO or PROJECT:REV:SHEETNO")
     app = get_app()
     with app.session() as s:
-        sd = setdiff.diff_versions(s, app.blobs, project, v1, v2, use_cache=use_cache, **opts)
+        sd = diffing.diff_versions(s, app.blobs, project, v1, v2, use_cache=use_cache, **opts)
     if fmt == "json":
         text = json_text(sd.to_json()) + "\n"
     elif fmt == "quiet":
@@ -240,15 +238,15 @@ def _store_set(project, v1, v2, fmt, output, dxf_out, overlay_out, use_cache, op
 
 
 def _store_sheet(old_ref, new_ref, fmt, output, dxf_out, overlay_out, use_cache, opts) -> bool:
-    from diffing import setdiff
+    import diffing
     from yitaotu.commands._common import get_app
 
     app = get_app()
     with app.session() as s:
-        a = setdiff.sheet_entry(s, *old_ref)
-        b = setdiff.sheet_entry(s, *new_ref)
+        a = diffing.sheet_entry(s, *old_ref)
+        b = diffing.sheet_entry(s, *new_ref)
         label = old_ref[2] if old_ref[2] == new_ref[2] else f"{old_ref[2]}→{new_ref[2]}"
-        report = setdiff.diff_entries(s, app.blobs, a, b, label=label, use_cache=use_cache,
+        report = diffing.diff_entries(s, app.blobs, a, b, label=label, use_cache=use_cache,
                                       **opts)
     _write_out(_render(report, fmt), output)
     if dxf_out is not None or overlay_out is not None:
@@ -258,8 +256,7 @@ def _store_sheet(old_ref, new_ref, fmt, output, dxf_out, overlay_out, use_cache,
 
 def _store_pictures(app, a, b, report, dxf_out, overlay_out) -> None:
     """Pictures need the drawings themselves: fetch both blobs to a temp dir and read them."""
-    from diffing import write_markup_dxf
-    from diffing.compare import read_drawing
+    from diffing import read_drawing, write_markup_dxf
 
     with tempfile.TemporaryDirectory(prefix="yitaotu-diff-") as tmp:
         paths = []

@@ -40,12 +40,9 @@ def ingest_cmd(
     """导入图纸 Ingest files, directories or zips into PROJECT."""
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 
-    from drawings.ingest import check_version_fields, record, stage
+    import drawings
 
     app = get_app()
-    message = message or f"ingest {len(paths)} path(s)"
-    author = author or actor()
-    check_version_fields(message, author)  # before any blob is stored
     bar: Progress | None = None
     task = None
 
@@ -62,24 +59,22 @@ def ingest_cmd(
         bar.update(task, completed=done)
 
     try:
-        # the slow part (reading, uploading) outside the write transaction, so concurrent
-        # ingests wait only for each other's rows
-        with app.session(write=False) as s:
-            staged = stage(
-                s,
-                app.blobs,
-                project,
-                [str(p) for p in paths],
-                unit=unit,
-                mapping=mapping,
-                progress=progress,
-            )
-        with app.session() as s:
-            result = record(s, staged, message=message, author=author, replace=replace)
-            data = result.to_dict()
+        result = drawings.ingest_upload(
+            app.session,
+            app.blobs,
+            project,
+            [str(p) for p in paths],
+            message=message or f"ingest {len(paths)} path(s)",
+            author=author or actor(),
+            unit=unit,
+            mapping=mapping,
+            replace=replace,
+            progress=progress,
+        )
     finally:
         if bar is not None:
             bar.stop()
+    data = result.to_dict()
 
     def text() -> Iterator[str]:
         yield result.message

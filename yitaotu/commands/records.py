@@ -10,18 +10,19 @@ from typing import Any
 
 import click
 
+from storage.display import quote
 from storage.errors import InvalidInput
 from yitaotu.commands._common import emit, get_app, json_option, short
-from yitaotu.commands.workflow import Coords, _keys, _user, as_option, fire
+from yitaotu.commands.workflow import Coords, _keys, _user, as_option, fire, take
 
 number_arg = click.argument("number", required=False, metavar="[C-N]")
 
 
-def _read(project: str, fn: Any) -> Any:
-    from drawings import registry
-
-    with get_app().session(write=False) as s:
-        return fn(s, registry.get_project(s, project))
+def _read(fn: Any) -> Any:
+    """Call a reading service ``fn(session, blobs)`` in one read-only transaction."""
+    app = get_app()
+    with app.session(write=False) as s:
+        return fn(s, app.blobs)
 
 
 # -- changes ------------------------------------------------------------------------------------
@@ -49,15 +50,11 @@ def change_propose(project: str, rev: str, reason: str | None, klass: str | None
                    as_json: bool) -> None:
     """提出设计变更 Propose version REV (descending from `current`) as a design change; with
     --sheets, only those sheets of REV on top of `current`."""
-    if sheets:
-        from workflow import changes
-        from workflow.clock import utcnow
+    import workflow
 
-        with get_app().session() as s:
-            rev = changes.change_version(s, project, rev, list(sheets),
-                                         author=_user(as_user), now=utcnow()).id
-    fire(project, "propose_change", as_user, as_json, record=record, version=rev,
-         reason=reason, klass=klass)
+    take(project, as_json, lambda s, user, keys, blobs: workflow.propose_change(
+        s, project, rev, user=user, keys=keys, blobs=blobs, sheets=sheets, record=record,
+        reason=reason, klass=klass), as_user)
 
 
 @change_cmd.command("raise")
@@ -71,9 +68,10 @@ def change_propose(project: str, rev: str, reason: str | None, klass: str | None
 def change_raise(project: str, kind: str, reason: str, as_user: str | None,
                  as_json: bool) -> None:
     """施工单位提出工程洽商或技术核定单 The contractor raises a negotiation or verification."""
-    from workflow.machine import parse_change_kind
+    import workflow
 
-    fire(project, "raise_change", as_user, as_json, kind=parse_change_kind(kind), reason=reason)
+    fire(project, "raise_change", as_user, as_json, kind=workflow.parse_change_kind(kind),
+         reason=reason)
 
 
 @change_cmd.command("answer")
@@ -140,14 +138,11 @@ def change_rebase(project: str, number: str, rev: str, drop_reason: str | None,
     """改基 Re-base a change on `current` after another change touched its sheets: the change's
     sheets are taken from REV onto `current` (REV itself when it descends from `current`); they
     must keep the other change's edits (checked entity by entity); confirmations start over."""
-    from workflow import changes
-    from workflow.clock import utcnow
+    import workflow
 
-    with get_app().session() as s:
-        rev = changes.rebased_version(s, project, number, rev, author=_user(as_user),
-                                      now=utcnow()).id
-    fire(project, "rebase_change", as_user, as_json, record=number, version=rev,
-         drop_reason=drop_reason)
+    take(project, as_json, lambda s, user, keys, blobs: workflow.rebase_change(
+        s, project, number, rev, user=user, keys=keys, blobs=blobs, drop_reason=drop_reason),
+        as_user)
 
 
 @change_cmd.command("sign")
@@ -170,15 +165,10 @@ def change_sign(project: str, number: str | None, as_user: str | None, as_json: 
 def change_list(project: str, state: str | None, kind: str | None, only_open: bool,
                 as_json: bool) -> None:
     """List changes (filter by state, kind, open)."""
-    from workflow import service
-    from workflow.machine import OPEN_CHANGE_STATES
+    import workflow
 
-    def load(s: Any, p: Any) -> list[dict[str, Any]]:
-        return [c.to_dict() for c in service.records(s, service.CHANGE, p)
-                if (state is None or c.state == state) and (kind is None or c.kind == kind)
-                and (not only_open or c.state in OPEN_CHANGE_STATES)]
-
-    data = _read(project, load)
+    data = _read(lambda s, _: workflow.list_changes(s, project, state=state, kind=kind,
+                                                    only_open=only_open))
     emit(data, as_json, lambda: [(c["name"], c["kind"], c["class"], c["state"],
                                   short(c["version"]), c["reason"]) for c in data])
 
@@ -190,11 +180,9 @@ def change_list(project: str, state: str | None, kind: str | None, only_open: bo
 def change_show(project: str, number: str, as_json: bool) -> None:
     """One change: its sheets, confirmations, events, and whether another change has touched
     its sheets since (then: what changed there, to rebase)."""
-    from workflow import changes
+    import workflow
 
-    app = get_app()
-    with app.session(write=False) as s:
-        data = changes.show(s, app.blobs, project, number)
+    data = _read(lambda s, blobs: workflow.change_details(s, blobs, project, number))
 
     def text() -> Iterator[str]:
         c = data["change"]
@@ -227,15 +215,9 @@ def submission_cmd() -> None:
 @json_option
 def submission_list(project: str, as_json: bool) -> None:
     """List submissions with their stage, state and disciplines' sign-offs."""
-    from workflow import service
-    from workflow.clock import utcnow
+    import workflow
 
-    def load(s: Any, p: Any) -> list[dict[str, Any]]:
-        flow = service.get_flow(s, p)
-        return [service.submission_dict(s, x, flow, now=utcnow())
-                for x in service.records(s, service.SUBMISSION, p)]
-
-    data = _read(project, load)
+    data = _read(lambda s, _: workflow.list_submissions(s, project))
     emit(data, as_json, lambda: [(x["name"], x["stage"], x["state"], f"{len(x['sheets'])} sheets",
                                   ", ".join(f"{d}:{u or '-'}" for d, u in x["disciplines"].items()))
                                  for x in data])
@@ -274,14 +256,14 @@ def meeting_open(project: str, held_on: str | None, location: str | None,
                  participants: tuple[str, ...], rev: str | None, as_user: str | None,
                  as_json: bool) -> None:
     """召开图纸会审 The owner opens a drawing review meeting."""
-    from workflow.machine import parse_role
+    import workflow
 
     people: dict[str, list[str]] = {}
     for item in participants:
         role, sep, user = item.partition("=")
         if not sep or not user.strip():
-            raise InvalidInput(f"--participant ROLE=USER, got {item!r}")
-        people.setdefault(parse_role(role).value, []).append(user.strip())
+            raise InvalidInput(f"--participant ROLE=USER, got {quote(item)}")
+        people.setdefault(workflow.parse_role(role).value, []).append(user.strip())
     fire(project, "open_meeting", as_user, as_json, version=rev, held_on=held_on,
          location=location, participants=people)
 
@@ -360,9 +342,9 @@ def meeting_sign(project: str, meeting: str | None, as_user: str | None,
 @json_option
 def meeting_list(project: str, as_json: bool) -> None:
     """List meetings with their questions."""
-    from workflow import changes
+    import workflow
 
-    data = _read(project, changes.meetings)
+    data = _read(lambda s, _: workflow.meetings(s, project))
     emit(data, as_json, lambda: [(m["name"], m["held_on"], m["state"],
                                   f"{len(m['questions'])} 问题 questions",
                                   ", ".join(f"{r}:{v['user']}" for r, v in m["signed"].items()))
@@ -376,11 +358,12 @@ def meeting_list(project: str, as_json: bool) -> None:
 @json_option
 def meeting_minutes(project: str, meeting: str, output: Path, as_json: bool) -> None:
     """Write the minutes PDF (as last signed) to OUTPUT."""
-    from workflow import changes
+    import workflow
+    from drawings.render import write_atomic
 
     app = get_app()
-    m = _read(project, lambda s, p: changes.meeting(s, p, meeting))
-    output.write_bytes(app.blobs.read_bytes(changes.minutes_blob(m)))
+    m = _read(lambda s, _: workflow.meeting(s, project, meeting))
+    write_atomic(output, app.blobs.read_bytes(workflow.minutes_blob(m)))
     data = {"path": str(output), "meeting": m["name"], "state": m["state"],
             "signed": sorted(m["signed"]), "blob": m["minutes"]}
     emit(data, as_json, lambda: [f"{output} ({m['state']}; 已签 signed by "
@@ -404,10 +387,10 @@ def discipline_cmd() -> None:
 def discipline_set(project: str, sheet: str, discipline: str, as_user: str | None,
                    as_json: bool) -> None:
     """Set SHEET's discipline (design firm or review agency); a signed event."""
-    from workflow import service
+    import workflow
 
     with get_app().session() as s:
-        data = service.set_discipline(s, project, sheet, discipline, user=_user(as_user),
+        data = workflow.set_discipline(s, project, sheet, discipline, user=_user(as_user),
                                       keys=_keys())
     emit(data, as_json, lambda: [f"{sheet}: {data['before'] or '-'} → {data['discipline']}"])
 
@@ -418,8 +401,7 @@ def discipline_set(project: str, sheet: str, discipline: str, as_user: str | Non
 @json_option
 def discipline_list(project: str, rev: str, as_json: bool) -> None:
     """Every sheet of version REV (default `head`) with its discipline."""
-    from workflow import service
+    import workflow
 
-    with get_app().session(write=False) as s:
-        data = service.sheet_disciplines(s, project, rev)
+    data = _read(lambda s, _: workflow.sheet_disciplines(s, project, rev))
     emit(data, as_json, lambda: list(data.items()))

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import click
 
-from drawings import registry
-from drawings.models import PARTY_ROLES
+from drawings import PARTY_ROLES, registry
 from yitaotu.commands._common import (
     DB_INT,
     FINITE,
@@ -350,7 +349,7 @@ def ls_cmd(version: str, as_json: bool) -> None:
 @json_option
 def export_cmd(version: str, directory: Path, as_json: bool) -> None:
     """导出 Write the files of VERSION into DIRECTORY, checking every hash."""
-    from drawings.maintenance import export_version
+    from drawings import export_version
 
     app = get_app()
     with app.session(write=False) as s:

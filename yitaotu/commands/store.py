@@ -11,14 +11,14 @@ from storage.errors import IntegrityError, InvalidInput
 from yitaotu.commands._common import emit, get_app, json_option
 
 
-def _maintenance() -> ModuleType:
-    """``drawings.maintenance`` with every package's blob references registered: drawings
-    cannot import the workflow, so the composition root loads it (its certificate PDFs and
-    the blobs its events cite are then re-hashed by verify/fsck and kept by gc)."""
+def _drawings() -> ModuleType:
+    """``drawings`` (its verify, fsck and gc) with every package's blob references
+    registered: drawings cannot import the workflow, so the composition root loads it (its
+    certificate PDFs and the blobs its events cite are then re-hashed and kept by gc)."""
+    import drawings
     import workflow  # noqa: F401 - registers workflow.blob_references
-    from drawings import maintenance
 
-    return maintenance
+    return drawings
 
 
 def _report_lines(rep, title: str) -> Iterator[str]:  # noqa: ANN001 - a maintenance.Report
@@ -39,7 +39,7 @@ def verify_cmd(project: str | None, as_json: bool) -> None:
     against its reflog (of PROJECT)."""
     app = get_app()
     with app.session(write=False) as s:
-        rep = _maintenance().verify(s, app.blobs, project)
+        rep = _drawings().verify(s, app.blobs, project)
     emit(rep.to_dict(), as_json, lambda: _report_lines(rep, "verify"))
     if not rep.ok:
         raise IntegrityError(f"verify found {len(rep.problems)} problems: {rep.problems[0]}")
@@ -52,7 +52,7 @@ def fsck_cmd(as_json: bool) -> None:
     and temp files (gc cleans)."""
     app = get_app()
     with app.session(write=False) as s:
-        rep = _maintenance().fsck(s, app.blobs)
+        rep = _drawings().fsck(s, app.blobs)
     emit(rep.to_dict(), as_json, lambda: _report_lines(rep, "fsck"))
     if not rep.ok:
         raise IntegrityError(f"fsck found {len(rep.problems)} problems: {rep.problems[0]}")
@@ -89,7 +89,7 @@ def gc_cmd(dry_run: bool, grace: str, as_json: bool) -> None:
     grace_s = parse_duration(grace)
     app = get_app()
     with app.session(write=False) as s:
-        data = _maintenance().gc(s, app.blobs, dry_run=dry_run, grace_s=grace_s)
+        data = _drawings().gc(s, app.blobs, dry_run=dry_run, grace_s=grace_s)
     verb = "将删除 would delete" if dry_run else "已删除 deleted"
     emit(
         data,

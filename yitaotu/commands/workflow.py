@@ -6,7 +6,6 @@ status, inbox, audit, workflow graph (changes, meetings, submissions and discipl
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
 import click
@@ -20,7 +19,7 @@ as_option = click.option("--as", "as_user", metavar="USER", envvar="YITAOTU_USER
 
 
 def _keys() -> Any:
-    from workflow.signing import KeyRing
+    from workflow import KeyRing
 
     return KeyRing(get_app().settings.home / "keys")
 
@@ -34,30 +33,24 @@ def _user(as_user: str | None) -> str:
 
 def fire(project: str, event: str, as_user: str | None, as_json: bool,
          record: str | None = None, **kw: Any) -> dict[str, Any]:
-    """Take one event of the loop and say what it did: the record, its new state, the audit
-    entry, and the follow-up events it caused."""
-    from workflow import audit, service
-    from workflow.machine import EVENT_LABELS, lifecycle_of
+    """Take one event of the loop and say what it did (see :func:`take`)."""
+    import workflow
+
+    return take(project, as_json, lambda s, user, keys, blobs: workflow.fire(
+        s, project, event, user=user, keys=keys, blobs=blobs, record=record, **kw), as_user)
+
+
+def take(project: str, as_json: bool, call: Any, as_user: str | None) -> dict[str, Any]:
+    """Run one service move ``call(session, user, keys, blobs) -> event`` in one transaction
+    and say what it did: the record, its new state, the audit entry, and the follow-up events
+    it caused."""
+    import workflow
 
     app = get_app()
     with app.session() as s:
-        ev = service.fire(s, project, event, user=_user(as_user), keys=_keys(), blobs=app.blobs,
-                          record=record, **kw)
-        data = ev.to_dict()
-        data["follow"] = [e.to_dict() for e in audit.events(s, ev.project_code)
-                          if e.seq > ev.seq]
-
-    def line(e: dict[str, Any]) -> str:
-        lc = lifecycle_of(e["event"])
-        payload = e["payload"]
-        rec = payload.get("record") or {}
-        name = "" if lc.kind == "project" else f"{lc.name(rec.get('number', 0))} "
-        extra = f" {payload['discipline']}" if payload.get("discipline") and \
-            e["event"] == "sign_discipline" else ""
-        return (f"{EVENT_LABELS[e['event']]}{extra}: {project} {name}→ "
-                f"{lc.states[payload['to']]} (审计 audit #{e['seq']} {e['hash'][:12]})")
-
-    emit(data, as_json, lambda: [line(e) for e in [data, *data["follow"]]])
+        data = workflow.outcome(s, call(s, _user(as_user), _keys(), app.blobs))
+    emit(data, as_json, lambda: [workflow.event_line(project, e)
+                                 for e in [data, *data["follow"]]])
     return data
 
 
@@ -76,10 +69,10 @@ def org_cmd() -> None:
 @json_option
 def org_add(name: str, alg: str, as_json: bool) -> None:
     """Add organisation NAME."""
-    from workflow import service
+    import workflow
 
     with get_app().session() as s:
-        data = service.add_org(s, _keys(), name, alg=alg).to_dict()
+        data = workflow.add_org(s, _keys(), name, alg=alg).to_dict()
     emit(data, as_json, lambda: [f"已添加单位 added organisation {data['name']} ({alg})"])
 
 
@@ -87,10 +80,10 @@ def org_add(name: str, alg: str, as_json: bool) -> None:
 @json_option
 def org_list(as_json: bool) -> None:
     """List organisations."""
-    from workflow import service
+    import workflow
 
     with get_app().session(write=False) as s:
-        data = [o.to_dict() for o in service.list_orgs(s)]
+        data = [o.to_dict() for o in workflow.list_orgs(s)]
     emit(data, as_json, lambda: [(o["name"], o["alg"], ", ".join(o["users"])) for o in data])
 
 
@@ -108,10 +101,10 @@ def user_cmd() -> None:
 def user_add(name: str, org: str, display_name: str | None, discipline: str | None,
              as_json: bool) -> None:
     """Add user NAME to organisation --org."""
-    from workflow import service
+    import workflow
 
     with get_app().session() as s:
-        data = service.add_user(s, _keys(), name, org, display_name=display_name,
+        data = workflow.add_user(s, _keys(), name, org, display_name=display_name,
                                 discipline=discipline).to_dict()
     emit(data, as_json, lambda: [
         f"已添加用户 added user {data['name']} ({data['organisation']})"])
@@ -121,10 +114,10 @@ def user_add(name: str, org: str, display_name: str | None, discipline: str | No
 @json_option
 def user_list(as_json: bool) -> None:
     """List users."""
-    from workflow import service
+    import workflow
 
     with get_app().session(write=False) as s:
-        data = [u.to_dict() for u in service.list_users(s)]
+        data = [u.to_dict() for u in workflow.list_users(s)]
     emit(data, as_json, lambda: [(u["name"], u["organisation"], u["discipline"] or "")
                                  for u in data])
 
@@ -142,10 +135,10 @@ def party_cmd() -> None:
 def party_add(project: str, role: str, org: str, as_json: bool) -> None:
     """Make ORG a party of PROJECT as ROLE (design 设计, review 审查, owner 建设, contractor
     施工, supervisor 监理, archivist 档案馆, inspector 监督)."""
-    from workflow import service
+    import workflow
 
     with get_app().session() as s:
-        data = service.add_party(s, project, role, org).to_dict()
+        data = workflow.add_party(s, project, role, org).to_dict()
     emit(data, as_json, lambda: [f"{project}: {data['role']} {data['organisation']}"])
 
 
@@ -169,17 +162,11 @@ def submit_cmd(project: str, rev: str, stage: str | None, sheets: tuple[str, ...
                as_json: bool) -> None:
     """报审 Submit version REV of PROJECT for review — the whole set or a stage of it — or
     resubmit a returned submission."""
-    from drawings import registry
-    from workflow import service
+    import workflow
 
-    with get_app().session(write=False) as s:
-        returned = service.records(s, service.SUBMISSION, registry.get_project(s, project),
-                                   ("returned",))
-    if record is not None or (returned and not stage and not sheets):
-        fire(project, "resubmit", as_user, as_json, record=record, version=rev)
-    else:
-        fire(project, "submit", as_user, as_json, version=rev, stage=stage, sheets=list(sheets),
-             large_works=large)
+    take(project, as_json, lambda s, user, keys, blobs: workflow.submit(
+        s, project, rev, user=user, keys=keys, blobs=blobs, record=record, stage=stage,
+        sheets=list(sheets), large_works=large), as_user)
 
 
 @click.group("review")
@@ -242,11 +229,11 @@ def review_approve(project: str, submission: str | None, as_user: str | None,
 @json_option
 def review_diff(project: str, submission: str | None, as_json: bool) -> None:
     """本轮修改 What changed since a submission's last round (sheets and per-sheet changes)."""
-    from workflow import opinions
+    import workflow
 
     app = get_app()
     with app.session(write=False) as s:
-        data = opinions.round_changes(s, app.blobs, project, submission)
+        data = workflow.round_changes(s, app.blobs, project, submission)
 
     def text() -> Iterator[str]:
         yield (f"S-{data['submission']} {data['stage']} 第 {data['round']} 轮 round "
@@ -277,11 +264,11 @@ def review_mark(project: str, sheet: str, change_id: str, mark: str, text: str |
                 category: str, submission: str | None, as_user: str | None,
                 as_json: bool) -> None:
     """Mark change CHANGE_ID of SHEET accepted or queried (a query becomes an opinion)."""
-    from workflow import opinions
+    import workflow
 
     app = get_app()
     with app.session() as s:
-        m = opinions.mark_change(s, project, sheet, change_id, mark, user=_user(as_user),
+        m = workflow.mark_change(s, project, sheet, change_id, mark, user=_user(as_user),
                                  keys=_keys(), blobs=app.blobs, text=text, category=category,
                                  submission=submission)
         data = {"sheet": sheet, "change_id": change_id, "mark": mark, "opinion": m.opinion_id}
@@ -345,7 +332,7 @@ def opinion_add(project: str, sheet: str, text: str, point: list[float] | None,
                 as_user: str | None, as_json: bool) -> None:
     """Add an opinion TEXT on SHEET, anchored by --point, --rect or --polygon; --change names
     a change of the round's diff (`review diff`)."""
-    from workflow import opinions
+    import workflow
 
     given = [(k, v) for k, v in (("point", point), ("rect", rect), ("polygon", polygon))
              if v is not None]
@@ -354,11 +341,11 @@ def opinion_add(project: str, sheet: str, text: str, point: list[float] | None,
     kind, coords = given[0]
     app = get_app()
     with app.session() as s:
-        o = opinions.add_opinion(s, project, user=_user(as_user), keys=_keys(), sheet_no=sheet,
+        o = workflow.add_opinion(s, project, user=_user(as_user), keys=_keys(), sheet_no=sheet,
                                  anchor={"type": kind, "coords": coords}, category=category,
                                  text=text, change_id=change_id, blobs=app.blobs,
                                  discipline=discipline, submission=submission)
-        data = opinions.opinion_dict(o)
+        data = workflow.opinion_dict(o)
     emit(data, as_json, lambda: [f"意见 opinion #{data['number']} ({data['category']})"])
 
 
@@ -372,12 +359,12 @@ def _opinion_action(action: str) -> click.Command:
     @json_option
     def cmd(project: str, number: int, text: str, if_lock: int | None, as_user: str | None,
             as_json: bool) -> None:
-        from workflow import opinions
+        import workflow
 
         with get_app().session() as s:
-            o = getattr(opinions, action)(s, project, number, text, user=_user(as_user),
+            o = getattr(workflow, action)(s, project, number, text, user=_user(as_user),
                                           keys=_keys(), expect_lock=if_lock)
-            data = opinions.opinion_dict(o)
+            data = workflow.opinion_dict(o)
         emit(data, as_json, lambda: [f"意见 opinion #{number}: {data['state']}"])
 
     cmd.help = {"reply": "答复 Reply to opinion NUMBER (design firm).",
@@ -400,10 +387,10 @@ for _action in ("reply", "close", "reopen"):
 def opinion_list(project: str, state: str | None, sheet: str | None, discipline: str | None,
                  submission: str | None, as_json: bool) -> None:
     """List opinions (those whose anchored region changed first)."""
-    from workflow import opinions
+    import workflow
 
     with get_app().session(write=False) as s:
-        data = [opinions.opinion_dict(o) for o in opinions.list_opinions(
+        data = [workflow.opinion_dict(o) for o in workflow.list_opinions(
             s, project, state=state, sheet_no=sheet, discipline=discipline,
             submission=submission)]
 
@@ -483,10 +470,10 @@ def archive_cmd(project: str, as_user: str | None, as_json: bool) -> None:
 def status_cmd(project: str, as_user: str | None, as_json: bool) -> None:
     """状态 Where PROJECT stands: phase, refs, submissions and their clocks, changes by state,
     meetings, opinions, as-built, certificates; with --as, what that user may do now."""
-    from workflow import service
+    import workflow
 
     with get_app().session(write=False) as s:
-        data = service.status(s, project, user=as_user)
+        data = workflow.status(s, project, user=as_user)
 
     def text() -> Iterator[str]:
         yield f"{data['project']} {data['name']}"
@@ -543,10 +530,10 @@ def status_cmd(project: str, as_user: str | None, as_json: bool) -> None:
 @json_option
 def inbox_cmd(as_user: str | None, unread: bool, mark_read: bool, as_json: bool) -> None:
     """待办 Messages for the acting user."""
-    from workflow import service
+    import workflow
 
     with get_app().session() as s:
-        msgs = service.inbox(s, _user(as_user), unread=unread, mark_read=mark_read)
+        msgs = workflow.inbox(s, _user(as_user), unread=unread, mark_read=mark_read)
         data = [{"id": m.id, "project": m.project_code, "message": m.message,
                  "created": m.created.isoformat(),
                  "read": m.read_at.isoformat() if m.read_at else None} for m in msgs]
@@ -564,11 +551,12 @@ def audit_cmd() -> None:
 @json_option
 def audit_log(project: str, as_json: bool) -> None:
     """Show the chain, oldest first."""
+    import workflow
     from drawings import registry
-    from workflow import audit
 
     with get_app().session(write=False) as s:
-        data = [e.to_dict() for e in audit.events(s, registry.get_project(s, project).code)]
+        code = registry.get_project(s, project).code
+        data = [e.to_dict() for e in workflow.audit_events(s, code)]
     emit(data, as_json, lambda: [
         f"#{e['seq']:<4} {e['at'][:19]} {e['event']:<17} {e['actor']:<10} "
         f"{short(e['version'])} {e['hash'][:12]} ← {e['prev'][:12]}" for e in data])
@@ -579,12 +567,12 @@ def audit_log(project: str, as_json: bool) -> None:
 @json_option
 def audit_head(project: str, as_json: bool) -> None:
     """锚点 The chain's newest event as SEQ:HASH, to record outside the database."""
+    import workflow
     from drawings import registry
-    from workflow import audit
 
     app = get_app()
     with app.session(write=False) as s:
-        data = audit.head(s, registry.get_project(s, project).code)
+        data = workflow.audit_head(s, registry.get_project(s, project).code)
     if data is None:
         raise NotFound(f"{project}: 尚无审计事件 no audit events yet")
     emit(data, as_json, lambda: [
@@ -602,14 +590,14 @@ def audit_verify(project: str, anchors: tuple[str, ...], as_json: bool) -> None:
     """Recompute the chain, check every signature, compare every row it governs with its
     replay, re-hash every blob it names, and check that every anchor is still in the chain;
     exit 50 if not."""
+    import workflow
     from drawings import registry
     from storage.errors import IntegrityError
-    from workflow import audit
 
-    parsed = [audit.parse_anchor(a) for a in anchors]
+    parsed = [workflow.parse_anchor(a) for a in anchors]
     app = get_app()
     with app.session(write=False) as s:
-        rep = audit.verify_chain(s, registry.get_project(s, project).code, app.blobs,
+        rep = workflow.verify_chain(s, registry.get_project(s, project).code, app.blobs,
                                  anchors=parsed)
     data = rep.to_dict()
 
@@ -626,18 +614,6 @@ def audit_verify(project: str, anchors: tuple[str, ...], as_json: bool) -> None:
         raise IntegrityError(f"{project}: {len(rep.problems)} 处问题 problems in the audit chain")
 
 
-def parse_when(text: str) -> datetime:
-    """ISO date/time; without a zone it is Beijing time (UTC+8)."""
-    from workflow.clock import CHINA_TZ
-
-    try:
-        when = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise InvalidInput(f"无效的时间 invalid date/time {text!r} (ISO, e.g. 2026-05-01T12:00)"
-                           ) from None
-    return when if when.tzinfo else when.replace(tzinfo=CHINA_TZ)
-
-
 @audit_cmd.command("at")
 @click.argument("project")
 @click.argument("when")
@@ -649,10 +625,10 @@ def audit_at(project: str, when: str, as_json: bool) -> None:
 
 def show_set_in_force(project: str, when: str, as_json: bool) -> None:
     """Shared by `audit at` and `show PROJECT --at`."""
-    from workflow import service
+    import workflow
 
     with get_app().session(write=False) as s:
-        data = service.set_in_force(s, project, parse_when(when))
+        data = workflow.set_in_force(s, project, workflow.parse_time(when))
 
     def text() -> Iterator[str | tuple[object, ...]]:
         v = data["version"]
