@@ -71,10 +71,11 @@ def violations(imp: Import) -> list[str]:
     dst_pkg = imp.target.split(".")[0]
     where = f"{imp.module}:{imp.line} imports {imp.target}"
     problems = []
-    if any(imp.module == f or imp.module.startswith(f + ".") for f in NO_ORM):
-        if dst_pkg == "sqlalchemy" or imp.target.split(".")[-1] == "models" or \
-                (imp.target in PACKAGES and "models" in imp.names):
-            problems.append(f"{where}: the front ends call services, they hold no ORM")
+    front_end = any(imp.module == f or imp.module.startswith(f + ".") for f in NO_ORM)
+    holds_orm = dst_pkg == "sqlalchemy" or imp.target.split(".")[-1] == "models" or \
+        (imp.target in PACKAGES and "models" in imp.names)
+    if front_end and holds_orm:
+        problems.append(f"{where}: the front ends call services, they hold no ORM")
     if dst_pkg not in PACKAGES or dst_pkg == src_pkg:
         return problems
     if dst_pkg == "migrations" or src_pkg == "migrations":
