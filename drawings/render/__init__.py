@@ -150,8 +150,10 @@ def render_bytes(
     width: int | None = None,
     paper: str | None = None,
     progress: Progress | None = None,
+    warnings: list[str] | None = None,
 ) -> bytes:
-    """One sheet of ``drawing`` as PNG/PDF/SVG bytes (``layout`` picks the sheet)."""
+    """One sheet of ``drawing`` as PNG/PDF/SVG bytes (``layout`` picks the sheet); what was
+    not drawn as it is (:mod:`.limits`) is added to ``warnings``."""
     from drawings.gcpause import paused_gc
 
     _check_format(fmt)
@@ -162,6 +164,8 @@ def render_bytes(
         if progress:
             progress("layout")
         spec = plan(drawing, sheet, paper=paper)
+        if warnings is not None:
+            warnings.extend(spec.warnings)
         if progress:
             progress("draw")
         data = page_bytes(spec, fmt, dpi=dpi, width=width)
@@ -214,10 +218,12 @@ def render_source(
         drawing = drawings.read(data, name=label)
         del data
         sheet = pick_sheet(drawing, layout)
+        warnings: list[str] = []
         out = render_bytes(
-            drawing, fmt, layout=layout, dpi=dpi, width=width, paper=paper, progress=progress
+            drawing, fmt, layout=layout, dpi=dpi, width=width, paper=paper, progress=progress,
+            warnings=warnings,
         )
-    return Rendered(out, sheet.name, len(sheet))
+    return Rendered(out, sheet.name, len(sheet), tuple(warnings))
 
 
 def write_atomic(path: str | Path, data: bytes) -> Path:
@@ -244,11 +250,13 @@ def render(
     width: int | None = None,
     paper: str | None = None,
     progress: Progress | None = None,
+    warnings: list[str] | None = None,
 ) -> Path:
     """Render one sheet of ``drawing`` to ``out``; the format follows the extension."""
     fmt = format_of(out)
     data = render_bytes(
-        drawing, fmt, layout=layout, dpi=dpi, width=width, paper=paper, progress=progress
+        drawing, fmt, layout=layout, dpi=dpi, width=width, paper=paper, progress=progress,
+        warnings=warnings,
     )
     return write_atomic(out, data)
 
@@ -263,12 +271,15 @@ def overlay(
     dpi: float | None = None,
     width: int | None = None,
     paper: str | None = None,
+    warnings: list[str] | None = None,
 ) -> Path:
-    """Diff overlay (removed red, added green, modified orange, unchanged grey, clouds)."""
+    """Diff overlay (removed red, added green, modified orange, unchanged grey, clouds);
+    what was not drawn as it is (:mod:`.limits`) is added to ``warnings``."""
     from drawings.render.overlays import overlay_bytes
 
     fmt = format_of(out_path)
     data = overlay_bytes(
-        report, old_drawing, new_drawing, fmt, sheet=sheet, dpi=dpi, width=width, paper=paper
+        report, old_drawing, new_drawing, fmt, sheet=sheet, dpi=dpi, width=width, paper=paper,
+        warnings=warnings,
     )
     return write_atomic(out_path, data)

@@ -257,8 +257,11 @@ def overlay_bytes(
     dpi: float | None = None,
     width: int | None = None,
     paper: str | None = None,
+    warnings: list[str] | None = None,
 ) -> bytes:
     from drawings.render import page_bytes
 
     spec = overlay_spec(report, old, new, sheet=sheet, paper=paper)
+    if warnings is not None:
+        warnings.extend(spec.warnings)
     return page_bytes(spec, fmt, dpi=dpi, width=width)

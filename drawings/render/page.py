@@ -47,6 +47,12 @@ class PageSpec:
     passthrough: tuple[str, int] | None = None  # (pdf path, page number)
     extra: list[tuple[DisplayList, Matrix]] | None = None  # drawn on top (overlays)
 
+    @property
+    def warnings(self) -> list[str]:
+        """What was not drawn as it is (:mod:`.limits`), from every display list, once each."""
+        lists = [self.dl, self.model, *(dl for dl, _ in self.extra or ())]
+        return list(dict.fromkeys(w for dl in lists if dl is not None for w in dl.warnings))
+
 
 def pick_sheet(drawing: Drawing, layout: str | None) -> Sheet:
     """The named sheet (layout / page), or the first one with content."""

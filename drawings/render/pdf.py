@@ -28,8 +28,9 @@ def _ints(coords: list[float] | np.ndarray, m: Matrix) -> np.ndarray:
     xy = np.asarray(coords, dtype=np.float64).reshape(-1, 2)
     a, b, c, d, e, f = m
     out = np.empty_like(xy)
-    out[:, 0] = (xy[:, 0] * a + xy[:, 1] * c + e) * Q
-    out[:, 1] = (xy[:, 0] * b + xy[:, 1] * d + f) * Q
+    with np.errstate(all="ignore"):  # 1e308 and NaN coordinates: clipped below
+        out[:, 0] = (xy[:, 0] * a + xy[:, 1] * c + e) * Q
+        out[:, 1] = (xy[:, 0] * b + xy[:, 1] * d + f) * Q
     np.nan_to_num(out, copy=False, nan=0.0, posinf=_LIMIT, neginf=-_LIMIT)
     np.clip(out, -_LIMIT, _LIMIT, out=out)
     return np.rint(out).astype(np.int64)
