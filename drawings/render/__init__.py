@@ -122,16 +122,18 @@ def page_bytes(
     import pymupdf
 
     from drawings.gcpause import paused_gc
+    from drawings.render.page import mupdf_guard
 
     doc = pymupdf.open()
     try:
-        with paused_gc():
-            page = build(spec, doc, compress=fmt == "pdf")
-        if fmt == "png":
-            return to_png(page, dpi=dpi, width=width)
-        if fmt == "svg":
-            return to_svg(page)
-        return doc.tobytes(garbage=0, deflate=False)  # the big stream is compressed already
+        with mupdf_guard(spec.source):
+            with paused_gc():
+                page = build(spec, doc, compress=fmt == "pdf")
+            if fmt == "png":
+                return to_png(page, dpi=dpi, width=width)
+            if fmt == "svg":
+                return to_svg(page)
+            return doc.tobytes(garbage=0, deflate=False)  # the big stream is compressed already
     finally:
         doc.close()
 

@@ -203,7 +203,8 @@ def overlay_spec(
         pw, ph = paper_size(paper)
         tol = TOL_PT / fit(est, max(pw, ph) * MM, min(pw, ph) * MM, 0.0)[0]
         spec = PageSpec(
-            0.0, 0.0, IDENTITY, flatten(base_drawing, base_sheet, tol=tol, paint=paint_new_base)
+            0.0, 0.0, IDENTITY, flatten(base_drawing, base_sheet, tol=tol, paint=paint_new_base),
+            source=base_drawing.path,
         )
     layers: list[tuple[DisplayList, Matrix]] = []
     if old_sheet is not None and new_sheet is not None:
