@@ -185,6 +185,8 @@ def _segments(radius: float, sweep: float, tol: float) -> int:
     if radius <= tol or sweep <= 0:
         return 1
     step = 2.0 * math.acos(max(-1.0, 1.0 - tol / radius))
+    if step <= 0.0:  # tol / radius under the float epsilon: as fine as we ever go
+        return 512
     return max(1, min(512, math.ceil(sweep / step)))
 
 
@@ -240,7 +242,8 @@ def bulge_points(vertices: list, closed: bool, tol: float) -> list[float]:
                 if r <= tol:
                     k = 1
                 else:
-                    k = max(1, min(512, ceil(abs(theta) / (2.0 * acos(max(-1.0, 1.0 - tol / r))))))
+                    half = acos(max(-1.0, 1.0 - tol / r))
+                    k = max(1, min(512, ceil(abs(theta) / (2.0 * half)))) if half > 0.0 else 512
                 step = theta / k
                 for j in range(1, k):
                     t = a0 + step * j
