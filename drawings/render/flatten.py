@@ -17,7 +17,7 @@ from typing import Any
 from drawings.gcpause import paused_gc
 from drawings.model import Drawing, Entity, Sheet
 from drawings.render.colors import RGB, is_byblock, to_rgb
-from drawings.render.expansion import BLOCK_KINDS, CAP, Expansion, cells_of, finite_box, magnitude
+from drawings.render.expansion import BLOCK_KINDS, CAP, Expansion, finite_box, magnitude
 from drawings.render.limits import RenderLimits
 from drawings.render.linetypes import Dash, dash_for
 from storage.display import quote
@@ -880,22 +880,25 @@ class Flattener:
         if ctx.depth >= limits.depth:
             self._too_deep(e)
             return
-        cells = cells_of(g)
-        if cells > limits.cells:
-            self._outline(e, ctx, f"阵列 MINSERT of {magnitude(cells)} cells, over "
-                                  f"{limits.setting('cells')}")
-            return
-        need = self._afford(e, ctx)
-        if need is not None:
-            self._outline(e, ctx, self._over_entities(need))
-            return
+        cols, rows = g.get("columns"), g.get("rows")
+        if cols is not None or rows is not None:  # a MINSERT
+            cols, rows = max(1, int(cols or 1)), max(1, int(rows or 1))
+            if cols * rows > limits.cells:
+                self._outline(e, ctx, f"阵列 MINSERT of {magnitude(cols * rows)} cells, over "
+                                      f"{limits.setting('cells')}")
+                return
+        else:
+            cols = rows = 1
+        if not ctx.depth:
+            need = self._afford(e, ctx)
+            if need is not None:
+                self._outline(e, ctx, self._over_entities(need))
+                return
         sx, sy = (tuple(g.get("scale") or (1.0, 1.0)) + (1.0, 1.0))[:2]
         rot = float(g.get("rotation") or 0.0)
         bx, by = block.base_point[:2]
         rgb, lw, lt = self._style(e, ctx)
         eff_layer = ctx.layer if ctx.depth > 0 and e.layer == "0" else e.layer
-        cols = max(1, int(g.get("columns") or 1))
-        rows = max(1, int(g.get("rows") or 1))
         cs = float(g.get("column_spacing") or 0.0)
         rs = float(g.get("row_spacing") or 0.0)
         ix, iy = g["insert"][:2]

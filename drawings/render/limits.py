@@ -59,8 +59,8 @@ class RenderLimits:
     corpus as it was (its largest expansion is a fraction of each) while a hostile one stays
     within about 1 GB and a minute."""
 
-    entities: int = 2_000_000
-    points: int = 8_000_000
+    entities: int = 500_000
+    points: int = 2_000_000
     depth: int = 16
     cells: int = 100_000
     pattern_lines: int = 3000

@@ -236,12 +236,16 @@ def minsert_dxf(path: Path, cols: int = 100_000, rows: int = 100_000, lines: int
                         _insert("CELL", 0.0, 0.0, cols=cols, rows=rows, dx=10.0, dy=10.0))
 
 
-def fanout_dxf(path: Path, width: int = 8, depth: int = 14) -> Path:
+def fanout_dxf(path: Path, width: int = 8, depth: int = 14, *, scale: float = 0.1,
+               circles: int = 0) -> Path:
     """Blocks fanned out ``width`` wide and ``depth`` deep: one INSERT of the top block draws
-    ``width ** depth`` leaves (8 ** 14 = 4.4e12)."""
-    blocks = [_block(f"L{depth}", _line(0.0, 0.0, 1.0, 1.0) + _line(0.0, 1.0, 1.0, 0.0))]
+    ``width ** depth`` leaves of two lines (8 ** 14 = 4.4e12) and ``circles`` circles (drawn
+    with up to 513 points each when ``scale`` keeps them page-sized)."""
+    leaf = _line(0.0, 0.0, 1.0, 1.0) + _line(0.0, 1.0, 1.0, 0.0)
+    leaf += "0\nCIRCLE\n8\n0\n10\n0\n20\n0\n40\n1000.0\n" * circles
+    blocks = [_block(f"L{depth}", leaf)]
     for level in range(depth - 1, -1, -1):
-        refs = "".join(_insert(f"L{level + 1}", k * 1.5, 0.0, scale=0.1) for k in range(width))
+        refs = "".join(_insert(f"L{level + 1}", k * 1.5, 0.0, scale=scale) for k in range(width))
         blocks.append(_block(f"L{level}", refs))
     return _with_blocks(path, "".join(reversed(blocks)), _insert("L0", 0.0, 0.0))
 
