@@ -252,3 +252,22 @@ def test_tiles_keep_the_warnings_with_the_page(tmp_path):
     hostile.dxf_with_entities(plain, hostile._line(0.0, 0.0, 10.0, 10.0))
     quiet = TileCache(tmp_path / "tiles", lambda b: drawings.read(plain))
     assert quiet.levels("cd" * 32, "")["warnings"] == []
+
+
+def test_the_corpus_is_within_the_default_limits():
+    """The defaults change no real drawing: every sheet's expansion fits its budget (the
+    shared corpus's largest takes 144,057 of 500,000 entities and 159,205 of 2,000,000
+    vertices, measured when the defaults were chosen)."""
+    from tests.conftest import corpus_dir
+
+    files = [p for p in sorted(corpus_dir().rglob("*"))
+             if p.suffix.lower() in (".dxf", ".dwg") and p.stat().st_size < 20_000_000]
+    assert files
+    limits = RenderLimits()
+    for p in files:
+        try:
+            d = drawings.read(p)
+        except InvalidInput:
+            continue  # unreadable corpus files are the readers' tests' business
+        for s in d.sheets:
+            assert sheet_cost(d, s, limits) <= limits.entities, (p, s.name)
