@@ -9,6 +9,7 @@ maps them to the page with one vectorised transform.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -1144,15 +1145,10 @@ def _pattern_plan(g: Mapping[str, Any], box: tuple[float, float, float, float], 
     definition line, and their number; None when there are more than ``limit`` (or half of
     it from one definition line: a pattern too fine to see, drawn as a solid fill) or the
     numbers are not finite."""
-    from ezdxf.tools import pattern as ezpattern
-
     name = str(g.get("pattern") or "ANSI31").upper()
-    table = _patterns(metric)
-    definition = g.get("pattern_lines") or table.get(name) or table["ANSI31"]
     scale = float(g.get("pattern_scale") or 1.0) or 1.0
     angle = float(g.get("pattern_angle") or 0.0)
-    if g.get("pattern_lines") is None:
-        definition = ezpattern.scale_pattern(definition, scale, angle)
+    definition = g.get("pattern_lines") or _scaled_pattern(name, scale, angle, metric)
     x0, y0, x1, y1 = box
     corners = ((x0, y0), (x1, y0), (x1, y1), (x0, y1))
     plan = []
@@ -1237,6 +1233,16 @@ def pattern_count(e: Entity, metric: bool, limit: int) -> int:
 
 
 _PATTERNS: dict[bool, dict[str, Any]] = {}
+
+
+@functools.lru_cache(maxsize=512)
+def _scaled_pattern(name: str, scale: float, angle: float, metric: bool) -> list:
+    """A standard pattern scaled and rotated (ezdxf rounds every number: slow for 1e300, and
+    a drawing repeats a few patterns thousands of times).  Read-only."""
+    from ezdxf.tools import pattern as ezpattern
+
+    table = _patterns(metric)
+    return ezpattern.scale_pattern(table.get(name) or table["ANSI31"], scale, angle)
 
 
 def _patterns(metric: bool) -> dict[str, Any]:
