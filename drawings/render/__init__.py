@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from drawings.model import Drawing
+from drawings.render.limits import RenderLimits
 from drawings.render.page import (
     DEFAULT_PAPER,
     PAPER_SIZES,
@@ -37,6 +38,7 @@ __all__ = [
     "PAPER_SIZES",
     "RENDERER_VERSION",
     "PageSpec",
+    "RenderLimits",
     "Rendered",
     "build",
     "format_of",

@@ -77,6 +77,15 @@ def test_render_finishes_bounded(name, files, zygote, tmp_path):
         assert out.stat().st_size > 0
 
 
+def test_render_json_lists_the_warnings(files, zygote, tmp_path):
+    import json
+
+    o = zygote.run("render", str(files["fanout"]), "-o", str(tmp_path / "f.svg"), "--json")
+    assert o.exit == 0, o.stderr
+    (w,) = json.loads(o.stdout)["warnings"]
+    assert FANOUT in w and str(files["fanout"]) in w
+
+
 @pytest.mark.parametrize("name", list(EXPECTED))
 def test_diff_overlay_finishes_bounded(name, files, zygote, tmp_path):
     out = tmp_path / f"{name}-overlay.png"
