@@ -60,7 +60,7 @@ class RenderLimits:
     within about 1 GB and a minute."""
 
     entities: int = 500_000
-    points: int = 2_000_000
+    points: int = 1_000_000
     depth: int = 16
     cells: int = 100_000
     pattern_lines: int = 3000

@@ -256,7 +256,7 @@ def test_tiles_keep_the_warnings_with_the_page(tmp_path):
 
 def test_the_corpus_is_within_the_default_limits():
     """The defaults change no real drawing: every sheet's expansion fits its budget (the
-    shared corpus's largest takes 144,057 of 500,000 entities and 159,205 of 2,000,000
+    shared corpus's largest takes 144,057 of 500,000 entities and 159,205 of 1,000,000
     vertices, measured when the defaults were chosen)."""
     from tests.conftest import corpus_dir
 
