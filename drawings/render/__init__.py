@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from drawings.model import Drawing
+from drawings.render.limits import RenderLimits
 from drawings.render.page import (
     DEFAULT_PAPER,
     PAPER_SIZES,
@@ -37,6 +38,7 @@ __all__ = [
     "PAPER_SIZES",
     "RENDERER_VERSION",
     "PageSpec",
+    "RenderLimits",
     "Rendered",
     "build",
     "format_of",
@@ -122,16 +124,18 @@ def page_bytes(
     import pymupdf
 
     from drawings.gcpause import paused_gc
+    from drawings.render.page import mupdf_guard
 
     doc = pymupdf.open()
     try:
-        with paused_gc():
-            page = build(spec, doc, compress=fmt == "pdf")
-        if fmt == "png":
-            return to_png(page, dpi=dpi, width=width)
-        if fmt == "svg":
-            return to_svg(page)
-        return doc.tobytes(garbage=0, deflate=False)  # the big stream is compressed already
+        with mupdf_guard(spec.source):
+            with paused_gc():
+                page = build(spec, doc, compress=fmt == "pdf")
+            if fmt == "png":
+                return to_png(page, dpi=dpi, width=width)
+            if fmt == "svg":
+                return to_svg(page)
+            return doc.tobytes(garbage=0, deflate=False)  # the big stream is compressed already
     finally:
         doc.close()
 
@@ -150,8 +154,10 @@ def render_bytes(
     width: int | None = None,
     paper: str | None = None,
     progress: Progress | None = None,
+    warnings: list[str] | None = None,
 ) -> bytes:
-    """One sheet of ``drawing`` as PNG/PDF/SVG bytes (``layout`` picks the sheet)."""
+    """One sheet of ``drawing`` as PNG/PDF/SVG bytes (``layout`` picks the sheet); what was
+    not drawn as it is (:mod:`.limits`) is added to ``warnings``."""
     from drawings.gcpause import paused_gc
 
     _check_format(fmt)
@@ -162,6 +168,8 @@ def render_bytes(
         if progress:
             progress("layout")
         spec = plan(drawing, sheet, paper=paper)
+        if warnings is not None:
+            warnings.extend(spec.warnings)
         if progress:
             progress("draw")
         data = page_bytes(spec, fmt, dpi=dpi, width=width)
@@ -214,10 +222,12 @@ def render_source(
         drawing = drawings.read(data, name=label)
         del data
         sheet = pick_sheet(drawing, layout)
+        warnings: list[str] = []
         out = render_bytes(
-            drawing, fmt, layout=layout, dpi=dpi, width=width, paper=paper, progress=progress
+            drawing, fmt, layout=layout, dpi=dpi, width=width, paper=paper, progress=progress,
+            warnings=warnings,
         )
-    return Rendered(out, sheet.name, len(sheet))
+    return Rendered(out, sheet.name, len(sheet), tuple(warnings))
 
 
 def write_atomic(path: str | Path, data: bytes) -> Path:
@@ -244,11 +254,13 @@ def render(
     width: int | None = None,
     paper: str | None = None,
     progress: Progress | None = None,
+    warnings: list[str] | None = None,
 ) -> Path:
     """Render one sheet of ``drawing`` to ``out``; the format follows the extension."""
     fmt = format_of(out)
     data = render_bytes(
-        drawing, fmt, layout=layout, dpi=dpi, width=width, paper=paper, progress=progress
+        drawing, fmt, layout=layout, dpi=dpi, width=width, paper=paper, progress=progress,
+        warnings=warnings,
     )
     return write_atomic(out, data)
 
@@ -263,12 +275,15 @@ def overlay(
     dpi: float | None = None,
     width: int | None = None,
     paper: str | None = None,
+    warnings: list[str] | None = None,
 ) -> Path:
-    """Diff overlay (removed red, added green, modified orange, unchanged grey, clouds)."""
+    """Diff overlay (removed red, added green, modified orange, unchanged grey, clouds);
+    what was not drawn as it is (:mod:`.limits`) is added to ``warnings``."""
     from drawings.render.overlays import overlay_bytes
 
     fmt = format_of(out_path)
     data = overlay_bytes(
-        report, old_drawing, new_drawing, fmt, sheet=sheet, dpi=dpi, width=width, paper=paper
+        report, old_drawing, new_drawing, fmt, sheet=sheet, dpi=dpi, width=width, paper=paper,
+        warnings=warnings,
     )
     return write_atomic(out_path, data)

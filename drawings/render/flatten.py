@@ -9,6 +9,7 @@ maps them to the page with one vectorised transform.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -17,7 +18,10 @@ from typing import Any
 from drawings.gcpause import paused_gc
 from drawings.model import Drawing, Entity, Sheet
 from drawings.render.colors import RGB, is_byblock, to_rgb
+from drawings.render.expansion import BLOCK_KINDS, CAP, Expansion, finite_box, magnitude
+from drawings.render.limits import RenderLimits
 from drawings.render.linetypes import Dash, dash_for
+from storage.display import quote
 
 #: Affine 2D transform (a, b, c, d, e, f): x' = a*x + c*y + e, y' = b*x + d*y + f (PDF order).
 Matrix = tuple[float, float, float, float, float, float]
@@ -28,9 +32,8 @@ CAP_TO_EM = 1.0 / 0.72
 #: MTEXT default line spacing, as a multiple of the text height (AutoCAD: 5/3).
 MTEXT_LINE_SPACING = 5.0 / 3.0
 DEFAULT_LINEWEIGHT_MM = 0.25
-MAX_DEPTH = 16
-#: Hatch pattern lines per hatch above which the hatch is drawn as a solid fill instead.
-MAX_PATTERN_LINES = 1500
+#: Distinct warnings kept per sheet (each counts its occurrences).
+MAX_WARNINGS = 20
 
 #: Stroke style key: (rgb, lineweight mm, const width in drawing units, dash, round-dot cap)
 StrokeKey = tuple[RGB, float, float, Dash | None, bool]
@@ -121,6 +124,8 @@ class DisplayList:
     patterns: list[PatternFill] = field(default_factory=list)
     texts: list[TextRun] = field(default_factory=list)
     viewports: list[ViewportRef] = field(default_factory=list)
+    #: what was not drawn as it is (see :mod:`.limits`), one line each, naming the file
+    warnings: list[str] = field(default_factory=list)
 
     def bounds(self) -> tuple[float, float, float, float] | None:
         """Extents of everything drawn (text by its origin and size), or None if empty."""
@@ -132,7 +137,8 @@ class DisplayList:
         if self.texts:
             tm = np.array([t.matrix for t in self.texts], dtype=np.float64).reshape(-1, 6)
             k = np.array([len(t.text) for t in self.texts], dtype=np.float64) * 0.6
-            far = (tm[:, 4] + tm[:, 0] * k + tm[:, 2], tm[:, 5] + tm[:, 1] * k + tm[:, 3])
+            with np.errstate(all="ignore"):  # 1e308 text overflows: dropped below
+                far = (tm[:, 4] + tm[:, 0] * k + tm[:, 2], tm[:, 5] + tm[:, 1] * k + tm[:, 3])
             arrays.append(np.column_stack((tm[:, 4], tm[:, 5], *far)).ravel())
         for vp in self.viewports:
             arrays.append(np.asarray(vp.clip))
@@ -180,6 +186,8 @@ def _segments(radius: float, sweep: float, tol: float) -> int:
     if radius <= tol or sweep <= 0:
         return 1
     step = 2.0 * math.acos(max(-1.0, 1.0 - tol / radius))
+    if step <= 0.0:  # tol / radius under the float epsilon: as fine as we ever go
+        return 512
     return max(1, min(512, math.ceil(sweep / step)))
 
 
@@ -235,7 +243,8 @@ def bulge_points(vertices: list, closed: bool, tol: float) -> list[float]:
                 if r <= tol:
                     k = 1
                 else:
-                    k = max(1, min(512, ceil(abs(theta) / (2.0 * acos(max(-1.0, 1.0 - tol / r))))))
+                    half = acos(max(-1.0, 1.0 - tol / r))
+                    k = max(1, min(512, ceil(abs(theta) / (2.0 * half)))) if half > 0.0 else 512
                 step = theta / k
                 for j in range(1, k):
                     t = a0 + step * j
@@ -397,6 +406,7 @@ class Flattener:
         tol: float,
         paint: Callable[[Entity], RGB | None] | None = None,
         dl: DisplayList | None = None,
+        limits: RenderLimits | None = None,
     ) -> None:
         self.drawing = drawing
         self.tol = tol
@@ -417,6 +427,15 @@ class Flattener:
         #: while a block entity is first flattened: where :meth:`_stroke` records its output
         self._rec: list | None = None
         self.pdf_text = drawing.format == "pdf"
+        self.limits = limits = limits if limits is not None else RenderLimits.from_env()
+        self.expansion = Expansion(
+            drawing.blocks, limits, lambda e: pattern_count(e, self.metric, limits.pattern_lines)
+        )
+        #: entities paid for from the sheet's budget (references' contents, pattern lines)
+        self.spent = 0
+        #: vertices drawn inside block references
+        self.expanded = 0
+        self._notes: dict[str, int] = {}
 
     # -- style -------------------------------------------------------------------------
     def _dash(self, name: str | None) -> Dash | None:
@@ -539,9 +558,64 @@ class Flattener:
                 continue
             try:
                 handler(self, e, ctx)
-            except (KeyError, IndexError, TypeError, ValueError, ZeroDivisionError):
+            except (KeyError, IndexError, TypeError, ValueError, ArithmeticError):
                 continue  # as in :meth:`entity`
+        self.dl.warnings.extend(self.warnings())
         return self.dl
+
+    # -- limits (see :mod:`.limits`) -----------------------------------------------------
+    def _note(self, message: str) -> None:
+        notes = self._notes
+        if message in notes or len(notes) < MAX_WARNINGS:
+            notes[message] = notes.get(message, 0) + 1
+        else:
+            notes[""] = notes.get("", 0) + 1
+
+    def warnings(self) -> list[str]:
+        """One line per distinct warning, with how often it applied."""
+        out = []
+        for message, n in self._notes.items():
+            if not message:
+                out.append(f"{self.drawing.path}: 另有 {n} 处 {n} more places not drawn in full")
+            else:
+                out.append(message if n == 1 else f"{message} ({n} 处 places)")
+        return out
+
+    def _afford(self, e: Entity, ctx: _Ctx) -> int | None:
+        """Pay for ``e`` from the sheet's budget if it is on the sheet itself (what is inside
+        it is paid for with it): None if it fits, else what it would cost."""
+        if ctx.depth:
+            return None
+        need = self.expansion.cost(e, 0)
+        if self.spent + need > self.limits.entities:
+            return need
+        self.spent += need
+        return None
+
+    def _outline(self, e: Entity, ctx: _Ctx, why: str) -> None:
+        """Draw the box of reference ``e`` instead of its content, and say why."""
+        box = finite_box(e.bbox)
+        if box is not None:
+            x0, y0, x1, y1 = box
+            self._stroke(e, ctx, [x0, y0, x1, y0, x1, y1, x0, y1, x0, y0])
+        name = quote(e.geometry.get("block") or e.kind)
+        self._note(
+            f"{self.drawing.path}: 块 block {name} {why}: 以外框代替 drawn as its outline"
+        )
+
+    def _over_entities(self, need: int) -> str:
+        return (f"展开过大 would draw {magnitude(need)} entities, over "
+                f"{self.limits.setting('entities')} per sheet")
+
+    def _over_points(self) -> str:
+        return f"展开过大 draws over {self.limits.setting('points')} vertices per sheet"
+
+    def _too_deep(self, e: Entity) -> None:
+        name = quote(e.geometry.get("block") or e.kind)
+        self._note(
+            f"{self.drawing.path}: 块 block {name} 嵌套过深未绘制 not drawn: nested deeper than "
+            f"{self.limits.setting('depth')}"
+        )
 
     def entity(self, e: Entity, ctx: _Ctx) -> None:
         handler = _HANDLERS.get(e.kind)
@@ -549,7 +623,7 @@ class Flattener:
             return
         try:
             handler(self, e, ctx)
-        except (KeyError, IndexError, TypeError, ValueError, ZeroDivisionError):
+        except (KeyError, IndexError, TypeError, ValueError, ArithmeticError):
             # A malformed entity must not sink the sheet; readers report damage separately.
             return
 
@@ -557,6 +631,8 @@ class Flattener:
     def _stroke(self, e: Entity, ctx: _Ctx, pts: list[float], width: float = 0.0) -> None:
         if len(pts) < 4:
             return
+        if ctx.depth:
+            self.expanded += len(pts) >> 1
         style = self._style(e, ctx)
         if not width and ctx.matrix == IDENTITY:
             g = self._plain.get(style)
@@ -587,6 +663,7 @@ class Flattener:
         g = self.dl.fills.get(rgb)
         if g is None:
             g = self.dl.fills[rgb] = FillGroup()
+        self.expanded += sum(len(r) for r in rings) >> 1
         for r in rings:
             g.coords.extend(_xf(r, m))
             g.counts.append(len(r) // 2)
@@ -677,10 +754,20 @@ class Flattener:
         if g.get("solid") or str(g.get("pattern", "")).upper() == "SOLID":
             self._fill(rgb, rings, ctx.matrix)
             return
-        lines = _pattern_lines(g, rings, self.metric)
+        lines = _pattern_lines(g, rings, self.metric, self.limits.pattern_lines)
         if lines is None:
             self._fill(rgb, rings, ctx.matrix)
             return
+        if not ctx.depth and self.spent + len(lines) > self.limits.entities:
+            self._note(
+                f"{self.drawing.path}: 填充图案线过多 hatch pattern lines over "
+                f"{self.limits.setting('entities')} per sheet: 以实心填充代替 drawn as solid fills"
+            )
+            self._fill(rgb, rings, ctx.matrix)
+            return
+        if not ctx.depth:
+            self.spent += len(lines)
+        self.expanded += len(lines)
         m = ctx.matrix
         s = scale_of(m) if m != IDENTITY else 1.0
         out = []
@@ -788,15 +875,31 @@ class Flattener:
         g = e.geometry
         name = g.get("block")
         block = self.drawing.blocks.get(name) if name else None
-        if block is None or ctx.depth >= MAX_DEPTH or name in ctx.stack:
+        if block is None or name in ctx.stack:
             return
+        limits = self.limits
+        if ctx.depth >= limits.depth:
+            self._too_deep(e)
+            return
+        cols, rows = g.get("columns"), g.get("rows")
+        if cols is not None or rows is not None:  # a MINSERT
+            cols, rows = max(1, int(cols or 1)), max(1, int(rows or 1))
+            if cols * rows > limits.cells:
+                self._outline(e, ctx, f"阵列 MINSERT of {magnitude(cols * rows)} cells, over "
+                                      f"{limits.setting('cells')}")
+                return
+        else:
+            cols = rows = 1
+        if not ctx.depth:
+            need = self._afford(e, ctx)
+            if need is not None:
+                self._outline(e, ctx, self._over_entities(need))
+                return
         sx, sy = (tuple(g.get("scale") or (1.0, 1.0)) + (1.0, 1.0))[:2]
         rot = float(g.get("rotation") or 0.0)
         bx, by = block.base_point[:2]
         rgb, lw, lt = self._style(e, ctx)
         eff_layer = ctx.layer if ctx.depth > 0 and e.layer == "0" else e.layer
-        cols = max(1, int(g.get("columns") or 1))
-        rows = max(1, int(g.get("rows") or 1))
         cs = float(g.get("column_spacing") or 0.0)
         rs = float(g.get("row_spacing") or 0.0)
         ix, iy = g["insert"][:2]
@@ -804,6 +907,9 @@ class Flattener:
         cr, sr = math.cos(r), math.sin(r)
         for i in range(rows):
             for j in range(cols):
+                if self.expanded > limits.points:
+                    self._outline(e, ctx, self._over_points())
+                    return
                 ox, oy = j * cs, i * rs
                 px = ix + ox * cr - oy * sr
                 py = iy + ox * sr + oy * cr
@@ -833,13 +939,16 @@ class Flattener:
             self._blocks[key] = self._record(entities, ctx, attribs)
             return
         m = ctx.matrix
+        n = 0
         for op in ops:
             if type(op) is tuple:
                 g, pts = op
                 g.coords.extend(_xf(pts, m))
                 g.counts.append(len(pts) // 2)
+                n += len(pts)
             else:
                 self._block_entity(op, ctx, attribs)
+        self.expanded += n >> 1
 
     def _record(self, entities: list[Entity], ctx: _Ctx, attribs: Mapping[str, str]) -> list:
         ops: list[tuple[StrokeGroup, list[float]] | Entity] = []
@@ -913,7 +1022,18 @@ class Flattener:
     def dimension(self, e: Entity, ctx: _Ctx) -> None:
         name = e.geometry.get("block")
         block = self.drawing.blocks.get(name) if name else None
-        if block is None or ctx.depth >= MAX_DEPTH:
+        if block is None:
+            return
+        limits = self.limits
+        if ctx.depth >= limits.depth:
+            self._too_deep(e)
+            return
+        need = self._afford(e, ctx)
+        if need is not None:
+            self._outline(e, ctx, self._over_entities(need))
+            return
+        if self.expanded > limits.points:
+            self._outline(e, ctx, self._over_points())
             return
         rgb, lw, lt = self._style(e, ctx)
         eff_layer = ctx.layer if ctx.depth > 0 and e.layer == "0" else e.layer
@@ -1019,22 +1139,20 @@ def _pdf_rgb(c: Any) -> RGB:
 # --------------------------------------------------------------------------- hatch patterns
 
 
-def _pattern_lines(g: Mapping[str, Any], rings: list[list[float]], metric: bool = True):
-    """Lines of a pattern hatch covering the boundary's bbox (clipped later by the writer)."""
-    from ezdxf.tools import pattern as ezpattern
-
+def _pattern_plan(g: Mapping[str, Any], box: tuple[float, float, float, float], metric: bool,
+                  limit: int) -> tuple[list, int] | None:
+    """The pattern lines of a hatch over ``box`` (its boundary's extents) as ranges per
+    definition line, and their number; None when there are more than ``limit`` (or half of
+    it from one definition line: a pattern too fine to see, drawn as a solid fill) or the
+    numbers are not finite."""
     name = str(g.get("pattern") or "ANSI31").upper()
-    table = _patterns(metric)
-    definition = g.get("pattern_lines") or table.get(name) or table["ANSI31"]
     scale = float(g.get("pattern_scale") or 1.0) or 1.0
     angle = float(g.get("pattern_angle") or 0.0)
-    if g.get("pattern_lines") is None:
-        definition = ezpattern.scale_pattern(definition, scale, angle)
-    xs = [c for r in rings for c in r[0::2]]
-    ys = [c for r in rings for c in r[1::2]]
-    x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+    definition = g.get("pattern_lines") or _scaled_pattern(name, scale, angle, metric)
+    x0, y0, x1, y1 = box
     corners = ((x0, y0), (x1, y0), (x1, y1), (x0, y1))
-    out = []
+    plan = []
+    total = 0
     for line in definition:
         ang, base, offset, dashes = line[0], line[1], line[2], line[3]
         a = math.radians(ang)
@@ -1043,12 +1161,44 @@ def _pattern_lines(g: Mapping[str, Any], rings: list[list[float]], metric: bool 
         bx, by = base[:2]
         ox, oy = offset[:2]
         spacing = ox * nx + oy * ny
-        if abs(spacing) < 1e-12:
+        if not all(map(math.isfinite, (bx, by, ox, oy, spacing))) or abs(spacing) < 1e-12:
             continue
         ts = [((px - bx) * nx + (py - by) * ny) / spacing for px, py in corners]
-        k0, k1 = math.ceil(min(ts)), math.floor(max(ts))
-        if k1 - k0 + 1 > MAX_PATTERN_LINES:
+        lo, hi = min(ts), max(ts)
+        if not (math.isfinite(lo) and math.isfinite(hi)):
             return None
+        k0, k1 = math.ceil(lo), math.floor(hi)
+        if k1 - k0 + 1 > limit // 2:
+            return None
+        total += max(0, k1 - k0 + 1)
+        if total > limit:
+            return None
+        plan.append((ux, uy, bx, by, ox, oy, dashes, k0, k1))
+    return plan, total
+
+
+def _ring_box(rings: list[list[float]]) -> tuple[float, float, float, float]:
+    xs = [c for r in rings for c in r[0::2]]
+    ys = [c for r in rings for c in r[1::2]]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _pattern_lines(
+    g: Mapping[str, Any],
+    rings: list[list[float]],
+    metric: bool = True,
+    limit: int = RenderLimits.pattern_lines,
+):
+    """Lines of a pattern hatch covering the boundary's bbox (clipped later by the writer),
+    or None when it is drawn as a solid fill (see :func:`_pattern_plan`)."""
+    box = _ring_box(rings)
+    planned = _pattern_plan(g, box, metric, limit)
+    if planned is None:
+        return None
+    x0, y0, x1, y1 = box
+    corners = ((x0, y0), (x1, y0), (x1, y1), (x0, y1))
+    out = []
+    for ux, uy, bx, by, ox, oy, dashes, k0, k1 in planned[0]:
         dash = None
         if dashes:
             from drawings.render.linetypes import to_dash
@@ -1062,12 +1212,37 @@ def _pattern_lines(g: Mapping[str, Any], rings: list[list[float]], metric: bool 
             u0, u1 = min(us), max(us)
             phase = (u0 % sum(dash)) if dash else 0.0
             out.append((px + u0 * ux, py + u0 * uy, px + u1 * ux, py + u1 * uy, dash, phase))
-        if len(out) > MAX_PATTERN_LINES * 2:
-            return None
     return out
 
 
+def pattern_count(e: Entity, metric: bool, limit: int) -> int:
+    """Pattern lines a HATCH draws (0: a solid fill), from its extents (the reader's, in the
+    coordinates of its block or sheet) without making them."""
+    g = e.geometry
+    if g.get("solid") or str(g.get("pattern", "")).upper() == "SOLID":
+        return 0
+    box = e.bbox
+    if not (math.isfinite(box[0]) and math.isfinite(box[2])):
+        pts = [p for path in g.get("paths") or () for p in path]
+        if not pts:
+            return 0
+        box = (min(p[0] for p in pts), min(p[1] for p in pts),
+               max(p[0] for p in pts), max(p[1] for p in pts))
+    planned = _pattern_plan(g, box, metric, limit)
+    return 0 if planned is None else planned[1]
+
+
 _PATTERNS: dict[bool, dict[str, Any]] = {}
+
+
+@functools.lru_cache(maxsize=512)
+def _scaled_pattern(name: str, scale: float, angle: float, metric: bool) -> list:
+    """A standard pattern scaled and rotated (ezdxf rounds every number: slow for 1e300, and
+    a drawing repeats a few patterns thousands of times).  Read-only."""
+    from ezdxf.tools import pattern as ezpattern
+
+    table = _patterns(metric)
+    return ezpattern.scale_pattern(table.get(name) or table["ANSI31"], scale, angle)
 
 
 def _patterns(metric: bool) -> dict[str, Any]:
@@ -1122,7 +1297,28 @@ def flatten(
     tol: float,
     paint: Callable[[Entity], RGB | None] | None = None,
     dl: DisplayList | None = None,
+    limits: RenderLimits | None = None,
 ) -> DisplayList:
-    """Display list of ``sheet`` (drawing units); curves within ``tol`` drawing units."""
+    """Display list of ``sheet`` (drawing units); curves within ``tol`` drawing units; what
+    expands past ``limits`` (default: from the environment) is outlined, with a warning in
+    the list's ``warnings``."""
     with paused_gc():
-        return Flattener(drawing, tol=tol, paint=paint, dl=dl).sheet(sheet)
+        return Flattener(drawing, tol=tol, paint=paint, dl=dl, limits=limits).sheet(sheet)
+
+
+def sheet_cost(drawing: Drawing, sheet: Sheet, limits: RenderLimits | None = None) -> int:
+    """What drawing ``sheet`` takes from its budget (``limits.entities``): its references'
+    contents and its hatches' pattern lines, counted without drawing (an upper bound)."""
+    limits = limits if limits is not None else RenderLimits.from_env()
+    metric = drawing.units not in ("in", "ft")
+    exp = Expansion(
+        drawing.blocks, limits, lambda e: pattern_count(e, metric, limits.pattern_lines)
+    )
+    total = 0
+    for e in sheet.entities:
+        kind = e.kind
+        if kind == "INSERT" or kind in BLOCK_KINDS:
+            total += exp.cost(e, 0)
+        elif kind == "HATCH":
+            total += exp.cost(e, 0) - 1
+    return min(total, CAP)

@@ -15,6 +15,7 @@ from typing import Any
 
 from drawings.model import Drawing, Entity, Sheet, union_of
 from drawings.render import colors
+from drawings.render.expansion import finite_box
 from drawings.render.flatten import (
     IDENTITY,
     DisplayList,
@@ -31,6 +32,9 @@ from drawings.render.pdf import MM
 from storage.errors import InvalidInput, NotFound
 
 OLD_MODIFIED = (1.0, 0.8, 0.55)
+#: Arcs along one side of a revision cloud at most (a cluster far off the page is no reason
+#: to draw millions).
+MAX_CLOUD_ARCS = 200
 UNCHANGED_FILL = (0.9, 0.9, 0.9)
 CLOUD_LW_MM = 0.5
 
@@ -93,13 +97,16 @@ def alignment_matrix(alignment: Any) -> Matrix:
 
 
 def cloud(bbox: tuple[float, float, float, float], pad: float) -> list[float]:
-    """A revision cloud (arcs bulging outwards) around ``bbox`` grown by ``pad``."""
+    """A revision cloud (arcs bulging outwards) around ``bbox`` grown by ``pad``; none around
+    a box that is not finite (NaN or 1e308 coordinates)."""
     x0, y0, x1, y1 = bbox[0] - pad, bbox[1] - pad, bbox[2] + pad, bbox[3] + pad
     arc = max(pad * 2.5, min(x1 - x0, y1 - y0) / 5)
+    if finite_box((x0, y0, x1, y1)) is None or not math.isfinite(arc) or arc <= 0:
+        return []  # (arc is infinite when the box's width is: x1 - x0 overflowed)
     corners = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
     verts: list[tuple[float, float, float]] = []
     for (ax, ay), (bx, by) in zip(corners, corners[1:] + corners[:1], strict=True):
-        n = max(1, round(math.hypot(bx - ax, by - ay) / arc))
+        n = max(1, min(MAX_CLOUD_ARCS, round(math.hypot(bx - ax, by - ay) / arc)))
         for k in range(n):
             t = k / n
             # negative bulge: clockwise arcs, i.e. outwards along a CCW outline
@@ -108,13 +115,16 @@ def cloud(bbox: tuple[float, float, float, float], pad: float) -> list[float]:
 
 
 def _union(*boxes) -> tuple[float, float, float, float] | None:
-    return union_of(b for b in boxes if b is not None)
+    """The box around the finite ones of ``boxes`` (1e308 or NaN ones cannot place a page)."""
+    return union_of(b for b in map(finite_box, boxes) if b is not None)
 
 
 def _map_box(box, m: Matrix):
     if box is None:
         return None
     a, b, c, d, e, f = m
+    if finite_box(box) is None:
+        return None
     pts = [(box[0], box[1]), (box[2], box[1]), (box[2], box[3]), (box[0], box[3])]
     xs = [a * x + c * y + e for x, y in pts]
     ys = [b * x + d * y + f for x, y in pts]
@@ -203,7 +213,8 @@ def overlay_spec(
         pw, ph = paper_size(paper)
         tol = TOL_PT / fit(est, max(pw, ph) * MM, min(pw, ph) * MM, 0.0)[0]
         spec = PageSpec(
-            0.0, 0.0, IDENTITY, flatten(base_drawing, base_sheet, tol=tol, paint=paint_new_base)
+            0.0, 0.0, IDENTITY, flatten(base_drawing, base_sheet, tol=tol, paint=paint_new_base),
+            source=base_drawing.path,
         )
     layers: list[tuple[DisplayList, Matrix]] = []
     if old_sheet is not None and new_sheet is not None:
@@ -236,8 +247,9 @@ def overlay_spec(
     for cl in getattr(sd, "clusters", ()):
         g = clouds.strokes.setdefault((colors.CLOUD, CLOUD_LW_MM, 0.0, None, False), StrokeGroup())
         ring = cloud(tuple(cl.bbox), pad)
-        g.coords.extend(ring)
-        g.counts.append(len(ring) // 2)
+        if ring:
+            g.coords.extend(ring)
+            g.counts.append(len(ring) // 2)
         size = 12.0 / m[0]
         x, y = cl.bbox[0] - pad, cl.bbox[3] + pad * 1.6
         clouds.texts.append(TextRun((size, 0.0, 0.0, size, x, y), str(cl.id), colors.CLOUD))
@@ -257,8 +269,11 @@ def overlay_bytes(
     dpi: float | None = None,
     width: int | None = None,
     paper: str | None = None,
+    warnings: list[str] | None = None,
 ) -> bytes:
     from drawings.render import page_bytes
 
     spec = overlay_spec(report, old, new, sheet=sheet, paper=paper)
+    if warnings is not None:
+        warnings.extend(spec.warnings)
     return page_bytes(spec, fmt, dpi=dpi, width=width)

@@ -8,7 +8,8 @@ passed through untouched unless it must be recoloured (overlays).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +17,8 @@ from drawings.model import Drawing, Entity, Sheet, union_of
 from drawings.render.colors import RGB
 from drawings.render.flatten import DisplayList, Matrix, flatten
 from drawings.render.pdf import MM, content, new_page
-from storage.errors import InvalidInput, NotFound
+from storage.display import clip
+from storage.errors import FileFormatError, InvalidInput, NotFound
 
 #: ISO 216 sizes in mm, landscape.
 PAPER_SIZES: dict[str, tuple[float, float]] = {
@@ -46,6 +48,29 @@ class PageSpec:
     box: BBox | None = None  # drawing-unit rectangle mapped to the page
     passthrough: tuple[str, int] | None = None  # (pdf path, page number)
     extra: list[tuple[DisplayList, Matrix]] | None = None  # drawn on top (overlays)
+    source: str = ""  # the drawing's name, for messages
+
+    @property
+    def warnings(self) -> list[str]:
+        """What was not drawn as it is (:mod:`.limits`), from every display list, once each."""
+        lists = [self.dl, self.model, *(dl for dl, _ in self.extra or ())]
+        return list(dict.fromkeys(w for dl in lists if dl is not None for w in dl.warnings))
+
+
+@contextmanager
+def mupdf_guard(source: str) -> Iterator[None]:
+    """MuPDF refusing a page (a damaged PDF passed through: forms nested beyond its exception
+    stack, broken streams) as one error naming the file instead of a traceback."""
+    import pymupdf
+
+    try:
+        yield
+    except RecursionError:
+        raise
+    except (RuntimeError, pymupdf.mupdf.FzErrorBase) as e:
+        raise FileFormatError(
+            source or "page", f"无法绘制 MuPDF cannot draw this page: {clip(e)}"
+        ) from None
 
 
 def pick_sheet(drawing: Drawing, layout: str | None) -> Sheet:
@@ -151,10 +176,13 @@ def plan(
         src = Path(drawing.path)
         if paint is None and src.is_file():
             return PageSpec(
-                w, h, m, DisplayList(), passthrough=(str(src), drawing.sheets.index(sheet))
+                w, h, m, DisplayList(), passthrough=(str(src), drawing.sheets.index(sheet)),
+                source=drawing.path,
             )
         dl = flatten(drawing, sheet, tol=TOL_PT / unit_pt, paint=paint)
-        return PageSpec(w, h, m, dl, box=(0.0, 0.0, w / unit_pt, h / unit_pt))
+        return PageSpec(
+            w, h, m, dl, box=(0.0, 0.0, w / unit_pt, h / unit_pt), source=drawing.path
+        )
 
     if sheet.paper is not None and box is None and paper is None:
         w, h, unit_pt = _paper_pt(sheet)
@@ -166,7 +194,9 @@ def plan(
                 m = fit(b, w, h, margin_mm * MM)
             else:
                 m = (unit_pt, 0.0, 0.0, unit_pt, 0.0, 0.0)
-            return PageSpec(w, h, m, dl, model=_model(drawing, dl, m, paint), box=pbox)
+            return PageSpec(
+                w, h, m, dl, model=_model(drawing, dl, m, paint), box=pbox, source=drawing.path
+            )
 
     # model space (or a layout forced onto a given paper / box)
     est = box or entity_box(sheet)
@@ -176,7 +206,9 @@ def plan(
         w, h, m = fit_paper(box, paper, margin_mm)
     else:
         w, h, m = fit_paper(box, paper, 0.0)
-    return PageSpec(w, h, m, dl, model=_model(drawing, dl, m, paint), box=box)
+    return PageSpec(
+        w, h, m, dl, model=_model(drawing, dl, m, paint), box=box, source=drawing.path
+    )
 
 
 def fit_paper(

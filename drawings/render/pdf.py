@@ -8,6 +8,7 @@ text: a Type0 CJK font (PyMuPDF's ``china-s``, UTF-16 encoded) keeps it searchab
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 import numpy as np
@@ -28,11 +29,21 @@ def _ints(coords: list[float] | np.ndarray, m: Matrix) -> np.ndarray:
     xy = np.asarray(coords, dtype=np.float64).reshape(-1, 2)
     a, b, c, d, e, f = m
     out = np.empty_like(xy)
-    out[:, 0] = (xy[:, 0] * a + xy[:, 1] * c + e) * Q
-    out[:, 1] = (xy[:, 0] * b + xy[:, 1] * d + f) * Q
+    with np.errstate(all="ignore"):  # 1e308 and NaN coordinates: clipped below
+        out[:, 0] = (xy[:, 0] * a + xy[:, 1] * c + e) * Q
+        out[:, 1] = (xy[:, 0] * b + xy[:, 1] * d + f) * Q
     np.nan_to_num(out, copy=False, nan=0.0, posinf=_LIMIT, neginf=-_LIMIT)
     np.clip(out, -_LIMIT, _LIMIT, out=out)
     return np.rint(out).astype(np.int64)
+
+
+def _q(x: float) -> int:
+    """``x`` pt as an integer of 1/100 pt within PDF's range (NaN: 0): a mutated or hostile
+    number (1e308, inf) must not overflow ``round``."""
+    v = x * Q
+    if v != v:
+        return 0
+    return round(max(-_LIMIT, min(_LIMIT, v)))
 
 
 _TEMPLATES: dict[tuple[int, bool], str] = {}
@@ -81,10 +92,11 @@ def _dash(dash: tuple[float, ...] | None, scale: float, phase: float = 0.0) -> s
     """PDF dash operator, or None when the pattern is too fine to see (drawn solid)."""
     if not dash:
         return "[] 0 d"
-    d = [x * scale * Q for x in dash]
-    if sum(d) < 1.5 * Q:  # a period under 1.5 pt looks solid and slows rasterising
-        return "[] 0 d"
-    return "[" + " ".join(str(max(0, round(x))) for x in d) + f"] {round(phase * scale * Q)} d"
+    d = [x * scale for x in dash]
+    period = sum(d)
+    if not math.isfinite(period) or period < 1.5:  # under 1.5 pt it looks solid and slows
+        return "[] 0 d"  # rasterising; a period past the float range is no pattern at all
+    return "[" + " ".join(str(max(0, _q(x))) for x in d) + f"] {_q(phase * scale)} d"
 
 
 #: A piece of a content stream and what it draws: ("v",) viewports, ("f", rgb) a fill colour,
@@ -152,7 +164,7 @@ def content_parts(dl: DisplayList, m: Matrix, *, model: DisplayList | None = Non
             )
         )
         hatches.append(
-            b"%s RG %d w\n" % (_rgb(p.rgb).encode(), max(1, round(p.lineweight * MM * Q)))
+            b"%s RG %d w\n" % (_rgb(p.rgb).encode(), max(1, _q(p.lineweight * MM)))
         )
         plain = [ln for ln in p.lines if ln[4] is None]
         if plain:
@@ -174,7 +186,7 @@ def content_parts(dl: DisplayList, m: Matrix, *, model: DisplayList | None = Non
         out.append(
             (
                 ("s", key),
-                b"%s RG %d w %s\n" % (_rgb(rgb).encode(), round(w * Q), _dash(dash, s).encode())
+                b"%s RG %d w %s\n" % (_rgb(rgb).encode(), max(0, _q(w)), _dash(dash, s).encode())
                 + _paths(_ints(coords_array(g), m), g.counts, b"S"),
             )
         )
@@ -215,14 +227,14 @@ def _texts(texts: list, m: Matrix) -> bytes:
     n = np.array([t.matrix for t in texts], dtype=np.float64).reshape(-1, 6)
     a, b, c, d, e, f = m
     xs = np.empty_like(n)  # mul(m, t.matrix), column by column
-    xs[:, 0] = a * n[:, 0] + c * n[:, 1]
-    xs[:, 1] = b * n[:, 0] + d * n[:, 1]
-    xs[:, 2] = a * n[:, 2] + c * n[:, 3]
-    xs[:, 3] = b * n[:, 2] + d * n[:, 3]
-    xs[:, 4] = a * n[:, 4] + c * n[:, 5] + e
-    xs[:, 5] = b * n[:, 4] + d * n[:, 5] + f
-    with np.errstate(invalid="ignore"):
-        ok = (np.abs(xs[:, 4]) <= 1e7) & (np.abs(xs[:, 5]) <= 1e7)  # False for NaN too
+    with np.errstate(all="ignore"):  # 1e308 overflows: such text is left out just below
+        xs[:, 0] = a * n[:, 0] + c * n[:, 1]
+        xs[:, 1] = b * n[:, 0] + d * n[:, 1]
+        xs[:, 2] = a * n[:, 2] + c * n[:, 3]
+        xs[:, 3] = b * n[:, 2] + d * n[:, 3]
+        xs[:, 4] = a * n[:, 4] + c * n[:, 5] + e
+        xs[:, 5] = b * n[:, 4] + d * n[:, 5] + f
+        ok = (np.abs(xs) <= 1e7).all(axis=1)  # False for NaN too: off the page or unsized
     out: list[bytes] = []
     last = None
     tm = b"%.5f %.5f %.5f %.5f %.2f %.2f Tm <%s> Tj\n"

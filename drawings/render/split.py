@@ -33,7 +33,8 @@ from dataclasses import dataclass
 import pymupdf
 
 from drawings.model import Sheet, union_of
-from drawings.render.flatten import DisplayList, flatten
+from drawings.render.flatten import DisplayList, flatten, sheet_cost
+from drawings.render.limits import RenderLimits
 from drawings.render.page import BBox, entity_box, fit_paper, model_sheet, tolerance
 from drawings.render.pdf import Part, assemble, content_parts, has_text, merge, new_page
 from drawings.render.raster import (
@@ -50,6 +51,7 @@ from drawings.render.raster import (
 SPLIT_MIN_BYTES = 4_000_000
 
 _BOX = struct.Struct(">BQ4d")  # child -> parent: has box, entity count, x0, y0, x1, y1
+_COST = struct.Struct(">Q")  # child -> parent: what its half takes from the sheet's budget
 _TOL = struct.Struct(">Bd")  # parent -> child: go, tolerance
 _PLAN = struct.Struct(">B10d")  # parent -> child: go, width, height, matrix (6), zoom, seam
 _PARTS = struct.Struct(">Q")  # either way: length of the pickled content pieces that follow
@@ -62,6 +64,8 @@ class Rendered:
     data: bytes
     sheet: str
     entities: int
+    #: what was not drawn as it is (:mod:`.limits`), one line each
+    warnings: tuple[str, ...] = ()
 
 
 def split_render(
@@ -125,18 +129,22 @@ def _first_half(child, data, label, fmt, paper, zoom_of, margin_mm, progress) ->
     del data
     sheet = model_sheet(drawing)
     hello = child.recv_struct(_BOX)
-    if hello is None:
+    cost = child.recv_struct(_COST)
+    if hello is None or cost is None:
         return None
     theirs_n = hello[1]
     ours_n = len(sheet) if sheet is not None else 0
     if ours_n + theirs_n == 0:
         return None  # nothing in model space: the ordinary route picks a layout
+    limits = RenderLimits.from_env()
+    if sheet is not None and sheet_cost(drawing, sheet, limits) + cost[0] > limits.entities:
+        return None  # the sheet's budget decides what is outlined: one process draws it
     if progress:
         progress("layout")
     est = union_of(b for b in (_box_of(sheet), _unpack_box(hello)) if b)
     tol = tolerance(est, paper, margin_mm)
     child.send(_TOL.pack(1, tol))
-    dl = flatten(drawing, sheet, tol=tol) if sheet is not None else DisplayList()
+    dl = flatten(drawing, sheet, tol=tol, limits=limits) if sheet is not None else DisplayList()
     bounds = child.recv_struct(_BOX)
     if bounds is None:
         return None
@@ -153,16 +161,20 @@ def _first_half(child, data, label, fmt, paper, zoom_of, margin_mm, progress) ->
         progress("draw")
     child.send(_PLAN.pack(1, width, height, *m, zoom, seam / zoom))
     ours = content_parts(dl, m)
+    warnings = list(dl.warnings)
     del dl, drawing
-    theirs = child.recv_parts()
-    if theirs is None:
+    got = child.recv_parts()
+    if got is None:
         return None
+    theirs, their_warnings = got
+    warnings = tuple(dict.fromkeys(warnings + their_warnings))
     name = sheet.name if sheet is not None else "Model"
     doc = pymupdf.open()
     try:
         if fmt == "pdf":
             _page(doc, width, height, merge(ours, theirs), compress=True)
-            return Rendered(doc.tobytes(garbage=0, deflate=False), name, ours_n + theirs_n)
+            data = doc.tobytes(garbage=0, deflate=False)
+            return Rendered(data, name, ours_n + theirs_n, warnings)
         child.send_parts(ours)
         page = _page(doc, width, height, merge(ours, theirs), compress=False)
         del ours, theirs
@@ -176,7 +188,7 @@ def _first_half(child, data, label, fmt, paper, zoom_of, margin_mm, progress) ->
     if top[3] != bottom[3] or top[3] != full.width or top[4] + bottom[4] != full.height:
         return None
     png = png_from_parts(full.width, full.height, [top[:3], bottom[:3]])
-    return Rendered(png, name, ours_n + theirs_n)
+    return Rendered(png, name, ours_n + theirs_n, warnings)
 
 
 def _page(doc, width: float, height: float, parts: list[Part], *, compress: bool):
@@ -209,11 +221,13 @@ def _second_half(data: bytes, label: str, fmt: str, pipe: _Pipe) -> int:
     sheet = model_sheet(drawing)
     box = _box_of(sheet)
     n = len(sheet) if sheet is not None else 0
+    limits = RenderLimits.from_env()
     pipe.send(_pack_box(n, box))
+    pipe.send(_COST.pack(sheet_cost(drawing, sheet, limits) if sheet is not None else 0))
     go = pipe.recv_struct(_TOL)
     if go is None or not go[0]:
         return 0
-    dl = flatten(drawing, sheet, tol=go[1]) if sheet is not None else DisplayList()
+    dl = flatten(drawing, sheet, tol=go[1], limits=limits) if sheet is not None else DisplayList()
     bounds = dl.bounds()
     pipe.send(_pack_box(n, bounds))
     plan = pipe.recv_struct(_PLAN)
@@ -222,13 +236,15 @@ def _second_half(data: bytes, label: str, fmt: str, pipe: _Pipe) -> int:
     width, height, *rest = plan[1:]
     m, zoom, seam = tuple(rest[:6]), rest[6], rest[7]
     ours = content_parts(dl, m)
+    warnings = dl.warnings
     del dl, drawing
-    pipe.send_parts(ours)
+    pipe.send_parts(ours, warnings)
     if fmt != "png":
         return 0
-    first = pipe.recv_parts()
-    if first is None:
+    got = pipe.recv_parts()
+    if got is None:
         return 1
+    first = got[0]
     doc = pymupdf.open()
     page = _page(doc, width, height, merge(first, ours), compress=False)
     del first, ours
@@ -264,13 +280,13 @@ class _Pipe:
         msg = self.recv(fmt.size)
         return None if msg is None else fmt.unpack(msg)
 
-    def send_parts(self, parts: list[Part]) -> None:
-        blob = pickle.dumps(parts, protocol=pickle.HIGHEST_PROTOCOL)
+    def send_parts(self, parts: list[Part], warnings: list[str] | None = None) -> None:
+        blob = pickle.dumps((parts, list(warnings or ())), protocol=pickle.HIGHEST_PROTOCOL)
         self.send(_PARTS.pack(len(blob)) + blob)
 
-    def recv_parts(self) -> list[Part] | None:
-        """Pieces sent by :meth:`send_parts` (our own fork on the other end, so unpickling
-        is safe: nobody else holds these descriptors)."""
+    def recv_parts(self) -> tuple[list[Part], list[str]] | None:
+        """Pieces and warnings sent by :meth:`send_parts` (our own fork on the other end, so
+        unpickling is safe: nobody else holds these descriptors)."""
         head = self.recv_struct(_PARTS)
         if head is None:
             return None

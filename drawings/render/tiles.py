@@ -5,11 +5,17 @@ kept under ``<root>/<renderer version>/<blob>/<layout>/``; MuPDF's display list 
 stays in memory (small LRU), so a tile is one clipped rasterisation of the list.  Level ``z``
 shows the page with its longer side at ``256 * 2**z`` pixels; tile (x, y) counts from the top
 left.  Tiles are written beside the page as ``z/x/y.png`` (temp file + rename).
+
+The page is drawn within the rendering limits (:mod:`.limits`): what would expand past them
+is outlined, and the warnings saying so are kept in the page's PDF (``/YitaotuWarnings`` in
+its document information), so ``levels`` can show them whenever the page comes from the
+cache.  A page MuPDF cannot draw is one error naming the blob.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import threading
 from collections import OrderedDict
@@ -17,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from drawings.model import Drawing
+from drawings.render.page import mupdf_guard
 from storage.errors import InvalidInput, NotFound
 
 TILE = 256
@@ -24,6 +31,36 @@ MAX_ZOOM = 8  # 65,536 px along the longer side
 #: Levels up to this one are drawn once for the whole sheet (2,048 px) and cut into tiles.
 BASE_ZOOM = 3
 THUMB = 256
+#: Key of the page PDF's document information holding the warnings of its drawing.
+WARNINGS_KEY = "YitaotuWarnings"
+
+
+def _set_warnings(doc, warnings: list[str]) -> None:
+    import pymupdf
+
+    if not warnings:
+        return
+    doc.set_metadata({"producer": "yitaotu"})
+    kind, value = doc.xref_get_key(-1, "Info")
+    if kind == "xref":
+        info = int(value.split()[0])
+        text = json.dumps(warnings, ensure_ascii=False)
+        doc.xref_set_key(info, WARNINGS_KEY, pymupdf.get_pdf_str(text))
+
+
+def _get_warnings(doc) -> list[str]:
+    """The warnings kept by :func:`_set_warnings`; none when absent or not a list of text."""
+    kind, value = doc.xref_get_key(-1, "Info")
+    if kind != "xref":
+        return []
+    kind, text = doc.xref_get_key(int(value.split()[0]), WARNINGS_KEY)
+    if kind != "string":
+        return []
+    try:
+        got = json.loads(text)
+    except ValueError:
+        return []
+    return [w for w in got if isinstance(w, str)] if isinstance(got, list) else []
 
 
 def _key(text: str) -> str:
@@ -45,6 +82,8 @@ class TileCache:
         self.load = load
         self.keep = keep
         self._lists: OrderedDict[tuple[str, str], tuple[object, float, float]] = OrderedDict()
+        #: warnings of the pages whose display lists are kept (same keys as ``_lists``)
+        self._warnings: dict[tuple[str, str], list[str]] = {}
         self._lock = threading.Lock()
 
     @classmethod
@@ -82,8 +121,10 @@ class TileCache:
 
         doc = pymupdf.open()
         try:
-            build(spec, doc)
-            data = doc.tobytes(garbage=0, deflate=False)
+            with mupdf_guard(spec.source or blob):
+                build(spec, doc)
+                _set_warnings(doc, spec.warnings)
+                data = doc.tobytes(garbage=0, deflate=False)
         finally:
             doc.close()
         write_atomic(path, data)
@@ -100,14 +141,23 @@ class TileCache:
                 self._lists.move_to_end(key)
                 return hit
         path = self.page(blob, layout)
-        with pymupdf.open(path) as doc:
+        with mupdf_guard(str(path)), pymupdf.open(path) as doc:
             page = doc[0]
             entry = (page.get_displaylist(), page.rect.width, page.rect.height)
+            warnings = _get_warnings(doc)
         with self._lock:
             self._lists[key] = entry
+            self._warnings[key] = warnings
             while len(self._lists) > self.keep:
-                self._lists.popitem(last=False)
+                old, _ = self._lists.popitem(last=False)
+                self._warnings.pop(old, None)
         return entry
+
+    def warnings(self, blob: str, layout: str) -> list[str]:
+        """What the sheet's page does not draw as it is (:mod:`.limits`), one line each."""
+        self._list(blob, layout)
+        with self._lock:
+            return list(self._warnings.get((blob, layout), ()))
 
     def levels(self, blob: str, layout: str) -> dict:
         """Pyramid description for a viewer: page size and tile counts per level."""
@@ -118,7 +168,10 @@ class TileCache:
             out.append(
                 {"z": z, "cols": math.ceil(w * zoom / TILE), "rows": math.ceil(h * zoom / TILE)}
             )
-        return {"tile": TILE, "width": w, "height": h, "levels": out}
+        return {
+            "tile": TILE, "width": w, "height": h, "levels": out,
+            "warnings": self.warnings(blob, layout),
+        }
 
     # -- tiles ------------------------------------------------------------------------------
     def render_tile(self, blob: str, layout: str, z: int, x: int, y: int) -> bytes:
@@ -137,9 +190,10 @@ class TileCache:
         min_line_width()
         irect = pymupdf.IRect(x * TILE, y * TILE, (x + 1) * TILE, (y + 1) * TILE)
         # clip in page space; MuPDF skips display-list nodes outside it
-        part = dl.get_pixmap(
-            matrix=pymupdf.Matrix(zoom, zoom), alpha=False, clip=pymupdf.Rect(irect) / zoom
-        )
+        with mupdf_guard(blob):
+            part = dl.get_pixmap(
+                matrix=pymupdf.Matrix(zoom, zoom), alpha=False, clip=pymupdf.Rect(irect) / zoom
+            )
         if part.irect == irect:
             return png_bytes(part)
         pix = pymupdf.Pixmap(pymupdf.csRGB, irect, False)  # edge tile: pad with paper
@@ -185,7 +239,8 @@ class TileCache:
         dl, w, h = self._list(blob, layout)
         min_line_width()
         zoom = TILE * 2**BASE_ZOOM / max(w, h)
-        pix = dl.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), alpha=False)
+        with mupdf_guard(blob):
+            pix = dl.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), alpha=False)
         for z in range(BASE_ZOOM, -1, -1):
             if z < BASE_ZOOM:
                 pix = pymupdf.Pixmap(pix, max(1, pix.width // 2), max(1, pix.height // 2), None)
@@ -215,6 +270,7 @@ class TileCache:
         dl, w, h = self._list(blob, layout)
         zoom = size / max(w, h)
         min_line_width()
-        data = png_bytes(dl.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), alpha=False))
+        with mupdf_guard(blob):
+            data = png_bytes(dl.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), alpha=False))
         write_atomic(path, data)
         return data

@@ -198,6 +198,97 @@ def zip_with_raw_name(
     return path
 
 
+# -- expansion bombs (rendering) ---------------------------------------------------------------
+
+#: The header of :data:`DXF_HEAD`, then a BLOCKS section.
+DXF_BLOCKS_HEAD = DXF_HEAD.replace("ENTITIES", "BLOCKS")
+
+
+def _block(name: str, body: str) -> str:
+    return f"0\nBLOCK\n8\n0\n2\n{name}\n70\n0\n10\n0\n20\n0\n{body}0\nENDBLK\n8\n0\n"
+
+
+def _line(x0: float, y0: float, x1: float, y1: float, layer: str = "0") -> str:
+    return f"0\nLINE\n8\n{layer}\n10\n{x0!r}\n20\n{y0!r}\n11\n{x1!r}\n21\n{y1!r}\n"
+
+
+def _insert(block: str, x: float, y: float, *, scale: float = 1.0, cols: int = 1,
+            rows: int = 1, dx: float = 0.0, dy: float = 0.0) -> str:
+    out = f"0\nINSERT\n8\n0\n2\n{block}\n10\n{x!r}\n20\n{y!r}\n"
+    out += f"41\n{scale!r}\n42\n{scale!r}\n"
+    if cols > 1 or rows > 1:
+        out += f"70\n{cols}\n71\n{rows}\n44\n{dx!r}\n45\n{dy!r}\n"
+    return out
+
+
+def _with_blocks(path: Path, blocks: str, entities: str) -> Path:
+    text = (DXF_BLOCKS_HEAD + blocks + "0\nENDSEC\n0\nSECTION\n2\nENTITIES\n" + entities
+            + DXF_TAIL)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def minsert_dxf(path: Path, cols: int = 100_000, rows: int = 100_000, lines: int = 600) -> Path:
+    """A MINSERT of ``cols`` x ``rows`` cells of a block of ``lines`` lines (the issue's
+    55 KB file: 1e10 cells of 600 lines)."""
+    body = "".join(_line(i * 0.01, 0.0, i * 0.01, 1.0) for i in range(lines))
+    return _with_blocks(path, _block("CELL", body),
+                        _insert("CELL", 0.0, 0.0, cols=cols, rows=rows, dx=10.0, dy=10.0))
+
+
+def fanout_dxf(path: Path, width: int = 8, depth: int = 14, *, scale: float = 0.1,
+               circles: int = 0) -> Path:
+    """Blocks fanned out ``width`` wide and ``depth`` deep: one INSERT of the top block draws
+    ``width ** depth`` leaves of two lines (8 ** 14 = 4.4e12) and ``circles`` circles (drawn
+    with up to 513 points each when ``scale`` keeps them page-sized)."""
+    leaf = _line(0.0, 0.0, 1.0, 1.0) + _line(0.0, 1.0, 1.0, 0.0)
+    leaf += "0\nCIRCLE\n8\n0\n10\n0\n20\n0\n40\n1000.0\n" * circles
+    blocks = [_block(f"L{depth}", leaf)]
+    for level in range(depth - 1, -1, -1):
+        refs = "".join(_insert(f"L{level + 1}", k * 1.5, 0.0, scale=scale) for k in range(width))
+        blocks.append(_block(f"L{level}", refs))
+    return _with_blocks(path, "".join(reversed(blocks)), _insert("L0", 0.0, 0.0))
+
+
+def _hatch(pattern: str, scale: float, size: float) -> str:
+    corners = ((0.0, 0.0), (size, 0.0), (size, size), (0.0, size))
+    verts = "".join(f"10\n{x!r}\n20\n{y!r}\n" for x, y in corners)
+    return (f"0\nHATCH\n8\n0\n10\n0\n20\n0\n30\n0\n2\n{pattern}\n70\n0\n71\n0\n"
+            f"91\n1\n92\n3\n72\n0\n73\n1\n93\n4\n{verts}97\n0\n75\n0\n76\n1\n"
+            f"52\n0\n41\n{scale!r}\n77\n0\n78\n1\n")
+
+
+def hatch_dxf(path: Path, scale: float = 1e-6, size: float = 1000.0, copies: int = 1) -> Path:
+    """Pattern hatches of ``size`` drawing units whose pattern is scaled by ``scale`` (a tiny
+    pattern over a big area: 1e12 pattern lines; or a huge one), ``copies`` of each, also as a
+    block inserted ``copies`` times."""
+    hatches = "".join(_hatch(p, scale, size) for p in ("ANSI31", "AR-B816", "GRAVEL"))
+    refs = "".join(_insert("H", size * k, size, scale=1.0) for k in range(copies))
+    return _with_blocks(path, _block("H", hatches), hatches * copies + refs)
+
+
+def huge_coords_dxf(path: Path, big: float = 1e308) -> Path:
+    """Entities at and beyond the end of the float range: 1e308, inf, nan coordinates, radii,
+    scales, text heights, hatch boundaries and pattern scales."""
+    ents = [
+        _line(-big, -big, big, big),
+        _line(0.0, 0.0, 100.0, 100.0),
+        _line(float("nan"), 0.0, 1.0, float("inf")),
+        f"0\nCIRCLE\n8\n0\n10\n{big!r}\n20\n0\n40\n{big!r}\n",
+        f"0\nARC\n8\n0\n10\n0\n20\n0\n40\n{big!r}\n50\n0\n51\n{big!r}\n",
+        f"0\nTEXT\n8\n0\n10\n{big!r}\n20\n{-big!r}\n40\n{big!r}\n1\nBIG\n",
+        f"0\nMTEXT\n8\n0\n10\n0\n20\n0\n40\n{big!r}\n41\n{big!r}\n1\nBIG\n",
+        "0\nLWPOLYLINE\n8\n0\n90\n3\n70\n0\n43\n1e308\n"
+        f"10\n0\n20\n0\n42\n{big!r}\n10\n{big!r}\n20\n1\n10\nnan\n20\ninf\n",
+        _insert("B", big, big, scale=big),
+        _insert("B", 0.0, 0.0, scale=big, cols=3, rows=3, dx=big, dy=big),
+        _hatch("ANSI31", big, big),
+        _hatch("ANSI31", 1.0, big),
+    ]
+    block = _block("B", _line(0.0, 0.0, 1.0, 1.0) + _hatch("ANSI31", 1e-300, 1.0))
+    return _with_blocks(path, block, "".join(ents))
+
+
 if __name__ == "__main__":  # the issue's full-size set, for measuring
     out = Path(sys.argv[1])
     out.mkdir(parents=True, exist_ok=True)
@@ -205,6 +296,11 @@ if __name__ == "__main__":  # the issue's full-size set, for measuring
     long_line_dxf(out / "longline64m.dxf")
     long_line_dxf(out / "longvalue64m.dxf", as_code=False)
     lying_zip(out / "lying.zip")
+    minsert_dxf(out / "minsert1e5x1e5.dxf")
+    fanout_dxf(out / "fanout8x14.dxf")
+    hatch_dxf(out / "hatch-tiny-pattern.dxf", copies=200)
+    hatch_dxf(out / "hatch-huge-pattern.dxf", scale=1e300, copies=200)
+    huge_coords_dxf(out / "coords1e308.dxf")
     for f in sorted(out.iterdir()):
         print(f, f.stat().st_size)
 

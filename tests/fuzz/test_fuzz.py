@@ -7,10 +7,6 @@ death by signal.
 Seeded: ``YITAOTU_FUZZ_SEED`` (default fixed, so CI is repeatable; set another to explore)
 and ``YITAOTU_FUZZ_CASES`` (default 100, about two minutes here).  A failure prints its case,
 seed, mutators and the kept input (under pytest's ``tmp_path``).
-
-Kept out of the run (``RENDER_KNOWN``): render failures whose fix belongs to the rendering
-engine (``drawings/render``, bounded on the render-bounds branch); they are printed, not
-asserted, until then.
 """
 
 from __future__ import annotations
@@ -37,18 +33,6 @@ MEM_LIMIT = 2 << 30
 TIMEOUT = 120.0
 #: Corpus files larger than this are left to the corpus tests (the fuzz wants many cases).
 MAX_SOURCE = 700_000
-#: Render failures that belong to the rendering engine (``drawings/render``, being bounded on
-#: the render-bounds branch): substrings of stderr; such outcomes are printed, not failed.
-#: - a mutated number (1e308, 1e999) makes a line width or scale infinite, and
-#:   ``drawings/render/pdf.py`` ``content_parts`` rounds it: OverflowError (seed 12 of the
-#:   exploration, cases 500 and 695);
-#: - a damaged PDF page, passed through to MuPDF for the PNG, raises ``FzErrorLimit``
-#:   ("exception stack overflow") out of ``drawings/render/raster.py`` ``render_png``
-#:   (seed 5, case 239).
-RENDER_KNOWN: tuple[str, ...] = (
-    "OverflowError: cannot convert float infinity to integer",
-    "pymupdf.mupdf.FzError",
-)
 
 
 def sources(tmp: Path) -> list[Path]:
@@ -131,7 +115,6 @@ def test_fuzz_ingest_diff_render(tmp_path: Path) -> None:
     work.mkdir()
     z = Zygote(env, work, MEM_LIMIT, TIMEOUT)
     failures: list[str] = []
-    known: list[str] = []
     tally: Counter[str] = Counter()
     try:
         assert z.run("init").exit == 0
@@ -152,15 +135,10 @@ def test_fuzz_ingest_diff_render(tmp_path: Path) -> None:
                 line = (f"case {case.number} (seed {SEED}) {outcome.args[0]} "
                         f"{case.source.name} {'+'.join(case.mutators)}: {why}; exit "
                         f"{outcome.exit}; kept {case.path}\n{outcome.stderr[-1500:]}")
-                if outcome.args[0] == "render" and any(k in outcome.stderr for k in RENDER_KNOWN):
-                    known.append(line)
-                else:
-                    failures.append(line)
+                failures.append(line)
     finally:
         z.close()
     print(f"fuzz seed {SEED}, {len(cases)} cases:", dict(sorted(tally.items())))
-    for line in known:
-        print("known render failure (render-bounds):", line)
     assert not failures, f"{len(failures)} failures:\n\n" + "\n\n".join(failures)
 
 

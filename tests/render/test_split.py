@@ -236,3 +236,39 @@ def test_damaged_half_is_reported_for_the_file(tmp_path, sheet_path, always_spli
     with pytest.raises(FileFormatError, match=r"bad\.dxf.*line \d+"):
         render_source(bad, "png", dpi=30)
     assert _reaped(children)
+
+
+def _with_references(path: Path) -> Path:
+    """Two references of 3 entities each, lines, a MINSERT too big to draw, lines, two more
+    references: each half of the cut holds two."""
+    from tests.fuzz import hostile
+
+    refs = "".join(hostile._insert("B", 60.0 + 10 * k, 0.0) for k in range(2))
+    body = refs + "".join(hostile._line(0.0, k, 50.0, k) for k in range(40))
+    body += hostile._insert("B", 0.0, 0.0, cols=100_000, rows=100_000, dx=1.0, dy=1.0)
+    body += "".join(hostile._line(k, 0.0, k, 50.0) for k in range(40)) + refs
+    block = hostile._block("B", "".join(hostile._line(0.0, 0.0, 1.0, k) for k in range(3)))
+    return hostile._with_blocks(path, block, body)
+
+
+@pytest.mark.parametrize("fmt", ["png", "pdf"])
+def test_split_warns_like_one_process(tmp_path, always_split, children, monkeypatch, fmt):
+    """Warnings drawn in the child reach the output; a sheet over its budget as a whole (each
+    half within it) goes the one-process way, so both draw the same references."""
+    path = _with_references(tmp_path / "refs.dxf")
+    done = render_source(path, fmt, dpi=30)
+    assert children  # two processes drew it
+    (w,) = done.warnings
+    assert "refs.dxf" in w and "MINSERT of 1e+10 cells" in w
+    monkeypatch.setenv("YITAOTU_RENDER_MAX_ENTITIES", "9")
+    children.clear()
+    calls: list[int] = []
+    real = split._first_half
+    monkeypatch.setattr(split, "_first_half", lambda *a, **k: calls.append(1) or real(*a, **k))
+    done = render_source(path, fmt, dpi=30)
+    # tried, counted 12 > 9 for the sheet (6 per half), left it to one process
+    assert calls and _reaped(children)
+    assert len(done.warnings) == 2 and "would draw 3 entities" in done.warnings[1]
+    if fmt == "png":
+        one = render_bytes(drawings.read(path), fmt, dpi=30)
+        assert np.array_equal(_pixels(done.data), _pixels(one))

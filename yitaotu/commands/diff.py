@@ -21,7 +21,7 @@ import click
 
 from storage.errors import InvalidInput, YitaotuError
 from storage.terminal import printable
-from yitaotu.commands._common import json_text, print_error
+from yitaotu.commands._common import json_text, print_error, say
 
 EXIT_SAME, EXIT_DIFFERENT, EXIT_ERROR = 0, 1, 2
 
@@ -80,10 +80,14 @@ def _is_ref(arg: str) -> bool:
 
 
 def _overlay(report: Any, old_drawing: Any, new_drawing: Any, out: Path, sheet: str | None):
-    """The overlay is drawn by the sheet renderer, so it shows what `yitaotu render` shows."""
+    """The overlay is drawn by the sheet renderer, so it shows what `yitaotu render` shows
+    (and warns of what it outlined instead, see drawings/render/limits.py)."""
     from drawings import render
 
-    return render.overlay(report, old_drawing, new_drawing, out, sheet=sheet)
+    warnings: list[str] = []
+    path = render.overlay(report, old_drawing, new_drawing, out, sheet=sheet, warnings=warnings)
+    say((f"警告 warning: {w}" for w in warnings), err=True)
+    return path
 
 
 @click.command("diff")

@@ -146,6 +146,7 @@ def render_cmd(
                     progress=step,
                 )
                 write_atomic(out, done.data)
+        say((f"警告 warning: {w}" for w in done.warnings), err=True)
     except YitaotuError as e:
         print_error(e.message)
         sys.exit(EXIT_ERROR)
@@ -163,6 +164,7 @@ def render_cmd(
             "sheet": done.sheet,
             "entities": done.entities,
             "renderer": RENDERER_VERSION,
+            "warnings": list(done.warnings),
         }
         click.echo(printable_json(orjson.dumps(info).decode()))
     else:
