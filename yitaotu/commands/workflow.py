@@ -122,6 +122,31 @@ def user_list(as_json: bool) -> None:
                                  for u in data])
 
 
+@user_cmd.command("passwd")
+@click.argument("name")
+@click.option("--admin/--no-admin", default=None, help="管理员 the web app's admin flag.")
+@json_option
+def user_passwd(name: str, admin: bool | None, as_json: bool) -> None:
+    """Set the web login password of user NAME, read from stdin (asked twice, not echoed, on
+    a terminal; else the first line)."""
+    import getpass
+    import sys
+
+    import workflow
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("密码 password: ")
+        if getpass.getpass("再输入一次 again: ") != password:
+            raise InvalidInput("两次输入的密码不同 the passwords differ")
+    else:
+        password = sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+    with get_app().session() as s:
+        acc = workflow.set_password(s, name, password, admin=admin)
+        data = {"user": name, "admin": acc.admin}
+    emit(data, as_json, lambda: [f"已设置密码 password set for {name}"
+                                 + (" (admin)" if data["admin"] else "")])
+
+
 @click.group("party")
 def party_cmd() -> None:
     """项目参与方 Project parties: an organisation in a role."""
