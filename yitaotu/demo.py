@@ -70,7 +70,92 @@ def people(app: App) -> list[Login]:
     return logins
 
 
-def build(app: App) -> list[Login]:
-    """Initialise the home and load the demo; returns each demo login."""
+def sheet(path: Path, number: str, title: str, shift: float) -> None:
+    """A small DXF sheet: a grid of walls, a column, a 图号/图名 title block."""
+    import ezdxf
+
+    doc = ezdxf.new("R2013", setup=False)
+    msp = doc.modelspace()
+    for i in range(6):
+        msp.add_line((i * 1000 + shift, 0), (i * 1000 + shift, 8000),
+                     dxfattribs={"layer": "A-WALL"})
+    msp.add_circle((2500, 4000), 300, dxfattribs={"layer": "A-COLS"})
+    for y, label, value in ((-500, "图号", number), (-700, "图名", title)):
+        msp.add_text(label, dxfattribs={"insert": (7000, y), "height": 100})
+        msp.add_text(value, dxfattribs={"insert": (7500, y), "height": 100})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc.saveas(path)
+
+
+#: The revisions of the set: folder -> (sheet number, title, shift of the walls).
+REVISIONS = {
+    "r1": [("A-101", "一层平面图", 0), ("A-102", "二层平面图", 0), ("S-201", "基础平面图", 0)],
+    "r2": [("A-101", "一层平面图", 80), ("A-103", "屋顶平面图", 0)],  # answers the opinion
+    "c1": [("A-102", "二层平面图", 150)],  # the design change: a wall moved
+}
+
+
+def story(app: App, work: Path) -> None:
+    """Two review rounds (an opinion returned, answered, closed), both disciplines sign, the
+    approval with its certificate, then a design change awaiting owner and supervisor."""
+    import workflow
+    from drawings import ingest_upload, registry
+
+    keys = workflow.KeyRing(Path(app.settings.home) / "keys")
+    for folder, sheets in REVISIONS.items():
+        for number, title, shift in sheets:
+            sheet(work / folder / f"{number} {title}.dxf", number, title, shift)
+
+    def ingest(folder: str, message: str) -> None:
+        ingest_upload(app.session, app.blobs, PROJECT, [work / folder], message=message,
+                      author="des")
+
+    def fire(event: str, user: str, **kw: object) -> None:
+        with app.session() as s:
+            workflow.fire(s, PROJECT, event, user=user, keys=keys, blobs=app.blobs, **kw)
+
+    with app.session() as s:
+        registry.add_unit(s, PROJECT, division="110101", year=2026, name="1#住宅楼",
+                          floors_above=18, floors_below=2, use="住宅",
+                          footprint="POLYGON((116.40 39.90,116.401 39.90,116.401 39.901,"
+                                    "116.40 39.901,116.40 39.90))")
+    ingest("r1", "首次报审 first submission")
+    with app.session() as s:
+        workflow.submit(s, PROJECT, "head", user="des", keys=keys, blobs=app.blobs)
+    fire("accept_review", "rev_a")
+    with app.session() as s:
+        workflow.add_opinion(s, PROJECT, user="rev_a", keys=keys, sheet_no="A-101",
+                             anchor={"type": "point", "coords": [2500, 4000]},
+                             category="mandatory", text="楼梯宽度不足 the stair is too narrow",
+                             blobs=app.blobs)
+        workflow.add_opinion(s, PROJECT, user="rev_s", keys=keys, sheet_no="S-201",
+                             anchor={"type": "rect", "coords": [0, 0, 2000, 1500]},
+                             category="general", text="补充基础配筋说明 add the footing notes",
+                             blobs=app.blobs)
+    fire("return", "rev_a")
+    with app.session() as s:
+        workflow.reply(s, PROJECT, 1, "已加宽至 1200 widened to 1200", user="des", keys=keys)
+        workflow.reply(s, PROJECT, 2, "已补充 added", user="des", keys=keys)
+    ingest("r2", "按意见修改 per the opinions")
+    with app.session() as s:
+        workflow.submit(s, PROJECT, "head", user="des", keys=keys, blobs=app.blobs)
+    fire("accept_review", "rev_a")
+    with app.session() as s:
+        workflow.close(s, PROJECT, 1, user="rev_a", keys=keys)
+        workflow.close(s, PROJECT, 2, user="rev_s", keys=keys)
+    fire("sign_discipline", "rev_a")
+    fire("sign_discipline", "rev_s")
+    fire("approve", "rev_a")
+    ingest("c1", "二层墙体调整 second-floor wall moved")
+    with app.session() as s:
+        workflow.propose_change(s, PROJECT, "head", user="des", keys=keys, blobs=app.blobs,
+                                sheets=["A-102"], reason="业主要求调整 the owner asks")
+
+
+def build(app: App, work: Path) -> list[Login]:
+    """Initialise the home and load the demo (sheets generated under ``work``); returns each
+    demo login."""
     app.init()
-    return people(app)
+    logins = people(app)
+    story(app, work)
+    return logins

@@ -44,7 +44,7 @@ def settings_for(home: Path, database_url: str | None = None) -> Settings:
 def build_home(settings: Settings) -> DemoHome:
     app = App(settings)
     try:
-        logins = demo.build(app)
+        logins = demo.build(app, settings.home.parent / 'demo-sheets')
     finally:
         app.close()
     return DemoHome(settings, {x.role: x for x in logins} | {x.user: x for x in logins})
