@@ -22,6 +22,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
     Babel(app, locale_selector=select_locale)
     app.jinja_env.globals["state_label"] = bilingual
+    app.jinja_env.filters["role_label"] = role_label
     app.context_processor(lambda: {"is_zh": is_zh()})
 
 
@@ -38,3 +39,13 @@ def bilingual(text: str | None) -> str:
 
 def is_zh() -> bool:
     return get_locale().language == "zh"
+
+
+def role_label(role: str) -> str:
+    """A role (``review``) or party role (``审查``) as the page's language names it."""
+    from workflow.machine import ROLE_LABELS, Role
+
+    try:
+        return bilingual(ROLE_LABELS[Role(role)])
+    except ValueError:
+        return role
