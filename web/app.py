@@ -15,7 +15,7 @@ DEFAULT_MAX_CONTENT = 4 * 1024**3
 def create_app(settings: Any, **config: Any) -> Flask:
     """One app on the home ``settings`` describes; ``config`` overrides Flask settings
     (tests: ``TESTING=True``, ``WTF_CSRF_ENABLED=False``…)."""
-    from web import auth, errors, i18n, security
+    from web import api, auth, errors, i18n, jobs, security
 
     app = Flask(__name__)
     store = Store(settings)
@@ -36,6 +36,8 @@ def create_app(settings: Any, **config: Any) -> Flask:
     i18n.init_app(app)
     security.init_app(app)
     auth.init_app(app)
+    jobs.init_app(app)
+    api.init_app(app)
     errors.init_app(app)
     for bp in blueprints():
         app.register_blueprint(bp)

@@ -1,11 +1,13 @@
-"""Errors as pages: our errors with their message and the CLI's meaning as the HTTP status,
-never a traceback (an unexpected one is logged and shown as a plain 500 page)."""
+"""Errors: pages for people, ``{"error": {"code", "message"}}`` for the API, with the CLI's
+meaning as the HTTP status (invalid 422, conflict 409, not found 404, forbidden 403); never a
+traceback (an unexpected error is logged and answered as a plain 500)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from flask import Flask, render_template, request
+from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
@@ -50,20 +52,67 @@ def page(status: int, message: str) -> Any:
                            message=message), status
 
 
+def is_api() -> bool:
+    return request.path == "/api/v1" or request.path.startswith("/api/v1/")
+
+
+def code_of(e: Exception) -> str:
+    """``TransitionNotAllowed`` -> ``transition_not_allowed``."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", type(e).__name__).lower()
+
+
+def body(code: str, message: str, status: int, **extra: Any) -> Any:
+    return jsonify({"error": {"code": code, "message": message, **extra}}), status
+
+
+def _validation_message(e: HTTPException) -> str:
+    """webargs puts the fields' complaints in ``e.data["messages"]``: say them in one line."""
+    messages = (getattr(e, "data", None) or {}).get("messages") or {}
+    parts = []
+    for where, fields in messages.items():
+        for field, why in (fields.items() if isinstance(fields, dict) else [(where, fields)]):
+            parts.append(f"{field}: {'; '.join(map(str, why)) if isinstance(why, list) else why}")
+    return "无效的请求 invalid request: " + ", ".join(parts) if parts else (e.description or "")
+
+
 def init_app(app: Flask) -> None:
+    from web.api import TooMany, Unauthorized
+
     @app.errorhandler(YitaotuError)
     def ours(e: YitaotuError) -> Any:
-        if request.blueprint == "api":
-            raise e  # the API blueprint answers in JSON
-        return page(status_of(e), e.message)
+        status = status_of(e)
+        if is_api():
+            extra: dict[str, Any] = {}
+            if isinstance(e, workflow.TransitionNotAllowed):
+                extra = {"reason": e.reason, "allowed": list(e.allowed)}
+            return body(code_of(e), e.message, status, **extra)
+        return page(status, e.message)
+
+    @app.errorhandler(Unauthorized)
+    def unauthorized(e: Unauthorized) -> Any:
+        resp, status = body("unauthorized", e.message, 401)
+        resp.headers["WWW-Authenticate"] = 'Bearer realm="yitaotu"'
+        return resp, status
+
+    @app.errorhandler(TooMany)
+    def too_many(e: TooMany) -> Any:
+        resp, status = body("too_many_requests", f"登录失败次数过多 too many failed logins: "
+                            f"retry in {e.seconds} s", 429)
+        resp.headers["Retry-After"] = str(e.seconds)
+        return resp, status
 
     @app.errorhandler(HTTPException)
     def http(e: HTTPException) -> Any:
-        if request.blueprint == "api":
-            return e
-        return page(e.code or 500, e.description or "")
+        status = e.code or 500
+        if is_api():
+            message = _validation_message(e) if status == 422 else (e.description or e.name)
+            code = "invalid_input" if status == 422 else e.name.lower().replace(" ", "_")
+            return body(code, message, status)
+        return page(status, e.description or "")
 
     @app.errorhandler(Exception)
     def unexpected(e: Exception) -> Any:
         app.logger.exception("internal error")
+        if is_api():
+            return body("internal", "内部错误 internal error (logged)", 500)
         return page(500, _("Something went wrong on our side; it has been logged."))
