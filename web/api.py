@@ -283,12 +283,15 @@ def _bearer() -> None:
     g.api_user = user
 
 
+for _bp in BLUEPRINTS:
+    _bp.before_request(_bearer)
+
+
 def init_app(app: Flask) -> None:
     app.config.update(API_TITLE="yitaotu 一套图", API_VERSION="v1", OPENAPI_VERSION="3.0.3",
                       OPENAPI_URL_PREFIX=PREFIX, OPENAPI_JSON_PATH="openapi.json")
     api = YitaotuApi(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
     for bp in BLUEPRINTS:
-        bp.before_request(_bearer)
         csrf.exempt(bp)
         api.register_blueprint(bp)
