@@ -122,7 +122,7 @@ def test_sign_off_through_the_dialog(browser: Any, server: str, home: Any) -> No
         s.close()
     s = Session(browser, server, home.logins["owner"])
     s.page.goto(f"{server}/projects/{P}")
-    assert "effective" in s.page.inner_text("main")
+    assert "已生效" in s.page.inner_text("main")
     s.close()
 
 
