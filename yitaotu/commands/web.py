@@ -2,39 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import stat
 from pathlib import Path
 from typing import Any
 
 import click
 
 from storage.errors import Conflict, InvalidInput
-from yitaotu.commands._common import emit, get_app, json_option, say
-
-#: Where ``yitaotu demo`` keeps the demo logins (mode 0600), so ``make run`` shows them again.
-LOGINS_FILE = "demo-logins.tsv"
-
-
-def _write_private(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, stat.S_IRUSR | stat.S_IWUSR)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def _read_logins(path: Path) -> list[dict[str, str]]:
-    out = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        fields = line.split("\t")
-        if len(fields) != 3:
-            raise InvalidInput(f"{path}:{n}: 演示账号文件损坏 damaged demo logins file "
-                               "(expected role, user, password)")
-        out.append(dict(zip(("role", "user", "password"), fields, strict=True)))
-    return out
+from yitaotu.commands._common import emit, get_app, json_option
 
 
 @click.command("demo")
@@ -48,16 +22,15 @@ def demo_cmd(if_missing: bool, as_json: bool) -> None:
 
     app = get_app()
     home = Path(app.settings.home)
-    saved = home / LOGINS_FILE
+    saved = home / demo.LOGINS_FILE
     if saved.is_file() and if_missing:
-        logins = _read_logins(saved)
+        logins = demo.read_logins(saved)
     else:
         if (home / "yitaotu.db").exists() or saved.exists():
             raise Conflict(f"{home}: 已有数据 the home is not empty; use an empty YITAOTU_HOME")
         built = demo.build(app, home / "demo-sheets")
+        demo.save_logins(saved, built)
         logins = [{"role": x.role, "user": x.user, "password": x.password} for x in built]
-        _write_private(saved, "".join(f"{x['role']}\t{x['user']}\t{x['password']}\n"
-                                      for x in logins))
     emit(logins, as_json, lambda: [f"演示项目 demo project {demo.PROJECT} in {home}",
                                    ("角色 role", "用户 user", "密码 password"),
                                    *[(x["role"], x["user"], x["password"]) for x in logins]])
@@ -70,7 +43,8 @@ def demo_cmd(if_missing: bool, as_json: bool) -> None:
               help="gunicorn 工作进程 worker processes.")
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64),
               help="每进程线程 threads per worker.")
-def serve_cmd(host: str, port: int, workers: int, threads: int) -> None:
+@json_option
+def serve_cmd(host: str, port: int, workers: int, threads: int, as_json: bool) -> None:
     """Serve the web app on $YITAOTU_HOME with gunicorn."""
     from gunicorn.app.base import BaseApplication
 
@@ -97,13 +71,16 @@ def serve_cmd(host: str, port: int, workers: int, threads: int) -> None:
             return create_app(settings)
 
     shown = f"[{host}]" if ":" in host else host
-    say([f"一套图 yitaotu: http://{shown}:{port}/  (home {settings.home})"])
+    url = f"http://{shown}:{port}/"
+    emit({"url": url, "home": str(settings.home), "workers": workers}, as_json,
+         lambda: [f"一套图 yitaotu: {url}  (home {settings.home})"])
     Server().run()
 
 
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="处理完队列即退出 exit when the queue is empty.")
-def worker_cmd(burst: bool) -> None:
+@json_option
+def worker_cmd(burst: bool, as_json: bool) -> None:
     """Run an RQ worker for the web app's jobs (needs YITAOTU_REDIS_URL)."""
     from redis import Redis
     from rq import Queue, Worker
@@ -114,4 +91,6 @@ def worker_cmd(burst: bool) -> None:
     if not url:
         raise InvalidInput("须设置 YITAOTU_REDIS_URL set YITAOTU_REDIS_URL (redis://host:6379/0)")
     conn = Redis.from_url(url)
+    emit({"queue": queue_name(), "burst": burst}, as_json,
+         lambda: [f"任务进程 worker on queue {queue_name()}"])
     Worker([Queue(queue_name(), connection=conn)], connection=conn).work(burst=burst)
