@@ -113,3 +113,11 @@ def test_concurrent_sign_off_exactly_one_409(any_home: Any) -> None:
         assert sorted(codes) == [303, 409]
     finally:
         app.extensions["yitaotu.store"].close()
+
+
+def test_event_form_without_csrf_token_is_refused(as_role: Any) -> None:
+    own = as_role("owner")
+    lock = lock_of(own, "confirm_change", "C-1")
+    resp = own.post(f"{PAGE}/events/confirm_change", data={"record": "C-1"})
+    assert resp.status_code == 400
+    assert lock_of(own, "confirm_change", "C-1") == lock  # nothing was taken
