@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from flask import Flask
@@ -40,6 +41,8 @@ def create_app(settings: Any, **config: Any) -> Flask:
         YITAOTU_REDIS_URL=settings.redis_url,
         YITAOTU_LOGIN_LIMIT="5/minute",
     )
+    if os.environ.get("YITAOTU_SECURE_COOKIES", "") in ("1", "true", "yes"):
+        app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
     app.config.update(config)
     i18n.init_app(app)
     security.init_app(app)
