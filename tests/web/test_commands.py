@@ -51,7 +51,7 @@ def test_demo_command(tmp_path: Path) -> None:
     env = {"YITAOTU_HOME": str(tmp_path / "h")}
     first = CliRunner().invoke(cli, ["demo"], env=env)
     assert first.exit_code == 0, first.output
-    lines = [line.split("\t") for line in first.output.splitlines()[2:]]
+    lines = [line.split("\t") for line in first.stdout.splitlines()[2:]]
     assert {row[0] for row in lines} >= {"design", "review", "owner", "contractor",
                                          "supervisor", "archivist", "inspector", "admin"}
     saved = tmp_path / "h" / "demo-logins.tsv"
@@ -59,7 +59,7 @@ def test_demo_command(tmp_path: Path) -> None:
     again = CliRunner().invoke(cli, ["demo"], env=env)
     assert again.exit_code == 21
     shown = CliRunner().invoke(cli, ["demo", "--if-missing"], env=env)
-    assert shown.exit_code == 0 and shown.output == first.output
+    assert shown.exit_code == 0 and shown.stdout == first.stdout
 
 
 def _free_port() -> int:
