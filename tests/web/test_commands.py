@@ -32,8 +32,11 @@ def run(home: Any, *args: str, stdin: str = "", code: int = 0) -> str:
     return result.output
 
 
-def test_user_passwd_from_stdin(home: Any, app: Any) -> None:
+def test_user_passwd_from_stdin(home: Any, app: Any, as_role: Any) -> None:
+    logged_in = as_role("contractor")
+    assert logged_in.get("/").status_code == 200
     run(home, "user", "passwd", "con", stdin="a-new-password-1\n")
+    assert logged_in.get("/").status_code == 302  # the old password's session has ended
     c = app.test_client()
     assert c.post("/api/v1/auth/token", json={"user": "con", "password": "a-new-password-1"}
                   ).status_code == 200
