@@ -45,6 +45,19 @@ def test_user_passwd_from_stdin(home: Any, app: Any, as_role: Any) -> None:
     run(home, "user", "passwd", "nobody", stdin="long-enough-pw\n", code=40)
 
 
+def test_org_jurisdiction(home: Any, app: Any) -> None:
+    """An organisation made an inspector of Beijing (11) sees the demo project read-only."""
+    from tests.web.conftest import login
+
+    out = run(home, "org", "jurisdiction", "己设计研究院", "110000", "--json")
+    assert '"division": "11"' in out
+    c = login(app.test_client(), home.logins["outsider"])
+    html = c.get("/projects/2023-110105-04-01-123450").get_data(as_text=True)
+    assert "只读" in html
+    run(home, "org", "jurisdiction", "己设计研究院", "1x", code=20)
+    run(home, "org", "jurisdiction", "无此单位", "11", code=40)
+
+
 def test_short_password_refused(home: Any) -> None:
     out = run(home, "user", "passwd", "con", stdin="short\n", code=20)
     assert "8" in out
