@@ -15,6 +15,9 @@ commits).  The service API:
 - records: :func:`list_submissions`, :func:`list_changes`, :func:`change_details`,
   :func:`meetings`, :func:`meeting`, :func:`records`, :func:`get_record`
 - disciplines: :func:`set_discipline`, :func:`sheet_disciplines`
+- access (:mod:`workflow.access`, :mod:`workflow.accounts`): :func:`project_access`,
+  :func:`visible_projects`, :func:`authenticate`, :func:`set_password`, :func:`issue_token`,
+  :func:`user_for_token`, :func:`add_jurisdiction`
 - reading: :func:`status`, :func:`inbox`, :func:`set_in_force`, :func:`audit_events`,
   :func:`audit_head`, :func:`verify_chain`
 
@@ -23,6 +26,16 @@ Importing the package registers :func:`blob_references` with ``drawings.maintena
 """
 
 from drawings import register_blob_references
+from workflow.access import Access, Forbidden, project_access, project_rows, visible_projects
+from workflow.accounts import (
+    LoginFailed,
+    add_jurisdiction,
+    authenticate,
+    issue_token,
+    session_stamp,
+    set_password,
+    user_for_token,
+)
 from workflow.actions import (
     event_line,
     list_changes,
@@ -90,6 +103,18 @@ register_blob_references("workflow", blob_references)
 PUBLIC_MODULES = ("machine", "models")
 
 __all__ = [
+    "Access",
+    "Forbidden",
+    "LoginFailed",
+    "add_jurisdiction",
+    "authenticate",
+    "issue_token",
+    "project_access",
+    "project_rows",
+    "session_stamp",
+    "set_password",
+    "user_for_token",
+    "visible_projects",
     "CHANGE",
     "CHINA_TZ",
     "EVENT_LABELS",

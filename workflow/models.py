@@ -424,3 +424,43 @@ class OutboxMessage(Base):
     created: Mapped[datetime] = mapped_column(UTCDateTime)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# -- web accounts (migration 0006_web): passwords, API tokens, inspectors' jurisdictions ---------
+
+
+class Account(Base):
+    """A user's login: an argon2 password hash (never the password) and the admin flag."""
+
+    __tablename__ = "web_accounts"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("wf_users.id"), primary_key=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ApiToken(Base):
+    """A bearer token of the JSON API, kept as its sha256 only (a leaked table opens nothing)."""
+
+    __tablename__ = "web_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("wf_users.id"), index=True)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Jurisdiction(Base):
+    """An inspecting organisation (监督机构) and the administrative division it oversees: a
+    prefix of the division code in project codes (``11`` Beijing, ``1101`` its districts,
+    ``110105`` one district)."""
+
+    __tablename__ = "web_jurisdictions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("wf_organisations.id"), index=True)
+    division: Mapped[str] = mapped_column(String(6))
+
+    __table_args__ = (UniqueConstraint("org_id", "division"),)

@@ -87,6 +87,22 @@ def org_list(as_json: bool) -> None:
     emit(data, as_json, lambda: [(o["name"], o["alg"], ", ".join(o["users"])) for o in data])
 
 
+@org_cmd.command("jurisdiction")
+@click.argument("name")
+@click.argument("division")
+@json_option
+def org_jurisdiction(name: str, division: str, as_json: bool) -> None:
+    """Let inspecting organisation NAME (监督机构) see, read-only, every project whose code
+    names administrative DIVISION (``110000`` a province, ``110100`` a city, ``110105`` a
+    district)."""
+    import workflow
+
+    with get_app().session() as s:
+        row = workflow.add_jurisdiction(s, name, division)
+        data = {"organisation": name, "division": row.division}
+    emit(data, as_json, lambda: [f"{name}: 监督范围 oversees division {data['division']}*"])
+
+
 @click.group("user")
 def user_cmd() -> None:
     """用户 Users (each has a key pair)."""
@@ -120,6 +136,31 @@ def user_list(as_json: bool) -> None:
         data = [u.to_dict() for u in workflow.list_users(s)]
     emit(data, as_json, lambda: [(u["name"], u["organisation"], u["discipline"] or "")
                                  for u in data])
+
+
+@user_cmd.command("passwd")
+@click.argument("name")
+@click.option("--admin/--no-admin", default=None, help="管理员 the web app's admin flag.")
+@json_option
+def user_passwd(name: str, admin: bool | None, as_json: bool) -> None:
+    """Set the web login password of user NAME, read from stdin (asked twice, not echoed, on
+    a terminal; else the first line)."""
+    import getpass
+    import sys
+
+    import workflow
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("密码 password: ")
+        if getpass.getpass("再输入一次 again: ") != password:
+            raise InvalidInput("两次输入的密码不同 the passwords differ")
+    else:
+        password = sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+    with get_app().session() as s:
+        acc = workflow.set_password(s, name, password, admin=admin)
+        data = {"user": name, "admin": acc.admin}
+    emit(data, as_json, lambda: [f"已设置密码 password set for {name}"
+                                 + (" (admin)" if data["admin"] else "")])
 
 
 @click.group("party")
