@@ -1,0 +1,133 @@
+"""The viewer's API: a version's sheet register, one sheet (layouts, pyramid geometry), the
+pyramid job and the tiles — what the sheet viewer page shows, under ``/api/v1`` (bearer)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from web import viewer
+from web.api import PREFIX, ErrorBody, _bearer, api_user
+
+bp = Blueprint("api_sheets", __name__, url_prefix=f"{PREFIX}/projects",
+               description="图纸与查看 Sheets, tiles and the viewer")
+
+
+class SheetRow(ma.Schema):
+    number = ma.fields.String(required=True)
+    title = ma.fields.String(required=True)
+    format = ma.fields.String(required=True)
+    blob = ma.fields.String(required=True)
+    page = ma.fields.Integer(allow_none=True)
+    unit = ma.fields.String(allow_none=True)
+
+
+class Register(ma.Schema):
+    project = ma.fields.String(required=True)
+    version = ma.fields.String(required=True)
+    message = ma.fields.String(allow_none=True)
+    sheets = ma.fields.List(ma.fields.Nested(SheetRow), required=True)
+
+
+class Pyramid(ma.Schema):
+    ready = ma.fields.Boolean(required=True)
+    job = ma.fields.String(allow_none=True, metadata={"description": "the job making it "
+                                                                    "(GET /api/v1/jobs/{id})"})
+    tile = ma.fields.Integer()
+    max_zoom = ma.fields.Integer()
+    width = ma.fields.Float(metadata={"description": "page width, pt"})
+    height = ma.fields.Float(metadata={"description": "page height, pt"})
+    matrix = ma.fields.List(ma.fields.Float(), metadata={
+        "description": "drawing units -> page pt (a, b, c, d, e, f; PDF y up)"})
+    pixels = ma.fields.List(ma.fields.Integer(), metadata={
+        "description": "image size at max_zoom (tile z covers it at 2**(z - max_zoom))"})
+    sheet = ma.fields.String(allow_none=True)
+    entities = ma.fields.Integer(allow_none=True)
+
+
+class SheetInfo(ma.Schema):
+    project = ma.fields.String(required=True)
+    version = ma.fields.String(required=True)
+    number = ma.fields.String(required=True)
+    title = ma.fields.String(allow_none=True)
+    format = ma.fields.String(allow_none=True)
+    blob = ma.fields.String(required=True)
+    page = ma.fields.Integer(allow_none=True)
+    layout = ma.fields.String(required=True)
+    layouts = ma.fields.List(ma.fields.String(), required=True)
+    pyramid = ma.fields.Nested(Pyramid, required=True)
+
+
+class LayoutArgs(ma.Schema):
+    layout = ma.fields.String(validate=ma.validate.Length(max=255), metadata={
+        "description": "a layout of the sheet (none: its main sheet)"})
+
+
+bp.before_request(_bearer)
+
+SHEET = "/<code>/versions/<rev>/sheets/<number>"
+
+
+def _ref(code: str, rev: str, number: str, args: dict[str, Any]) -> viewer.SheetRef:
+    return viewer.resolve(api_user(), code, rev[:100], number, args.get("layout"))
+
+
+@bp.route("/<code>/versions/<rev>/sheets")
+class RegisterView(MethodView):
+    @bp.response(200, Register)
+    @bp.alt_response(404, schema=ErrorBody)
+    def get(self, code: str, rev: str) -> dict[str, Any]:
+        """The sheet register of a version (a ref such as ``head``, ``approved``, or an id)."""
+        return viewer.register(api_user(), code, rev[:100])
+
+
+@bp.route(SHEET)
+class SheetView(MethodView):
+    @bp.arguments(LayoutArgs, location="query")
+    @bp.response(200, SheetInfo)
+    @bp.alt_response(404, schema=ErrorBody)
+    def get(self, args: dict[str, Any], code: str, rev: str, number: str) -> dict[str, Any]:
+        """One sheet: its layouts and its tile pyramid (ready or not)."""
+        ref = _ref(code, rev, number, args)
+        e = ref.entry
+        return {"project": ref.access.project, "version": ref.version, "number": number,
+                "title": e.get("title"), "format": e.get("format"), "blob": ref.blob,
+                "page": e.get("page"), "layout": ref.layout,
+                "layouts": viewer.layouts_of(e, number), "pyramid": viewer.pyramid(ref)}
+
+
+@bp.route(f"{SHEET}/pyramid")
+class PyramidView(MethodView):
+    @bp.arguments(LayoutArgs, location="query")
+    @bp.response(202, Pyramid)
+    @bp.alt_response(200, schema=Pyramid, description="ready already")
+    @bp.alt_response(404, schema=ErrorBody)
+    def post(self, args: dict[str, Any], code: str, rev: str, number: str) -> Any:
+        """Make the sheet's tile pyramid as a job (poll ``GET /api/v1/jobs/{job}``)."""
+        ref = _ref(code, rev, number, args)
+        job = viewer.start_pyramid(ref, api_user())
+        return {"job": job, **viewer.pyramid(ref)}, 202 if job else 200
+
+
+@bp.route(f"{SHEET}/tiles/<int:z>/<int:x>/<int:y>.png")
+class TileView(MethodView):
+    @bp.arguments(LayoutArgs, location="query")
+    @bp.doc(responses={"200": {"description": "the tile (cached a year under its ETag)",
+                               "content": {"image/png": {"schema": {"type": "string",
+                                                                    "format": "binary"}}}},
+                       "304": {"description": "not modified"}})
+    @bp.alt_response(404, schema=ErrorBody)
+    def get(self, args: dict[str, Any], code: str, rev: str, number: str, z: int, x: int,
+            y: int) -> Any:
+        """One 256 px tile of the pyramid: level ``z`` shows the page with its longer side at
+        ``256 * 2**z`` px; a ref as ``rev`` is answered, but only a full id caches long."""
+        from web.sheets import tile_response
+
+        ref = _ref(code, rev, number, args)
+        resp = tile_response(ref, z, x, y)
+        if ref.version != rev:
+            resp.headers["Cache-Control"] = "private, no-cache"
+        return resp
