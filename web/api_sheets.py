@@ -131,3 +131,98 @@ class TileView(MethodView):
         if ref.version != rev:
             resp.headers["Cache-Control"] = "private, no-cache"
         return resp
+
+
+class CompareArgs(ma.Schema):
+    old = ma.fields.String(load_default="head~1", validate=ma.validate.Length(min=1, max=100),
+                           metadata={"description": "a ref, a version id, or either ~N"})
+    new = ma.fields.String(load_default="head", validate=ma.validate.Length(min=1, max=100))
+    layout = ma.fields.String(validate=ma.validate.Length(max=255))
+
+
+class CompareRow(ma.Schema):
+    number = ma.fields.String(required=True)
+    status = ma.fields.String(required=True, metadata={
+        "description": "added, removed, changed, unchanged"})
+    title = ma.fields.String(required=True)
+    summary = ma.fields.Dict(allow_none=True)
+
+
+class SetCompare(ma.Schema):
+    project = ma.fields.String(required=True)
+    old = ma.fields.String(required=True)
+    new = ma.fields.String(required=True)
+    summary = ma.fields.Dict(required=True)
+    sheets = ma.fields.List(ma.fields.Nested(CompareRow), required=True)
+
+
+class SheetCompare(ma.Schema):
+    project = ma.fields.String(required=True)
+    sheet = ma.fields.String(required=True)
+    old = ma.fields.String(required=True)
+    new = ma.fields.String(required=True)
+    summary = ma.fields.Dict(required=True)
+    alignment = ma.fields.Dict(required=True)
+    changes = ma.fields.List(ma.fields.Dict(), required=True, metadata={
+        "description": "the diff JSON contract's changes (design.md §4), with ``mark``"})
+    clusters = ma.fields.List(ma.fields.Dict(), required=True)
+    layers = ma.fields.List(ma.fields.String(), required=True)
+    can_mark = ma.fields.Boolean(required=True)
+    submission = ma.fields.Integer(allow_none=True)
+
+
+class MarkRequest(ma.Schema):
+    change_id = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=100))
+    mark = ma.fields.String(required=True, validate=ma.validate.OneOf(["accepted", "queried"]))
+    text = ma.fields.String(validate=ma.validate.Length(max=20000))
+    category = ma.fields.String(load_default="general", validate=ma.validate.OneOf(
+        ["mandatory", "general", "advice", "强制性条文", "一般性", "建议"]))
+
+
+class MarkOutcome(ma.Schema):
+    sheet = ma.fields.String(required=True)
+    change_id = ma.fields.String(required=True)
+    mark = ma.fields.String(required=True)
+    opinion = ma.fields.Integer(allow_none=True)
+
+
+@bp.route("/<code>/compare")
+class CompareVersionsView(MethodView):
+    @bp.arguments(CompareArgs, location="query")
+    @bp.response(200, SetCompare)
+    @bp.alt_response(404, schema=ErrorBody)
+    def get(self, args: dict[str, Any], code: str) -> dict[str, Any]:
+        """Two set versions sheet by sheet: added, removed, changed (with counts), unchanged."""
+        from web import compare
+
+        return compare.set_compare(api_user(), code, args["old"], args["new"])
+
+
+@bp.route("/<code>/compare/<number>")
+class CompareSheetView(MethodView):
+    @bp.arguments(CompareArgs, location="query")
+    @bp.response(200, SheetCompare)
+    @bp.alt_response(404, schema=ErrorBody)
+    def get(self, args: dict[str, Any], code: str, number: str) -> dict[str, Any]:
+        """One sheet's changes and clusters between two versions (new-revision coordinates)."""
+        from web import compare
+
+        return compare.json_of(compare.sheet_compare(api_user(), code, args["old"],
+                                                     args["new"], number, args.get("layout")))
+
+
+@bp.route("/<code>/compare/<number>/marks")
+class MarkView(MethodView):
+    @bp.arguments(MarkRequest)
+    @bp.response(200, MarkOutcome)
+    @bp.alt_response(403, schema=ErrorBody)
+    @bp.alt_response(404, schema=ErrorBody)
+    @bp.alt_response(409, schema=ErrorBody)
+    @bp.alt_response(422, schema=ErrorBody)
+    def post(self, body: dict[str, Any], code: str, number: str) -> dict[str, Any]:
+        """A reviewer accepts or queries a change of the round under review; a query becomes
+        an opinion anchored to the change (refused outside review: 409 with the reason)."""
+        from web import compare
+
+        return compare.mark(api_user(), code, number, body["change_id"], body["mark"],
+                            text=body.get("text"), category=body["category"])

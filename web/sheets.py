@@ -36,14 +36,18 @@ def _ref(code: str, rev: str, number: str) -> viewer.SheetRef:
 @login_required
 def show(code: str, rev: str, number: str) -> Any:
     ref = _ref(code, rev, number)
-    layouts = viewer.layouts_of(ref.entry, number)
-    base = url_for("sheets.tile", code=ref.access.project, rev=ref.version, number=number,
+    return render_template("sheets/viewer.html", **viewer_context(ref))
+
+
+def viewer_context(ref: viewer.SheetRef) -> dict[str, Any]:
+    """What ``sheets/_viewer.html`` needs to show ``ref`` (the viewer, compare, review)."""
+    base = url_for("sheets.tile", code=ref.access.project, rev=ref.version, number=ref.number,
                    z=0, x=0, y=0)
-    return render_template(
-        "sheets/viewer.html", ref=ref, layouts=layouts, pyramid=viewer.pyramid(ref),
-        tile_url=base.replace("/tiles/0/0/0.png", "/tiles/{z}/{x}/{y}.png"),
-        pyramid_url=url_for("sheets.pyramid", code=ref.access.project, rev=ref.version,
-                            number=number, layout=ref.layout or None))
+    return {"ref": ref, "layouts": viewer.layouts_of(ref.entry, ref.number),
+            "pyramid": viewer.pyramid(ref),
+            "tile_url": base.replace("/tiles/0/0/0.png", "/tiles/{z}/{x}/{y}.png"),
+            "pyramid_url": url_for("sheets.pyramid", code=ref.access.project, rev=ref.version,
+                                   number=ref.number, layout=ref.layout or None)}
 
 
 @bp.route("/projects/<code>/versions/<rev>/sheets/<number>/pyramid", methods=["GET", "POST"])

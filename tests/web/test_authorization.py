@@ -71,6 +71,23 @@ MATRIX: dict[str, tuple[str, str, dict[str, Any] | None, dict[str, int]]] = {
         "POST", "/api/v1SHEET/pyramid", {}, by(SEES, 200, anon=401)),
     "/api/v1/projects/<code>/versions/<rev>/sheets/<number>/tiles/<int:z>/<int:x>/<int:y>.png": (
         "GET", "/api/v1SHEET/tiles/1/0/0.png", None, by(SEES, 200, anon=401)),
+    # compare (no round under review in the demo: the reviewer's mark finds no submission in
+    # review, 404; the other roles are refused first, 403)
+    "/projects/<code>/compare": ("GET", f"/projects/{P}/compare", None, by(SEES, 200)),
+    "/projects/<code>/compare/<number>": ("GET", f"/projects/{P}/compare/A-101?old=head~2",
+                                          None, by(SEES, 200)),
+    "/projects/<code>/compare/<number>/changes": (
+        "GET", f"/projects/{P}/compare/A-101/changes?old=head~2", None, by(SEES, 200)),
+    "/projects/<code>/compare/<number>/marks": (
+        "POST", f"/projects/{P}/compare/A-101/marks", {"change_id": "c1", "mark": "accepted"},
+        by(("review",), 404)),
+    "/api/v1/projects/<code>/compare": ("GET", f"/api/v1/projects/{P}/compare", None,
+                                        by(SEES, 200, anon=401)),
+    "/api/v1/projects/<code>/compare/<number>": (
+        "GET", f"/api/v1/projects/{P}/compare/A-101?old=head~2", None, by(SEES, 200, anon=401)),
+    "/api/v1/projects/<code>/compare/<number>/marks": (
+        "POST", f"/api/v1/projects/{P}/compare/A-101/marks",
+        {"change_id": "c1", "mark": "accepted"}, by(("review",), 404, anon=401)),
     "/logout": ("POST", "/logout", {}, {**by(EVERYONE, 302), "anonymous": 302}),  # the last
 }
 #: Served to anyone and holding nothing of a project.
