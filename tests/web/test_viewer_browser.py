@@ -75,3 +75,41 @@ def test_viewer_in_english_for_the_inspector(browser: Any, server: str, home: An
     s.shot("viewer-en-inspector")
     assert s.errors == [], s.errors
     s.close()
+
+
+def test_compare_overlay_and_cluster_navigation(browser: Any, server: str, home: Any) -> None:
+    from tests.web.test_compare import open_round
+
+    page_url = open_round(home)
+    s = Session(browser, server, home.logins["review"], viewport={"width": 1440, "height": 900})
+    page = s.page
+    page.goto(f"{server}{page_url}")
+    page.wait_for_selector("#viewer-app[data-ready=true]", timeout=120_000)
+    page.wait_for_selector("#compare-list[data-ready='1']", timeout=30_000)
+    assert page.locator("svg[data-marks] rect.change-modified, svg[data-marks] "
+                        "rect.change-added").count() > 0
+    s.shot("compare-overlay")
+    page.keyboard.press("n")
+    page.wait_for_timeout(1500)
+    assert page.get_attribute("#compare-list", "data-current") == "0"
+    assert page.locator("ol.changes li.current").count() >= 1
+    # the view is fitted to the cluster: its box is whole inside the viewer and fills it
+    stage = page.locator(".viewer-stage").bounding_box()
+    box = page.locator("svg[data-marks] rect.cluster").bounding_box()
+    assert stage and box
+    assert stage["x"] <= box["x"] and box["x"] + box["width"] <= stage["x"] + stage["width"]
+    assert stage["y"] <= box["y"] and box["y"] + box["height"] <= stage["y"] + stage["height"]
+    assert max(box["width"] / stage["width"], box["height"] / stage["height"]) > 0.4
+    s.shot("compare-cluster-1")
+    page.keyboard.press("p")
+    page.keyboard.press("n")
+    assert page.get_attribute("#compare-list", "data-current") == "0"
+    # query the first change: it becomes an opinion
+    first = page.locator("ol.changes li[data-change]").first
+    first.locator("input[name=text]").fill("为何移动 why moved")
+    first.locator("button[value=queried]").click()
+    page.wait_for_selector(".flash.ok")
+    assert "意见" in (page.text_content(".flash.ok") or "")
+    s.shot("compare-queried")
+    assert s.errors == [], s.errors
+    s.close()
