@@ -226,3 +226,86 @@ class MarkView(MethodView):
 
         return compare.mark(api_user(), code, number, body["change_id"], body["mark"],
                             text=body.get("text"), category=body["category"])
+
+
+class OpinionArgs(ma.Schema):
+    sheet = ma.fields.String(validate=ma.validate.Length(max=100))
+    submission = ma.fields.Integer(strict=False, validate=ma.validate.Range(1, 2**31 - 1))
+
+
+class Opinion(ma.Schema):
+    number = ma.fields.Integer(required=True)
+    sheet = ma.fields.String(required=True)
+    blob = ma.fields.String(allow_none=True)
+    page = ma.fields.Integer(allow_none=True)
+    anchor = ma.fields.Dict(required=True, metadata={
+        "description": "{type: point|rect|polygon, coords} in sheet coordinates"})
+    change_id = ma.fields.String(allow_none=True)
+    category = ma.fields.String(required=True)
+    discipline = ma.fields.String(allow_none=True)
+    text = ma.fields.String(required=True)
+    author = ma.fields.String(required=True)
+    state = ma.fields.String(required=True)
+    affected = ma.fields.Boolean(allow_none=True)
+    lock = ma.fields.Integer(required=True)
+    created = ma.fields.String(required=True)
+    replies = ma.fields.List(ma.fields.Dict(), required=True)
+
+
+class OpinionRequest(ma.Schema):
+    sheet = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=100))
+    kind = ma.fields.String(required=True, validate=ma.validate.OneOf(["point", "rect"]))
+    coords = ma.fields.List(ma.fields.Float(allow_nan=False), required=True,
+                            validate=ma.validate.Length(min=2, max=4))
+    category = ma.fields.String(required=True, validate=ma.validate.OneOf(
+        ["mandatory", "general", "advice"]))
+    text = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=20000))
+
+
+class OpinionAction(ma.Schema):
+    text = ma.fields.String(load_default="", validate=ma.validate.Length(max=20000))
+    expect_lock = ma.fields.Integer(strict=True, validate=ma.validate.Range(-2**31, 2**31 - 1))
+
+
+@bp.route("/<code>/opinions")
+class OpinionsView(MethodView):
+    @bp.arguments(OpinionArgs, location="query")
+    @bp.response(200, Opinion(many=True))
+    @bp.alt_response(404, schema=ErrorBody)
+    def get(self, args: dict[str, Any], code: str) -> list[dict[str, Any]]:
+        """The project's opinions (affected by the latest round first)."""
+        from web import review
+
+        return review.opinions(api_user(), code, sheet=args.get("sheet"),
+                               submission=args.get("submission"))["opinions"]
+
+    @bp.arguments(OpinionRequest)
+    @bp.response(201, Opinion)
+    @bp.alt_response(403, schema=ErrorBody)
+    @bp.alt_response(404, schema=ErrorBody)
+    @bp.alt_response(409, schema=ErrorBody)
+    @bp.alt_response(422, schema=ErrorBody)
+    def post(self, body: dict[str, Any], code: str) -> Any:
+        """A reviewer's opinion at a point ``[x, y]`` or on a box ``[x0, y0, x1, y1]`` of a
+        sheet under review (sheet coordinates)."""
+        from web import review
+
+        coords = review.parse_coords(",".join(map(str, body["coords"])), body["kind"])
+        return review.add(api_user(), code, sheet=body["sheet"], kind=body["kind"],
+                          coords=coords, category=body["category"], text=body["text"]), 201
+
+
+@bp.route("/<code>/opinions/<int:number>/<action>")
+class OpinionActionView(MethodView):
+    @bp.arguments(OpinionAction)
+    @bp.response(200, Opinion)
+    @bp.alt_response(403, schema=ErrorBody)
+    @bp.alt_response(404, schema=ErrorBody)
+    @bp.alt_response(409, schema=ErrorBody)
+    @bp.alt_response(422, schema=ErrorBody)
+    def post(self, body: dict[str, Any], code: str, number: int, action: str) -> Any:
+        """``reply`` (the design firm), ``close`` or ``reopen`` (the reviewer)."""
+        from web import review
+
+        return review.act(api_user(), code, number, action, body["text"],
+                          expect_lock=body.get("expect_lock"))

@@ -49,6 +49,7 @@ def blueprints() -> list[Any]:
     from web.auth import bp as auth_bp
     from web.compare_pages import bp as compare_bp
     from web.projects import bp as projects_bp
+    from web.review_pages import bp as review_bp
     from web.sheets import bp as sheets_bp
 
-    return [auth_bp, projects_bp, sheets_bp, compare_bp]
+    return [auth_bp, projects_bp, sheets_bp, compare_bp, review_bp]

@@ -35,8 +35,12 @@ def _ref(code: str, rev: str, number: str) -> viewer.SheetRef:
 @bp.route("/projects/<code>/versions/<rev>/sheets/<number>")
 @login_required
 def show(code: str, rev: str, number: str) -> Any:
+    from web import review
+
     ref = _ref(code, rev, number)
-    return render_template("sheets/viewer.html", **viewer_context(ref))
+    data = review.opinions(current_user.name, code, sheet=number)
+    data["opinions"] = [o for o in data["opinions"] if o["anchor"]["type"] in ("point", "rect")]
+    return render_template("sheets/viewer.html", review=data, **viewer_context(ref))
 
 
 def viewer_context(ref: viewer.SheetRef) -> dict[str, Any]:

@@ -88,6 +88,16 @@ MATRIX: dict[str, tuple[str, str, dict[str, Any] | None, dict[str, int]]] = {
     "/api/v1/projects/<code>/compare/<number>/marks": (
         "POST", f"/api/v1/projects/{P}/compare/A-101/marks",
         {"change_id": "c1", "mark": "accepted"}, by(("review",), 404, anon=401)),
+    # review (no submission under review in the demo: the reviewer's new opinion is refused
+    # by the guard, 409; a reply to a closed opinion too; the other roles 403 first)
+    "/projects/<code>/opinions": ("GET", f"/projects/{P}/opinions", None, by(SEES, 200)),
+    "/projects/<code>/opinions/<int:number>/<action>": (
+        "POST", f"/projects/{P}/opinions/1/reply", {"text": "x"}, by(("design",), 409)),
+    "/api/v1/projects/<code>/opinions": ("GET", f"/api/v1/projects/{P}/opinions", None,
+                                         by(SEES, 200, anon=401)),
+    "/api/v1/projects/<code>/opinions/<int:number>/<action>": (
+        "POST", f"/api/v1/projects/{P}/opinions/1/reply", {"text": "x"},
+        by(("design",), 409, anon=401)),
     "/logout": ("POST", "/logout", {}, {**by(EVERYONE, 302), "anonymous": 302}),  # the last
 }
 #: Served to anyone and holding nothing of a project.

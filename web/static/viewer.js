@@ -72,9 +72,15 @@
   });
 
   // marks drawn over the viewer, in sheet coordinates: {kind: "line"|"rect"|"point", pts, cls}
-  const marks = { measure: [], extra: [] };
+  const marks = { measure: [], extra: [], opinions: [], placing: [] };
+  document.querySelectorAll("[data-opinion-marks] li").forEach((li) => {
+    const c = li.dataset.coords.split(",").map(Number);
+    marks.opinions.push(li.dataset.kind === "rect"
+      ? { kind: "rect", pts: [[c[0], c[1]], [c[2], c[3]]], cls: "mark opinion", title: li.dataset.title }
+      : { kind: "point", pts: [[c[0], c[1]]], cls: "mark opinion", title: li.dataset.title });
+  });
   function redraw() {
-    const all = [...marks.extra, ...marks.measure];
+    const all = [...marks.opinions, ...marks.extra, ...marks.placing, ...marks.measure];
     const ns = "http://www.w3.org/2000/svg";
     svg.replaceChildren();
     for (const m of all) {
@@ -126,12 +132,55 @@
       redraw();
     },
   };
+  // an opinion: a click places a point, a drag draws a box; the form beside takes the rest
+  const form = document.getElementById("opinion-form");
+  function placed(kind, coords) {
+    if (!form) return;
+    form.hidden = false;
+    form.querySelector("input[name=kind]").value = kind;
+    form.querySelector("input[name=coords]").value = coords.map((v) => v.toFixed(3)).join(",");
+    form.querySelector("[data-anchor]").textContent = kind === "point"
+      ? `(${fmt(coords[0])}, ${fmt(coords[1])})`
+      : `(${fmt(coords[0])}, ${fmt(coords[1])}) – (${fmt(coords[2])}, ${fmt(coords[3])})`;
+    form.querySelector("textarea").focus();
+  }
+  handlers.point = (pt) => {
+    marks.placing = [{ kind: "point", pts: [pt], cls: "mark opinion-new" }];
+    redraw();
+    placed("point", pt);
+  };
+  let dragStart = null;
+  viewer.addHandler("canvas-press", (ev) => {
+    if (tool !== "box") return;
+    const p = imageAt(ev.position);
+    dragStart = toSheet(p.x, p.y);
+  });
+  viewer.addHandler("canvas-drag", (ev) => {
+    if (tool !== "box" || !dragStart) return;
+    ev.preventDefaultAction = true; // no pan while drawing
+    const p = imageAt(ev.position);
+    marks.placing = [{ kind: "rect", pts: [dragStart, toSheet(p.x, p.y)], cls: "mark opinion-new" }];
+    redraw();
+  });
+  viewer.addHandler("canvas-release", (ev) => {
+    if (tool !== "box" || !dragStart) return;
+    const p = imageAt(ev.position);
+    const end = toSheet(p.x, p.y), start = dragStart;
+    dragStart = null;
+    if (start[0] === end[0] || start[1] === end[1]) return;
+    marks.placing = [{ kind: "rect", pts: [start, end], cls: "mark opinion-new" }];
+    redraw();
+    placed("rect", [Math.min(start[0], end[0]), Math.min(start[1], end[1]),
+      Math.max(start[0], end[0]), Math.max(start[1], end[1])]);
+  });
+
   function setTool(name) {
     tool = tool === name ? null : name;
     first = null;
     app.querySelectorAll("[data-tool]").forEach((btn) =>
       btn.setAttribute("aria-pressed", btn.dataset.tool === tool ? "true" : "false"));
     viewer.gestureSettingsMouse.clickToZoom = tool === null;
+    viewer.panHorizontal = viewer.panVertical = tool !== "box";
     app.classList.toggle("picking", tool !== null);
     if (tool === "measure") measureOut.textContent = d.labelPick;
   }
