@@ -113,3 +113,63 @@ def test_compare_overlay_and_cluster_navigation(browser: Any, server: str, home:
     s.shot("compare-queried")
     assert s.errors == [], s.errors
     s.close()
+
+
+def test_opinion_dragged_as_a_box_then_answered(browser: Any, server: str, home: Any) -> None:
+    import re
+
+    from tests.web.test_compare import open_round, opinions
+
+    vid = re.search(r"new=([0-9a-f]{64})", open_round(home))
+    assert vid
+    s = Session(browser, server, home.logins["review"], viewport={"width": 1366, "height": 900})
+    page = s.page
+    page.goto(f"{server}/projects/{P}/versions/{vid.group(1)}/sheets/A-104")
+    page.wait_for_selector("#viewer-app[data-ready=true]", timeout=120_000)
+    page.wait_for_selector("#viewer-canvas canvas", timeout=30_000)
+    page.wait_for_function("() => window.yitaotuViewer && window.yitaotuViewer.viewer"
+                           ".world.getItemAt(0)")
+    page.click("[data-tool=box]")
+    a, b = _screen(page, 1200, 5000), _screen(page, 2800, 3000)
+    page.mouse.move(a["x"], a["y"])
+    page.mouse.down()
+    page.mouse.move((a["x"] + b["x"]) / 2, (a["y"] + b["y"]) / 2, steps=5)
+    page.mouse.move(b["x"], b["y"], steps=5)
+    page.mouse.up()
+    form = page.locator("#opinion-form")
+    form.wait_for(state="visible")
+    page.select_option("#opinion-form select[name=category]", "mandatory")
+    page.fill("#opinion-form textarea", "柱截面不足 column too small")
+    s.shot("review-box-placed")
+    form.locator("button[type=submit]").click()
+    page.wait_for_selector(".flash.ok")
+    o = max(opinions(home), key=lambda x: x["number"])
+    assert o["anchor"]["type"] == "rect" and o["category"] == "mandatory"
+    x0, y0, x1, y1 = o["anchor"]["coords"]
+    assert abs(x0 - 1200) < 80 and abs(x1 - 2800) < 80 and abs(y0 - 3000) < 80 \
+        and abs(y1 - 5000) < 80, o["anchor"]
+    s.shot("review-opinions-after-add")
+    assert s.errors == [], s.errors
+    s.close()
+
+    d = Session(browser, server, home.logins["design"], viewport={"width": 1366, "height": 900})
+    d.page.goto(f"{server}/projects/{P}/opinions")
+    item = d.page.locator(f"#opinion-{o['number']}")
+    item.locator("input[name=text]").fill("已加大 enlarged")
+    item.locator("button[type=submit]").click()
+    d.page.wait_for_selector(".flash.ok")
+    assert "已加大" in (d.page.inner_text(f"#opinion-{o['number']}"))
+    d.shot("review-design-replied")
+    assert d.errors == [], d.errors
+    d.close()
+
+
+def _screen(page: Any, x: float, y: float) -> dict[str, float]:
+    """Page pixels of sheet point (x, y) in the viewer."""
+    return page.evaluate("""([x, y]) => {
+        const v = window.yitaotuViewer, [ix, iy] = v.toImage(x, y);
+        const p = v.viewer.viewport.imageToViewerElementCoordinates(
+            new OpenSeadragon.Point(ix, iy));
+        const r = v.viewer.element.getBoundingClientRect();
+        return {x: p.x + r.left, y: p.y + r.top};
+    }""", [x, y])
