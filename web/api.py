@@ -293,6 +293,13 @@ def init_app(app: Flask) -> None:
                       OPENAPI_URL_PREFIX=PREFIX, OPENAPI_JSON_PATH="openapi.json")
     api = YitaotuApi(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
-    for bp in BLUEPRINTS:
+    for bp in (*BLUEPRINTS, *more_blueprints()):
         csrf.exempt(bp)
         api.register_blueprint(bp)
+
+
+def more_blueprints() -> list[Blueprint]:
+    """The API of the other areas (each module registers :func:`_bearer` on its blueprint)."""
+    from web.api_sheets import bp as sheets
+
+    return [sheets]

@@ -35,3 +35,23 @@ def upload(progress: Any, settings: Any, *, project: str, folder: str, message: 
     finally:
         store.close()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def pyramid(progress: Any, settings: Any, *, project: str, blob: str,
+            layout: str) -> dict[str, Any]:
+    """Make a sheet's tile pyramid (parse, page, levels 0..3) so the viewer's requests only
+    cut tiles; the result is the page's geometry."""
+    from drawings.render.tiles import TileCache
+    from web.viewer import load_drawing
+
+    store = Store(settings)
+    try:
+        cache = TileCache.for_home(settings.home, lambda b: load_drawing(store, b))
+        progress("parse", 0, 3)
+        cache.page(blob, layout, progress=lambda step: progress(step, 1, 3))
+        progress("tiles", 2, 3)
+        cache.prepare(blob, layout)
+        progress("done", 3, 3)
+        return {"project": project, **cache.geometry(blob, layout)}
+    finally:
+        store.close()

@@ -4,7 +4,9 @@ A sheet is rendered once to a PDF page (``sheet.pdf``, the expensive part: parse
 kept under ``<root>/<renderer version>/<blob>/<layout>/``; MuPDF's display list of that page
 stays in memory (small LRU), so a tile is one clipped rasterisation of the list.  Level ``z``
 shows the page with its longer side at ``256 * 2**z`` pixels; tile (x, y) counts from the top
-left.  Tiles are written beside the page as ``z/x/y.png`` (temp file + rename).
+left.  Tiles are written beside the page as ``z/x/y.png`` (temp file + rename), and the page's
+geometry (size, drawing-to-page transform) as ``sheet.json``, so a viewer can show sheet
+coordinates without parsing the drawing again.
 
 The page is drawn within the rendering limits (:mod:`.limits`): what would expand past them
 is outlined, and the warnings saying so are kept in the page's PDF (``/YitaotuWarnings`` in
@@ -24,7 +26,7 @@ from pathlib import Path
 
 from drawings.model import Drawing
 from drawings.render.page import mupdf_guard
-from storage.errors import InvalidInput, NotFound
+from storage.errors import IntegrityError, InvalidInput, NotFound
 
 TILE = 256
 MAX_ZOOM = 8  # 65,536 px along the longer side
@@ -100,13 +102,37 @@ class TileCache:
     def page_path(self, blob: str, layout: str) -> Path:
         return self.sheet_dir(blob, layout) / "sheet.pdf"
 
+    def geometry_path(self, blob: str, layout: str) -> Path:
+        return self.sheet_dir(blob, layout) / "sheet.json"
+
+    def ready(self, blob: str, layout: str) -> bool:
+        """Whether the page, its geometry and the low levels are cached (no parse needed)."""
+        d = self.sheet_dir(blob, layout)
+        return all((d / n).is_file() for n in ("sheet.pdf", "sheet.json",
+                                                f"levels-0-{BASE_ZOOM}.done"))
+
+    def geometry(self, blob: str, layout: str) -> dict:
+        """The cached page's size (pt), its drawing-to-page ``matrix`` (a, b, c, d, e, f: page
+        pt from drawing units, PDF y up) and the sheet's name; rendered now if missing."""
+        path = self.geometry_path(blob, layout)
+        if not path.is_file():
+            self.page(blob, layout)
+        try:
+            g = json.loads(path.read_text(encoding="utf-8"))
+            if len(g["matrix"]) != 6 or g["width"] <= 0 or g["height"] <= 0:
+                raise ValueError("bad values")
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise IntegrityError(f"{path}: 瓦片缓存损坏 damaged tile cache ({e}); delete the "
+                                 "folder to render the sheet again") from None
+        return g
+
     # -- the page ----------------------------------------------------------------------------
     def page(self, blob: str, layout: str, progress: Callable[[str], None] | None = None) -> Path:
         """The cached one-page PDF of the sheet, rendered now if missing."""
         from drawings.render import build, pick_sheet, plan, write_atomic
 
         path = self.page_path(blob, layout)
-        if path.is_file():
+        if path.is_file() and self.geometry_path(blob, layout).is_file():
             return path
         if progress:
             progress("parse")
@@ -127,6 +153,10 @@ class TileCache:
                 data = doc.tobytes(garbage=0, deflate=False)
         finally:
             doc.close()
+        geometry = {"width": spec.width, "height": spec.height, "matrix": list(spec.matrix),
+                    "sheet": sheet.name, "entities": len(sheet)}
+        write_atomic(self.geometry_path(blob, layout),
+                     json.dumps(geometry, ensure_ascii=False).encode("utf-8"))
         write_atomic(path, data)
         return path
 

@@ -141,3 +141,30 @@ def test_low_levels_are_cut_from_one_drawing(pair, tmp_path):
 
     direct = cache.render_tile(blob, "Model", 1, 0, 0)
     assert agreement(ink(first), ink(direct), 2) > 0.9
+
+
+def test_geometry_kept_beside_the_page(pair, tmp_path):
+    """The page's transform is cached with it (a viewer shows sheet coordinates without a
+    parse); a damaged geometry file is named, and a page cached without one is made again."""
+    from storage.errors import IntegrityError
+
+    _, _, new, _ = pair
+    loads = []
+    cache = TileCache(tmp_path, lambda blob: loads.append(blob) or new)
+    blob = "cc" * 32
+    assert not cache.ready(blob, "Model")
+    g = cache.geometry(blob, "Model")
+    a, b, c, d, e, f = g["matrix"]
+    x0, y0, x1, y1 = new.sheets[0].extents
+    for x, y in ((x0, y0), (x1, y1)):  # the sheet's extents land on the page
+        assert -1 <= a * x + c * y + e <= g["width"] + 1
+        assert -1 <= b * x + d * y + f <= g["height"] + 1
+    assert g["sheet"] == "Model" and g["entities"] == len(new.sheets[0])
+    cache.prepare(blob, "Model")
+    assert cache.ready(blob, "Model") and loads == [blob]
+    cache.geometry_path(blob, "Model").write_text("{not json")
+    with pytest.raises(IntegrityError, match="sheet.json"):
+        cache.geometry(blob, "Model")
+    cache.geometry_path(blob, "Model").unlink()
+    assert not cache.ready(blob, "Model")
+    assert cache.geometry(blob, "Model") == g and loads == [blob, blob]

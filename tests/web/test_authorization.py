@@ -56,6 +56,48 @@ MATRIX: dict[str, tuple[str, str, dict[str, Any] | None, dict[str, int]]] = {
                                         by(("design",), 202, anon=401)),
     "/api/v1/jobs/<job_id>": ("GET", "/api/v1/jobs/0123456789abcdef01234567", None,
                               by((), 200, member_no=404, anon=401)),
+    # sheet register and viewer (SHEET: head's A-101 by its version id, pyramid made)
+    "/projects/<code>/sheets": ("GET", f"/projects/{P}/sheets", None, by(SEES, 200)),
+    "/projects/<code>/versions/<rev>/sheets/<number>": ("GET", "SHEET", None, by(SEES, 200)),
+    "/projects/<code>/versions/<rev>/sheets/<number>/pyramid": ("POST", "SHEET/pyramid", {},
+                                                                by(SEES, 200)),
+    "/projects/<code>/versions/<rev>/sheets/<number>/tiles/<int:z>/<int:x>/<int:y>.png": (
+        "GET", "SHEET/tiles/1/0/0.png", None, by(SEES, 200)),
+    "/api/v1/projects/<code>/versions/<rev>/sheets": (
+        "GET", f"/api/v1/projects/{P}/versions/head/sheets", None, by(SEES, 200, anon=401)),
+    "/api/v1/projects/<code>/versions/<rev>/sheets/<number>": (
+        "GET", "/api/v1SHEET", None, by(SEES, 200, anon=401)),
+    "/api/v1/projects/<code>/versions/<rev>/sheets/<number>/pyramid": (
+        "POST", "/api/v1SHEET/pyramid", {}, by(SEES, 200, anon=401)),
+    "/api/v1/projects/<code>/versions/<rev>/sheets/<number>/tiles/<int:z>/<int:x>/<int:y>.png": (
+        "GET", "/api/v1SHEET/tiles/1/0/0.png", None, by(SEES, 200, anon=401)),
+    # compare (no round under review in the demo: the reviewer's mark finds no submission in
+    # review, 404; the other roles are refused first, 403)
+    "/projects/<code>/compare": ("GET", f"/projects/{P}/compare", None, by(SEES, 200)),
+    "/projects/<code>/compare/<number>": ("GET", f"/projects/{P}/compare/A-101?old=head~2",
+                                          None, by(SEES, 200)),
+    "/projects/<code>/compare/<number>/changes": (
+        "GET", f"/projects/{P}/compare/A-101/changes?old=head~2", None, by(SEES, 200)),
+    "/projects/<code>/compare/<number>/marks": (
+        "POST", f"/projects/{P}/compare/A-101/marks", {"change_id": "c1", "mark": "accepted"},
+        by(("review",), 404)),
+    "/api/v1/projects/<code>/compare": ("GET", f"/api/v1/projects/{P}/compare", None,
+                                        by(SEES, 200, anon=401)),
+    "/api/v1/projects/<code>/compare/<number>": (
+        "GET", f"/api/v1/projects/{P}/compare/A-101?old=head~2", None, by(SEES, 200, anon=401)),
+    "/api/v1/projects/<code>/compare/<number>/marks": (
+        "POST", f"/api/v1/projects/{P}/compare/A-101/marks",
+        {"change_id": "c1", "mark": "accepted"}, by(("review",), 404, anon=401)),
+    # review (no submission under review in the demo: the reviewer's new opinion is refused
+    # by the guard, 409; a reply to a closed opinion too; the other roles 403 first)
+    "/projects/<code>/opinions": ("GET", f"/projects/{P}/opinions", None, by(SEES, 200)),
+    "/projects/<code>/opinions/<int:number>/<action>": (
+        "POST", f"/projects/{P}/opinions/1/reply", {"text": "x"}, by(("design",), 409)),
+    "/api/v1/projects/<code>/opinions": ("GET", f"/api/v1/projects/{P}/opinions", None,
+                                         by(SEES, 200, anon=401)),
+    "/api/v1/projects/<code>/opinions/<int:number>/<action>": (
+        "POST", f"/api/v1/projects/{P}/opinions/1/reply", {"text": "x"},
+        by(("design",), 409, anon=401)),
     "/logout": ("POST", "/logout", {}, {**by(EVERYONE, 302), "anonymous": 302}),  # the last
 }
 #: Served to anyone and holding nothing of a project.
@@ -79,10 +121,30 @@ def _certificate(home: Any) -> str:
         app.close()
 
 
+def _sheet_with_pyramid(home: Any) -> str:
+    """The viewer's path of head's A-101 (by version id), its tile pyramid made."""
+    import drawings
+    from drawings import registry
+    from drawings.render.tiles import TileCache
+
+    app = App(home.settings)
+    try:
+        with app.session(write=False) as s:
+            v = registry.resolve_version(s, P, "head")
+            vid, blob = v.id, v.manifest["A-101"]["blob"]
+        cache = TileCache.for_home(home.settings.home,
+                                   lambda b: drawings.read(app.blobs.read_bytes(b)))
+        cache.prepare(blob, "")
+    finally:
+        app.close()
+    return f"/projects/{P}/versions/{vid}/sheets/A-101"
+
+
 @pytest.mark.parametrize("who", WHO)
 def test_authorization_matrix(home: Any, who: str) -> None:
     app = make_app(home)
     cert = f"/projects/{P}/certificates/{_certificate(home)}.pdf"
+    sheet = _sheet_with_pyramid(home)
     results, expected = {}, {}
     client = app.test_client()
     auth: dict[str, str] = {}
@@ -91,7 +153,7 @@ def test_authorization_matrix(home: Any, who: str) -> None:
         auth = token(client, home.logins[who])
     for rule, (method, path, body, statuses) in MATRIX.items():
         headers = dict(auth)
-        path = cert if path == "CERT" else path
+        path = cert if path == "CERT" else path.replace("SHEET", sheet)
         kw: dict[str, Any] = {}
         if rule.startswith("/api/"):
             if body == "TOKEN":
