@@ -41,3 +41,6 @@ register("workflow", "workflow")
 
 # rendering (issue #5)
 register("render", "render")
+
+# building units on the map, 落图, exchange (issue #14)
+register("geo", "geo")

@@ -1,0 +1,47 @@
+"""`yitaotu geo`: site, footprints, check, GeoJSON out and back in, refusals naming checks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.drawings.geohelp import rect
+from tests.e2e.cli import CODE, yt
+
+
+def js(*args: str, code: int = 0):
+    return json.loads(yt(*args, "--json", code=code))
+
+
+def test_geo_cli(home: Path, tmp_path: Path) -> None:
+    yt("init")
+    yt("project", "create", CODE, "示例住宅")
+    a = js("unit", "add", CODE, "--division", "110101", "--year", "2025")["code"]
+    b = js("unit", "add", CODE, "--division", "110101", "--year", "2025")["code"]
+    yt("geo", "site", CODE, rect(0, 0, 200, 100).wkt)
+    yt("geo", "footprint", a, rect(10, 10, 40, 30).wkt)
+    out = yt("geo", "footprint", b, rect(30, 10, 40, 30).wkt, code=20)
+    assert "check overlap failed" in out and f"overlaps unit {a}" in out
+    assert [f["check"] for f in js("geo", "check", CODE, code=20)] == ["footprint-present"]
+    yt("geo", "footprint", b, rect(60, 10, 40, 30).wkt)
+    assert "全部通过 all checks passed" in yt("geo", "check", CODE)
+
+    out_file = tmp_path / "map.geojson"
+    yt("geo", "export", CODE, "-o", str(out_file))
+    doc = json.loads(out_file.read_text())
+    assert [f["properties"].get("code") for f in doc["features"]] == [None, a, b]
+    assert json.loads(yt("geo", "export", CODE)) == doc
+    metres = json.loads(yt("geo", "export", CODE, "--crs", "EPSG:4547"))
+    assert metres["features"][0]["geometry"]["coordinates"][0][0][0] > 400000
+
+    # move b in the file and import: applied; a file that overlaps: refused, nothing changed
+    doc["features"][2]["geometry"] = rect(120, 10, 40, 30).__geo_interface__
+    out_file.write_text(json.dumps(doc))
+    assert js("geo", "import", CODE, str(out_file))["units"] == [a, b]
+    doc["features"][2]["geometry"] = rect(20, 20, 40, 30).__geo_interface__
+    out_file.write_text(json.dumps(doc))
+    assert "check overlap failed" in yt("geo", "import", CODE, str(out_file), code=20)
+    shown = js("unit", "show", b)["footprint"]["coordinates"][0]
+    assert shown == [list(p) for p in rect(120, 10, 40, 30).exterior.coords]
+    out_file.write_text("{not json")
+    assert f"{out_file}" in yt("geo", "import", CODE, str(out_file), code=20)
