@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from shapely.geometry import box
+import math
+
+from shapely.geometry import Point, box
 
 from drawings.geo import to_lonlat, to_projected
 
@@ -11,8 +13,6 @@ ORIGIN_LONLAT = (114.05, 22.55)  # Shenzhen
 
 
 def origin() -> tuple[float, float]:
-    from shapely.geometry import Point
-
     p = to_projected(Point(*ORIGIN_LONLAT), GK)
     return p.x, p.y
 
@@ -21,3 +21,17 @@ def rect(x: float, y: float, w: float, h: float):
     """A w x h metre rectangle whose lower-left corner is (x, y) metres from the origin."""
     e0, n0 = origin()
     return to_lonlat(box(e0 + x, n0 + y, e0 + x + w, n0 + y + h), GK)
+
+
+#: The generated site plan's drawing x axis is turned this many degrees from east.
+ROT = 15.0
+
+
+def ground_of(x_mm: float, y_mm: float) -> tuple[float, float]:
+    """The true lon/lat of a site-plan drawing point: mm -> m, turned ROT, at the origin."""
+    t = math.radians(ROT)
+    x, y = x_mm / 1000, y_mm / 1000
+    e0, n0 = origin()
+    p = to_lonlat(Point(e0 + x * math.cos(t) - y * math.sin(t),
+                        n0 + x * math.sin(t) + y * math.cos(t)), GK)
+    return p.x, p.y

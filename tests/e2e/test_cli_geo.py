@@ -45,3 +45,34 @@ def test_geo_cli(home: Path, tmp_path: Path) -> None:
     assert shown == [list(p) for p in rect(120, 10, 40, 30).exterior.coords]
     out_file.write_text("{not json")
     assert f"{out_file}" in yt("geo", "import", CODE, str(out_file), code=20)
+
+
+def test_place_and_moved_cli(home: Path, tmp_path: Path) -> None:
+    from tests.drawings.geohelp import ground_of
+    from tests.gen.siteplan import BUILDINGS, SHEET_NO, write_siteplan
+
+    yt("init")
+    yt("project", "create", CODE, "示例小区")
+    codes = {label: js("unit", "add", CODE, "--division", "110101", "--name", label)["code"]
+             for label, *_ in BUILDINGS}
+    handles = write_siteplan(tmp_path / "set" / "site.dxf")
+    yt("ingest", CODE, str(tmp_path / "set"), "-m", "总平面图")
+    points = []
+    for x, y in [(0, 0), (150_000, 0), (150_000, 100_000)]:
+        lon, lat = ground_of(x, y)
+        points += ["--point", f"{x},{y}={lon!r},{lat!r}"]
+    out = yt("geo", "place", CODE, SHEET_NO, *points, "--layer", "建筑")
+    assert "已落图 placed 3 units" in out and "residual 0.000 m" in out
+    lon, lat = ground_of(0, 100_000)
+    far = ["--point", f"0,100000={lon + 0.0001!r},{lat!r}"]  # ~10 m off
+    out = yt("geo", "place", CODE, SHEET_NO, *points, *far, "--unit",
+             f"{codes['1#楼']}={handles['1#楼']}", code=20)
+    assert "fit refused: control point 4" in out and "tolerance 0.5 m" in out
+    fits = js("geo", "fits", CODE)
+    assert len(fits) == 1 and sorted(fits[0]["units"]) == sorted(codes.values())
+    assert "same" in yt("geo", "moved", CODE, SHEET_NO)
+    write_siteplan(tmp_path / "set" / "site.dxf", move={"1#楼": (0.0, 2.0)})
+    yt("ingest", CODE, str(tmp_path / "set"), "-m", "1#楼北移")
+    moved = js("geo", "moved", CODE, SHEET_NO, code=21)
+    assert moved["moved"] == [codes["1#楼"]]
+    assert "全部通过 all checks passed" in yt("geo", "check", CODE)

@@ -96,3 +96,103 @@ def check_cmd(project: str, tolerance: float, as_json: bool) -> None:
     emit(found, as_json, text)
     if found:
         raise click.exceptions.Exit(20)
+
+
+# -- 落图 from a site plan ------------------------------------------------------------------------
+
+
+@geo_cmd.command("place")
+@click.argument("project")
+@click.argument("sheet")
+@click.option("--point", "points", multiple=True, required=True, metavar="X,Y=LON,LAT",
+              help="控制点 control point: drawing x,y = lon,lat (or E,N with --crs); ≥ 2.")
+@click.option("--crs", help="控制点坐标系 the control points' CRS: EPSG:n or local:… "
+                            "(default: lon/lat).")
+@click.option("--layer", help="图层 outlines on this layer, matched to units by the label "
+                              "inside (unit code or name).")
+@click.option("--unit", "units", multiple=True, metavar="CODE=HANDLE",
+              help="单体=句柄 a unit and the handle of its closed outline (repeatable).")
+@click.option("--rev", default="head", show_default=True, help="版本 the set version.")
+@click.option("--max-residual", type=FINITE, default=0.5, show_default=True,
+              help="残差限值 largest control-point residual accepted (m).")
+@tolerance_option
+@json_option
+def place_cmd(project: str, sheet: str, points: tuple[str, ...], crs: str | None,
+              layer: str | None, units: tuple[str, ...], rev: str, max_residual: float,
+              tolerance: float, as_json: bool) -> None:
+    """落图: tie site-plan SHEET to the ground and give units their footprints."""
+    from storage.errors import InvalidInput
+    from yitaotu.commands._common import actor
+
+    siteplan = geo.siteplan
+    cps = [siteplan.parse_control_point(p) for p in points]
+    handles = {}
+    for item in units:
+        code, sep, handle = item.partition("=")
+        if not sep or not code.strip() or not handle.strip():
+            raise InvalidInput(f"--unit {item!r}: expected CODE=HANDLE")
+        handles[code.strip().upper()] = handle.strip()
+    app = get_app()
+    with app.session() as s:
+        data = siteplan.place_units(
+            s, app.blobs, project, sheet, cps, rev=rev, crs=crs, layer=layer,
+            handles=handles or None, fit_tolerance_m=max_residual, tolerance_m=tolerance,
+            actor=actor())
+
+    def text() -> Iterator[tuple[object, ...] | str]:
+        t = data["transform"]
+        yield (f"已落图 placed {len(data['units'])} units (fit {data['fit']}, {data['crs']}): "
+               f"scale {t['scale']:.6g}, rotation {t['rotation']:.4f}°, "
+               f"rms {data['rms']:.3f} m, max {data['max_residual']:.3f} m")
+        for i, p in enumerate(data["points"], 1):
+            yield (f"  {i}", f"{p['drawing'][0]:g},{p['drawing'][1]:g}",
+                   f"residual {p['residual']:.3f} m")
+        for code in data["units"]:
+            yield ("  unit", code)
+
+    emit(data, as_json, text)
+
+
+@geo_cmd.command("moved")
+@click.argument("project")
+@click.argument("sheet")
+@click.option("--rev", default="head", show_default=True, help="版本 the later set version.")
+@click.option("--fit", "fit_id", type=int, help="配准 the fit to read it with (default: latest).")
+@tolerance_option
+@json_option
+def moved_cmd(project: str, sheet: str, rev: str, fit_id: int | None, tolerance: float,
+              as_json: bool) -> None:
+    """Check a later revision of site-plan SHEET for moved units; exit 21 when one moved."""
+    app = get_app()
+    with app.session(write=False) as s:
+        data = geo.siteplan.check_moved(s, app.blobs, project, sheet, rev=rev, fit_id=fit_id,
+                                        tolerance_m=tolerance)
+
+    def text() -> Iterator[tuple[object, ...] | str]:
+        yield f"fit {data['fit']} → version {data['version'][:12]}"
+        for u in data["units"]:
+            shift = "-" if u["shift_m"] is None else f"{u['shift_m']:.3f} m"
+            yield (u["unit"], u["status"], shift, u["matched_by"])
+
+    emit(data, as_json, text)
+    if data["moved"]:
+        raise click.exceptions.Exit(21)
+
+
+@geo_cmd.command("fits")
+@click.argument("project")
+@json_option
+def fits_cmd(project: str, as_json: bool) -> None:
+    """List PROJECT's stored 落图 fits."""
+    with get_app().session(write=False) as s:
+        data = [geo.siteplan.fit_report(f) | {"units": [p.unit_code for p in f.placements]}
+                for f in geo.siteplan.list_fits(s, project)]
+
+    def text() -> Iterator[tuple[object, ...] | str]:
+        if not data:
+            yield "(尚未落图 no fits)"
+        for f in data:
+            yield (f["fit"], f["sheet"], f["version"][:12], f["crs"],
+                   f"max {f['max_residual']:.3f} m", ",".join(f["units"]))
+
+    emit(data, as_json, text)
