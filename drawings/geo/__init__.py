@@ -9,7 +9,8 @@ Other packages use these names (through ``drawings.geo``):
 - :mod:`footprints`: :func:`set_site`, :func:`set_footprint`, :func:`check_project`,
   :func:`check_unit_code`, :func:`geojson` (the map page's data), :func:`import_geojson`;
 - :func:`read_json` / :func:`write_json` (files named in errors, written atomically);
-- :mod:`siteplan` (落图) and :mod:`query` (spatial queries) are loaded on first use.
+- :mod:`siteplan` (落图: :func:`siteplan.place_units`, :func:`siteplan.check_moved`) and
+  :mod:`query` (:func:`query.search`, what the inspector search calls) load on first use.
 """
 
 from importlib import import_module

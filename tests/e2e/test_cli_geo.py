@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.drawings.geohelp import rect
 from tests.e2e.cli import CODE, yt
 
@@ -76,3 +78,19 @@ def test_place_and_moved_cli(home: Path, tmp_path: Path) -> None:
     moved = js("geo", "moved", CODE, SHEET_NO, code=21)
     assert moved["moved"] == [codes["1#楼"]]
     assert "全部通过 all checks passed" in yt("geo", "check", CODE)
+
+
+def test_query_cli(home: Path) -> None:
+    yt("init")
+    yt("project", "create", CODE, "示例住宅")
+    yt("geo", "site", CODE, rect(0, 0, 200, 100).wkt)
+    a = js("unit", "add", CODE, "--division", "110101", "--footprint",
+           rect(10, 10, 40, 30).wkt)["code"]
+    c = rect(10, 10, 40, 30).centroid
+    hits = js("geo", "query", "--point", f"{c.x!r},{c.y!r}")
+    assert [(h["kind"], h["code"]) for h in hits] == [("project", CODE), ("unit", a)]
+    assert js("geo", "query", "--point", f"{c.x!r},{c.y!r}", "--kind", "unit")[0]["code"] == a
+    near = js("geo", "query", "--polygon", rect(60, 10, 5, 5).wkt, "--within", "20")
+    assert [h["code"] for h in near] == [CODE, a]
+    assert near[1]["distance_m"] == pytest.approx(10.0, abs=0.01)
+    assert "LON,LAT" in yt("geo", "query", "--point", "x", code=20)

@@ -196,3 +196,39 @@ def fits_cmd(project: str, as_json: bool) -> None:
                    f"max {f['max_residual']:.3f} m", ",".join(f["units"]))
 
     emit(data, as_json, text)
+
+
+@geo_cmd.command("query")
+@click.option("--point", metavar="LON,LAT", help="点 what contains this point.")
+@click.option("--polygon", help="多边形 what intersects this polygon (lon/lat WKT/GeoJSON).")
+@click.option("--within", "distance", type=FINITE, metavar="METRES",
+              help="距离 what lies within METRES of the point or polygon.")
+@click.option("--project", "projects", multiple=True, help="only these projects (repeatable).")
+@click.option("--kind", "kinds", multiple=True, type=click.Choice(["project", "unit"]),
+              help="only sites (project) or footprints (unit).")
+@json_option
+def query_cmd(point: str | None, polygon: str | None, distance: float | None,
+              projects: tuple[str, ...], kinds: tuple[str, ...], as_json: bool) -> None:
+    """Projects and units by place: containing a point, intersecting a polygon, or near."""
+    from storage.errors import InvalidInput
+
+    xy = None
+    if point is not None:
+        try:
+            lon, lat = (float(v) for v in point.split(","))
+        except ValueError:
+            raise InvalidInput(f"--point {point!r}: expected LON,LAT") from None
+        xy = (lon, lat)
+    with get_app().session(write=False) as s:
+        hits = geo.query.search(s, point=xy, polygon=polygon, distance_m=distance,
+                                projects=[p.strip().upper() for p in projects] or None,
+                                kinds=kinds or ("project", "unit"))
+
+    def text() -> Iterator[tuple[object, ...] | str]:
+        if not hits:
+            yield "(没有结果 nothing found)"
+        for h in hits:
+            dist = f"{h['distance_m']:.3f} m" if "distance_m" in h else ""
+            yield (h["kind"], h["code"], h["project"], h["name"] or "-", dist)
+
+    emit(hits, as_json, text)
