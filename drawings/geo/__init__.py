@@ -8,6 +8,8 @@ Other packages use these names (through ``drawings.geo``):
   :func:`to_lonlat`;
 - :mod:`footprints`: :func:`set_site`, :func:`set_footprint`, :func:`check_project`,
   :func:`check_unit_code`, :func:`geojson` (the map page's data), :func:`import_geojson`;
+- checks at every step: :func:`verify_unit`, :func:`verify_units`, :func:`units_named`,
+  :func:`verify_project_code` (what ingest and the workflow engine run before acting);
 - :func:`read_json` / :func:`write_json` (files named in errors, written atomically);
 - :mod:`siteplan` (落图: :func:`siteplan.place_units`, :func:`siteplan.check_moved`) and
   :mod:`query` (:func:`query.search`, what the inspector search calls) load on first use.
@@ -40,6 +42,7 @@ from drawings.geo.spatial import (
     to_lonlat,
     to_projected,
 )
+from drawings.geo.verify import units_named, verify_project_code, verify_unit, verify_units
 
 _SUBMODULES = ("siteplan", "query", "spatial", "footprints")
 
@@ -54,5 +57,6 @@ __all__ = [
     "TOLERANCE_M", "Check", "Finding", "GeoCheckFailed", "LocalGrid", "check_project",
     "check_unit_code", "crs_spec", "geojson", "gk_epsg", "import_geojson", "parse_crs",
     "parse_polygon", "set_footprint", "set_site", "site_of", "to_lonlat", "to_projected",
-    "validate_layout", "read_json", "write_json",
+    "validate_layout", "read_json", "write_json", "units_named", "verify_project_code",
+    "verify_unit", "verify_units",
 ]

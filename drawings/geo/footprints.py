@@ -47,7 +47,7 @@ def site_of(p: Project) -> Any:
     return wkt.loads(p.site_footprint_wkt) if p.site_footprint_wkt else None
 
 
-def _check_inside(unit_code: str, geom: Any, site: Any, tolerance_m: float) -> None:
+def check_inside(unit_code: str, geom: Any, site: Any, tolerance_m: float) -> None:
     out = sticks_out(geom, site, tolerance_m=tolerance_m)
     if out > 0:
         raise GeoCheckFailed(Check.SITE, f"unit {unit_code}",
@@ -82,7 +82,7 @@ def validate_layout(site: Any, units: dict[str, Any], *, changed: set[str] | Non
         if geom is None:
             continue
         if site is not None:
-            _check_inside(code, geom, site, tolerance_m)
+            check_inside(code, geom, site, tolerance_m)
         _check_overlaps(code, geom, {c: g for c, g in units.items() if c not in done},
                         tolerance_m)
         done.add(code)
@@ -142,7 +142,7 @@ def check_project(s: Session, project: str | Project, *, tolerance_m: float = TO
             units[u.code] = geom
     for code in sorted(units):
         if site is not None:
-            run(_check_inside, code, units[code], site, tolerance_m)
+            run(check_inside, code, units[code], site, tolerance_m)
         for other in sorted(c for c in units if c > code):
             run(_check_overlaps, code, units[code], {other: units[other]}, tolerance_m)
     return found
