@@ -23,6 +23,7 @@ Importing the package registers :func:`blob_references` with ``drawings.maintena
 """
 
 from drawings import register_blob_references
+from workflow import exchange as exchange  # #14: records up to higher systems
 from workflow.actions import (
     event_line,
     list_changes,
@@ -87,7 +88,7 @@ register_blob_references("workflow", blob_references)
 
 #: Modules other packages may import by name: the lifecycles' declarations (tables, labels,
 #: diagrams), and the record types the web's pages read attributes of.
-PUBLIC_MODULES = ("machine", "models")
+PUBLIC_MODULES = ("machine", "models", "exchange")
 
 __all__ = [
     "CHANGE",

@@ -1,4 +1,5 @@
-"""Building units on the map (#14): the project site polygon, 落图 fits and placements.
+"""Building units on the map (#14): the project site polygon, 落图 fits and placements;
+the exchange's issued records, outbox, trusted issuers and imported records.
 
 Revision ID: 0007_geo
 Revises: 0005_many_records
@@ -48,9 +49,58 @@ def upgrade() -> None:
         sa.Column("layer", sa.String(255), nullable=True),
         sa.Column("outline_wkt", sa.Text(), nullable=False),
     )
+    op.create_table(
+        "ex_records",
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+        sa.Column("project_code", sa.String(24), sa.ForeignKey("projects.code"), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(20), nullable=False),
+        sa.Column("subject", sa.String(100), nullable=False),
+        sa.Column("key", sa.String(64), nullable=False, unique=True),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("created", sa.DateTime(), nullable=False),
+        sa.UniqueConstraint("project_code", "seq"),
+    )
+    op.create_index("ix_ex_records_subject", "ex_records", ["project_code", "kind", "subject"])
+    op.create_table(
+        "ex_outbox",
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+        sa.Column("record_id", sa.Integer(), sa.ForeignKey("ex_records.id"), nullable=False),
+        sa.Column("endpoint", sa.String(500), nullable=False),
+        sa.Column("state", sa.String(20), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_at", sa.DateTime(), nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("delivered_at", sa.DateTime(), nullable=True),
+        sa.UniqueConstraint("record_id", "endpoint"),
+    )
+    op.create_index("ix_ex_outbox_state", "ex_outbox", ["endpoint", "state"])
+    op.create_table(
+        "ex_trusted_issuers",
+        sa.Column("fingerprint", sa.String(16), primary_key=True),
+        sa.Column("owner", sa.String(220), nullable=False),
+        sa.Column("alg", sa.String(20), nullable=False),
+        sa.Column("public", sa.Text(), nullable=False),
+        sa.Column("added", sa.DateTime(), nullable=False),
+    )
+    op.create_table(
+        "ex_inbox",
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+        sa.Column("issuer", sa.String(220), nullable=False),
+        sa.Column("project_code", sa.String(24), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(20), nullable=False),
+        sa.Column("subject", sa.String(100), nullable=False),
+        sa.Column("key", sa.String(64), nullable=False, unique=True),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("imported", sa.DateTime(), nullable=False),
+        sa.UniqueConstraint("issuer", "project_code", "seq"),
+    )
 
 
 def downgrade() -> None:
+    for table in ("ex_inbox", "ex_trusted_issuers", "ex_outbox", "ex_records"):
+        op.drop_table(table)
     op.drop_table("geo_placements")
     op.drop_table("geo_site_fits")
     with op.batch_alter_table("projects") as batch:
