@@ -44,3 +44,4 @@ register("render", "render")
 
 # building units on the map, 落图, exchange (issue #14)
 register("geo", "geo")
+register("exchange", "exchange")
