@@ -40,6 +40,7 @@ from workflow.changes import change_version, meeting, meetings, minutes_blob, re
 from workflow.changes import show as change_details
 from workflow.clock import CHINA_TZ, parse_time, utcnow
 from workflow.engine import get_record, records
+from workflow.geomap import map_geojson
 from workflow.machine import (
     CHANGE,
     EVENT_LABELS,
@@ -126,6 +127,7 @@ __all__ = [
     "list_orgs",
     "list_submissions",
     "list_users",
+    "map_geojson",
     "mark_change",
     "meeting",
     "meetings",

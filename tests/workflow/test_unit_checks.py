@@ -74,3 +74,23 @@ def test_project_code_check(sqlite_world) -> None:
         with pytest.raises(geo.GeoCheckFailed, match="check project-code failed") as e:
             geo.verify_units(s, "2023-11010-04-01-12345X", [])
         assert isinstance(e.value, InvalidInput)
+
+
+def test_map_geojson_carries_the_workflow_state(world) -> None:
+    import workflow
+
+    w = world
+    with w.sf() as s, s.begin():
+        geo.set_site(s, CODE, rect(0, 0, 200, 100))
+        unit = registry.add_unit(s, CODE, division="110105", year=2025,
+                                 footprint=rect(10, 10, 40, 30).wkt).code
+        registry.create_project(s, "2024-110105-04-01-000002", "无图项目")
+    with w.sf() as s:
+        doc = workflow.map_geojson(s)
+    assert [(f["properties"]["kind"], f["properties"].get("code"), f["properties"]["state"])
+            for f in doc["features"]] == [("site", None, "design"), ("unit", unit, "design")]
+    w.fire("submit", "des", version=version_naming(w, unit, "v1"))
+    with w.sf() as s:
+        flow_state = workflow.get_flow(s, CODE).state
+        doc = workflow.map_geojson(s, CODE)
+    assert {f["properties"]["state"] for f in doc["features"]} == {flow_state}
