@@ -41,7 +41,9 @@ def exchange_cmd() -> None:
 @issuer_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="写入文件 write to FILE (atomically) instead of stdout.")
-def export_cmd(project: str, since: int, issuer: str, output: Path | None) -> None:
+@json_option
+def export_cmd(project: str, since: int, issuer: str, output: Path | None,
+               as_json: bool) -> None:
     """Sign what changed in PROJECT as records; print (or write) those after --since."""
     with get_app().session() as s:
         doc = exchange.export(s, _keys(), project, issuer=issuer, now=_now(), since=since)
@@ -50,8 +52,10 @@ def export_cmd(project: str, since: int, issuer: str, output: Path | None) -> No
         return
     geo.write_json(output, doc)
     last = doc["records"][-1]["seq"] if doc["records"] else since
-    emit(None, False, lambda: [f"已导出 wrote {len(doc['records'])} records "
-                               f"(seq {since + 1}–{last}) to {output}"])
+    data = {"written": str(output), "records": len(doc["records"]), "first": since + 1,
+            "last": last}
+    emit(data, as_json, lambda: [f"已导出 wrote {data['records']} records "
+                                 f"(seq {since + 1}–{last}) to {output}"])
 
 
 @exchange_cmd.command("import")
@@ -78,7 +82,9 @@ def import_cmd(file: Path, as_json: bool) -> None:
 
 @exchange_cmd.command("key")
 @click.argument("org")
-def key_cmd(org: str) -> None:
+@click.option("--json", "as_json", is_flag=True, default=True,
+              help="JSON output (always: the file `exchange trust` reads).")
+def key_cmd(org: str, as_json: bool) -> None:
     """Print ORG's public key as JSON (what a receiver passes to `exchange trust`)."""
     pub = _keys().public(org if org.startswith("org:") else f"org:{org}")
     emit({"owner": pub.owner, "alg": pub.alg, "public": pub.public,

@@ -26,16 +26,18 @@ def geo_cmd() -> None:
               help="写入文件 write to FILE (atomically) instead of stdout.")
 @click.option("--crs", help="投影坐标 projected output: EPSG:n (e.g. EPSG:4547) or "
                             "local:lon0,lat0[,x0,y0,rotation,scale].")
-def export_cmd(project: str, output: Path | None, crs: str | None) -> None:
-    """GeoJSON of PROJECT's site and unit footprints."""
+@json_option
+def export_cmd(project: str, output: Path | None, crs: str | None, as_json: bool) -> None:
+    """GeoJSON of PROJECT's site and unit footprints (on stdout, or written to -o FILE)."""
     target = geo.parse_crs(crs) if crs else None
     with get_app().session(write=False) as s:
         doc = geo.geojson(s, project, crs=target)
-    if output is not None:
-        geo.write_json(output, doc)
-        emit(None, False, lambda: [f"已导出 wrote {len(doc['features'])} features to {output}"])
-    else:
+    if output is None:
         emit(doc, True, lambda: None)
+        return
+    geo.write_json(output, doc)
+    data = {"written": str(output), "features": len(doc["features"])}
+    emit(data, as_json, lambda: [f"已导出 wrote {data['features']} features to {output}"])
 
 
 @geo_cmd.command("import")
