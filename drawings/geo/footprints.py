@@ -55,7 +55,7 @@ def check_inside(unit_code: str, geom: Any, site: Any, tolerance_m: float) -> No
                              f"(tolerance {tolerance_m} m)")
 
 
-def _check_overlaps(unit_code: str, geom: Any, others: dict[str, Any],
+def check_overlaps(unit_code: str, geom: Any, others: dict[str, Any],
                     tolerance_m: float) -> None:
     for other_code, other in sorted(others.items()):
         if other is None or other_code == unit_code or not geom.intersects(other):
@@ -72,10 +72,16 @@ def _footprints(s: Session, p: Project) -> dict[str, Any]:
 
 
 def validate_layout(site: Any, units: dict[str, Any], *, changed: set[str] | None = None,
-                    tolerance_m: float = TOLERANCE_M) -> None:
-    """The ``changed`` units (all when None) inside the site (when there is one) and apart
-    from every other unit; raises the first failed check, named from the changed unit."""
+                    site_changed: bool = False, tolerance_m: float = TOLERANCE_M) -> None:
+    """The ``changed`` units (all when None) inside the site and apart from every other unit;
+    with ``site_changed`` every unit is checked against the (new) site too.  Raises the first
+    failed check, named from the changed unit.  Pairs of units neither of which changed are
+    left alone: an old overlap found by ``geo check`` does not block an unrelated write."""
     todo = sorted(units if changed is None else changed)
+    if site is not None and site_changed:
+        for code in sorted(units):
+            if units[code] is not None:
+                check_inside(code, units[code], site, tolerance_m)
     done: set[str] = set()
     for code in todo:
         geom = units.get(code)
@@ -83,8 +89,8 @@ def validate_layout(site: Any, units: dict[str, Any], *, changed: set[str] | Non
             continue
         if site is not None:
             check_inside(code, geom, site, tolerance_m)
-        _check_overlaps(code, geom, {c: g for c, g in units.items() if c not in done},
-                        tolerance_m)
+        check_overlaps(code, geom, {c: g for c, g in units.items() if c not in done},
+                       tolerance_m)
         done.add(code)
 
 
@@ -93,7 +99,8 @@ def set_site(s: Session, project: str | Project, value: Any, *,
     """Set the project's site polygon; refused if a unit's footprint would fall outside."""
     p = registry.get_project(s, project)
     geom = parse_polygon(value, f"site of {p.code}")
-    validate_layout(geom, _footprints(s, p), tolerance_m=tolerance_m)
+    validate_layout(geom, _footprints(s, p), changed=set(), site_changed=True,
+                    tolerance_m=tolerance_m)
     p.site_footprint_wkt = limits.FOOTPRINT.check(geom.wkt)
     s.flush()
     return p
@@ -144,7 +151,7 @@ def check_project(s: Session, project: str | Project, *, tolerance_m: float = TO
         if site is not None:
             run(check_inside, code, units[code], site, tolerance_m)
         for other in sorted(c for c in units if c > code):
-            run(_check_overlaps, code, units[code], {other: units[other]}, tolerance_m)
+            run(check_overlaps, code, units[code], {other: units[other]}, tolerance_m)
     return found
 
 
@@ -236,8 +243,8 @@ def import_geojson(s: Session, project: str | Project, doc: Any, *,
         if code in changed:
             raise InvalidInput(f"GeoJSON feature {i}: unit {code} appears twice")
         changed[code] = units[code] = parse_polygon(f.get("geometry"), f"unit {code}")
-    validate_layout(new_site or site, units, tolerance_m=tolerance_m,
-                    changed=None if new_site is not None else set(changed))
+    validate_layout(new_site or site, units, tolerance_m=tolerance_m, changed=set(changed),
+                    site_changed=new_site is not None)
     if new_site is not None:
         p.site_footprint_wkt = limits.FOOTPRINT.check(new_site.wkt)
     for code, geom in changed.items():

@@ -170,3 +170,15 @@ def test_projections_there_and_back() -> None:
                 "mercator"):
         with pytest.raises(InvalidInput):
             geo.parse_crs(bad)
+
+
+def test_an_old_overlap_does_not_block_unrelated_writes(s) -> None:
+    a, b, c = units(s, 3)
+    geo.set_footprint(s, a, rect(0, 0, 40, 30))
+    registry.get_unit(s, b).footprint_wkt = rect(20, 0, 40, 30).wkt  # stored before #14
+    s.flush()
+    geo.set_site(s, CODE, rect(-10, -10, 200, 100))  # the site only checks containment
+    geo.set_footprint(s, c, rect(100, 0, 20, 20))
+    with pytest.raises(GeoCheckFailed, match=f"overlaps unit {a}"):
+        geo.set_footprint(s, b, rect(30, 0, 20, 20))  # b itself must be fixed, though
+    assert [f.check for f in geo.check_project(s, CODE)] == [Check.OVERLAP]
