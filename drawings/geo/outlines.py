@@ -96,3 +96,30 @@ def on_layer(found: list[Outline], layer: str) -> list[Outline]:
     if not chosen:
         raise InvalidInput(f"图层 layer {quote(layer)} has no closed outline on this sheet")
     return chosen
+
+
+def site_outline(entities: Iterable[Entity], layer: str) -> Any:
+    """The site (用地红线) drawn on ``layer``: the largest of its closed outlines and of the
+    polygons its lines and open polylines close (a red line is often drawn as loose LINEs)."""
+    from shapely.geometry import LineString
+
+    polys, lines = [], []
+    for e in entities:
+        if e.layer != layer:
+            continue
+        poly = outline_of(e)
+        if poly is not None and poly.area > 0:
+            polys.append(poly)
+        elif e.kind == "LINE" or e.kind in POLYLINES:
+            pts = [(float(p[0]), float(p[1])) for p in e.geometry.get("points") or []]
+            if e.kind in POLYLINES and e.geometry.get("closed") and pts:
+                pts.append(pts[0])
+            if len(set(pts)) > 1:
+                lines.append(LineString(pts))
+    if lines:
+        merged = shapely.unary_union(lines)
+        polys += [g for g in shapely.polygonize([merged]).geoms if g.area > 0]
+    if not polys:
+        raise InvalidInput(f"图层 layer {quote(layer)} has no closed outline or closed line "
+                           "loop for the site on this sheet")
+    return max(polys, key=lambda g: g.area)

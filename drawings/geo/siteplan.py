@@ -23,7 +23,7 @@ from drawings import index as drawing_index
 from drawings import registry
 from drawings.geo.fit import Fit, Similarity, fit_similarity
 from drawings.geo.footprints import site_of, validate_layout
-from drawings.geo.outlines import Outline, by_handle, on_layer, outlines
+from drawings.geo.outlines import Outline, by_handle, on_layer, outlines, site_outline
 from drawings.geo.spatial import (
     TOLERANCE_M,
     Crs,
@@ -124,8 +124,6 @@ def _assign(s: Session, project: str, found: list[Outline], layer: str | None,
                 raise InvalidInput(f"building unit {u.code} belongs to project {u.project_code}")
             chosen[u.code] = by_handle(found, handle)
         return chosen
-    if layer is None:
-        raise InvalidInput("落图 needs --layer or --unit CODE=HANDLE")
     names: dict[str, str] = {}
     for u in registry.list_units(s, project):
         names[u.code] = u.code
@@ -163,12 +161,14 @@ def place_units(
     crs: str | None = None,
     layer: str | None = None,
     handles: dict[str, str] | None = None,
+    site_layer: str | None = None,
     fit_tolerance_m: float = FIT_TOLERANCE_M,
     tolerance_m: float = TOLERANCE_M,
     actor: str,
 ) -> dict[str, Any]:
     """落图: fit ``points`` on sheet ``sheet_no`` of ``rev``, turn the chosen outlines into
     footprints (all checked: geometry, China, inside the site, overlaps), store the fit.
+    ``site_layer`` also takes the project's site from the red line drawn on that layer.
 
     A fit whose worst residual exceeds ``fit_tolerance_m`` is refused with the figure."""
     p = registry.get_project(s, project)
@@ -182,15 +182,25 @@ def place_units(
             f"({points[fit.worst].drawing[0]:g},{points[fit.worst].drawing[1]:g}) is off by "
             f"{fit.max_residual:.3f} m (tolerance {fit_tolerance_m} m, rms {fit.rms:.3f} m)")
     label = f"{p.code} {sheet_no}@{version.id[:12]}"
-    found = outlines(load_entities(blobs, entry, label))
-    chosen = _assign(s, p.code, found, layer, handles)
+    entities = load_entities(blobs, entry, label)
+    found = outlines(entities)
+    chosen = _assign(s, p.code, found, layer, handles) if layer or handles else {}
+    if not chosen and site_layer is None:
+        raise InvalidInput("落图 needs --layer, --unit CODE=HANDLE or --site-layer")
+    site = site_of(p)
+    if site_layer is not None:
+        site = parse_polygon(_to_lonlat(site_outline(entities, site_layer), fit.transform, work),
+                             f"site of {p.code} (layer {quote(site_layer)})")
     footprints = {}
     for code, o in chosen.items():
         footprints[code] = parse_polygon(_to_lonlat(o.polygon, fit.transform, work),
                                          f"unit {code} (outline {o.handle})")
     units = {u.code: u.footprint for u in registry.list_units(s, p)}
     units.update(footprints)
-    validate_layout(site_of(p), units, changed=set(footprints), tolerance_m=tolerance_m)
+    validate_layout(site, units, changed=set(footprints), site_changed=site_layer is not None,
+                    tolerance_m=tolerance_m)
+    if site_layer is not None:
+        p.site_footprint_wkt = limits.FOOTPRINT.check(site.wkt)
     sheet = registry.get_sheet(s, entry["blob"], entry.get("page"))
     row = SiteFit(
         project_code=p.code, sheet_revision_id=sheet.id, version_id=version.id,
@@ -210,7 +220,7 @@ def place_units(
         s.add(Placement(fit_id=row.id, unit_code=code, handle=o.handle, layer=o.layer,
                         outline_wkt=o.polygon.wkt))
     s.flush()
-    return fit_report(row) | {"units": sorted(chosen)}
+    return fit_report(row) | {"units": sorted(chosen), "site": site_layer is not None}
 
 
 def fit_report(row: SiteFit) -> dict[str, Any]:

@@ -125,6 +125,15 @@ def test_place_by_handle_and_refusals(plan) -> None:
                                  handles={codes["2#楼"]: "FFFF"})
     with transaction(sf) as s, pytest.raises(InvalidInput, match="no closed outline"):
         geo.siteplan.place_units(s, store, CODE, SHEET_NO, CONTROL, layer="nope", actor="张工")
+    with transaction(sf) as s:  # the site from the plan's red line (a closed polyline)
+        out = geo.siteplan.place_units(s, store, CODE, SHEET_NO, CONTROL, site_layer="红线",
+                                       actor="张工")
+        assert out["site"] and out["units"] == []
+        site = geo.to_projected(geo.site_of(registry.get_project(s, CODE)), GK)
+        assert site.area == pytest.approx(150 * 100, rel=1e-4)
+    with transaction(sf) as s, pytest.raises(InvalidInput, match="no closed outline or"):
+        geo.siteplan.place_units(s, store, CODE, SHEET_NO, CONTROL, site_layer="文字",
+                                 actor="张工")
     with transaction(sf) as s, pytest.raises(NotFound, match="no sheet"):
         geo.siteplan.place_units(s, store, CODE, "X-99", CONTROL, layer="建筑", actor="张工")
     # a site too small for the placed outlines: refused by the site check, nothing stored
@@ -134,7 +143,7 @@ def test_place_by_handle_and_refusals(plan) -> None:
     with transaction(sf) as s, pytest.raises(geo.GeoCheckFailed, match="inside-site"):
         geo.siteplan.place_units(s, store, CODE, SHEET_NO, CONTROL, layer="建筑", actor="张工")
     with transaction(sf) as s:
-        assert len(list_fits(s, CODE)) == 1
+        assert len(list_fits(s, CODE)) == 2
 
 
 @needs_corpus
@@ -157,8 +166,17 @@ def test_corpus_site_plan(sf, tmp_path: Path) -> None:
                mapping=mapping)
     with transaction(sf) as s:
         out = geo.siteplan.place_units(s, store, CODE, "EMF-SITE", control,
-                                       layer="Areas - Camping", actor="a")
+                                       layer="Areas - Camping",
+                                       site_layer="License Perimeter", actor="a")
     assert out["units"] == sorted(codes.values()) and out["max_residual"] < 0.01
+    assert out["site"]
+    with transaction(sf) as s:  # the site: the perimeter's loose LINEs closed into a polygon
+        site = geo.site_of(registry.get_project(s, CODE))
+        feet = [u.footprint for u in registry.list_units(s, CODE)]
+    corner = Point(ground_of((497282.5920117234 - 497000) * 1000,  # one LINE's end point
+                             (146778.5859541101 - 146500) * 1000))
+    assert min(corner.distance(Point(c)) for c in site.exterior.coords) < 1e-8
+    assert all(site.covers(f) for f in feet)
     assert out["transform"]["rotation"] == pytest.approx(ROT, abs=1e-6)
     with transaction(sf) as s:
         area = geo.to_projected(registry.get_unit(s, codes["Camping B"]).footprint, GK).area

@@ -114,13 +114,16 @@ def check_cmd(project: str, tolerance: float, as_json: bool) -> None:
                               "inside (unit code or name).")
 @click.option("--unit", "units", multiple=True, metavar="CODE=HANDLE",
               help="单体=句柄 a unit and the handle of its closed outline (repeatable).")
+@click.option("--site-layer", help="用地红线图层 also set the project's site from the red line "
+                                   "on this layer (closed outline or loop of lines).")
 @click.option("--rev", default="head", show_default=True, help="版本 the set version.")
 @click.option("--max-residual", type=FINITE, default=0.5, show_default=True,
               help="残差限值 largest control-point residual accepted (m).")
 @tolerance_option
 @json_option
 def place_cmd(project: str, sheet: str, points: tuple[str, ...], crs: str | None,
-              layer: str | None, units: tuple[str, ...], rev: str, max_residual: float,
+              layer: str | None, units: tuple[str, ...], site_layer: str | None, rev: str,
+              max_residual: float,
               tolerance: float, as_json: bool) -> None:
     """落图: tie site-plan SHEET to the ground and give units their footprints."""
     from storage.errors import InvalidInput
@@ -138,7 +141,8 @@ def place_cmd(project: str, sheet: str, points: tuple[str, ...], crs: str | None
     with app.session() as s:
         data = siteplan.place_units(
             s, app.blobs, project, sheet, cps, rev=rev, crs=crs, layer=layer,
-            handles=handles or None, fit_tolerance_m=max_residual, tolerance_m=tolerance,
+            handles=handles or None, site_layer=site_layer, fit_tolerance_m=max_residual,
+            tolerance_m=tolerance,
             actor=actor())
 
     def text() -> Iterator[tuple[object, ...] | str]:
@@ -149,6 +153,8 @@ def place_cmd(project: str, sheet: str, points: tuple[str, ...], crs: str | None
         for i, p in enumerate(data["points"], 1):
             yield (f"  {i}", f"{p['drawing'][0]:g},{p['drawing'][1]:g}",
                    f"residual {p['residual']:.3f} m")
+        if data["site"]:
+            yield ("  site", data["project"])
         for code in data["units"]:
             yield ("  unit", code)
 
