@@ -85,3 +85,17 @@ def test_every_record_once_and_in_order(world) -> None:
         assert len(new) == 1 and rx.posts[new.pop()] == 1
         assert {k: rx.posts[k] for k in before} == before
         assert [r["seq"] for r in rx.kept if r["project"] == OTHER] == [1, 2, 3]
+
+
+def test_endpoints_without_credentials() -> None:
+    import pytest
+
+    from storage.errors import InvalidInput
+    from workflow.exchange.outbox import check_endpoint
+
+    assert check_endpoint(" https://p.example/api ") == "https://p.example/api"
+    for bad in ("ftp://p.example/", "https://user:secret@p.example/", "http://p.example:x/",
+                "https://" + "a" * 500):
+        with pytest.raises(InvalidInput) as e:
+            check_endpoint(bad)
+        assert "secret" not in str(e.value)

@@ -37,6 +37,8 @@ class ImportReport:
 def trust(s: Session, owner: str, alg: str, public: str, *, now: datetime) -> TrustedIssuer:
     """Accept records signed by this key from now on."""
     owner = owner if owner.startswith("org:") else f"org:{owner}"
+    if len(owner) > 220 or "\x00" in owner:
+        raise InvalidInput(f"无效的签发单位 invalid issuer name {quote(owner)}")
     if alg not in ("ed25519", "sm2-sm3") or not public or \
             any(c not in "0123456789abcdef" for c in public):
         raise InvalidInput(f"无效的公钥 invalid public key for {quote(owner)}: alg ed25519 or "
@@ -63,6 +65,8 @@ def _check(s: Session, r: dict[str, Any]) -> tuple[str, str] | None:
     found = problems(r)
     if found:
         return "schema", "; ".join(found)
+    if any("\x00" in r[k] for k in ("issuer", "subject")):
+        return "schema", "issuer and subject must not contain NUL"
     if record_hash(r) != r["hash"]:
         return "hash", "内容与哈希不符 content does not match its hash (altered after signing)"
     sig = r["signature"]

@@ -40,9 +40,19 @@ class Policy:
 
 
 def check_endpoint(url: str) -> str:
+    """An http(s) URL without credentials (the status shows it; a token goes elsewhere)."""
+    from urllib.parse import urlsplit
+
     url = (url or "").strip()
     if not url.startswith(("http://", "https://")) or len(url) > 500:
         raise InvalidInput(f"exchange endpoint must be an http(s) URL, got {clip(url)}")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - a bad port raises here
+    except ValueError:
+        raise InvalidInput("exchange endpoint is not a valid URL") from None
+    if parts.username or parts.password or "@" in parts.netloc:
+        raise InvalidInput("exchange endpoint must not carry credentials (user:password@)")
     return url
 
 
