@@ -15,7 +15,8 @@ Public API — other packages use only these names and modules:
 - :data:`PARTY_ROLES` (the roles a party of a project can have);
 - modules: :mod:`registry` (projects, parties, units, versions, refs: the set registry
   service), :mod:`model` (the neutral sheet model), :mod:`models` (its tables, for foreign
-  keys), :mod:`render`, :mod:`index` (the fingerprint index kept per blob).
+  keys), :mod:`render`, :mod:`index` (the fingerprint index kept per blob), :mod:`geo`
+  (sites and footprints on the map, 落图, spatial queries; issue #14).
 
 The registry, ingest, maintenance and rendering are loaded on first use (SQLAlchemy, PyMuPDF).
 """
@@ -56,7 +57,7 @@ _LAZY = {
 }
 
 #: Modules other packages may import by name (the rest are this package's own business).
-PUBLIC_MODULES = ("registry", "model", "models", "render", "index")
+PUBLIC_MODULES = ("registry", "model", "models", "render", "index", "geo")
 
 
 def __getattr__(name: str) -> object:

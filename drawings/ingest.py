@@ -435,10 +435,9 @@ def stage(
     proj = registry.get_project(session, project)
     unit_code = None
     if unit is not None:
-        u = registry.get_unit(session, unit)
-        if u.project_code != proj.code:
-            raise InvalidInput(f"building unit {u.code} belongs to project {u.project_code}")
-        unit_code = u.code
+        from drawings.geo.verify import verify_unit
+
+        unit_code = verify_unit(session, proj, unit).code  # #14: checked at every step
     if isinstance(mapping, (str, os.PathLike)):
         mapping = load_mapping(mapping)
 

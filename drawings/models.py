@@ -59,6 +59,8 @@ class Project(Base):
     name: Mapped[str] = mapped_column(String(200))
     location: Mapped[str | None] = mapped_column(String(200))
     site: Mapped[str | None] = mapped_column(Text)
+    #: The project's site (建设用地红线) as a lon/lat polygon, WKT (drawings.geo checks it).
+    site_footprint_wkt: Mapped[str | None] = mapped_column(Text)
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     parties: Mapped[list[Party]] = relationship(back_populates="project", order_by="Party.id")
@@ -320,7 +322,46 @@ class RefLogEntry(Base):
         }
 
 
-_IMMUTABLE = (SetVersion, SetVersionParent, ManifestEntry, RefLogEntry, AllocatedCode)
+class SiteFit(Base):
+    """落图: a site-plan sheet revision tied to the ground by control points (drawing x, y ->
+    projected metres in ``crs``, a similarity transform ``x' = a·x − b·y + tx``,
+    ``y' = b·x + a·y + ty``), with its residuals.  Append-only: a new fit is a new row."""
+
+    __tablename__ = "geo_site_fits"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_code: Mapped[str] = mapped_column(ForeignKey("projects.code"), index=True)
+    sheet_revision_id: Mapped[int] = mapped_column(ForeignKey("sheet_revisions.id"), index=True)
+    version_id: Mapped[str | None] = mapped_column(ForeignKey("set_versions.id"))
+    sheet_no: Mapped[str] = mapped_column(String(100))
+    crs: Mapped[str] = mapped_column(String(200))
+    #: JSON: ``{"a", "b", "tx", "ty"}``.
+    params: Mapped[str] = mapped_column(Text)
+    #: JSON: ``[{"drawing": [x, y], "ground": [x, y], "residual": m}, ...]``.
+    points: Mapped[str] = mapped_column(Text)
+    rms: Mapped[float] = mapped_column(Float)
+    max_residual: Mapped[float] = mapped_column(Float)
+    tolerance: Mapped[float] = mapped_column(Float)
+    actor: Mapped[str] = mapped_column(String(200))
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    placements: Mapped[list[Placement]] = relationship(order_by="Placement.unit_code")
+
+
+class Placement(Base):
+    """Which outline of a fitted site plan became which unit's footprint (drawing coords)."""
+
+    __tablename__ = "geo_placements"
+
+    fit_id: Mapped[int] = mapped_column(ForeignKey("geo_site_fits.id"), primary_key=True)
+    unit_code: Mapped[str] = mapped_column(ForeignKey("allocated_codes.code"), primary_key=True)
+    handle: Mapped[str | None] = mapped_column(String(40))
+    layer: Mapped[str | None] = mapped_column(String(255))
+    outline_wkt: Mapped[str] = mapped_column(Text)
+
+
+_IMMUTABLE = (SiteFit, Placement, SetVersion, SetVersionParent, ManifestEntry, RefLogEntry,
+              AllocatedCode)
 
 
 @event.listens_for(Session, "before_flush")

@@ -43,7 +43,7 @@ from drawings.models import (
 )
 from storage import limits
 from storage.db import database_now
-from storage.display import clip, quote
+from storage.display import quote
 from storage.errors import AmbiguousId, Conflict, IntegrityError, InvalidInput, NotFound
 from storage.numbers import db_int, finite
 
@@ -145,35 +145,11 @@ def _clean_attrs(attrs: dict[str, Any]) -> dict[str, Any]:
 
 
 def footprint_wkt(value: Any) -> str:
-    """Validate a footprint (WKT, GeoJSON dict/str or shapely geometry) and return WKT."""
-    import shapely
-    from shapely import wkt
-    from shapely.geometry import shape
+    """Validate a footprint (WKT, GeoJSON dict/str or shapely geometry: a valid lon/lat
+    polygon inside China, see :mod:`drawings.geo.spatial`) and return WKT."""
+    from drawings.geo.spatial import parse_polygon
 
-    if isinstance(value, str):
-        limits.FOOTPRINT.check(value)
-    try:
-        if isinstance(value, str):
-            text = value.strip()
-            geom = shape(orjson.loads(text)) if text.startswith("{") else wkt.loads(text)
-        elif isinstance(value, dict):
-            geom = shape(value)
-        else:
-            geom = value
-    except Exception as e:  # shapely raises several types for bad input
-        raise InvalidInput(f"无效的轮廓 invalid footprint: {clip(e)}") from None
-    if not isinstance(geom, shapely.Geometry) or geom.geom_type not in (
-        "Polygon",
-        "MultiPolygon",
-    ):
-        raise InvalidInput("无效的轮廓 invalid footprint: expected a Polygon or MultiPolygon")
-    if geom.is_empty or not geom.is_valid:
-        raise InvalidInput(f"无效的轮廓 invalid footprint: {shapely.is_valid_reason(geom)}")
-    minx, miny, maxx, maxy = geom.bounds
-    if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-        raise InvalidInput("无效的轮廓 invalid footprint: expected lon/lat degrees")
-    return limits.FOOTPRINT.check(geom.wkt) or ""
-
+    return limits.FOOTPRINT.check(parse_polygon(value).wkt) or ""
 
 
 def add_unit(
@@ -227,6 +203,14 @@ def add_unit(
             year=year,
             sequence=seq,
         )
+    if clean.get("footprint_wkt"):
+        from shapely import wkt
+
+        from drawings.geo.footprints import site_of, validate_layout
+
+        others = {u.code: u.footprint for u in p.units}
+        validate_layout(site_of(p), {**others, code: wkt.loads(clean["footprint_wkt"])},
+                        changed={code})
     alloc.allocated = utcnow()
     s.add(alloc)
     s.flush()

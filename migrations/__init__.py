@@ -5,7 +5,8 @@ from __future__ import annotations
 import importlib
 
 #: Packages whose ORM models live in the shared ``storage.db.Base.metadata``.
-MODEL_MODULES = ("drawings.models", "workflow.models", "diffing.models")
+MODEL_MODULES = ("drawings.models", "workflow.models", "diffing.models",
+                 "workflow.exchange.models")
 
 
 def load_models() -> list[str]:

@@ -82,7 +82,8 @@ UNIT_NAME = Limit("单体名称", "unit name", 200, ("building_units.name",))
 ADDRESS = Limit("地址", "address", 300, ("building_units.address",))
 STRUCTURE_TYPE = Limit("结构类型", "structure type", 60, ("building_units.structure_type",))
 USE = Limit("用途", "use", 60, ("building_units.use",))
-FOOTPRINT = Limit("轮廓", "footprint", 100_000, ("building_units.footprint_wkt",))
+FOOTPRINT = Limit("轮廓", "footprint", 100_000, ("building_units.footprint_wkt",
+                                               "projects.site_footprint_wkt"))
 SHEET_NUMBER = Limit(
     "图号",
     "sheet number",

@@ -26,6 +26,7 @@ Importing the package registers :func:`blob_references` with ``drawings.maintena
 """
 
 from drawings import register_blob_references
+from workflow import exchange as exchange  # #14: records up to higher systems
 from workflow.access import Access, Forbidden, project_access, project_rows, visible_projects
 from workflow.accounts import (
     LoginFailed,
@@ -52,6 +53,7 @@ from workflow.changes import change_version, meeting, meetings, minutes_blob, re
 from workflow.changes import show as change_details
 from workflow.clock import CHINA_TZ, parse_time, utcnow
 from workflow.engine import get_record, records
+from workflow.geomap import map_geojson
 from workflow.machine import (
     CHANGE,
     EVENT_LABELS,
@@ -100,7 +102,7 @@ register_blob_references("workflow", blob_references)
 
 #: Modules other packages may import by name: the lifecycles' declarations (tables, labels,
 #: diagrams), and the record types the web's pages read attributes of.
-PUBLIC_MODULES = ("machine", "models")
+PUBLIC_MODULES = ("machine", "models", "exchange")
 
 __all__ = [
     "Access",
@@ -150,6 +152,7 @@ __all__ = [
     "list_orgs",
     "list_submissions",
     "list_users",
+    "map_geojson",
     "mark_change",
     "meeting",
     "meetings",

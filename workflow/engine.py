@@ -315,6 +315,20 @@ PARAM_LIMITS = {
 }
 
 
+def check_named_units(s: Session, p: Project, version: SetVersion | None, obj: Any) -> None:
+    """#14 checks at every step: the units the action's sheets name (its version, the
+    record's version, else the project's newest set) pass every unit check, or nothing runs."""
+    from drawings import geo
+
+    ids = [x for x in (version.id if version is not None else None,
+                       getattr(obj, "version_id", None)) if isinstance(x, str)]
+    if not ids:
+        ids = [r.id for r in (registry.get_ref(s, p, "current"), registry.get_ref(s, p, "head"))
+               if r is not None][:1]
+    manifests = [registry.get_version(s, i).manifest for i in dict.fromkeys(ids)]
+    geo.verify_units(s, p, geo.units_named(manifests))
+
+
 def _fire(s: Session, project: str | Project, event: str, *, user: str | User, keys: KeyRing,
           blobs: Any, record: int | str | None, version: str | SetVersion | None,
           now: datetime | None, expect_lock: int | None, params: dict[str, Any]
@@ -354,6 +368,7 @@ def _fire(s: Session, project: str | Project, event: str, *, user: str | User, k
         raise TransitionNotAllowed(event, state, f"{u.name} 无权执行 may not do this; only "
                                    + ", ".join(who), mine, record=where)
     v = registry.resolve_version(s, p, version) if isinstance(version, str) else version
+    check_named_units(s, p, v, obj)
     a = Act(s=s, project=p, flow=flow, user=u, roles=roles, keys=keys, blobs=blobs, now=now,
             event=event, lc=lc, obj=obj, version=v, params=params)
     failures: list[str] = []

@@ -199,6 +199,12 @@ def test_units_and_missing_things(sf, store, project, sheet_set) -> None:
         unit = registry.add_unit(s, CODE, division="110105", year=2025).code
         registry.create_project(s, "2024-110105-04-01-000002", "other")
         other = registry.add_unit(s, "2024-110105-04-01-000002", division="110105").code
+    # a unit named by an ingest needs a valid footprint (#14: checks at every step)
+    with pytest.raises(InvalidInput, match="check footprint-present failed"):
+        run(sf, store, [sheet_set], unit=unit)
+    with transaction(sf) as s:
+        registry.get_unit(s, unit).footprint_wkt = \
+            "POLYGON((116.4 39.9, 116.401 39.9, 116.401 39.901, 116.4 39.9))"
     r = run(sf, store, [sheet_set], unit=unit)
     assert {e["unit"] for e in r.version.manifest.values()} == {unit}
     with pytest.raises(InvalidInput, match="belongs to project"):

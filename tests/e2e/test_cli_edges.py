@@ -293,7 +293,33 @@ def _calls(n: dict[str, str], tmp: Path) -> dict[tuple[str, ...], list[list[str]
         # the web's: refused before serving (a port out of range, no Redis, a home in use)
         ("demo",): [[]], ("serve",): [["--port", "0"]], ("worker",): [["--burst"]],
         ("verify",): [[P]], ("workflow", "graph"): [[], ["--format", "dot"]],
+        # units on the map and the exchange (#14)
+        ("geo", "site"): [[P, _SITE]], ("geo", "footprint"): [[n["unit"], _UNIT]],
+        ("geo", "check"): [[P]], ("geo", "fits"): [[P]],
+        ("geo", "export"): [[P], [P, "-o", str(tmp / "map.geojson")]],
+        ("geo", "import"): [[P, str(tmp / "map.geojson")]],
+        ("geo", "query"): [["--point", "116.4005,39.9005"], ["--polygon", _SITE]],
+        ("geo", "place"): [[P, S, "--point", "0,0=116.4,39.9", "--point", "100,0=116.401,39.9",
+                            "--layer", H]],
+        ("geo", "moved"): [[P, S]],
+        ("exchange", "export"): [[P, "--issuer", f"审查{H}"],
+                                 [P, "--issuer", f"审查{H}", "-o", str(tmp / "ex.json")]],
+        ("exchange", "import"): [[str(tmp / "ex.json")]],
+        ("exchange", "key"): [[f"审查{H}"]], ("exchange", "trust"): [[_key_file(tmp)]],
+        ("exchange", "push"): [["--endpoint", "http://127.0.0.1:9/records", "--timeout", "1"]],
+        ("exchange", "status"): [[]],
     }
+
+
+_SITE = "POLYGON((116.4 39.9, 116.402 39.9, 116.402 39.902, 116.4 39.902, 116.4 39.9))"
+_UNIT = "POLYGON((116.4002 39.9002, 116.4008 39.9002, 116.4008 39.9008, 116.4002 39.9002))"
+
+
+def _key_file(tmp: Path) -> str:
+    """A key file naming a hostile owner (refused: the key is not hex)."""
+    (tmp / "key.json").write_bytes(orjson.dumps({"owner": f"org:{H}", "alg": "ed25519",
+                                                 "public": f"zz{H}"}))
+    return str(tmp / "key.json")
 
 
 def test_no_command_lets_a_control_character_reach_the_terminal(tmp_path: Path) -> None:
@@ -315,7 +341,8 @@ def test_no_command_lets_a_control_character_reach_the_terminal(tmp_path: Path) 
                     orjson.loads(res.stdout)  # still JSON
                 elif not extra:
                     shown[path] = shown.get(path, "") + res.output
-    for path in [("opinion", "list"), ("user", "list"), ("ls",), ("log",), ("status",),
+    for path in [("geo", "query"), ("exchange", "import"), ("exchange", "trust"),
+                 ("opinion", "list"), ("user", "list"), ("ls",), ("log",), ("status",),
                  ("inbox",), ("project", "show"), ("change", "list"), ("diff",), ("org", "list"),
                  ("review", "diff"), ("unit", "show"), ("audit", "log"), ("meeting", "list"),
                  ("change", "show"), ("discipline", "list"), ("submission", "list")]:
