@@ -58,7 +58,8 @@ def build(code: str, volume_titles: list[str], entries: list[Entry]) -> dict[str
         mine = [e for e in entries if e.volume == v]
         archive_no = f"{code}-{number[v]:02d}"
         for n, e in enumerate(mine, start=1):
-            items.append({"archive_no": archive_no, "item_no": n, "file_no": f"{archive_no}-{n:03d}",
+            items.append({"archive_no": archive_no, "item_no": n,
+                          "file_no": f"{archive_no}-{n:03d}",
                           "title": e.title, "author": e.author, "date": e.date, "pages": e.pages,
                           "sheet": e.sheet or "—", "security": SECURITY,
                           "retention": e.retention, "file": e.file})
