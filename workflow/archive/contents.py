@@ -49,6 +49,12 @@ class Staging:
     project: Project
     entries: list[Entry] = field(default_factory=list)
     desc: dict[str, Any] = field(default_factory=dict)
+    #: Re-hash every blob read (an archive never takes in a corrupt blob); a live check reads
+    #: them as they are, so the verifier names the bad file.
+    strict: bool = True
+
+    def read(self, blobs: Any, oid: str) -> bytes:
+        return blobs.read_bytes(oid, verify=self.strict)
 
     def put(self, path: str, data: bytes, *, volume: int, title: str, author: str, date: str,
             pages: int = 1, sheet: str = "", retention: str = PERMANENT) -> str:
@@ -108,7 +114,7 @@ def add_versions(st: Staging, s: Session, blobs: Any, versions: list[SetVersion]
                 continue
             path = sheet_files.get(oid) or layout.blob_path(oid)
             st.desc["blobs"][oid] = st.put(
-                path, blobs.read_bytes(oid), volume=HISTORY,
+                path, st.read(blobs, oid), volume=HISTORY,
                 title=f"图纸 sheet {no} {e.get('title') or ''}".strip()[:300], author=author,
                 date=day(v.created_at), sheet=no, retention=keep_v)
 
@@ -181,7 +187,7 @@ def add_documents(st: Staging, s: Session, blobs: Any, events: list[Any]) -> set
             if not key.endswith("blob") or not isinstance(oid, str) or oid in st.desc["blobs"] \
                     or any(d["blob"] == oid for d in st.desc["documents"]):
                 continue
-            data = blobs.read_bytes(oid)
+            data = st.read(blobs, oid)
             if data[:4] != b"%PDF":  # a sheet an opinion points at, of a version left out
                 st.desc["blobs"][oid] = st.put(
                     layout.blob_path(oid), data, volume=HISTORY, retention=RETAIN_HISTORY,

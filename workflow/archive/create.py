@@ -107,7 +107,7 @@ def add_as_built(st: Staging, blobs: Any, v: Any, stamp: dict[str, dict[str, Any
     values = {k: f["value"] for k, f in stamp.items()}
     files: dict[str, str] = {}
     for no, e in sorted(v.manifest.items()):
-        data = blobs.read_bytes(e["blob"])
+        data = st.read(blobs, e["blob"])
         if e["blob"] not in files:
             files[e["blob"]] = st.put(
                 f"data/sheets/{layout.safe_name(no)}{contents.sheet_suffix(data)}", data,
