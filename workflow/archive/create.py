@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from drawings import registry
 from workflow import audit
-from workflow.archive import contents, layout, package
+from workflow.archive import contents, layout, package, retention
 from workflow.archive.contents import AS_BUILT, REVIEW, VOLUMES, Staging, day, json_bytes
 from workflow.archive.stamp import FIELDS, stamped_pdf
 from workflow.clock import utcnow
@@ -68,6 +68,10 @@ def create_archive(s: Session, blobs: Any, keys: KeyRing, project: str, *, user:
                                         "External-Identifier": p.code,
                                         "External-Description": f"{p.name} 竣工档案 archive",
                                         "Bag-Group-Identifier": as_built.id})
+    retention.record_package(s, project=p.code, version=as_built.id, packer=u.name,
+                             path=str(target.resolve()),
+                             payload_sha256=done["payload_manifest_sha256"],
+                             final_only=final_only, catalogue=doc, created=created)
     return {**done, "project": p.code, "version": as_built.id, "final_only": final_only,
             "versions": len(versions), "sheets": len(st.desc["sheets"]),
             "catalogue": doc["totals"], "stamp": stamp}

@@ -16,6 +16,8 @@ PACKAGE_TYPE = "yitaotu.package/1"
 PACKAGE_FILE = "yitaotu-package.json"
 SIGNATURE_FILE = "yitaotu-signature.json"
 PAYLOAD_MANIFEST = "manifest-sha256.txt"
+#: The four checks' report on an inspector's pull, as made when it was packed.
+REPORT_FILE = "yitaotu-verification.json"
 #: archive: the 归档 package of an accepted project; inspect: the set in force on a date;
 #: live: ``verify PROJECT --deep`` (built in a temporary directory, never signed).
 KINDS = ("archive", "inspect", "live")

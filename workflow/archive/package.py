@@ -70,9 +70,12 @@ def write_catalogue(st: Staging, volume_titles: tuple[str, ...]) -> dict[str, An
 
 
 def finish(st: Staging, out: Path, *, keys: KeyRing | None, signers: list[str],
-           bag_info: dict[str, str]) -> dict[str, Any]:
+           bag_info: dict[str, str], self_check: bool = False) -> dict[str, Any]:
     """Bag the staging directory, describe and sign it, and put it at ``out`` (``.zip``: a
-    zip of the bag under one folder, as BagIt serialisation asks)."""
+    zip of the bag under one folder, as BagIt serialisation asks).  With ``self_check`` the
+    four checks run on the finished bag and their report goes in as the tag file
+    :data:`layout.REPORT_FILE` (the checker's word about the package, outside what the
+    packer signs; any verifier recomputes it)."""
     import bagit
 
     payload = st.root / "data"
@@ -88,12 +91,21 @@ def finish(st: Staging, out: Path, *, keys: KeyRing | None, signers: list[str],
         (bag_dir / layout.SIGNATURE_FILE).write_bytes(json_bytes({"signatures": sigs}))
         bag = bagit.Bag(str(bag_dir))
         bag.save()  # the tag manifest now covers our two tag files
+        report = None
+        if self_check:
+            from workflow.archive.verify import verify_package
+
+            report = verify_package(bag_dir)
+            report.package = out.name
+            (bag_dir / layout.REPORT_FILE).write_bytes(json_bytes(report.to_dict()))
+            bag.save()
         final = _place(bag_dir, out)
     finally:
         shutil.rmtree(bag_dir, ignore_errors=True)
     return {"path": str(final), "files": len(st.entries), "oxum": bag.info.get("Payload-Oxum"),
             "payload_manifest_sha256": st.desc["payload_manifest_sha256"],
-            "signed_by": [s["signer"] for s in sigs]}
+            "signed_by": [s["signer"] for s in sigs],
+            "report": report.to_dict() if report is not None else None}
 
 
 def _place(bag_dir: Path, out: Path) -> Path:

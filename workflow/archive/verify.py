@@ -252,8 +252,9 @@ def _contents(b: _Bag) -> None:
             b.add(INTEGRITY, "父版本 parents present", rel, not gone,
                   f"parents {', '.join(gone)} missing" if gone else "")
     v = b.desc.get("version")
-    b.add(INTEGRITY, "成套版本 the set's version", f"data/versions/{v}.json", v in versions,
-          "" if v in versions else "the set's version is not in the package")
+    if v is not None or b.desc.get("kind") != "live":
+        b.add(INTEGRITY, "成套版本 the set's version", f"data/versions/{v}.json", v in versions,
+              "" if v in versions else "the set's version is not in the package")
     for no, s in sorted((b.desc.get("sheets") or {}).items()):
         ok = isinstance(s, dict) and s.get("blob") in blobs and blobs[s["blob"]] == s.get("file")
         b.add(INTEGRITY, f"图纸 sheet {no}", str(s.get("file") if isinstance(s, dict) else no),
@@ -282,6 +283,9 @@ def _chain(b: _Bag) -> None:
     actor's and the actor's organisation's; it ends at the head the signed description
     names; the anchor file agrees; every blob an event names is in the package."""
     chain = b.desc.get("chain") or {}
+    if not chain and b.desc.get("kind") == "live":
+        b.add(AUTHENTICITY, "审计链 audit chain", b.rep.package, True, "no events yet")
+        return
     rel = chain.get("file") or "data/audit/chain.jsonl"
     rows = _chain_lines(b, rel)
     if rows is None:
@@ -327,8 +331,9 @@ def _chain(b: _Bag) -> None:
         for key, oid in payload.items() if isinstance(payload, dict) else ():
             if key.endswith("blob") and isinstance(oid, str) and oid not in have:
                 named_missing.append(f"{where} {key} {oid[:12]}")
-        if body.get("version"):
-            versions_named.add(body["version"])
+        versions_named.add(body.get("version"))
+        refs = payload.get("refs") if isinstance(payload, dict) else None
+        versions_named |= set(refs.values()) if isinstance(refs, dict) else set()
         prev = row.get("hash")
     b.add(AUTHENTICITY, f"审计链 audit chain ({len(rows)} events, {signatures} signatures)",
           rel, not problems, "; ".join(problems[:5]) + (" …" if len(problems) > 5 else ""))
@@ -350,9 +355,10 @@ def _chain(b: _Bag) -> None:
     b.add(INTEGRITY, "事件所指文件 files the events name", rel, not named_missing,
           f"missing: {', '.join(named_missing[:5])}" if named_missing else "")
     v = b.desc.get("version")
-    b.add(AUTHENTICITY, "版本有签名事件 the set's version is signed for", rel,
-          v in versions_named, "" if v in versions_named else
-          f"no event of the chain names version {str(v)[:12]}")
+    if b.desc.get("kind") != "live":
+        b.add(AUTHENTICITY, "版本有签名事件 the set's version is signed for", rel,
+              v in versions_named, "" if v in versions_named else
+              f"no event of the chain names version {str(v)[:12]}")
 
 
 def _documents(b: _Bag) -> None:
