@@ -34,13 +34,12 @@ def create_archive(s: Session, blobs: Any, keys: KeyRing, project: str, *, user:
     ``user`` (the project's archivist) and the archivist's organisation."""
     p = registry.get_project(s, project)
     u = get_user(s, user)
-    if Role.archivist not in roles_of(s, p, u):
-        raise TransitionNotAllowed(f"{p.code}: {u.name} 不是档案馆 is not the project's "
-                                   "archivist (party add PROJECT archivist ORG)")
     state = get_flow(s, p).state
+    if Role.archivist not in roles_of(s, p, u):
+        raise _refused(state, f"{u.name} 不是本项目档案馆 is not the project's archivist "
+                              "(party add PROJECT archivist ORG)")
     if state not in ARCHIVABLE:
-        raise TransitionNotAllowed(f"{p.code}: 项目须已竣工验收 the project must be accepted "
-                                   f"(it is {state})")
+        raise _refused(state, "项目须已竣工验收 the project must be accepted")
     target = package.check_target(out)
     refs = registry.refs(s, p)
     as_built = registry.get_version(s, refs["as-built"])
@@ -75,6 +74,11 @@ def create_archive(s: Session, blobs: Any, keys: KeyRing, project: str, *, user:
     return {**done, "project": p.code, "version": as_built.id, "final_only": final_only,
             "versions": len(versions), "sheets": len(st.desc["sheets"]),
             "catalogue": doc["totals"], "stamp": stamp}
+
+
+def _refused(state: str, reason: str) -> TransitionNotAllowed:
+    return TransitionNotAllowed("archive_create", state, reason,
+                                label="制作归档包 make the archive package")
 
 
 def stamp_fields(s: Session, p: Any, events: list[Any]) -> dict[str, dict[str, Any]]:

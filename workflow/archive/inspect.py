@@ -40,8 +40,9 @@ def inspect_pull(s: Session, blobs: Any, keys: KeyRing, *, at: datetime, user: s
     p = registry.get_project(s, project or "")
     person = get_user(s, user)
     if not roles_of(s, p, person):
-        raise TransitionNotAllowed(f"{p.code}: {person.name} 不属于项目任何一方 is no party of "
-                                   "the project (party add PROJECT inspector ORG)")
+        raise TransitionNotAllowed("inspect", None, f"{person.name} 不属于项目任何一方 is no "
+                                   "party of the project (party add PROJECT inspector ORG)",
+                                   label="调取 the inspector's pull")
     target = package.check_target(out)
     proof = set_in_force(s, p, at)  # NotFound before the first approval
     v = registry.get_version(s, proof["version"]["id"])
