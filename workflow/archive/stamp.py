@@ -1,6 +1,8 @@
 """竣工图章: the as-built stamp on a PDF render of each as-built sheet.
 
-A red 80 × 50 mm stamp (GB/T 50328's 竣工图章) is drawn above the sheet's title block: 竣工图,
+A red 80 × 50 mm stamp (GB/T 50328's 竣工图章) is drawn above the sheet's title block (found as
+what is drawn in the lower right corner of the drawing's frame: the stamp goes at the lowest
+free place above it), reading 竣工图,
 then 施工单位, 编制人 / 审核人, 技术负责人 / 编制日期, 监理单位, 现场监理 / 总监, each filled from
 the signed events (what the chain does not record stays blank, never invented).
 
@@ -56,24 +58,46 @@ def stamped_pdf(data: bytes, *, name: str, layout: str | None, sheet_no: str,
 
 
 def _stamp_box(page: Any, sheet_no: str) -> Any:
-    """Above the title block: the top of the texts that name the sheet (its number, 图号, 图名)
-    in the lower right quarter of the page, right-aligned with them; else the lower right
-    corner, leaving room for a title block."""
+    """Above the title block: inside the drawing's frame (its largest rectangle, else the
+    page), right-aligned with it, at the lowest place above the frame's bottom where the
+    stamp covers no line, shape or text (a title block's rules push it above the block)."""
     import pymupdf
 
     r = page.rect
-    quarter = pymupdf.Rect(r.width / 2, r.height / 2, r.width, r.height)
-    hits = [h for needle in (sheet_no, "图号", "图名") if needle
-            for h in page.search_for(needle) if quarter.contains(h)]
-    margin = 10 * MM
-    if hits:
-        top = min(h.y0 for h in hits) - 3 * MM
-        right = min(max(h.x1 for h in hits) + 2 * MM, r.width - margin)
-    else:
-        top, right = r.height - margin - 40 * MM, r.width - margin
-    right = max(right, WIDTH + margin)
-    top = max(top, HEIGHT + margin)
-    return pymupdf.Rect(right - WIDTH, top - HEIGHT, right, top)
+    margin = 2 * MM
+    frames, obstacles = [], []
+    for d in page.get_drawings():
+        items = d.get("items") or []
+        rect_like = (all(i[0] == "l" for i in items) and len(items) in (4, 5)) or \
+            (len(items) == 1 and items[0][0] == "re")
+        if rect_like and d["rect"].width > r.width / 4 and d["rect"].height > r.height / 4:
+            frames.append(d["rect"])
+            continue
+        for item in items:
+            xs, ys = [], []
+            for v in item[1:]:
+                if isinstance(v, pymupdf.Point):
+                    xs.append(v.x)
+                    ys.append(v.y)
+                elif isinstance(v, (pymupdf.Rect, pymupdf.Quad)):
+                    b = v.rect if isinstance(v, pymupdf.Quad) else v
+                    xs += [b.x0, b.x1]
+                    ys += [b.y0, b.y1]
+            if xs:
+                obstacles.append(pymupdf.Rect(min(xs) - 0.5, min(ys) - 0.5, max(xs) + 0.5,
+                                              max(ys) + 0.5))
+    obstacles += [pymupdf.Rect(b[:4]) for b in page.get_text("blocks")]
+    frame = max(frames, key=lambda x: x.width * x.height, default=None)
+    if frame is None or frame.width < WIDTH + 2 * margin or frame.height < HEIGHT + 2 * margin:
+        frame = r + (10 * MM, 10 * MM, -10 * MM, -10 * MM)
+    right, bottom = frame.x1 - margin, frame.y1 - margin
+    while bottom - HEIGHT >= frame.y0 + margin:
+        box = pymupdf.Rect(right - WIDTH, bottom - HEIGHT, right, bottom)
+        hit = [o for o in obstacles if o.intersects(box)]
+        if not hit:
+            return box
+        bottom = min(o.y0 for o in hit) - margin  # jump above what is in the way
+    return pymupdf.Rect(right - WIDTH, frame.y1 - margin - HEIGHT, right, frame.y1 - margin)
 
 
 def _draw(page: Any, box: Any, fields: dict[str, str]) -> None:
