@@ -44,6 +44,8 @@ def unzip(path: Path, into: Path, rep: Report) -> Path | None:
                     m.file_size > MAX_RATIO * max(m.compress_size, 1):
                 why = f"inflates {m.file_size // max(m.compress_size, 1)}×: a zip bomb"
             total += m.file_size
+            if why is None and total > layout.MAX_TOTAL:
+                why = f"the package passes {layout.MAX_TOTAL} bytes inflated here"
             if why is not None:
                 bad += 1
                 rep.add(SECURITY, "安全的成员 safe member", name, False, why)

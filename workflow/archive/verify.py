@@ -36,6 +36,8 @@ from workflow.signing import canonical_json, fingerprint, sha256_hex, verify_rec
 EXECUTABLE = {b"MZ": "Windows executable", b"\x7fELF": "ELF executable", b"#!": "script",
               b"\xca\xfe\xba\xbe": "Mach-O/Java class", b"\xd0\xcf\x11\xe0": "OLE container"}
 MACROS = (b"AcDbVbaProject", b"ACAD_VBAPROJECT", b"vbaProject.bin")
+#: Files up to this size are read once for all the checks.
+CACHE_LIMIT = 16 << 20
 
 
 def verify_package(path: str | Path) -> Report:
@@ -66,12 +68,17 @@ class _Bag:
         self.keys: dict[str, Any] = {"users": {}, "keys": [], "x509": []}
 
     def data(self, rel: str) -> bytes | None:
-        if rel not in self.cache:
-            try:
-                self.cache[rel] = (self.root / rel).read_bytes()
-            except OSError:
-                return None
-        return self.cache[rel]
+        """A file's bytes; small files are kept for the next check, big ones read again (a
+        package of many drawings need not fit in memory at once)."""
+        if rel in self.cache:
+            return self.cache[rel]
+        try:
+            data = (self.root / rel).read_bytes()
+        except OSError:
+            return None
+        if len(data) <= CACHE_LIMIT:
+            self.cache[rel] = data
+        return data
 
     def add(self, check: str, name: str, file: str, ok: bool, detail: str = "") -> bool:
         return self.rep.add(check, name, file, ok, detail)
