@@ -205,6 +205,18 @@ def _rewrite_audit(root: Path) -> str:
     return rel
 
 
+def _rewrite_reflog(root: Path) -> str:
+    """Point a move of `current` at another version (manifest line recomputed)."""
+    rel = "data/audit/reflog.json"
+    moves = orjson.loads((root / rel).read_bytes())
+    move = next(m for m in moves if m["ref"] == "current")
+    other = next(m["new"] for m in moves if m["new"] != move["new"])
+    move["new"] = other
+    (root / rel).write_bytes(orjson.dumps(moves))
+    _rehash(root, rel)
+    return rel
+
+
 def _javascript(root: Path) -> str:
     rel = "data/review/opinions.pdf"
     doc = pymupdf.open(root / rel)
@@ -232,6 +244,7 @@ def _rehash(root: Path, rel: str) -> None:
 TAMPERINGS = [(_flip_sheet, AUTHENTICITY), (_delete, INTEGRITY), (_add, INTEGRITY),
               (_edit_catalogue, AUTHENTICITY), (_edit_catalogue, INTEGRITY),
               (_break_signature, AUTHENTICITY), (_rewrite_audit, AUTHENTICITY),
+              (_rewrite_reflog, AUTHENTICITY),
               (_javascript, SECURITY), (_dotdot, SECURITY)]
 
 

@@ -351,6 +351,7 @@ def _chain(b: _Bag) -> None:
           f"ends at #{last.get('seq')} {str(last.get('hash'))[:16]}" if ok else
           f"the chain ends at #{last.get('seq')}, the signed description names "
           f"#{head.get('seq')}: events were removed or rewritten")
+    _reflog(b, chain.get("reflog") or "data/audit/reflog.json")
     anchor_rel = chain.get("anchor") or "data/audit/anchor.json"
     try:
         anchor = orjson.loads(b.data(anchor_rel) or b"")
@@ -366,6 +367,41 @@ def _chain(b: _Bag) -> None:
         b.add(AUTHENTICITY, "版本有签名事件 the set's version is signed for", rel,
               v in versions_named, "" if v in versions_named else
               f"no event of the chain names version {str(v)[:12]}")
+
+
+#: Refs only the workflow moves: each move is signed by its actor.
+WORKFLOW_REFS = ("submitted", "approved", "current", "as-built", "archived")
+
+
+def _reflog(b: _Bag, rel: str) -> None:
+    """Every move of a workflow ref verifies as its actor signed it (the ref, the version, the
+    time and the event, named in the move's reason), with a key on the package's list."""
+    from workflow.machine import EVENT_LABELS
+
+    try:
+        moves = orjson.loads(b.data(rel) or b"")
+        assert isinstance(moves, list)
+    except (orjson.JSONDecodeError, AssertionError):
+        b.add(AUTHENTICITY, "引用移动签名 ref moves signed", rel, False, "unreadable")
+        return
+    bad, checked = [], 0
+    for m in moves:
+        if not isinstance(m, dict) or m.get("ref") not in WORKFLOW_REFS:
+            continue
+        checked += 1
+        try:
+            rec = orjson.loads(m.get("signature") or "null")
+        except orjson.JSONDecodeError:
+            rec = None
+        events = [n for n, label in EVENT_LABELS.items() if label == m.get("reason")]
+        ok = isinstance(rec, dict) and rec.get("signer") == f"user:{m.get('actor')}" and \
+            _registered(b, rec) and any(verify_record(rec, canonical_json(
+                {"project": m.get("project"), "ref": m.get("ref"), "version": m.get("new"),
+                 "at": m.get("at"), "event": name})) for name in events)
+        if not ok:
+            bad.append(f"{m.get('ref')} #{m.get('seq')}")
+    b.add(AUTHENTICITY, "引用移动签名 ref moves signed", rel, not bad,
+          f"not signed by their actor: {', '.join(bad[:5])}" if bad else f"{checked} moves")
 
 
 def _documents(b: _Bag) -> None:
