@@ -217,6 +217,16 @@ def _rewrite_reflog(root: Path) -> str:
     return rel
 
 
+def _pass_as_live(root: Path) -> str:
+    """Call the package an unsigned live check and drop its signatures: still refused."""
+    rel = "yitaotu-package.json"
+    desc = orjson.loads((root / rel).read_bytes())
+    desc["kind"] = "live"
+    (root / rel).write_bytes(orjson.dumps(desc))
+    (root / "yitaotu-signature.json").write_bytes(b'{"signatures": []}')
+    return rel
+
+
 def _javascript(root: Path) -> str:
     rel = "data/review/opinions.pdf"
     doc = pymupdf.open(root / rel)
@@ -244,7 +254,7 @@ def _rehash(root: Path, rel: str) -> None:
 TAMPERINGS = [(_flip_sheet, AUTHENTICITY), (_delete, INTEGRITY), (_add, INTEGRITY),
               (_edit_catalogue, AUTHENTICITY), (_edit_catalogue, INTEGRITY),
               (_break_signature, AUTHENTICITY), (_rewrite_audit, AUTHENTICITY),
-              (_rewrite_reflog, AUTHENTICITY),
+              (_rewrite_reflog, AUTHENTICITY), (_pass_as_live, AUTHENTICITY),
               (_javascript, SECURITY), (_dotdot, SECURITY)]
 
 

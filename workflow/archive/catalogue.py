@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 VOLUMES_CSV = "data/catalogue/案卷目录.csv"
@@ -102,7 +102,3 @@ def from_csv(data: bytes, fields: dict[str, str]) -> list[dict[str, str]]:
 def csv_files(doc: dict[str, Any]) -> dict[str, bytes]:
     return {VOLUMES_CSV: to_csv(doc["volumes"], VOLUME_FIELDS),
             ITEMS_CSV: to_csv(doc["items"], ITEM_FIELDS)}
-
-
-def entry_dict(e: Entry) -> dict[str, Any]:
-    return asdict(e)

@@ -61,6 +61,6 @@ def verify_project(s: Session, blobs: Any, project: str) -> Report:
             rep = Report(p.code)
             rep.add(AUTHENTICITY, "读取 read from the store", p.code, False, e.message)
             return rep
-        rep = verify_package(out)
+        rep = verify_package(out, live=True)
     rep.package = p.code
     return rep

@@ -40,7 +40,7 @@ def stamped_pdf(data: bytes, *, name: str, layout: str | None, sheet_no: str,
     src = pymupdf.open(stream=rendered, filetype="pdf")
     try:
         page = src[0]
-        box = _stamp_box(page, sheet_no)
+        box = _stamp_box(page)
         svg = page.get_svg_image(text_as_path=True)
     finally:
         src.close()
@@ -57,7 +57,7 @@ def stamped_pdf(data: bytes, *, name: str, layout: str | None, sheet_no: str,
         doc.close()
 
 
-def _stamp_box(page: Any, sheet_no: str) -> Any:
+def _stamp_box(page: Any) -> Any:
     """Above the title block: inside the drawing's frame (its largest rectangle, else the
     page), right-aligned with it, at the lowest place above the frame's bottom where the
     stamp covers no line, shape or text (a title block's rules push it above the block)."""

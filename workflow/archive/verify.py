@@ -40,17 +40,19 @@ MACROS = (b"AcDbVbaProject", b"ACAD_VBAPROJECT", b"vbaProject.bin")
 CACHE_LIMIT = 16 << 20
 
 
-def verify_package(path: str | Path) -> Report:
-    """All four checks on the package at ``path``."""
+def verify_package(path: str | Path, *, live: bool = False) -> Report:
+    """All four checks on the package at ``path``.  ``live``: the unsigned package
+    :func:`~workflow.archive.live.verify_project` makes of a project as it stands; any other
+    package must be signed, whatever its description says."""
     path = Path(path)
     rep = Report(str(path))
     if path.is_dir() and not path.is_symlink():
-        _verify_bag(path, rep)
+        _verify_bag(path, rep, live)
     elif path.is_file() and path.suffix.lower() == ".zip":
         with tempfile.TemporaryDirectory(prefix="yitaotu-verify-") as tmp:
             root = opening.unzip(path, Path(tmp), rep)
             if root is not None:
-                _verify_bag(root, rep)
+                _verify_bag(root, rep, live)
     else:
         rep.add(INTEGRITY, "能打开 package opens", str(path), False,
                 "not a package: expected a bag directory or a .zip")
@@ -66,6 +68,7 @@ class _Bag:
         self.cache: dict[str, bytes] = {}
         self.desc: dict[str, Any] = {}
         self.keys: dict[str, Any] = {"users": {}, "keys": [], "x509": []}
+        self.live = False
 
     def data(self, rel: str) -> bytes | None:
         """A file's bytes; small files are kept for the next check, big ones read again (a
@@ -84,8 +87,9 @@ class _Bag:
         return self.rep.add(check, name, file, ok, detail)
 
 
-def _verify_bag(root: Path, rep: Report) -> None:
+def _verify_bag(root: Path, rep: Report, live: bool) -> None:
     b = _Bag(root, rep)
+    b.live = live
     manifest = _payload_manifest(b)
     _tag_manifest(b)
     try:
@@ -175,6 +179,10 @@ def _signatures(b: _Bag, sigs: list[Any], manifest: dict[str, str]) -> None:
     if not b.desc:
         return
     kind = b.desc.get("kind")
+    if kind not in layout.KINDS or (kind == "live") != b.live:
+        b.add(AUTHENTICITY, "包类型 package kind", layout.PACKAGE_FILE, False,
+              f"{kind!r}: an archive or an inspector's pull, signed, is expected")
+        kind = "archive"  # judged as one: its signatures must verify
     raw = b.data(layout.PAYLOAD_MANIFEST) or b""
     ok = b.desc.get("payload_manifest_sha256") == hashlib.sha256(raw).hexdigest()
     b.add(AUTHENTICITY, "清单摘要 manifest digest", layout.PAYLOAD_MANIFEST, ok,
