@@ -44,6 +44,12 @@ def test_create_verify_move_list(home: tuple[Cli, dict], tmp_path: Path) -> None
     text = y("archive", "verify", str(out))
     assert "真实性 通过 pass" in text and "四性检测通过 all four checks pass" in text
     assert y.json("archive", "verify", str(out))["ok"] is True
+    head = y.json("audit", "head", CODE)["anchor"]
+    keys = [s["key"] for s in orjson.loads(zipfile.ZipFile(out).read(
+        "归档/yitaotu-signature.json"))["signatures"]]
+    kept = y("archive", "verify", str(out), "--anchor", head, "--key", keys[0], "--key", keys[1])
+    assert "外部锚点" not in kept  # passing items are listed with -v only
+    assert "✗ 真实性 已知密钥" in y("archive", "verify", str(out), "--key", keys[0], code=50)
     # a byte of a sheet flipped inside the zip: exit 50, the file named
     bad = tmp_path / "bad.zip"
     with zipfile.ZipFile(out) as src, zipfile.ZipFile(bad, "w") as dst:

@@ -280,6 +280,21 @@ def test_a_zip_with_a_dotdot_member_fails_security(archived: Archived, tmp_path:
     assert not (tmp_path / "evil.sh").exists() and not (tmp_path.parent / "evil.sh").exists()
 
 
+def test_what_was_kept_outside(archived: Archived) -> None:
+    """A package regenerated whole with new keys proves itself; the anchor and the packer's
+    key fingerprint kept outside do not match it."""
+    sig = orjson.loads((archived.package / "yitaotu-signature.json").read_bytes())
+    keys = [s["key"] for s in sig["signatures"]]
+    head = orjson.loads((archived.package / "data/audit/anchor.json").read_bytes())
+    good = verify_package(archived.package, anchors=[(head["seq"], head["hash"])],
+                          packer_keys=keys)
+    assert good.ok and sum("kept outside" in i.name for i in good.items) == 3
+    bad = verify_package(archived.package, anchors=[(head["seq"], "0" * 64)],
+                         packer_keys=keys[:1])
+    assert failed(bad, AUTHENTICITY, "data/audit/chain.jsonl")
+    assert failed(bad, AUTHENTICITY, "yitaotu-signature.json")
+
+
 def test_not_a_package(tmp_path: Path) -> None:
     (tmp_path / "x.zip").write_bytes(b"PK\x03\x04 not really")
     for path in (tmp_path / "x.zip", tmp_path / "missing"):

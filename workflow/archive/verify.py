@@ -40,19 +40,26 @@ MACROS = (b"AcDbVbaProject", b"ACAD_VBAPROJECT", b"vbaProject.bin")
 CACHE_LIMIT = 16 << 20
 
 
-def verify_package(path: str | Path, *, live: bool = False) -> Report:
+def verify_package(path: str | Path, *, live: bool = False,
+                   anchors: list[tuple[int, str]] | None = None,
+                   packer_keys: list[str] | None = None) -> Report:
     """All four checks on the package at ``path``.  ``live``: the unsigned package
     :func:`~workflow.archive.live.verify_project` makes of a project as it stands; any other
-    package must be signed, whatever its description says."""
+    package must be signed, whatever its description says.
+
+    A package proves itself with the keys it carries; what was kept outside it proves more:
+    ``anchors`` (``SEQ``, ``HASH`` from `audit head`) must be events of its chain, and
+    ``packer_keys`` (key fingerprints) must include the key of each packer's signature."""
     path = Path(path)
     rep = Report(str(path))
+    outside = (anchors or [], packer_keys or [])
     if path.is_dir() and not path.is_symlink():
-        _verify_bag(path, rep, live)
+        _verify_bag(path, rep, live, outside)
     elif path.is_file() and path.suffix.lower() == ".zip":
         with tempfile.TemporaryDirectory(prefix="yitaotu-verify-") as tmp:
             root = opening.unzip(path, Path(tmp), rep)
             if root is not None:
-                _verify_bag(root, rep, live)
+                _verify_bag(root, rep, live, outside)
     else:
         rep.add(INTEGRITY, "能打开 package opens", str(path), False,
                 "not a package: expected a bag directory or a .zip")
@@ -69,6 +76,8 @@ class _Bag:
         self.desc: dict[str, Any] = {}
         self.keys: dict[str, Any] = {"users": {}, "keys": [], "x509": []}
         self.live = False
+        self.anchors: list[tuple[int, str]] = []
+        self.packer_keys: list[str] = []
 
     def data(self, rel: str) -> bytes | None:
         """A file's bytes; small files are kept for the next check, big ones read again (a
@@ -87,9 +96,10 @@ class _Bag:
         return self.rep.add(check, name, file, ok, detail)
 
 
-def _verify_bag(root: Path, rep: Report, live: bool) -> None:
+def _verify_bag(root: Path, rep: Report, live: bool,
+                outside: tuple[list[tuple[int, str]], list[str]]) -> None:
     b = _Bag(root, rep)
-    b.live = live
+    b.live, (b.anchors, b.packer_keys) = live, outside
     manifest = _payload_manifest(b)
     _tag_manifest(b)
     try:
@@ -203,6 +213,11 @@ def _signatures(b: _Bag, sigs: list[Any], manifest: dict[str, str]) -> None:
                               "on its list")
         if good:
             signed.add(who)
+            if b.packer_keys:
+                known = rec.get("key") in b.packer_keys
+                b.add(AUTHENTICITY, f"已知密钥 key kept outside ({who})", layout.SIGNATURE_FILE,
+                      known, f"key {rec.get('key')}" + ("" if known else
+                                                        " is not among the keys given"))
     missing = sorted(need - signed)
     b.add(AUTHENTICITY, "打包人签名 packer's signatures", layout.SIGNATURE_FILE, not missing,
           f"missing: {', '.join(missing)}" if missing else f"{', '.join(sorted(need))}")
@@ -350,6 +365,11 @@ def _chain(b: _Bag) -> None:
         refs = payload.get("refs") if isinstance(payload, dict) else None
         versions_named |= set(refs.values()) if isinstance(refs, dict) else set()
         prev = row.get("hash")
+    hashes = {row.get("seq"): row.get("hash") for row in rows}
+    for seq, digest in b.anchors:
+        ok = hashes.get(seq) == digest
+        b.add(AUTHENTICITY, f"外部锚点 anchor #{seq} kept outside", rel, ok,
+              "" if ok else "not in this chain: events were removed or rewritten since")
     b.add(AUTHENTICITY, f"审计链 audit chain ({len(rows)} events, {signatures} signatures)",
           rel, not problems, "; ".join(problems[:5]) + (" …" if len(problems) > 5 else ""))
     head = chain.get("head") or {}

@@ -94,14 +94,20 @@ def _report_exit(data: dict[str, Any]) -> None:
 
 @archive_cmd.command("verify")
 @click.argument("path", type=click.Path(path_type=Path))
+@click.option("--anchor", "anchors", multiple=True, metavar="SEQ:HASH",
+              help="锚点 from `audit head`, kept outside: must be in the package's chain.")
+@click.option("--key", "keys", multiple=True, metavar="FINGERPRINT",
+              help="打包人公钥指纹 the packer's key fingerprint, kept outside.")
 @click.option("-v", "--verbose", is_flag=True, help="列出通过项 list passing items too.")
 @json_option
-def archive_verify(path: Path, verbose: bool, as_json: bool) -> None:
+def archive_verify(path: Path, anchors: tuple[str, ...], keys: tuple[str, ...], verbose: bool,
+                   as_json: bool) -> None:
     """四性检测 The four checks on the package at PATH (directory or zip); exit 0 only when
     every item passes (50 otherwise)."""
     import workflow
 
-    data = workflow.verify_package(path).to_dict()
+    data = workflow.verify_package(path, anchors=[workflow.parse_anchor(a) for a in anchors],
+                                   packer_keys=list(keys)).to_dict()
     emit(data, as_json, lambda: _report_text(data, verbose))
     _report_exit(data)
 
