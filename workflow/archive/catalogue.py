@@ -82,12 +82,26 @@ def longest(retentions: Any) -> str:
     return max(rs, key=lambda r: RETENTIONS.get(r) or 0)
 
 
+#: A cell beginning with one of these is a formula to a spreadsheet: it is written behind a
+#: quote ("'=…"), as spreadsheet programs show it, and read back without it.
+FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> str:
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA) or text.startswith("'") else text
+
+
+def _uncell(text: str) -> str:
+    return text[1:] if text.startswith("'") else text
+
+
 def to_csv(rows: list[dict[str, Any]], fields: dict[str, str]) -> bytes:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(fields.values())
     for r in rows:
-        w.writerow([r[k] for k in fields])
+        w.writerow([_cell(r[k]) for k in fields])
     return buf.getvalue().encode("utf-8-sig")
 
 
@@ -96,7 +110,7 @@ def from_csv(data: bytes, fields: dict[str, str]) -> list[dict[str, str]]:
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     if not rows or rows[0] != list(fields.values()):
         raise ValueError("header differs from the catalogue's columns")
-    return [dict(zip(fields, r, strict=False)) for r in rows[1:]]
+    return [{k: _uncell(v) for k, v in zip(fields, r, strict=False)} for r in rows[1:]]
 
 
 def csv_files(doc: dict[str, Any]) -> dict[str, bytes]:

@@ -61,8 +61,14 @@ class Staging:
         if (why := layout.unsafe_path(path)) or not path.startswith("data/"):
             raise IntegrityError(f"{path}: 不可写入的包内路径 bad package path ({why})")
         target = self.root / path
-        if target.exists():
-            return path  # the same blob named twice: one file
+        n = 1
+        while target.exists():
+            if target.read_bytes() == data:
+                return path  # the same blob named twice: one file
+            n += 1  # two sheet numbers with one safe name ("A/1", "A_1"): keep both
+            stem, dot, ext = path.rpartition("/")[2].partition(".")
+            path = f"{path.rpartition('/')[0]}/{stem.split('~')[0]}~{n}{dot}{ext}"
+            target = self.root / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
         self.entries.append(Entry(volume, title, author, date, pages, sheet, retention, path))
