@@ -17,6 +17,7 @@ from typing import Any
 
 MM = 72 / 25.4
 WIDTH, HEIGHT = 80 * MM, 50 * MM
+SIDE = 40 * MM  # room kept free on the stamp's left
 RED = (0.85, 0.0, 0.0)
 #: The stamp's rows: (label, field key) pairs; one pair spans the whole row.
 ROWS: tuple[tuple[tuple[str, str], ...], ...] = (
@@ -90,13 +91,17 @@ def _stamp_box(page: Any) -> Any:
     frame = max(frames, key=lambda x: x.width * x.height, default=None)
     if frame is None or frame.width < WIDTH + 2 * margin or frame.height < HEIGHT + 2 * margin:
         frame = r + (10 * MM, 10 * MM, -10 * MM, -10 * MM)
-    right, bottom = frame.x1 - margin, frame.y1 - margin
-    while bottom - HEIGHT >= frame.y0 + margin:
-        box = pymupdf.Rect(right - WIDTH, bottom - HEIGHT, right, bottom)
-        hit = [o for o in obstacles if o.intersects(box)]
-        if not hit:
-            return box
-        bottom = min(o.y0 for o in hit) - margin  # jump above what is in the way
+    right = frame.x1 - margin
+    # first keep SIDE free on its left too (beside the title block is not above it), then
+    # only the stamp's own place, then the corner
+    for side in (SIDE, 0.0):
+        bottom = frame.y1 - margin
+        while bottom - HEIGHT >= frame.y0 + margin:
+            box = pymupdf.Rect(right - WIDTH, bottom - HEIGHT, right, bottom)
+            hit = [o for o in obstacles if o.intersects(box + (-side, 0, 0, 0))]
+            if not hit:
+                return box
+            bottom = min(o.y0 for o in hit) - margin  # jump above what is in the way
     return pymupdf.Rect(right - WIDTH, frame.y1 - margin - HEIGHT, right, frame.y1 - margin)
 
 
