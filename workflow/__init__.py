@@ -20,6 +20,10 @@ commits).  The service API:
   :func:`user_for_token`, :func:`add_jurisdiction`
 - reading: :func:`status`, :func:`inbox`, :func:`set_in_force`, :func:`audit_events`,
   :func:`audit_head`, :func:`verify_chain`
+- archive (#13): :func:`create_archive`, :func:`verify_package` (四性检测 on a package),
+  :func:`verify_project` (on a live project), :func:`inspect_pull` (the inspector's package of
+  the set in force on a date: the web portal's download), :func:`archive_packages` (retention,
+  what is due for appraisal)
 
 Importing the package registers :func:`blob_references` with ``drawings.maintenance``, so
 ``verify``, ``fsck`` and ``gc`` see the blobs the workflow's rows name.
@@ -45,6 +49,8 @@ from workflow.actions import (
     propose_change,
     rebase_change,
 )
+from workflow.archive import create_archive, inspect_pull, verify_package, verify_project
+from workflow.archive import list_packages as archive_packages
 from workflow.audit import events as audit_events
 from workflow.audit import head as audit_head
 from workflow.audit import parse_anchor, verify_chain
@@ -132,6 +138,7 @@ __all__ = [
     "add_org",
     "add_party",
     "add_user",
+    "archive_packages",
     "audit_events",
     "audit_head",
     "blob_references",
@@ -139,6 +146,7 @@ __all__ = [
     "change_details",
     "change_version",
     "close",
+    "create_archive",
     "event_line",
     "fire",
     "get_flow",
@@ -146,6 +154,7 @@ __all__ = [
     "get_record",
     "get_user",
     "inbox",
+    "inspect_pull",
     "lifecycle_of",
     "list_changes",
     "list_opinions",
@@ -178,4 +187,6 @@ __all__ = [
     "submit",
     "utcnow",
     "verify_chain",
+    "verify_package",
+    "verify_project",
 ]

@@ -464,3 +464,21 @@ class Jurisdiction(Base):
     division: Mapped[str] = mapped_column(String(6))
 
     __table_args__ = (UniqueConstraint("org_id", "division"),)
+
+
+class ArchivePackage(Base):
+    """A package made by `archive create` (issue #13): where it was written, the digest its
+    signature covers, and its catalogue (each item's retention period), so `archive list` can
+    say what is due for appraisal.  Rows are never deleted, nor is anything they name."""
+
+    __tablename__ = "wf_archive_packages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_code: Mapped[str] = mapped_column(ForeignKey("projects.code"), index=True)
+    version_id: Mapped[str] = mapped_column(ForeignKey("set_versions.id"))
+    packer: Mapped[str] = mapped_column(String(100))
+    path: Mapped[str] = mapped_column(Text)
+    payload_sha256: Mapped[str] = mapped_column(String(64))
+    final_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    catalogue: Mapped[str] = mapped_column(Text)  # the package's catalogue.json
+    created: Mapped[datetime] = mapped_column(UTCDateTime)

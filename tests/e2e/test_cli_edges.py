@@ -245,7 +245,10 @@ def _calls(n: dict[str, str], tmp: Path) -> dict[tuple[str, ...], list[list[str]
                                                      ("supervisor", "sup"))]
     now = datetime.now(UTC).isoformat()
     return {
-        ("accept",): [[P, *own]], ("archive",): [[P]],
+        ("accept",): [[P, *own]], ("archive", "move"): [[P]],
+        ("archive", "create"): [[P, "-o", str(tmp / f"{HU}.zip")]],
+        ("archive", "verify"): [[str(tmp / "r0")]], ("archive", "list"): [[], [P]],
+        ("inspect",): [["--project", P, "--at", now, "-o", str(tmp / "pull.zip"), *rev]],
         ("asbuilt", "confirm"): [[P, *own]], ("asbuilt", "reject"): [[P, "--reason", H, *own]],
         ("asbuilt", "submit"): [[P, "head"]],
         ("audit", "at"): [[P, now]], ("audit", "head"): [[P]], ("audit", "log"): [[P]],
@@ -292,7 +295,7 @@ def _calls(n: dict[str, str], tmp: Path) -> dict[tuple[str, ...], list[list[str]
         ("user", "list"): [[]], ("user", "passwd"): [[f"x{HU}"], [n["des"]]],
         # the web's: refused before serving (a port out of range, no Redis, a home in use)
         ("demo",): [[]], ("serve",): [["--port", "0"]], ("worker",): [["--burst"]],
-        ("verify",): [[P]], ("workflow", "graph"): [[], ["--format", "dot"]],
+        ("verify",): [[P], [P, "--deep"]], ("workflow", "graph"): [[], ["--format", "dot"]],
         # units on the map and the exchange (#14)
         ("geo", "site"): [[P, _SITE]], ("geo", "footprint"): [[n["unit"], _UNIT]],
         ("geo", "check"): [[P]], ("geo", "fits"): [[P]],

@@ -33,16 +33,47 @@ def _report_lines(rep, title: str) -> Iterator[str]:  # noqa: ANN001 - a mainten
 
 @click.command("verify")
 @click.argument("project", required=False)
+@click.option("--deep", is_flag=True,
+              help="四性检测 also the four checks of an archive on PROJECT as it stands.")
 @json_option
-def verify_cmd(project: str | None, as_json: bool) -> None:
+def verify_cmd(project: str | None, deep: bool, as_json: bool) -> None:
     """校验 Re-hash every blob a row names, recompute every version id, check every ref
-    against its reflog (of PROJECT)."""
+    against its reflog (of PROJECT); with --deep, the archive's four checks too."""
+    if deep:
+        return _verify_deep(project, as_json)
     app = get_app()
     with app.session(write=False) as s:
         rep = _drawings().verify(s, app.blobs, project)
     emit(rep.to_dict(), as_json, lambda: _report_lines(rep, "verify"))
     if not rep.ok:
         raise IntegrityError(f"verify found {len(rep.problems)} problems: {rep.problems[0]}")
+
+
+def _verify_deep(project: str | None, as_json: bool) -> None:
+    """`verify PROJECT --deep`: the store's checks, then the four checks (one service call
+    each; either failing exits 50)."""
+    from yitaotu.commands.archive import _report_text
+
+    if project is None:
+        raise InvalidInput("--deep 须指定项目 needs a PROJECT")
+    app = get_app()
+    with app.session(write=False) as s:
+        rep = _drawings().verify(s, app.blobs, project)
+        four = _workflow().verify_project(s, app.blobs, project).to_dict()
+    data = {**rep.to_dict(), "deep": four}
+    emit(data, as_json, lambda: [*_report_lines(rep, "verify"), *_report_text(four, False)])
+    if not rep.ok:
+        raise IntegrityError(f"verify found {len(rep.problems)} problems: {rep.problems[0]}")
+    if not four["ok"]:
+        first = next(i for i in four["items"] if not i["ok"])
+        raise IntegrityError(f"{project}: 四性检测未通过 four checks failed, first: "
+                             f"{first['label']} {first['item']} {first['file']}")
+
+
+def _workflow() -> ModuleType:
+    import workflow
+
+    return workflow
 
 
 @click.command("fsck")

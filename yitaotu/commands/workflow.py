@@ -1,7 +1,7 @@
-"""Closed-loop commands: org/user/party, submit, review, opinion, asbuilt, accept, archive,
-status, inbox, audit, workflow graph (changes, meetings, submissions and disciplines are in
-``records``).  Each is one call into ``workflow`` services; the acting user is ``--as USER`` or
-``YITAOTU_USER``."""
+"""Closed-loop commands: org/user/party, submit, review, opinion, asbuilt, accept, status,
+inbox, audit, workflow graph (changes, meetings, submissions and disciplines are in
+``records``, `archive` in ``archive``).  Each is one call into ``workflow`` services; the
+acting user is ``--as USER`` or ``YITAOTU_USER``."""
 
 from __future__ import annotations
 
@@ -490,15 +490,6 @@ def asbuilt_reject(project: str, reason: str, as_user: str | None, as_json: bool
 def accept_cmd(project: str, as_user: str | None, as_json: bool) -> None:
     """竣工验收 Accept the project (owner): moves `as-built`."""
     fire(project, "accept", as_user, as_json)
-
-
-@click.command("archive")
-@click.argument("project")
-@as_option
-@json_option
-def archive_cmd(project: str, as_user: str | None, as_json: bool) -> None:
-    """归档 Archive the accepted project (archive): moves `archived`."""
-    fire(project, "archive", as_user, as_json)
 
 
 # -- reading ------------------------------------------------------------------------------------
