@@ -35,7 +35,10 @@ def commit_sheets(w: World, name: str, sheets: dict[str, bytes], *, unit: str,
 def archived_story(w: World) -> dict[str, Any]:
     """Walk to `accepted`; the moments before the first approval, between the two, and after."""
     with w.sf() as s, s.begin():
-        unit = registry.add_unit(s, CODE, division="110101", year=2026, name="1#住宅楼").code
+        # a unit named by an action needs a valid footprint (#14: checks at every step)
+        unit = registry.add_unit(s, CODE, division="110101", year=2026, name="1#住宅楼",
+                                 footprint="POLYGON((116.4 39.9, 116.4004 39.9, "
+                                           "116.4004 39.9003, 116.4 39.9003, 116.4 39.9))").code
     v1 = commit_sheets(w, "v1", {"S-01": sheet_dxf("S-01", "桩位图"),
                                  "S-02": sheet_dxf("S-02", "基坑支护"),
                                  "A-101": sheet_dxf("A-101", "一层平面"),

@@ -54,3 +54,26 @@ def test_two_sheet_numbers_with_one_safe_name_keep_both(tmp_path: Path) -> None:
     again = st.put("data/sheets/A_1.dxf", b"one", volume=1, title="t", author="a", date="d")
     assert (a, b, again) == ("data/sheets/A_1.dxf", "data/sheets/A_1~2.dxf", a)
     assert (tmp_path / b).read_bytes() == b"two" and len(st.entries) == 2
+
+
+def test_bagit_validates_the_bags_we_write(tmp_path: Path) -> None:
+    """We write bags ourselves (bagit's make_bag/save chdir the whole process, unsafe beside
+    a threaded server); bagit must read them as valid bags and see a changed payload byte."""
+    import bagit
+
+    from workflow.archive import bagging
+
+    bag_dir = tmp_path / "bag"
+    (bag_dir / "sheets").mkdir(parents=True)
+    (bag_dir / "sheets" / "A-101 一层.dxf").write_bytes(b"0\nEOF\n")
+    (bag_dir / "readme.txt").write_text("x", encoding="utf-8")
+    bagging.make_bag(bag_dir, {"Source-Organization": "甲设计院"})
+    (bag_dir / "package.json").write_bytes(b"{}")
+    bagging.write_tagmanifest(bag_dir)
+    bag = bagit.Bag(str(bag_dir))
+    bag.validate()
+    assert bag.info["Payload-Oxum"] == "7.2"
+    assert "package.json" in bag.tagfile_entries()
+    (bag_dir / "data" / "readme.txt").write_text("y", encoding="utf-8")
+    with pytest.raises(bagit.BagValidationError):
+        bagit.Bag(str(bag_dir)).validate()

@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from storage.errors import InvalidInput, StorageUnavailable
-from workflow.archive import catalogue, layout
+from workflow.archive import bagging, catalogue, layout
 from workflow.archive.contents import Staging, json_bytes
 from workflow.signing import KeyRing, canonical_json
 
@@ -82,15 +82,15 @@ def finish(st: Staging, out: Path, *, keys: KeyRing | None, signers: list[str],
     bag_dir = st.root.parent / f"{st.root.name}.bag"
     payload.rename(bag_dir)  # make_bag moves the directory's contents into data/ itself
     try:
-        bag = bagit.make_bag(str(bag_dir), bag_info=bag_info, checksums=["sha256"])
+        bagging.make_bag(bag_dir, bag_info)
         manifest = (bag_dir / layout.PAYLOAD_MANIFEST).read_bytes()
         st.desc["payload_manifest_sha256"] = hashlib.sha256(manifest).hexdigest()
         (bag_dir / layout.PACKAGE_FILE).write_bytes(json_bytes(st.desc))
         sigs = [keys.sign(owner, canonical_json(st.desc)) for owner in signers] \
             if keys is not None else []
         (bag_dir / layout.SIGNATURE_FILE).write_bytes(json_bytes({"signatures": sigs}))
+        bagging.write_tagmanifest(bag_dir)  # now covering our two tag files
         bag = bagit.Bag(str(bag_dir))
-        bag.save()  # the tag manifest now covers our two tag files
         report = None
         if self_check:
             from workflow.archive.verify import verify_package
@@ -98,7 +98,7 @@ def finish(st: Staging, out: Path, *, keys: KeyRing | None, signers: list[str],
             report = verify_package(bag_dir)
             report.package = out.name
             (bag_dir / layout.REPORT_FILE).write_bytes(json_bytes(report.to_dict()))
-            bag.save()
+            bagging.write_tagmanifest(bag_dir)
         final = _place(bag_dir, out)
     finally:
         shutil.rmtree(bag_dir, ignore_errors=True)
