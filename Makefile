@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PIP_TOOLS := pip-tools==7.7.0
 
-.PHONY: test demo lint bench lock clean
+.PHONY: test demo run lint bench lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -21,6 +21,13 @@ test: $(STAMP)
 
 demo: $(STAMP)
 	PATH=$(CURDIR)/$(BIN):$$PATH bash scripts/demo.sh
+
+# The web app on a demo home (built on first run in .demo-home, or $$YITAOTU_HOME):
+# prints the address and each demo login, serves with gunicorn (PORT, default 8000).
+RUN_HOME ?= $(CURDIR)/.demo-home
+run: $(STAMP)
+	YITAOTU_HOME="$${YITAOTU_HOME:-$(RUN_HOME)}" $(BIN)/yitaotu demo --if-missing
+	YITAOTU_HOME="$${YITAOTU_HOME:-$(RUN_HOME)}" $(BIN)/yitaotu serve --port "$${PORT:-8000}"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

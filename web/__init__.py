@@ -7,5 +7,6 @@ anything with its attributes).  Each area is a blueprint (``web.auth``, ``web.pr
 """
 
 from web.app import create_app
+from web.jobs import queue_name
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "queue_name"]

@@ -23,6 +23,11 @@ def init_app(app: Flask) -> None:
     Babel(app, locale_selector=select_locale)
     app.jinja_env.globals["state_label"] = bilingual
     app.jinja_env.filters["role_label"] = role_label
+    from workflow import CHANGE
+    from workflow.machine import CHANGE_KINDS
+
+    app.jinja_env.globals["change_states"] = dict(CHANGE.states)
+    app.jinja_env.globals["change_kinds"] = CHANGE_KINDS
     app.context_processor(lambda: {"is_zh": is_zh()})
 
 

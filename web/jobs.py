@@ -23,7 +23,12 @@ from flask import Flask, current_app
 from storage.errors import NotFound, StorageUnavailable, YitaotuError
 from workflow import utcnow
 
-QUEUE = "yitaotu"
+
+def queue_name() -> str:
+    """The RQ queue (``YITAOTU_RQ_QUEUE``, default ``yitaotu``): homes sharing one Redis
+    each name their own."""
+    return os.environ.get("YITAOTU_RQ_QUEUE") or "yitaotu"
+
 #: Job ids are ours (no path or key can be smuggled through one).
 ID_LENGTH = 24
 
@@ -143,7 +148,7 @@ class Jobs:
 
             self.connection = Redis.from_url(self.redis_url)
             self.board: Any = RedisBoard(self.connection)
-            self.rq = Queue(QUEUE, connection=self.connection)
+            self.rq = Queue(queue_name(), connection=self.connection)
         else:
             self.board = FileBoard(Path(settings.home) / "web-jobs")
 

@@ -7,11 +7,17 @@ opinion, an approval with its certificate, and a design change awaiting confirma
 
 from __future__ import annotations
 
+import os
 import secrets
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from storage.errors import InvalidInput
 from yitaotu.context import App
+
+#: Where ``yitaotu demo`` keeps the demo logins (mode 0600), so ``make run`` shows them again.
+LOGINS_FILE = "demo-logins.tsv"
 
 PROJECT = "2023-110105-04-01-123450"
 PROJECT_NAME = "示例住宅小区"
@@ -159,3 +165,31 @@ def build(app: App, work: Path) -> list[Login]:
     logins = people(app)
     story(app, work)
     return logins
+
+
+def save_logins(path: Path, logins: list[Login]) -> None:
+    """The logins as ``role TAB user TAB password`` lines, readable by the owner only,
+    written to a temp file and renamed (never half-written)."""
+    text = "".join(f"{x.role}\t{x.user}\t{x.password}\n" for x in logins)
+    tmp = path.with_name(f".{path.name}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, stat.S_IRUSR | stat.S_IWUSR)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def read_logins(path: Path) -> list[dict[str, str]]:
+    out = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as e:
+        raise InvalidInput(f"{path}: 演示账号文件损坏 damaged demo logins file: {e}") from e
+    for n, line in enumerate(lines, 1):
+        fields = line.split("\t")
+        if len(fields) != 3:
+            raise InvalidInput(f"{path}:{n}: 演示账号文件损坏 damaged demo logins file "
+                               "(expected role, user, password)")
+        out.append(dict(zip(("role", "user", "password"), fields, strict=True)))
+    return out

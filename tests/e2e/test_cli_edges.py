@@ -288,7 +288,9 @@ def _calls(n: dict[str, str], tmp: Path) -> dict[tuple[str, ...], list[list[str]
         ("unit", "delete"): [[n["unit2"]]], ("unit", "list"): [[P]],
         ("unit", "show"): [[n["unit"]]],
         ("user", "add"): [[f"new{HU}", "--org", f"设计{H}", "--discipline", H]],
-        ("user", "list"): [[]],
+        ("user", "list"): [[]], ("user", "passwd"): [[f"x{HU}"], [n["des"]]],
+        # the web's: refused before serving (a port out of range, no Redis, a home in use)
+        ("demo",): [[]], ("serve",): [["--port", "0"]], ("worker",): [["--burst"]],
         ("verify",): [[P]], ("workflow", "graph"): [[], ["--format", "dot"]],
     }
 

@@ -47,7 +47,10 @@ def build_home(settings: Settings) -> DemoHome:
         logins = demo.build(app, settings.home.parent / 'demo-sheets')
     finally:
         app.close()
-    return DemoHome(settings, {x.role: x for x in logins} | {x.user: x for x in logins})
+    by_role: dict[str, demo.Login] = {}
+    for x in logins:  # the first user of a role stands for it (rev_a for review)
+        by_role.setdefault(x.role, x)
+    return DemoHome(settings, by_role | {x.user: x for x in logins})
 
 
 @pytest.fixture(scope="session")

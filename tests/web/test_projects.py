@@ -63,7 +63,7 @@ def test_change_confirmed_by_both_then_signed(as_role: Any) -> None:
     resp = post_event(des, "sign_change", record="C-1",
                       expect_lock=lock_of(des, "sign_change", "C-1"))
     assert resp.status_code == 303
-    assert "effective" in des.get(PAGE).get_data(as_text=True)
+    assert "已生效" in des.get(PAGE).get_data(as_text=True)
 
 
 def test_guard_refusal_shows_the_reason(as_role: Any) -> None:

@@ -41,3 +41,8 @@ register("workflow", "workflow")
 
 # rendering (issue #5)
 register("render", "render")
+
+# web application (issue #11)
+register("demo", "web")
+register("serve", "web")
+register("worker", "web")

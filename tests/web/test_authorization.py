@@ -1,0 +1,117 @@
+"""The authorization matrix: every route of the app × every demo role, the outsider and the
+anonymous caller.  A route added without a row here fails :func:`test_every_route_is_in_the_matrix`.
+
+Statuses: 200/202/303 allowed, 302 to the login page (anonymous pages), 401 (anonymous API),
+403 (a member whose roles may not), 404 (outside the project: the same as a missing one).
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+
+from tests.web.api_client import token
+from tests.web.conftest import ROLES, csrf_token, login, make_app
+from yitaotu.context import App
+
+P = "2023-110105-04-01-123450"
+WHO = (*ROLES, "outsider", "anonymous")
+MEMBERS = ("design", "review", "owner", "contractor", "supervisor", "archivist")
+SEES = (*MEMBERS, "inspector", "admin")
+
+
+def by(allowed: tuple[str, ...], yes: int, *, member_no: int = 403, anon: int = 302,
+       outsider: int = 404) -> dict[str, int]:
+    """Status per caller: ``yes`` for ``allowed``; members and onlookers otherwise get
+    ``member_no``; the outsider ``outsider``; the anonymous ``anon``."""
+    out = {w: (yes if w in allowed else member_no) for w in SEES}
+    out["outsider"] = yes if "outsider" in allowed else outsider
+    out["anonymous"] = anon
+    return out
+
+
+EVERYONE = (*SEES, "outsider")
+#: rule -> (method, concrete path or path builder, body, expected statuses)
+MATRIX: dict[str, tuple[str, str, dict[str, Any] | None, dict[str, int]]] = {
+    "/": ("GET", "/", None, by(EVERYONE, 200)),
+    "/login": ("GET", "/login", None, {w: 200 for w in WHO}),
+    "/lang/<lang>": ("POST", "/lang/en", {"next": "/"}, {**by(EVERYONE, 302),
+                                                        "anonymous": 302}),
+    "/projects/<code>": ("GET", f"/projects/{P}", None, by(SEES, 200)),
+    "/projects/<code>/events/<event>": (
+        "POST", f"/projects/{P}/events/confirm_change", {"record": "C-1"},
+        by(("owner", "supervisor"), 303)),
+    "/projects/<code>/certificates/<blob>.pdf": ("GET", "CERT", None, by(SEES, 200)),
+    "/api/v1/auth/token": ("POST", "/api/v1/auth/token", "TOKEN", {**by(EVERYONE, 200),
+                                                                  "anonymous": 401}),
+    "/api/v1/projects": ("GET", "/api/v1/projects", None, by(EVERYONE, 200, anon=401)),
+    "/api/v1/projects/<code>": ("GET", f"/api/v1/projects/{P}", None,
+                                by(SEES, 200, anon=401)),
+    "/api/v1/projects/<code>/events/<event>": (
+        "POST", f"/api/v1/projects/{P}/events/reject_change", {"record": "C-1"},
+        by(("owner", "supervisor"), 200, anon=401)),
+    "/api/v1/projects/<code>/uploads": ("POST", f"/api/v1/projects/{P}/uploads", "UPLOAD",
+                                        by(("design",), 202, anon=401)),
+    "/api/v1/jobs/<job_id>": ("GET", "/api/v1/jobs/0123456789abcdef01234567", None,
+                              by((), 200, member_no=404, anon=401)),
+    "/logout": ("POST", "/logout", {}, {**by(EVERYONE, 302), "anonymous": 302}),  # the last
+}
+#: Served to anyone and holding nothing of a project.
+PUBLIC = {"/static/<path:filename>", "/api/v1/openapi.json"}
+
+
+def test_every_route_is_in_the_matrix(app: Any) -> None:
+    rules = {r.rule for r in app.url_map.iter_rules()}
+    assert rules - PUBLIC - set(MATRIX) == set(), "routes without authorization rows"
+    assert set(MATRIX) - rules == set(), "rows for routes that do not exist"
+
+
+def _certificate(home: Any) -> str:
+    import workflow
+
+    app = App(home.settings)
+    try:
+        with app.session(write=False) as s:
+            return workflow.status(s, P)["certificates"][0]["blob"]
+    finally:
+        app.close()
+
+
+@pytest.mark.parametrize("who", WHO)
+def test_authorization_matrix(home: Any, who: str) -> None:
+    app = make_app(home)
+    cert = f"/projects/{P}/certificates/{_certificate(home)}.pdf"
+    results, expected = {}, {}
+    client = app.test_client()
+    auth: dict[str, str] = {}
+    if who != "anonymous":
+        login(client, home.logins[who])
+        auth = token(client, home.logins[who])
+    for rule, (method, path, body, statuses) in MATRIX.items():
+        headers = dict(auth)
+        path = cert if path == "CERT" else path
+        kw: dict[str, Any] = {}
+        if rule.startswith("/api/"):
+            if body == "TOKEN":
+                who_ = home.logins.get(who)
+                kw["json"] = {"user": who_.user if who_ else "nobody",
+                              "password": who_.password if who_ else "not-a-password"}
+                headers = {}
+            elif body == "UPLOAD":
+                kw.update(data={"files": [(io.BytesIO(b"0\nEOF\n"), "x.dxf")]},
+                          content_type="multipart/form-data")
+            elif body is not None:
+                kw["json"] = body
+            resp = client.open(path, method=method, headers=headers, **kw)
+        else:
+            data = dict(body or {})
+            if method == "POST":
+                data["csrf_token"] = csrf_token(client, "/login")
+            resp = client.open(path, method=method, data=data if method == "POST" else None)
+        results[rule], expected[rule] = resp.status_code, statuses[who]
+        if who == "anonymous" and method == "GET" and resp.status_code == 302:
+            assert resp.headers["Location"].startswith("/login"), rule
+    app.extensions["yitaotu.store"].close()
+    assert results == expected
