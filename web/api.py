@@ -292,6 +292,8 @@ def init_app(app: Flask) -> None:
                       OPENAPI_URL_PREFIX=PREFIX, OPENAPI_JSON_PATH="openapi.json")
     api = YitaotuApi(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
-    for bp in BLUEPRINTS:
+    from web import api_pages
+
+    for bp in (*BLUEPRINTS, *api_pages.BLUEPRINTS):
         csrf.exempt(bp)
         api.register_blueprint(bp)
