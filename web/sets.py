@@ -9,9 +9,10 @@ rendered by a job (never inside the request) and the page swaps it in when the j
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, render_template, request
 from flask_login import current_user, login_required
 
 import workflow
@@ -24,6 +25,8 @@ from web.jobs import jobs
 bp = Blueprint("sets", __name__)
 
 THUMB = 256
+#: What a thumbnail not drawn yet shows.
+PENDING = Path(__file__).resolve().parent / "static" / "thumb-pending.svg"
 
 
 def tile_cache(settings: Any) -> Any:
@@ -137,7 +140,7 @@ def thumbnail(code: str, rev: str, sheet: str) -> Any:
     try:
         body = path.read_bytes()
     except FileNotFoundError:
-        resp = current_app.send_static_file("thumb-pending.svg")
+        resp = Response(PENDING.read_bytes(), mimetype="image/svg+xml")
         resp.headers["Cache-Control"] = "no-store"
         resp.headers["X-Thumbnail"] = "pending"
         return resp
