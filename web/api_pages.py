@@ -16,12 +16,14 @@ from web.api import PREFIX, ErrorBody, JobRef, _bearer, api_user
 
 
 class LogQuery(ma.Schema):
-    ref = ma.fields.String(load_default="head", validate=ma.validate.Length(min=1, max=200))
+    ref = ma.fields.String(validate=ma.validate.Length(min=1, max=200), metadata={
+        "description": "only the versions reachable from this ref or version (default: "
+                       "every version of the project)"})
 
 
 class SetLog(ma.Schema):
     project = ma.fields.String(required=True)
-    ref = ma.fields.String(required=True)
+    ref = ma.fields.String(allow_none=True)
     refs = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String())
     versions = ma.fields.List(ma.fields.Dict(), metadata={
         "description": "id, parents, author, message, created_at, sheets, refs"})
@@ -114,9 +116,9 @@ class LogView(MethodView):
     @sets_bp.response(200, SetLog)
     @sets_bp.alt_response(404, schema=ErrorBody)
     def get(self, args: dict[str, Any], code: str) -> dict[str, Any]:
-        """Versions reachable from ``ref`` (newest first, with the refs at each) and the
-        reflog (every move of every ref)."""
-        return sets.log_data(api_user(), code, args["ref"])
+        """Every version (or those reachable from ``ref``), newest first, with the refs at
+        each; and the reflog (every move of every ref)."""
+        return sets.log_data(api_user(), code, args.get("ref"))
 
 
 @sets_bp.route("/<code>/versions/<rev>")

@@ -54,12 +54,16 @@ def thumb_cached(cache: Any, entry: dict[str, Any]) -> bool:
     return (cache.sheet_dir(entry["blob"], layout_of(entry)) / f"thumb-{THUMB}.png").is_file()
 
 
-def log_data(user: str, code: str, ref: str = "head") -> dict[str, Any]:
-    """Versions reachable from ``ref`` (newest first) with the refs at each, and the reflog."""
+def log_data(user: str, code: str, ref: str | None = None) -> dict[str, Any]:
+    """Every version of the project, or those reachable from ``ref`` (newest first), with
+    the refs at each; and the reflog.  (The workflow's versions — an approval's, a change's —
+    are not all ancestors of ``head``.)"""
     with store().session(write=False) as s:
         access = workflow.project_access(s, user, code)
         refs = registry.refs(s, access.project)
-        versions = [v.to_dict() for v in registry.log(s, access.project, ref)] if refs else []
+        found = registry.log(s, access.project, ref) if ref else \
+            registry.list_versions(s, access.project)
+        versions = [v.to_dict() for v in found]
         reflog = [e.to_dict() for e in registry.reflog(s, access.project)]
     names: dict[str, list[str]] = {}
     for name, vid in sorted(refs.items()):
@@ -114,7 +118,7 @@ def start_thumbnails(project: str, sheets: list[dict[str, Any]]) -> str | None:
 @bp.route("/projects/<code>/log")
 @login_required
 def log(code: str) -> Any:
-    ref = request.args.get("ref") or "head"
+    ref = (request.args.get("ref") or "").strip() or None
     return render_template("sets/log.html", **log_data(current_user.name, code, ref))
 
 

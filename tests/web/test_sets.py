@@ -35,6 +35,7 @@ def test_log_shows_versions_refs_and_reflog(as_role: Any, home: Any) -> None:
     assert reflog.count("<tr>") >= 5 and "des" in reflog
     older = as_role("owner").get(f"/projects/{P}/log?ref=head~1").get_data(as_text=True)
     assert versions(older) < versions(html)
+    assert "current" in html.split('id="versions"')[1].split('id="reflog"')[0]
 
 
 def versions(html: str) -> int:
@@ -90,7 +91,12 @@ def test_in_force_with_its_proof(as_role: Any, home: Any) -> None:
 def test_api_of_the_set_pages(client: Any, home: Any) -> None:
     auth = token(client, home.logins["inspector"])
     log = client.get(f"/api/v1/projects/{P}/log", headers=auth)
-    assert log.status_code == 200 and log.json["versions"][0]["id"] == refs(home)["head"]
+    assert log.status_code == 200
+    ids = [v["id"] for v in log.json["versions"]]
+    assert refs(home)["head"] in ids and refs(home)["current"] in ids
+    head_only = client.get(f"/api/v1/projects/{P}/log?ref=head", headers=auth).json
+    assert head_only["versions"][0]["id"] == refs(home)["head"]
+    assert len(head_only["versions"]) < len(ids)
     reg = client.get(f"/api/v1/projects/{P}/versions/current", headers=auth)
     assert reg.status_code == 200
     assert {x["number"] for x in reg.json["sheets"]} >= {"A-101", "A-102", "S-201"}
