@@ -142,6 +142,7 @@ def api_user() -> str:
 
 @auth_bp.route("/token")
 class TokenView(MethodView):
+    @auth_bp.doc(security=[])
     @auth_bp.arguments(TokenRequest)
     @auth_bp.response(200, Token)
     @auth_bp.alt_response(401, schema=ErrorBody)

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from flask import Flask
 
 from web.store import Store
 
-#: Largest request body the app reads; the upload limits of ``storage.limits`` apply inside.
-DEFAULT_MAX_CONTENT = 4 * 1024**3
+#: Room for the form fields and multipart framing around an upload's files.
+FORM_SLACK = 1 << 20
+
+
+def max_content() -> int:
+    """The largest request body read: an upload's total (``YITAOTU_MAX_UPLOAD_TOTAL``, as
+    ingest counts it) plus the form around it; a larger one is refused (413) unread."""
+    from drawings import UploadLimits
+
+    return UploadLimits.from_env().total + FORM_SLACK
 
 
 def create_app(settings: Any, **config: Any) -> Flask:
@@ -26,12 +35,14 @@ def create_app(settings: Any, **config: Any) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="yitaotu_session",
         REMEMBER_COOKIE_HTTPONLY=True,
-        MAX_CONTENT_LENGTH=DEFAULT_MAX_CONTENT,
+        MAX_CONTENT_LENGTH=max_content(),
         WTF_CSRF_TIME_LIMIT=None,
         JSON_SORT_KEYS=False,
         YITAOTU_REDIS_URL=settings.redis_url,
         YITAOTU_LOGIN_LIMIT="5/minute",
     )
+    if os.environ.get("YITAOTU_SECURE_COOKIES", "") in ("1", "true", "yes"):
+        app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
     app.config.update(config)
     i18n.init_app(app)
     security.init_app(app)

@@ -6,6 +6,7 @@ user name and per address (``web.security.LoginThrottle``).
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -43,9 +44,11 @@ class WebUser(UserMixin):
     name: str
     display_name: str | None
     organisation: str
+    #: ``workflow.session_stamp``: a new password ends the sessions of the old one.
+    stamp: str
 
     def get_id(self) -> str:
-        return self.name
+        return f"{self.stamp}:{self.name}"
 
     @property
     def label(self) -> str:
@@ -56,17 +59,20 @@ def store() -> Store:
     return current_app.extensions["yitaotu.store"]
 
 
-def web_user(u: Any) -> WebUser:
-    return WebUser(name=u.name, display_name=u.display_name, organisation=u.organisation.name)
+def web_user(s: Any, u: Any) -> WebUser:
+    return WebUser(name=u.name, display_name=u.display_name, organisation=u.organisation.name,
+                   stamp=workflow.session_stamp(s, u))
 
 
 @login_manager.user_loader
-def load_user(name: str) -> WebUser | None:
+def load_user(session_id: str) -> WebUser | None:
+    stamp, _, name = session_id.partition(":")
     try:
         with store().session(write=False) as s:
-            return web_user(workflow.get_user(s, name))
+            user = web_user(s, workflow.get_user(s, name))
     except NotFound:
         return None
+    return user if secrets.compare_digest(user.stamp, stamp) else None
 
 
 class LoginForm(FlaskForm):
@@ -96,7 +102,7 @@ def login() -> Any:
             return render_template("login.html", form=form), 429
         try:
             with store().session() as s:
-                user = web_user(workflow.authenticate(s, name, form.password.data or ""))
+                user = web_user(s, workflow.authenticate(s, name, form.password.data or ""))
         except workflow.LoginFailed:
             throttle.failed(name, addr)
             flash(_("Wrong user name or password."), "error")

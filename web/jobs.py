@@ -106,10 +106,13 @@ class Progress:
 def run(fn: Callable[..., Any], board: Any, job_id: str, settings: Any,
         kwargs: dict[str, Any]) -> None:
     """Run one job to its end, whatever happens, and leave its final state on the board."""
-    state = board.get(job_id) or {"id": job_id}
-    state.update(state="running", started=utcnow().isoformat())
-    board.put(job_id, state)
     try:
+        state = board.get(job_id) or {"id": job_id}
+    except YitaotuError:  # a damaged state: start it afresh (the job's owner is lost)
+        state = {"id": job_id}
+    state.update(state="running", started=utcnow().isoformat())
+    try:
+        board.put(job_id, state)
         state["result"] = fn(Progress(board, job_id, state), settings, **kwargs)
         state["state"] = "finished"
     except YitaotuError as e:
@@ -186,8 +189,14 @@ class Jobs:
         assert self._queue is not None
         while True:
             task, job_id, kwargs = self._queue.get()
-            run(getattr(tasks, task), self.board, job_id, self.settings, kwargs)
-            self._queue.task_done()
+            try:
+                run(getattr(tasks, task), self.board, job_id, self.settings, kwargs)
+            except Exception:  # the board itself failed: the thread lives on for the next
+                import logging
+
+                logging.getLogger("yitaotu.jobs").exception("job %s: board failed", job_id)
+            finally:
+                self._queue.task_done()
 
 
 def jobs() -> Jobs:

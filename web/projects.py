@@ -64,6 +64,7 @@ def actions_of(st: dict[str, Any]) -> list[dict[str, Any]]:
                 "consequences": [bilingual(c) for c in signoffs.consequences(event)],
                 "version": event in signoffs.WITH_VERSION,
                 "text": event in signoffs.WITH_TEXT,
+                "kinds": signoffs.KINDS.get(event, {}),
             })
     return out
 
@@ -97,7 +98,8 @@ def take(code: str, event: str) -> Any:
         lock = db_int(form["expect_lock"], "expect_lock") if form.get("expect_lock") else None
         out = signoffs.take(store(), current_user.name, code, event,
                             record=form.get("record"), version=form.get("version") or None,
-                            text=(form.get("text") or "").strip() or None, expect_lock=lock)
+                            text=(form.get("text") or "").strip() or None,
+                            kind=form.get("kind") or None, expect_lock=lock)
     except workflow.TransitionNotAllowed as e:
         return _refused(code, _("Refused: %(reason)s", reason=e.reason), e.allowed)
     except Conflict as e:

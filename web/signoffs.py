@@ -20,6 +20,11 @@ WITH_VERSION = frozenset({"submit", "resubmit", "propose_change", "submit_as_bui
 #: Events that take a text (answer, reason).
 WITH_TEXT = frozenset({"answer_change", "answer_question", "reject_change", "reject_as_built",
                        "propose_change", "raise_change", "request_change", "withdraw_change"})
+#: Of those, the ones whose text is a reason (the rest take an answer).
+WITH_REASON = frozenset({"reject_change", "reject_as_built", "propose_change", "withdraw_change",
+                         "raise_change", "request_change"})
+#: Events that take a kind, and the kinds (a contractor raises a 工程洽商 or a 技术核定单).
+KINDS = {"raise_change": {k: v for k, v in machine.CHANGE_KINDS.items() if k != "design"}}
 #: Events taken from the project page when they create a record ("new").
 CREATING = ("submit", "propose_change", "request_change", "raise_change")
 
@@ -48,8 +53,7 @@ def take(store: Store, user: str, code: str, event: str, *, record: str | None =
     rec = record_arg(record)
     params: dict[str, Any] = {}
     if text and event in WITH_TEXT:
-        params["reason" if event in ("reject_change", "reject_as_built", "propose_change",
-                                     "withdraw_change") else "text"] = text
+        params["reason" if event in WITH_REASON else "text"] = text
     if kind:
         params["kind"] = kind
     with store.session() as s:

@@ -36,6 +36,7 @@ from workflow.accounts import (
     add_jurisdiction,
     authenticate,
     issue_token,
+    session_stamp,
     set_password,
     user_for_token,
 )
@@ -117,6 +118,7 @@ __all__ = [
     "issue_token",
     "project_access",
     "project_rows",
+    "session_stamp",
     "set_password",
     "user_for_token",
     "visible_projects",

@@ -80,6 +80,13 @@ def authenticate(s: Session, user: str, password: str) -> User:
     return u
 
 
+def session_stamp(s: Session, user: User) -> str:
+    """Changes whenever the password does: a web session carries it, so setting a new
+    password ends every session made with the old one."""
+    acc = s.get(Account, user.id)
+    return hashlib.sha256((acc.password_hash if acc else "").encode()).hexdigest()[:16]
+
+
 def is_admin(s: Session, user: User) -> bool:
     acc = s.get(Account, user.id)
     return bool(acc and acc.admin)

@@ -274,6 +274,7 @@ def _calls(n: dict[str, str], tmp: Path) -> dict[tuple[str, ...], list[list[str]
         ("opinion", "close"): [[P, "1", H, *rev]], ("opinion", "list"): [[P]],
         ("opinion", "reopen"): [[P, "1", H, *rev]], ("opinion", "reply"): [[P, "1", H]],
         ("org", "add"): [[f"新{H}"]], ("org", "list"): [[]],
+        ("org", "jurisdiction"): [[f"设计{H}", "110000"], [f"设计{H}", H]],
         ("party", "add"): [[P, "施工", f"设计{H}"]],
         ("project", "create"): [["2023-110105-04-01-123451", H]],
         ("project", "list"): [[]], ("project", "show"): [[P]],

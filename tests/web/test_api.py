@@ -215,3 +215,29 @@ def test_upload_without_files_is_422(client: Any, logins: Any) -> None:
     resp = client.post(f"/api/v1/projects/{P}/uploads", headers=token(client, logins["design"]),
                        data={"message": "m"}, content_type="multipart/form-data")
     assert resp.status_code == 422
+
+
+def test_request_over_the_upload_total_is_413_unread(home: Any, monkeypatch: Any) -> None:
+    monkeypatch.setenv("YITAOTU_MAX_UPLOAD_TOTAL", "1000")
+    app = make_app(home)
+    client = app.test_client()
+    h = token(client, home.logins["design"])
+    before = stored(home)
+    resp = upload(client, h, [(b"0" * (2 << 20), "A-101.dxf")])
+    assert resp.status_code == 413
+    assert resp.json["error"]["code"] == "request_entity_too_large"
+    assert stored(home) == before
+    app.extensions["yitaotu.store"].close()
+
+
+def test_events_on_postgresql_too(pg_home: Any) -> None:
+    app = make_app(pg_home)
+    client = app.test_client()
+    own, sup = token(client, pg_home.logins["owner"]), token(client, pg_home.logins["supervisor"])
+    for h in (own, sup):
+        resp = client.post(f"/api/v1/projects/{P}/events/confirm_change", headers=h,
+                           json={"record": "C-1"})
+        assert resp.status_code == 200, resp.json
+    status = client.get(f"/api/v1/projects/{P}", headers=own).json
+    assert [c["state"] for c in status["changes"]] == ["confirmed"]
+    app.extensions["yitaotu.store"].close()

@@ -32,14 +32,30 @@ def run(home: Any, *args: str, stdin: str = "", code: int = 0) -> str:
     return result.output
 
 
-def test_user_passwd_from_stdin(home: Any, app: Any) -> None:
+def test_user_passwd_from_stdin(home: Any, app: Any, as_role: Any) -> None:
+    logged_in = as_role("contractor")
+    assert logged_in.get("/").status_code == 200
     run(home, "user", "passwd", "con", stdin="a-new-password-1\n")
+    assert logged_in.get("/").status_code == 302  # the old password's session has ended
     c = app.test_client()
     assert c.post("/api/v1/auth/token", json={"user": "con", "password": "a-new-password-1"}
                   ).status_code == 200
     assert c.post("/api/v1/auth/token", json={"user": "con", "password":
                   home.logins["contractor"].password}).status_code == 401
     run(home, "user", "passwd", "nobody", stdin="long-enough-pw\n", code=40)
+
+
+def test_org_jurisdiction(home: Any, app: Any) -> None:
+    """An organisation made an inspector of Beijing (11) sees the demo project read-only."""
+    from tests.web.conftest import login
+
+    out = run(home, "org", "jurisdiction", "己设计研究院", "110000", "--json")
+    assert '"division": "11"' in out
+    c = login(app.test_client(), home.logins["outsider"])
+    html = c.get("/projects/2023-110105-04-01-123450").get_data(as_text=True)
+    assert "只读" in html
+    run(home, "org", "jurisdiction", "己设计研究院", "1x", code=20)
+    run(home, "org", "jurisdiction", "无此单位", "11", code=40)
 
 
 def test_short_password_refused(home: Any) -> None:
@@ -51,7 +67,7 @@ def test_demo_command(tmp_path: Path) -> None:
     env = {"YITAOTU_HOME": str(tmp_path / "h")}
     first = CliRunner().invoke(cli, ["demo"], env=env)
     assert first.exit_code == 0, first.output
-    lines = [line.split("\t") for line in first.output.splitlines()[2:]]
+    lines = [line.split("\t") for line in first.stdout.splitlines()[2:]]
     assert {row[0] for row in lines} >= {"design", "review", "owner", "contractor",
                                          "supervisor", "archivist", "inspector", "admin"}
     saved = tmp_path / "h" / "demo-logins.tsv"
@@ -59,7 +75,7 @@ def test_demo_command(tmp_path: Path) -> None:
     again = CliRunner().invoke(cli, ["demo"], env=env)
     assert again.exit_code == 21
     shown = CliRunner().invoke(cli, ["demo", "--if-missing"], env=env)
-    assert shown.exit_code == 0 and shown.output == first.output
+    assert shown.exit_code == 0 and shown.stdout == first.stdout
 
 
 def _free_port() -> int:

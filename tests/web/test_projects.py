@@ -113,3 +113,21 @@ def test_concurrent_sign_off_exactly_one_409(any_home: Any) -> None:
         assert sorted(codes) == [303, 409]
     finally:
         app.extensions["yitaotu.store"].close()
+
+
+def test_event_form_without_csrf_token_is_refused(as_role: Any) -> None:
+    own = as_role("owner")
+    lock = lock_of(own, "confirm_change", "C-1")
+    resp = own.post(f"{PAGE}/events/confirm_change", data={"record": "C-1"})
+    assert resp.status_code == 400
+    assert lock_of(own, "confirm_change", "C-1") == lock  # nothing was taken
+
+
+def test_contractor_raises_a_negotiation_from_the_page(as_role: Any) -> None:
+    con = as_role("contractor")
+    html = con.get(PAGE).get_data(as_text=True)
+    assert 'name="kind"' in html and "工程洽商" in html
+    resp = post_event(con, "raise_change", record="new", kind="negotiation",
+                      text="地下室防水做法 basement waterproofing")
+    assert resp.status_code == 303, resp.get_data(as_text=True)
+    assert "C-2" in con.get(PAGE).get_data(as_text=True)

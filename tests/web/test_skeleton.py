@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
+
 from tests.web.conftest import ROLES, csrf_token, login
 
 
@@ -89,3 +91,51 @@ def test_open_redirect_refused(client: Any, logins: Any) -> None:
     resp = client.post("/login?next=//evil.example/x", data={
         "user": who.user, "password": who.password, "csrf_token": csrf_token(client)})
     assert resp.headers["Location"] == "/"
+
+
+def test_damaged_session_key_is_named(home: Any) -> None:
+    from storage.errors import StorageUnavailable
+    from tests.web.conftest import make_app
+
+    key = home.settings.home / "web.key"
+    make_app(home).extensions["yitaotu.store"].close()  # makes the key
+    key.write_bytes(b"\xff\xfe short")
+    with pytest.raises(StorageUnavailable, match="web.key"):
+        make_app(home)
+
+
+def test_damaged_job_state_is_named(app: Any, as_role: Any) -> None:
+    from storage.errors import StorageUnavailable
+
+    jobs = app.extensions["yitaotu.jobs"]
+    job = "0123456789abcdef01234567"
+    jobs.board.put(job, {"id": job, "owner": "des", "state": "queued"})
+    (jobs.board.root / f"{job}.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(StorageUnavailable, match=job):
+        jobs.get(job, owner="des")
+    resp = as_role("design").get(f"/api/v1/jobs/{job}", headers={"Authorization": "Bearer x"})
+    assert resp.status_code == 401  # the app still answers
+
+
+def test_job_thread_survives_a_failing_board(app: Any) -> None:
+    """A job whose state cannot be written does not take the worker thread with it."""
+
+    jobs = app.extensions["yitaotu.jobs"]
+    good_put = jobs.board.put
+    broken = {"on": True}
+
+    def put(job_id: str, state: dict) -> None:
+        if broken["on"] and state.get("state") != "queued":
+            raise OSError("disk full")
+        good_put(job_id, state)
+
+    jobs.board.put = put
+    first = jobs.submit("upload", owner="des", project="x", folder="/nonexistent-a",
+                        message="m", author="des")
+    jobs._queue.join()
+    broken["on"] = False
+    second = jobs.submit("upload", owner="des", project="x", folder="/nonexistent-b",
+                         message="m", author="des")
+    jobs._queue.join()
+    assert jobs.get(first, owner="des")["state"] == "queued"  # its end could not be written
+    assert jobs.get(second, owner="des")["state"] == "failed"  # it ran: the thread lives

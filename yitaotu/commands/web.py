@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from storage.errors import Conflict, InvalidInput
-from yitaotu.commands._common import emit, get_app, json_option
+from yitaotu.commands._common import emit, get_app, json_option, say
 
 
 @click.command("demo")
@@ -28,6 +28,7 @@ def demo_cmd(if_missing: bool, as_json: bool) -> None:
     else:
         if (home / "yitaotu.db").exists() or saved.exists():
             raise Conflict(f"{home}: 已有数据 the home is not empty; use an empty YITAOTU_HOME")
+        say(["正在生成演示数据 building the demo (about a minute)…"], err=True)
         built = demo.build(app, home / "demo-sheets")
         demo.save_logins(saved, built)
         logins = [{"role": x.role, "user": x.user, "password": x.password} for x in built]

@@ -87,6 +87,22 @@ def org_list(as_json: bool) -> None:
     emit(data, as_json, lambda: [(o["name"], o["alg"], ", ".join(o["users"])) for o in data])
 
 
+@org_cmd.command("jurisdiction")
+@click.argument("name")
+@click.argument("division")
+@json_option
+def org_jurisdiction(name: str, division: str, as_json: bool) -> None:
+    """Let inspecting organisation NAME (监督机构) see, read-only, every project whose code
+    names administrative DIVISION (``110000`` a province, ``110100`` a city, ``110105`` a
+    district)."""
+    import workflow
+
+    with get_app().session() as s:
+        row = workflow.add_jurisdiction(s, name, division)
+        data = {"organisation": name, "division": row.division}
+    emit(data, as_json, lambda: [f"{name}: 监督范围 oversees division {data['division']}*"])
+
+
 @click.group("user")
 def user_cmd() -> None:
     """用户 Users (each has a key pair)."""
