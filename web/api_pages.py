@@ -115,6 +115,7 @@ class LogView(MethodView):
     @sets_bp.arguments(LogQuery, location="query")
     @sets_bp.response(200, SetLog)
     @sets_bp.alt_response(404, schema=ErrorBody)
+    @sets_bp.alt_response(422, schema=ErrorBody)
     def get(self, args: dict[str, Any], code: str) -> dict[str, Any]:
         """Every version (or those reachable from ``ref``), newest first, with the refs at
         each; and the reflog (every move of every ref)."""
@@ -190,6 +191,7 @@ class CertificateHashView(MethodView):
     @certificates_bp.arguments(HashQuery, location="query")
     @certificates_bp.response(200, CertificateCheck)
     @certificates_bp.alt_response(404, schema=ErrorBody)
+    @certificates_bp.alt_response(422, schema=ErrorBody)
     @certificates_bp.doc(security=[])
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Whether the certificate whose PDF has this SHA-256 is genuine (public)."""

@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from drawings.models import BuildingUnit, Project
@@ -45,25 +45,25 @@ def _like(text: str) -> str:
 def search(s: Session, user: str, query: str, *, limit: int = SEARCH_LIMIT
            ) -> list[dict[str, Any]]:
     """Projects ``user`` may see matching ``query`` in their code, name, location or site,
-    or in a building unit's code, name or address; each with the units that matched."""
+    or in a building unit's code, name or address (any case; ``%`` and ``_`` are taken
+    literally); each with the units that matched."""
     q = " ".join((query or "").split())
     if not q:
         return []
     QUERY.check(q)
     u = _user(s, user)
     visible = _visible(u, is_admin(s, u), jurisdictions(s, u))
-    pat = _like(q.upper() if q.replace("-", "").isalnum() and q.isascii() else q)
-    plain = _like(q)
-    unit_match = or_(func.upper(BuildingUnit.code).like(pat, escape="\\"),
-                     BuildingUnit.name.like(plain, escape="\\"),
-                     BuildingUnit.address.like(plain, escape="\\"))
+    pat = _like(q)
+    unit_match = or_(BuildingUnit.code.ilike(pat, escape="\\"),
+                     BuildingUnit.name.ilike(pat, escape="\\"),
+                     BuildingUnit.address.ilike(pat, escape="\\"))
     by_unit = select(BuildingUnit.project_code).where(unit_match)
     rows = list(s.scalars(
         select(Project).where(visible, or_(
-            func.upper(Project.code).like(pat, escape="\\"),
-            Project.name.like(plain, escape="\\"),
-            Project.location.like(plain, escape="\\"),
-            Project.site.like(plain, escape="\\"),
+            Project.code.ilike(pat, escape="\\"),
+            Project.name.ilike(pat, escape="\\"),
+            Project.location.ilike(pat, escape="\\"),
+            Project.site.ilike(pat, escape="\\"),
             Project.code.in_(by_unit)))
         .order_by(Project.code).limit(limit)))
     codes = [p.code for p in rows]

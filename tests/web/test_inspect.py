@@ -129,3 +129,20 @@ def test_api_search_and_package(client: Any, home: Any) -> None:
     assert client.get(f"/api/v1/packages/{job.json['job']}.zip",
                       headers=outsider).status_code == 404
     assert client.get("/api/v1/search?q=示例", headers=outsider).json == []
+
+
+def test_search_service_on_both_databases(any_home: Any) -> None:
+    import workflow
+
+    app = App(any_home.settings)
+    try:
+        with app.session(write=False) as s:
+            def codes(user: str, q: str) -> list[str]:
+                return [r["code"] for r in workflow.search_projects(s, user, q)]
+
+            assert codes("insp", "示例") == [P] and codes("insp", P[5:11]) == [P]
+            assert codes("insp", "1#住宅") == [P]
+            assert codes("insp", "%") == codes("insp", "_") == codes("insp", "\\") == []
+            assert codes("out", "示例") == []
+    finally:
+        app.close()

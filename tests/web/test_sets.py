@@ -109,3 +109,27 @@ def test_api_of_the_set_pages(client: Any, home: Any) -> None:
     for path in ("log", "versions/head", "in-force"):
         assert client.get(f"/api/v1/projects/{P}/{path}", headers=outsider).status_code == 404
         assert client.get(f"/api/v1/projects/{P}/{path}").status_code == 401
+
+
+def test_api_answers_match_the_openapi_document(client: Any, home: Any) -> None:
+    from tests.web.api_client import SpecChecker
+    from tests.web.test_certificate_check import issued
+
+    spec = SpecChecker(client.get("/api/v1/openapi.json").json)
+    auth = token(client, home.logins["inspector"])
+    for path, query, status in (
+            (f"/api/v1/projects/{P}/log", {}, 200),
+            (f"/api/v1/projects/{P}/log", {"ref": "nonsense"}, 404),
+            (f"/api/v1/projects/{P}/versions/head", {}, 200),
+            (f"/api/v1/projects/{P}/versions/{'0' * 8}", {}, 404),
+            (f"/api/v1/projects/{P}/in-force", {}, 200),
+            (f"/api/v1/projects/{P}/in-force", {"at": "2020-01-01"}, 404),
+            (f"/api/v1/projects/{P}/in-force", {"at": "x"}, 422),
+            ("/api/v1/search", {"q": "示例"}, 200),
+            ("/api/v1/search", {"q": "x" * 201}, 422),
+            ("/api/v1/certificates", {"sha256": issued(home)["blob"]}, 200),
+            ("/api/v1/certificates", {"sha256": "z"}, 422),
+            (f"/api/v1/certificates/{P}/AAAAAAAAAAAAAAAA", {}, 404)):
+        resp = client.get(path, query_string=query, headers=auth)
+        assert resp.status_code == status, (path, query, resp.json)
+        spec.check("GET", path, resp)
