@@ -5,7 +5,8 @@ Public API — other packages use only these names and modules:
 - reading: :func:`read`, :func:`detect_format` (:class:`FormatInfo`, ``HEAD_SIZE``,
   ``TAIL_SIZE``, :func:`file_error`), :func:`check_complete` (truncated files),
   :func:`open_regular` and :class:`UploadLimits` (a drawing file on disk, never a FIFO or device,
-  within the size limit), :data:`READER_VERSION`, :func:`paused_gc` (bulk work on big sheets),
+  within the size limit), :class:`UploadRefused` (every refused file of an upload, each
+  named), :data:`READER_VERSION`, :func:`paused_gc` (bulk work on big sheets),
   :func:`read_pair_shared` / :class:`NotApplicable` (two revisions of one DXF read together),
   :func:`font_name` / :func:`style_signatures` (what text styles mean, for the diff);
 - ingest: :func:`ingest_upload` (what the CLI and the web run), :func:`ingest`, :func:`stage`,
@@ -31,6 +32,7 @@ from drawings.gcpause import paused_gc as paused_gc
 from drawings.readers import READER_VERSION as READER_VERSION
 from drawings.readers import read as read
 from drawings.sources import UploadLimits as UploadLimits
+from drawings.sources import UploadRefused as UploadRefused
 from drawings.sources import open_regular as open_regular
 
 _LAZY = {
@@ -72,6 +74,7 @@ __all__ = [
     "READER_VERSION",
     "FormatInfo",
     "UploadLimits",
+    "UploadRefused",
     "check_complete",
     "detect_format",
     "open_regular",

@@ -30,7 +30,16 @@ from sqlalchemy.orm import Session
 from drawings import registry
 from drawings.detect import HEAD_SIZE, TAIL_SIZE
 from drawings.models import Project, SetVersion
-from drawings.sources import Budget, Source, UploadLimits, expand, read_regular, read_source
+from drawings.sources import (
+    Budget,
+    Source,
+    UploadLimits,
+    UploadRefused,
+    UploadTooLarge,
+    expand,
+    read_regular,
+    read_source,
+)
 from storage import limits
 from storage.display import clip, display_path, quote
 from storage.errors import (
@@ -444,9 +453,16 @@ def stage(
     # 1. validate everything
     prepared: list[Prepared] = []
     seen: dict[str, str] = {}
+    refused: list[InvalidInput] = []
     budget = Budget(upload)
     for src in expand(paths, upload):
-        p = prepare(src, mapping, budget)
+        try:
+            p = prepare(src, mapping, budget)
+        except UploadTooLarge:
+            raise
+        except InvalidInput as e:  # this file; the others are still checked, then all named
+            refused.append(e)
+            continue
         for number in p.sheets:
             if number in seen:
                 raise InvalidInput(
@@ -455,6 +471,10 @@ def stage(
                 )
             seen[number] = src.name
         prepared.append(p)
+    if len(refused) == 1:
+        raise refused[0]
+    if refused:
+        raise UploadRefused([e.message for e in refused])
 
     # 2. blobs first
     total = sum(p.size for p in prepared)

@@ -121,6 +121,19 @@ class Source:
             raise FileFormatError(self.name, f"damaged archive member: {clip(e)}") from None
 
 
+class UploadTooLarge(InvalidInput):
+    """The upload as a whole is over its limit: no file after this one can be read."""
+
+
+class UploadRefused(InvalidInput):
+    """Several files of one upload refused, each with its message naming it (``refusals``;
+    one refused file raises its own error)."""
+
+    def __init__(self, refusals: list[str]) -> None:
+        self.refusals = refusals
+        super().__init__(f"{len(refusals)} 个文件被拒绝 files refused: " + "; ".join(refusals))
+
+
 @dataclass
 class Budget:
     """Bytes read so far in one upload, counted against :class:`UploadLimits`."""
@@ -139,7 +152,7 @@ class Budget:
         if src.compressed is not None and done > max(lim.ratio_floor, lim.ratio * src.compressed):
             raise lim.bomb(src.name, done, src.compressed)
         if self.total > lim.total:
-            raise InvalidInput(
+            raise UploadTooLarge(
                 f"{src.name}: 上传总量过大 the upload holds more than {lim.total} bytes "
                 "(YITAOTU_MAX_UPLOAD_TOTAL)"
             )

@@ -59,8 +59,13 @@ def blueprints() -> list[Any]:
     """Every area of the app; a new area adds its blueprint here (web/README.md)."""
     from web.auth import bp as auth_bp
     from web.compare_pages import bp as compare_bp
+    from web.inspect import bp as inspect_bp
     from web.projects import bp as projects_bp
     from web.review_pages import bp as review_bp
+    from web.sets import bp as sets_bp
     from web.sheets import bp as sheets_bp
+    from web.uploads import bp as uploads_bp
+    from web.verify import bp as verify_bp
 
-    return [auth_bp, projects_bp, sheets_bp, compare_bp, review_bp]
+    return [auth_bp, projects_bp, uploads_bp, sets_bp, sheets_bp, compare_bp, review_bp,
+            verify_bp, inspect_bp]

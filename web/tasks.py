@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import shutil
 from pathlib import Path
 from typing import Any
 
-from drawings import UploadLimits, ingest_upload
+from drawings import UploadLimits, UploadRefused, ingest_upload
+from storage.errors import InvalidInput, YitaotuError
 from web.store import Store
 
 
@@ -26,9 +28,15 @@ def upload(progress: Any, settings: Any, *, project: str, folder: str, message: 
 
     try:
         files = sorted(p for p in Path(folder).rglob("*") if p.is_file())
-        result = ingest_upload(store.session, store.blobs, project, files, message=message,
-                               author=author, progress=report,
-                               upload_limits=UploadLimits.from_env())
+        try:
+            result = ingest_upload(store.session, store.blobs, project, files, message=message,
+                                   author=author, progress=report,
+                                   upload_limits=UploadLimits.from_env())
+        except UploadRefused as e:  # one refusal a line: the page lists them
+            raise InvalidInput("\n".join(_shown(r, root) for r in e.refusals)) from None
+        except YitaotuError as e:
+            e.message = _shown(e.message, root)
+            raise
         out = result.to_dict()
         out["summary"] = result.message
         return out
@@ -53,5 +61,53 @@ def pyramid(progress: Any, settings: Any, *, project: str, blob: str,
         cache.prepare(blob, layout)
         progress("done", 3, 3)
         return {"project": project, **cache.geometry(blob, layout)}
+    finally:
+        store.close()
+
+
+def _shown(message: str, root: Path) -> str:
+    """A refusal naming the file as uploaded, not where the server saved it
+    (``<root>/<n>/name`` -> ``name``)."""
+    return re.sub(re.escape(str(root)) + r"/\d+/", "", message)
+
+
+def thumbnails(progress: Any, settings: Any, *, project: str,
+               sheets: list[dict[str, Any]]) -> dict[str, Any]:
+    """Render and cache the thumbnails of ``sheets`` (``{"blob", "page"}``); a sheet that
+    cannot be drawn is named in ``failed`` and the others are still made."""
+    from storage.errors import YitaotuError
+    from web.sets import THUMB, layout_of, tile_cache
+
+    cache = tile_cache(settings)
+    done, failed = 0, []
+    for i, entry in enumerate(sheets):
+        progress(entry["blob"][:12], i, len(sheets))
+        try:
+            cache.thumbnail(entry["blob"], layout_of(entry), THUMB)
+            done += 1
+        except YitaotuError as e:
+            failed.append({"blob": entry["blob"], "page": entry.get("page"),
+                           "message": e.message})
+    progress("", len(sheets), len(sheets))
+    return {"project": project, "rendered": done, "failed": failed}
+
+
+def package(progress: Any, settings: Any, *, project: str, at: str) -> dict[str, Any]:
+    """The zip of the set in force at ``at`` (``workflow.write_in_force_package``), kept
+    under ``$YITAOTU_HOME/web-packages/<job>.zip`` for its owner to download."""
+    from datetime import datetime
+
+    import workflow
+    from web.inspect import packages_dir
+
+    store = Store(settings)
+    try:
+        progress("package", 0, 1)
+        out = packages_dir(settings) / f"{progress.job_id}.zip"
+        with store.session(write=False) as s:
+            result = workflow.write_in_force_package(s, store.blobs, project,
+                                                     datetime.fromisoformat(at), out)
+        progress("package", 1, 1)
+        return result
     finally:
         store.close()

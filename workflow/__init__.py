@@ -24,6 +24,10 @@ commits).  The service API:
   :func:`verify_project` (on a live project), :func:`inspect_pull` (the inspector's package of
   the set in force on a date: the web portal's download), :func:`archive_packages` (retention,
   what is due for appraisal)
+- certificates: :func:`certificate_by_code`, :func:`certificate_by_hash` (the public check of a
+  审查合格书 behind its QR code)
+- the inspector's portal: :func:`search_projects`, :func:`write_in_force_package`,
+  :func:`check_package_name`
 
 Importing the package registers :func:`blob_references` with ``drawings.maintenance``, so
 ``verify``, ``fsck`` and ``gc`` see the blobs the workflow's rows name.
@@ -60,6 +64,8 @@ from workflow.changes import show as change_details
 from workflow.clock import CHINA_TZ, parse_time, utcnow
 from workflow.engine import get_record, records
 from workflow.geomap import map_geojson
+from workflow.inspection import check_package_name, write_in_force_package
+from workflow.inspection import search as search_projects
 from workflow.machine import (
     CHANGE,
     EVENT_LABELS,
@@ -103,6 +109,7 @@ from workflow.service import (
     submit,
 )
 from workflow.signing import KeyRing
+from workflow.verification import certificate_by_code, certificate_by_hash
 
 register_blob_references("workflow", blob_references)
 
@@ -142,7 +149,12 @@ __all__ = [
     "audit_events",
     "audit_head",
     "blob_references",
+    "certificate_by_code",
+    "certificate_by_hash",
     "certificate_trust",
+    "check_package_name",
+    "search_projects",
+    "write_in_force_package",
     "change_details",
     "change_version",
     "close",

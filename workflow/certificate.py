@@ -101,11 +101,75 @@ def trust_for(s: Any, owners: list[str]) -> list[bytes]:
     return [r.public.encode() for r in rows]
 
 
+#: Where the public verification page is served (``YITAOTU_PUBLIC_URL``); the QR code and the
+#: short URL on each certificate point there.
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+
+
+def public_url() -> str:
+    """The site's public address, from ``YITAOTU_PUBLIC_URL`` (no trailing slash)."""
+    from urllib.parse import urlsplit
+
+    from storage.errors import InvalidInput
+
+    base = (os.environ.get("YITAOTU_PUBLIC_URL") or DEFAULT_PUBLIC_URL).strip().rstrip("/")
+    parts = urlsplit(base)
+    if parts.scheme not in ("http", "https") or not parts.netloc or "@" in parts.netloc \
+            or parts.query or parts.fragment or len(base) > 200:
+        raise InvalidInput(f"YITAOTU_PUBLIC_URL 无效 invalid: {base[:60]!r} (want "
+                           "https://host[:port][/path], no credentials)")
+    return base
+
+
+def verify_code(project_code: str, version_id: str, stage: str | None,
+                issued: datetime) -> str:
+    """The certificate's short verification code: 16 base-32 characters of the SHA-256 of
+    what it certifies (project, set version, stage, instant of issue).  It is printed on the
+    certificate before it is signed, so it cannot be the hash of the signed PDF; the public
+    page finds the certificate by it and then checks the PDF's hash and signatures."""
+    import base64
+    import hashlib
+
+    when = issued.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    text = "\n".join(["yitaotu.certificate/1", project_code, version_id, stage or "", when])
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    return base64.b32encode(digest[:10]).decode("ascii")
+
+
+def verify_path(project_code: str, code: str) -> str:
+    """The short path of the public verification page (under :func:`public_url`)."""
+    return f"/c/{project_code}/{code}"
+
+
+def qr_png(url: str) -> bytes:
+    """A QR code of ``url`` (segno, error correction M) as PNG."""
+    import segno
+
+    out = io.BytesIO()
+    segno.make(url, error="m", micro=False).save(out, kind="png", scale=6, border=2)
+    return out.getvalue()
+
+
+def stamp_qr(pdf: bytes, url: str) -> bytes:
+    """Put the QR code of ``url`` at the top right of the first page."""
+    import pymupdf
+
+    doc = pymupdf.open(stream=pdf, filetype="pdf")
+    page = doc[0]
+    size = 92.0
+    rect = pymupdf.Rect(page.rect.width - 36 - size, 28, page.rect.width - 36, 28 + size)
+    page.insert_image(rect, stream=qr_png(url))
+    data = doc.tobytes(garbage=3, deflate=True)
+    doc.close()
+    return data
+
+
 def render(*, project_code: str, project_name: str, version_id: str, agency: str,
            reviewers: list[tuple[str, str]], sheets: list[tuple[str, str]],
            issued: datetime, stage: str = "全套",
-           disciplines: dict[str, str] | None = None) -> bytes:
-    """The unsigned certificate: project, stage, set version, its sheets, the reviewers."""
+           disciplines: dict[str, str] | None = None, verify_url: str | None = None) -> bytes:
+    """The unsigned certificate: project, stage, set version, its sheets, the reviewers;
+    with ``verify_url``, its QR code and the URL written out, to check it online."""
     from workflow.documents import china_time, text_pdf
 
     disciplines = disciplines or {}
@@ -129,7 +193,10 @@ def render(*, project_code: str, project_name: str, version_id: str, agency: str
         (10, "经审查，上述施工图设计文件符合法律法规和工程建设强制性标准，审查合格。"),
         (9, "The drawings above were reviewed and found compliant; signed electronically."),
     ]
-    return text_pdf(lines, title=f"审查合格书 {project_code} {stage}", subject=version_id)
+    if verify_url:
+        lines += [(10, ""), (9, f"真伪查验 Verify online: {verify_url}")]
+    pdf = text_pdf(lines, title=f"审查合格书 {project_code} {stage}", subject=version_id)
+    return stamp_qr(pdf, verify_url) if verify_url else pdf
 
 
 def sign(pdf: bytes, signers: list[tuple[Identity, str]],
@@ -198,7 +265,9 @@ def verify(pdf: bytes, trusted_cert_pems: list[bytes], *,
                             "valid": False, "trusted": False, "bottom_line": False,
                             "coverage": None, "error": f"{type(e).__name__}: {_line(e)}"})
                 continue
+            when = status.signer_reported_dt
             row = {"field": sig.field_name, "signer": status.signing_cert.subject.human_friendly,
+                   "signed_at": when.isoformat() if when else None,
                    "intact": status.intact, "valid": status.valid, "trusted": status.trusted,
                    "bottom_line": status.bottom_line, "coverage": str(status.coverage)}
             if not status.bottom_line:

@@ -305,12 +305,14 @@ def issue_certificate(a: Act, sub: Submission, version: SetVersion, reviewers: l
     people = reviewers or [a.user]
     sheets = [(no, (version.manifest.get(no) or {}).get("title") or "") for no in sub.sheets]
     discs = submission_disciplines(a, sub)
+    code = certificate.verify_code(a.project.code, version.id, sub.stage, a.now)
+    url = certificate.public_url() + certificate.verify_path(a.project.code, code)
     pdf = certificate.render(project_code=a.project.code, project_name=a.project.name,
                              version_id=version.id, agency=agency.name,
                              reviewers=[(u.display_name or u.name, u.discipline or "")
                                         for u in people],
                              sheets=sheets, issued=a.now, stage=sub.stage,
-                             disciplines=discs)
+                             disciplines=discs, verify_url=url)
     idents = [(certificate.identity(a.keys, f"user:{u.name}", u.display_name or u.name,
                                     agency.name), f"Reviewer-{i}-{u.name}")
               for i, u in enumerate(people, 1)]

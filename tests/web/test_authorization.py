@@ -33,6 +33,8 @@ def by(allowed: tuple[str, ...], yes: int, *, member_no: int = 403, anon: int = 
 
 
 EVERYONE = (*SEES, "outsider")
+#: A job id nobody submitted.
+JOB = "0123456789abcdef01234567"
 #: rule -> (method, concrete path or path builder, body, expected statuses)
 MATRIX: dict[str, tuple[str, str, dict[str, Any] | None, dict[str, int]]] = {
     "/": ("GET", "/", None, by(EVERYONE, 200)),
@@ -98,6 +100,41 @@ MATRIX: dict[str, tuple[str, str, dict[str, Any] | None, dict[str, int]]] = {
     "/api/v1/projects/<code>/opinions/<int:number>/<action>": (
         "POST", f"/api/v1/projects/{P}/opinions/1/reply", {"text": "x"},
         by(("design",), 409, anon=401)),
+    # the upload, set, certificate-check and inspector pages (branch web-pages)
+    "/projects/<code>/upload": ("GET", f"/projects/{P}/upload", None, by(("design",), 200)),
+    "/projects/<code>/uploads/<job_id>": ("GET", f"/projects/{P}/uploads/{JOB}", None,
+                                          {**by((), 200), "design": 404}),
+    "/jobs/<job_id>.json": ("GET", f"/jobs/{JOB}.json", None, by((), 200, member_no=404)),
+    "/projects/<code>/log": ("GET", f"/projects/{P}/log", None, by(SEES, 200)),
+    "/projects/<code>/versions/<rev>": ("GET", f"/projects/{P}/versions/head", None,
+                                        by(SEES, 200)),
+    "/projects/<code>/versions/<rev>/thumbs/<path:sheet>.png": (
+        "GET", f"/projects/{P}/versions/head/thumbs/A-101.png", None, by(SEES, 200)),
+    "/projects/<code>/in-force": ("GET", f"/projects/{P}/in-force", None, by(SEES, 200)),
+    "/c": ("GET", "/c", None, {w: 200 for w in WHO}),
+    "/c/<project>/<code>": ("GET", f"/c/{P}/AAAAAAAAAAAAAAAA", None, {w: 404 for w in WHO}),
+    "/inspect": ("GET", "/inspect?q=示例", None, by(EVERYONE, 200)),
+    "/inspect/<code>": ("GET", f"/inspect/{P}", None, by(SEES, 200)),
+    "/inspect/<code>/package": ("POST", f"/inspect/{P}/package", {}, by(SEES, 303)),
+    "/inspect/packages/<job_id>": ("GET", f"/inspect/packages/{JOB}", None,
+                                   by((), 200, member_no=404)),
+    "/inspect/packages/<job_id>.zip": ("GET", f"/inspect/packages/{JOB}.zip", None,
+                                       by((), 200, member_no=404)),
+    "/api/v1/projects/<code>/log": ("GET", f"/api/v1/projects/{P}/log", None,
+                                    by(SEES, 200, anon=401)),
+    "/api/v1/projects/<code>/versions/<rev>": ("GET", f"/api/v1/projects/{P}/versions/head",
+                                               None, by(SEES, 200, anon=401)),
+    "/api/v1/projects/<code>/in-force": ("GET", f"/api/v1/projects/{P}/in-force", None,
+                                         by(SEES, 200, anon=401)),
+    "/api/v1/projects/<code>/packages": ("POST", f"/api/v1/projects/{P}/packages", {},
+                                         by(SEES, 202, anon=401)),
+    "/api/v1/packages/<job_id>.zip": ("GET", f"/api/v1/packages/{JOB}.zip", None,
+                                      by((), 200, member_no=404, anon=401)),
+    "/api/v1/search": ("GET", "/api/v1/search?q=示例", None, by(EVERYONE, 200, anon=401)),
+    "/api/v1/certificates": ("GET", f"/api/v1/certificates?sha256={'0' * 64}", None,
+                             {w: 404 for w in WHO}),
+    "/api/v1/certificates/<project>/<code>": ("GET", f"/api/v1/certificates/{P}/"
+                                              "AAAAAAAAAAAAAAAA", None, {w: 404 for w in WHO}),
     "/logout": ("POST", "/logout", {}, {**by(EVERYONE, 302), "anonymous": 302}),  # the last
 }
 #: Served to anyone and holding nothing of a project.
