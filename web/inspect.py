@@ -1,6 +1,7 @@
 """The inspector's portal: search what the user may see by project code, building unit code,
 address or name; the set in force on a date with its proof; that set as a zip to take away
-(made by a job: ``workflow.write_in_force_package``).  Laid out for a phone as much as a desk.
+(made by a job: ``workflow.inspect_pull``, the signed package ``yitaotu archive verify``
+checks).  Laid out for a phone as much as a desk.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ def start_package(user: str, code: str, at: str | None) -> str:
     """Queue the zip of the set in force at ``at`` (checked now: a bad date or no set in
     force then is refused before any job starts)."""
     data = in_force_data(user, code, at)
-    return jobs().submit("package", owner=user, project=data["project"], at=data["at"])
+    return jobs().submit("package", owner=user, project=data["project"], at=data["at"],
+                         user=user)
 
 
 def package_file(user: str, job_id: str) -> tuple[Path, dict[str, Any]]:

@@ -92,9 +92,11 @@ def thumbnails(progress: Any, settings: Any, *, project: str,
     return {"project": project, "rendered": done, "failed": failed}
 
 
-def package(progress: Any, settings: Any, *, project: str, at: str) -> dict[str, Any]:
-    """The zip of the set in force at ``at`` (``workflow.write_in_force_package``), kept
-    under ``$YITAOTU_HOME/web-packages/<job>.zip`` for its owner to download."""
+def package(progress: Any, settings: Any, *, project: str, at: str,
+            user: str) -> dict[str, Any]:
+    """The inspector's pull (``workflow.inspect_pull``: the set in force at ``at`` as a signed
+    package that ``yitaotu archive verify`` checks), kept under
+    ``$YITAOTU_HOME/web-packages/<job>.zip`` for its owner to download."""
     from datetime import datetime
 
     import workflow
@@ -103,11 +105,16 @@ def package(progress: Any, settings: Any, *, project: str, at: str) -> dict[str,
     store = Store(settings)
     try:
         progress("package", 0, 1)
-        out = packages_dir(settings) / f"{progress.job_id}.zip"
+        folder = packages_dir(settings)
+        folder.mkdir(parents=True, exist_ok=True)
+        out = folder / f"{progress.job_id}.zip"
         with store.session(write=False) as s:
-            result = workflow.write_in_force_package(s, store.blobs, project,
-                                                     datetime.fromisoformat(at), out)
+            done = workflow.inspect_pull(s, store.blobs, store.keys, at=datetime.fromisoformat(at),
+                                         user=user, out=out, project=project)
         progress("package", 1, 1)
-        return result
+        report = done.get("report") or {}
+        return {"project": done["project"], "at": done["at"], "version": done["version"],
+                "sheets": len(done["sheets"]), "files": done["files"],
+                "bytes": out.stat().st_size, "verified": bool(report.get("ok"))}
     finally:
         store.close()

@@ -26,8 +26,8 @@ commits).  The service API:
   what is due for appraisal)
 - certificates: :func:`certificate_by_code`, :func:`certificate_by_hash` (the public check of a
   审查合格书 behind its QR code)
-- the inspector's portal: :func:`search_projects`, :func:`write_in_force_package`,
-  :func:`check_package_name`
+- the inspector's portal: :func:`search_projects`, :func:`check_package_name` (the package
+  itself is :func:`inspect_pull`)
 
 Importing the package registers :func:`blob_references` with ``drawings.maintenance``, so
 ``verify``, ``fsck`` and ``gc`` see the blobs the workflow's rows name.
@@ -64,7 +64,7 @@ from workflow.changes import show as change_details
 from workflow.clock import CHINA_TZ, parse_time, utcnow
 from workflow.engine import get_record, records
 from workflow.geomap import map_geojson
-from workflow.inspection import check_package_name, write_in_force_package
+from workflow.inspection import check_package_name
 from workflow.inspection import search as search_projects
 from workflow.machine import (
     CHANGE,
@@ -154,7 +154,6 @@ __all__ = [
     "certificate_trust",
     "check_package_name",
     "search_projects",
-    "write_in_force_package",
     "change_details",
     "change_version",
     "close",

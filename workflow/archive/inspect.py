@@ -13,12 +13,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from drawings import registry
-from storage.errors import InvalidInput
+from storage.errors import InvalidInput, NotFound
 from workflow import audit
+from workflow.access import project_access
 from workflow.archive import contents, layout, package
 from workflow.archive.contents import AS_BUILT, CHECK, VOLUMES, Staging, day, json_bytes
 from workflow.clock import utcnow
-from workflow.engine import get_user, roles_of
+from workflow.engine import get_user
 from workflow.machine import TransitionNotAllowed
 from workflow.signing import KeyRing
 
@@ -39,10 +40,13 @@ def inspect_pull(s: Session, blobs: Any, keys: KeyRing, *, at: datetime, user: s
         project, unit_code = u.project_code, u.code
     p = registry.get_project(s, project or "")
     person = get_user(s, user)
-    if not roles_of(s, p, person):
+    try:  # a party of the project, or an inspecting organisation of its jurisdiction
+        project_access(s, person, p.code)
+    except NotFound:
         raise TransitionNotAllowed("inspect", None, f"{person.name} 不属于项目任何一方 is no "
-                                   "party of the project (party add PROJECT inspector ORG)",
-                                   label="调取 the inspector's pull")
+                                   "party of the project and it is outside their jurisdiction "
+                                   "(party add PROJECT inspector ORG, or org jurisdiction)",
+                                   label="调取 the inspector's pull") from None
     target = package.check_target(out)
     proof = set_in_force(s, p, at)  # NotFound before the first approval
     v = registry.get_version(s, proof["version"]["id"])
