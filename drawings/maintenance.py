@@ -30,6 +30,7 @@ from drawings import registry
 from drawings.models import (
     BlobRecord,
     ManifestEntry,
+    ModelRevision,
     Project,
     Ref,
     RefLogEntry,
@@ -38,7 +39,7 @@ from drawings.models import (
 )
 from storage.errors import InvalidInput, NotFound, ObjectCorrupt, YitaotuError
 
-EXTENSIONS = {"dxf": ".dxf", "dxf-binary": ".dxf", "dwg": ".dwg", "pdf": ".pdf"}
+EXTENSIONS = {"dxf": ".dxf", "dxf-binary": ".dxf", "dwg": ".dwg", "pdf": ".pdf", "ifc": ".ifc"}
 
 #: A provider yields ``(blob id, the row naming it)``, e.g. ``("9f…", "wf_certificates #1")``,
 #: for one project (its code) or, given None, for every project.
@@ -67,6 +68,11 @@ def _registry_references(s: Session, project: str | None) -> Iterator[tuple[str,
             yield sr.blob_id, f"sheet_revisions #{sr.id}"
             if sr.index_blob_id:
                 yield sr.index_blob_id, f"sheet_revisions #{sr.id} (index)"
+    for mr in s.scalars(select(ModelRevision)):
+        if project is None or mr.blob_id in sheet_blobs:
+            yield mr.blob_id, f"model_revisions #{mr.id}"
+            if mr.index_blob_id:
+                yield mr.index_blob_id, f"model_revisions #{mr.id} (index)"
 
 
 def blob_references(s: Session, project: str | None = None) -> dict[str, str]:

@@ -43,9 +43,13 @@ def _write_out(text: str, output: Path | None) -> None:
 
 
 def _render(report: Any, fmt: str) -> str:
-    from diffing import get_writer
+    from diffing import ModelDiff, get_writer, write_model_json, write_model_text
 
     buf = io.StringIO()
+    if isinstance(report, ModelDiff):  # a BIM model: elements, not drawing entities
+        if fmt != "quiet":
+            (write_model_json if fmt == "json" else write_model_text)(report, buf)
+        return buf.getvalue()
     get_writer(fmt)(report, buf)
     return buf.getvalue()
 
@@ -71,6 +75,8 @@ def _set_text(sd: Any) -> str:
             counts = f"+{x['added']} −{x['removed']} ~{x['modified']}"
             if e.status == UNCHANGED:
                 counts += "  (重存 re-saved, 内容未变 same content)"
+        if e.is_model:
+            counts = (counts + "  模型 model (构件 elements)").lstrip()
         lines.append(f"  {pad(e.number, 20)}{pad(label[e.status], 18)}{counts}".rstrip())
     return "\n".join(printable(line) for line in lines) + "\n"
 
@@ -167,6 +173,8 @@ def _files(old: Path, new: Path, fmt, output, dxf_out, overlay_out, sheet, opts,
            pages: tuple[int | None, int | None] = (None, None)) -> bool:
     from diffing import diff_drawings, read_drawing, sha256_file, write_markup_dxf
 
+    if _is_model_file(old) or _is_model_file(new):
+        return _model_files(old, new, fmt, output, dxf_out, overlay_out, labels, blobs)
     od = read_drawing(old)
     nd = read_drawing(new)
     for d, page in zip((od, nd), pages, strict=True):
@@ -181,6 +189,31 @@ def _files(old: Path, new: Path, fmt, output, dxf_out, overlay_out, sheet, opts,
         write_markup_dxf(report, new, dxf_out, old_drawing=od, new_drawing=nd)
     if overlay_out is not None:
         _overlay(report, od, nd, overlay_out, sheet)
+    return bool(report)
+
+
+def _is_model_file(path: Path) -> bool:
+    """An IFC model, by its bytes (a missing file is left to the readers to name)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return False
+    return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"ISO-10303-21")
+
+
+def _model_files(old: Path, new: Path, fmt, output, dxf_out, overlay_out,
+                 labels: tuple[str, str] | None, blobs: tuple[str, str] | None) -> bool:
+    """Two IFC models: read both (IfcOpenShell) and diff their element indexes."""
+    from diffing import diff_models, read_model_file, sha256_file
+
+    if dxf_out is not None or overlay_out is not None:
+        raise InvalidInput("--dxf/--overlay are for drawing sheets, not IFC models")
+    labels = labels or (str(old), str(new))
+    models = [read_model_file(p, label) for p, label in zip((old, new), labels, strict=True)]
+    blobs = blobs or (sha256_file(old), sha256_file(new))
+    report = diff_models(models[0], models[1], old_blob=blobs[0], new_blob=blobs[1])
+    _write_out(_render(report, fmt), output)
     return bool(report)
 
 
