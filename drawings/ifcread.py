@@ -13,6 +13,7 @@ magnitude cheaper than meshing every shape.  Numbers are quantised (see
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -28,6 +29,8 @@ MODEL_READER_VERSION = "yitaotu-ifc/1"
 PLACEMENT_DECIMALS = 4
 #: Decimal places of geometry numbers (file units; mm or m).
 GEOMETRY_DECIMALS = 5
+
+_GUID_RE = re.compile(r"^[0-9A-Za-z_$]{22}$")
 
 #: Attributes that are identities or links, never compared as values.
 _SKIP_ATTRS = {"GlobalId", "OwnerHistory", "ObjectPlacement", "Representation"}
@@ -66,9 +69,23 @@ def index_file(f: Any, name: str) -> ModelIndex:
 
     scale = float(ifcopenshell.util.unit.calculate_unit_scale(f) or 1.0)
     geom = _GeometryDigests()
-    elements = [_element(p, scale, geom) for p in f.by_type("IfcProduct")]
+    products = f.by_type("IfcProduct")
+    for p in products:
+        if not isinstance(p.GlobalId, str) or not _GUID_RE.match(p.GlobalId):
+            raise FileFormatError(
+                name, f"#{p.id()} {p.is_a()}: invalid GlobalId / GlobalId 无效 "
+                      f"({clip(repr(p.GlobalId))})")
+    elements = [_element(p, scale, geom) for p in products]
+    header = header_facts(f, name, scale)
+    seen: dict[str, int] = {}
+    for e, p in zip(elements, products, strict=True):
+        if e.guid in seen:  # a broken export: keep both, the second under its entity id
+            header.setdefault("warnings", []).append(
+                f"duplicate GlobalId {e.guid}: #{seen[e.guid]} and #{p.id()}")
+            e.guid = f"{e.guid}#{p.id()}"
+        seen[e.guid] = p.id()
     elements.sort(key=lambda e: e.guid)
-    return ModelIndex(name, f.schema, header_facts(f, name, scale), elements)
+    return ModelIndex(name, f.schema, header, elements)
 
 
 # -- header facts --------------------------------------------------------------------------------
@@ -189,7 +206,7 @@ def _element(p: Any, scale: float, geom: _GeometryDigests) -> Element:
     el = Element(
         guid=p.GlobalId,
         cls=p.is_a(),
-        name=p.Name,
+        name=_text(p.Name),
         attrs=attrs,
         type=_ref(t),
         container=_ref(container),
@@ -213,6 +230,10 @@ def _element(p: Any, scale: float, geom: _GeometryDigests) -> Element:
     return el
 
 
+def _text(v: Any) -> str | None:
+    return v if v is None or isinstance(v, str) else str(_jsonable(v))
+
+
 def _is_entity(v: Any) -> bool:
     import ifcopenshell
 
@@ -224,8 +245,8 @@ def _is_entity(v: Any) -> bool:
 def _ref(obj: Any) -> dict[str, Any] | None:
     if obj is None:
         return None
-    return {"guid": getattr(obj, "GlobalId", None), "cls": obj.is_a(),
-            "name": getattr(obj, "Name", None)}
+    return {"guid": _text(getattr(obj, "GlobalId", None)), "cls": obj.is_a(),
+            "name": _text(getattr(obj, "Name", None))}
 
 
 def _ref_content(ref: dict[str, Any] | None) -> list[Any] | None:

@@ -234,3 +234,34 @@ def write(f: ifcopenshell.file, path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     f.write(str(path))
     return path
+
+
+@dataclass
+class HouseFiles:
+    """The house written four ways, with what separates them."""
+
+    base: Path
+    edited: Path
+    regenerated: Path
+    edited_regenerated: Path
+    truth: Truth
+    #: old GlobalId -> new, for both regenerated files
+    new_ids: dict[str, str]
+    edited_new_ids: dict[str, str]
+
+
+def house_files(directory: str | Path) -> HouseFiles:
+    """Base, edited (:func:`edit_house`), base with new GlobalIds, edited with new GlobalIds."""
+    d = Path(directory)
+    base = write(make_house(), d / "M-01 建筑模型.ifc")
+    f = make_house()
+    truth = edit_house(f)
+    edited = write(f, d / "edited" / "M-01 建筑模型.ifc")
+    r = make_house()
+    new_ids = regenerate_guids(r)
+    regenerated = write(r, d / "regenerated" / "M-01 建筑模型.ifc")
+    g = make_house()
+    edit_house(g)
+    edited_new_ids = regenerate_guids(g, seed=4)
+    both = write(g, d / "edited-regenerated" / "M-01 建筑模型.ifc")
+    return HouseFiles(base, edited, regenerated, both, truth, new_ids, edited_new_ids)
