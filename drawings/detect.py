@@ -114,7 +114,8 @@ def detect_format(head: bytes, name: str = "") -> FormatInfo:
             raise FileFormatError(label, "truncated DXF header / DXF 文件头不完整")
         return FormatInfo("dxf", "AC1009")  # R12 files may omit the HEADER section
     raise FileFormatError(
-        label, "not a DXF, DWG, PDF drawing or IFC model / 不是 DXF、DWG、PDF 图纸或 IFC 模型"
+        label,
+        "not a DXF, DWG or PDF drawing nor an IFC model / 不是 DXF、DWG 或 PDF 图纸或 IFC 模型",
     )
 
 
