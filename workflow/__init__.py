@@ -15,6 +15,9 @@ commits).  The service API:
 - records: :func:`list_submissions`, :func:`list_changes`, :func:`change_details`,
   :func:`meetings`, :func:`meeting`, :func:`records`, :func:`get_record`
 - disciplines: :func:`set_discipline`, :func:`sheet_disciplines`
+- assisted review of BIM models (#18): :func:`run_model_checks` (IDS + rules -> drafted
+  findings), :func:`list_findings`, :func:`confirm_finding` (-> an opinion),
+  :func:`discard_finding`, :func:`finding_dict`, :data:`CHECK_RULES`
 - reading: :func:`status`, :func:`inbox`, :func:`set_in_force`, :func:`audit_events`,
   :func:`audit_head`, :func:`verify_chain`
 
@@ -51,6 +54,11 @@ from workflow.machine import (
     parse_change_kind,
     parse_role,
 )
+from workflow.modelchecks import RULES as CHECK_RULES
+from workflow.modelreview import confirm as confirm_finding
+from workflow.modelreview import discard as discard_finding
+from workflow.modelreview import finding_dict, list_findings
+from workflow.modelreview import run_checks as run_model_checks
 from workflow.opinions import (
     add_opinion,
     close,
@@ -90,6 +98,12 @@ register_blob_references("workflow", blob_references)
 PUBLIC_MODULES = ("machine", "models")
 
 __all__ = [
+    "CHECK_RULES",
+    "confirm_finding",
+    "discard_finding",
+    "finding_dict",
+    "list_findings",
+    "run_model_checks",
     "CHANGE",
     "CHINA_TZ",
     "EVENT_LABELS",

@@ -41,3 +41,6 @@ register("workflow", "workflow")
 
 # rendering (issue #5)
 register("render", "render")
+
+# BIM models: assisted review (issue #18)
+register("check", "modelcheck")
