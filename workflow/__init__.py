@@ -17,7 +17,8 @@ commits).  The service API:
 - disciplines: :func:`set_discipline`, :func:`sheet_disciplines`
 - assisted review of BIM models (#18): :func:`run_model_checks` (IDS + rules -> drafted
   findings), :func:`list_findings`, :func:`confirm_finding` (-> an opinion),
-  :func:`discard_finding`, :func:`finding_dict`, :data:`CHECK_RULES`
+  :func:`discard_finding`, :func:`finding_dict`, :data:`CHECK_RULES`; BCF 2.1/3.0
+  :func:`export_bcf` / :func:`import_bcf` of opinions
 - reading: :func:`status`, :func:`inbox`, :func:`set_in_force`, :func:`audit_events`,
   :func:`audit_head`, :func:`verify_chain`
 
@@ -37,6 +38,7 @@ from workflow.actions import (
 from workflow.audit import events as audit_events
 from workflow.audit import head as audit_head
 from workflow.audit import parse_anchor, verify_chain
+from workflow.bcfio import export_bcf, import_bcf
 from workflow.blobrefs import blob_references
 from workflow.changes import change_version, meeting, meetings, minutes_blob, rebased_version
 from workflow.changes import show as change_details
@@ -99,6 +101,8 @@ PUBLIC_MODULES = ("machine", "models")
 
 __all__ = [
     "CHECK_RULES",
+    "export_bcf",
+    "import_bcf",
     "confirm_finding",
     "discard_finding",
     "finding_dict",

@@ -9,7 +9,7 @@ import pytest
 
 from drawings import modelindex, read_model, registry
 from drawings.ingest import ingest
-from storage.errors import Conflict, InvalidInput
+from storage.errors import Conflict, FileFormatError, InvalidInput
 from tests.gen.ifcmodel import make_house, write
 from tests.workflow.helpers import CODE, World
 from workflow import audit, modelchecks, modelreview, opinions
@@ -130,3 +130,62 @@ def test_a_check_run_drafts_findings_the_reviewer_confirms_or_discards(
                author="des")
     with w.sf() as s, pytest.raises(InvalidInput, match="not a BIM model"):
         modelreview.run_checks(s, w.blobs, CODE, "A-101", user="rev_a")
+
+
+@pytest.mark.parametrize("version", ["3.0", "2.1"])
+def test_bcf_round_trip(sqlite_world: World, tmp_path: Path, version: str) -> None:
+    """Opinions leave as BCF topics (the model one with a viewpoint selecting its element);
+    bcf-client reads them back; a topic raised in a BIM tool comes in as a new opinion on
+    the element its viewpoint selects; our own topics are recognised, not duplicated."""
+    import numpy as np
+    from bcf.v3.bcfxml import BcfXml as Bcf3
+
+    from workflow import bcfio
+
+    w = sqlite_world
+    path = write(make_house(door_width=800.0), tmp_path / "A-901 建筑模型.ifc")
+    with w.sf() as s, s.begin():
+        r = ingest(s, w.blobs, CODE, [str(path)], message="模型", author="des")
+    w.fire("submit", "des", version=r.version.id, large_works=True)
+    w.fire("accept_review", "rev_a")
+    with w.sf() as s, s.begin():
+        run = modelreview.run_checks(s, w.blobs, CODE, "A-901", user="rev_a", submission=1)
+        door = next(f for f in run.findings if f.rule == "door-clear-width-egress")
+        modelreview.confirm(s, w.blobs, CODE, door.number, user="rev_a", keys=w.keys,
+                            now=w.tick(0.01))
+        out = tmp_path / f"review-{version}.bcf"
+        assert bcfio.export_bcf(s, CODE, out, version=version) == 1
+    z = __import__("zipfile").ZipFile(out)
+    assert f'VersionId="{version}"' in z.read("bcf.version").decode()
+    loaded = bcfio._open(out)
+    [topic] = loaded.topics.values()
+    assert f"yitaotu:{CODE}:1" in bcfio._labels(topic.topic)
+    assert topic.topic.topic_type == "强制性条文"
+    [vp] = topic.viewpoints.values()
+    assert vp.get_selected_guids() == [door.guid]
+    # a BIM tool adds a topic on the other door (BCF 3.0 written by bcf-client itself)
+    idx = _index(path)
+    other = next(e for e in idx.elements if e.cls == "IfcDoor" and e.guid != door.guid)
+    tool = Bcf3.create_new(project_name="from a BIM tool")
+    from bcf.v3.topic import TopicHandler
+
+    th = TopicHandler.create_new(title="门把手高度", description="请核对 check", author="bim",
+                                 topic_type="建议")
+    th.add_viewpoint_from_point_and_guids(np.array([0.0, 0.0, 1.0]), other.guid)
+    tool.topics[th.guid] = th
+    theirs = tmp_path / "tool.bcf"
+    tool.save(theirs)
+    with w.sf() as s, s.begin():
+        res = bcfio.import_bcf(s, w.blobs, CODE, theirs, model="A-901", user="rev_a",
+                               keys=w.keys, now=w.tick(0.01))
+        again = bcfio.import_bcf(s, w.blobs, CODE, out, model="A-901", user="rev_a",
+                                 keys=w.keys, now=w.tick(0.01))
+        assert res.created == [2] and again.own == [1] and not again.created
+        op = opinions.get_opinion(s, CODE, 2)
+        anchor = opinions.opinion_dict(op)["anchor"]
+        assert op.category == "advice" and anchor["element"] == other.guid
+        assert anchor["coords"] == [other.position[0], other.position[1]]
+    junk = tmp_path / "junk.bcf"
+    junk.write_bytes(b"not a zip")
+    with w.sf() as s, pytest.raises(FileFormatError, match="junk.bcf"):
+        bcfio.import_bcf(s, w.blobs, CODE, junk, model="A-901", user="rev_a", keys=w.keys)

@@ -107,3 +107,44 @@ def check_discard(project: str, finding: str, note: str, as_user: str | None,
         data = workflow.finding_dict(workflow.discard_finding(
             s, project, finding, user=_user(as_user), note=note))
     emit(data, as_json, lambda: [f"{finding} 不采纳 discarded: {note}"])
+
+
+@check_cmd.command("export-bcf")
+@click.argument("project")
+@click.argument("dest", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--bcf-version", "version", type=click.Choice(["3.0", "2.1"]), default="3.0",
+              show_default=True)
+@click.option("--sheet", help="只导出该图纸/模型的意见 only this sheet's or model's opinions.")
+@json_option
+def check_export_bcf(project: str, dest: Path, version: str, sheet: str | None,
+                     as_json: bool) -> None:
+    """导出 BCF Write the opinions as BCF topics (models: a viewpoint on the element)."""
+    import workflow
+
+    app = get_app()
+    with app.session(write=False) as s:
+        n = workflow.export_bcf(s, project, dest, version=version, sheet_no=sheet)
+    emit({"topics": n, "file": str(dest), "version": version}, as_json,
+         lambda: [f"BCF {version}: {n} 条意见 topics → {dest}"])
+
+
+@check_cmd.command("import-bcf")
+@click.argument("project")
+@click.argument("src", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--model", required=True, metavar="MODEL_NO", help="议题所指的模型 the model.")
+@click.option("--submission", metavar="S-N", help="送审 the submission the opinions join.")
+@as_option
+@json_option
+def check_import_bcf(project: str, src: Path, model: str, submission: str | None,
+                     as_user: str | None, as_json: bool) -> None:
+    """导入 BCF New topics from a BIM tool become opinions on the elements they select."""
+    import workflow
+
+    app = get_app()
+    with app.session() as s:
+        res = workflow.import_bcf(s, app.blobs, project, src, model=model,
+                                  user=_user(as_user), keys=_keys(), submission=submission)
+    data = res.to_dict()
+    emit(data, as_json, lambda: [f"新建意见 created {data['created']} · 本系统导出 own "
+                                 f"{data['own']} · 跳过 skipped {len(data['skipped'])}",
+                                 *data["skipped"]])
