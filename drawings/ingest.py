@@ -491,12 +491,18 @@ def stage(
     if isinstance(mapping, (str, os.PathLike)):
         mapping = load_mapping(mapping)
 
+    unit_name = u.name if unit is not None else None
     # 1. validate everything
     prepared: list[Prepared] = []
     seen: dict[str, str] = {}
     budget = Budget(upload)
     for src in expand(paths, upload):
         p = prepare(src, mapping, budget)
+        if p.model is not None and unit_code is not None:
+            from drawings.ifcunit import check_link
+
+            p.warnings += [f"{src.name}: {w}" for w in
+                           check_link(p.model["header"], unit_code, unit_name)]
         for number in p.sheets:
             if number in seen:
                 raise InvalidInput(

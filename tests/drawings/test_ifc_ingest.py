@@ -194,3 +194,35 @@ def test_corpus_models_header_facts_match_the_manifest(corpus: Path) -> None:
             r"products \d+->(\d+)", r["notes"])
         assert counted, r["path"]
         assert len(m.elements) == int(counted.group(1)), r["path"]
+
+
+def test_building_links_to_the_unit_and_export_stamps_its_code(sf, store, project, house,
+                                                               tmp_path: Path) -> None:
+    from drawings import export_version
+    from drawings.ifcunit import PROP, PSET, find_building, unit_codes
+
+    with transaction(sf) as s:
+        unit = registry.add_unit(s, CODE, division="110101", year=2026, name="1#住宅楼")
+        code = unit.code
+    r = run(sf, store, [house.base], unit=code)
+    assert not r.warnings  # the model's one building is named as the unit
+    with transaction(sf) as s:
+        head = registry.get_ref(s, CODE, "head")
+        header = registry.get_model(s, head.manifest["M-01"]["blob"]).to_dict()["header"]
+        assert find_building(header, code, "1#住宅楼")[1] == "name"
+        rows = export_version(s, store, head, tmp_path / "out", stamp_unit_codes=True)
+    [row] = rows
+    out = (tmp_path / "out" / row["file"]).read_bytes()
+    assert row["stamped"]["unit"] == code and out != house.base.read_bytes()
+    stamped = read_model(out, "out")
+    [b] = stamped.header["buildings"]
+    assert b["psets"][PSET][PROP] == code and code in unit_codes(b)
+    assert find_building(stamped.header, code)[1] == "code"
+    # a model whose building states another unit's code is ingested with a warning
+    other = tmp_path / "other" / "M-01 建筑模型.ifc"
+    other.parent.mkdir()
+    other.write_bytes(out.replace(code.encode(), b"110101202600009999"))
+    with transaction(sf) as s:
+        unit2 = registry.add_unit(s, CODE, division="110101", year=2026, name="2#")
+    r2 = run(sf, store, [other], unit=unit2.code)
+    assert any("110101202600009999" in w for w in r2.warnings)

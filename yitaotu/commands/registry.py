@@ -346,15 +346,19 @@ def ls_cmd(version: str, as_json: bool) -> None:
 @click.command("export")
 @click.argument("version")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--stamp-unit-codes", is_flag=True,
+              help="模型写入单体编码 write each model's building unit code into its IfcBuilding "
+                   "when missing (the file then differs from the stored one).")
 @json_option
-def export_cmd(version: str, directory: Path, as_json: bool) -> None:
+def export_cmd(version: str, directory: Path, stamp_unit_codes: bool, as_json: bool) -> None:
     """导出 Write the files of VERSION into DIRECTORY, checking every hash."""
     from drawings import export_version
 
     app = get_app()
     with app.session(write=False) as s:
         v = _resolve(s, version)
-        written = export_version(s, app.blobs, v, directory)
+        written = export_version(s, app.blobs, v, directory,
+                                 stamp_unit_codes=stamp_unit_codes)
     data = {"version": v.id, "directory": str(directory), "files": written}
     emit(
         data,
