@@ -14,7 +14,8 @@ Public API — other packages use only these names and modules:
   :func:`register_blob_references` (upper layers name the blobs their rows hold);
 - BIM models (#18): :func:`read_model` (IFC bytes -> element index with header facts),
   :func:`open_model` (IFC bytes -> ``ifcopenshell.file``), :data:`MODEL_READER_VERSION`,
-  :func:`is_model_entry` (a manifest entry that is a model); module :mod:`modelindex`;
+  :func:`is_model_entry` (a manifest entry that is a model), :func:`unit_footprint_from_model`
+  (a building unit's footprint from its georeferenced model); module :mod:`modelindex`;
 - :data:`PARTY_ROLES` (the roles a party of a project can have);
 - modules: :mod:`registry` (projects, parties, units, versions, refs: the set registry
   service), :mod:`model` (the neutral sheet model), :mod:`models` (its tables, for foreign
@@ -55,6 +56,7 @@ _LAZY = {
     "open_model": "drawings.ifcread",
     "MODEL_READER_VERSION": "drawings.ifcread",
     "is_model_entry": "drawings.registry",
+    "unit_footprint_from_model": "drawings.ifcunit",
     "export_version": "drawings.maintenance",
     "fsck": "drawings.maintenance",
     "gc": "drawings.maintenance",

@@ -258,6 +258,18 @@ def list_units(s: Session, project: str | Project | None = None) -> list[Buildin
     return list(s.scalars(q))
 
 
+def fill_unit_footprint(s: Session, code: str, footprint: Any, *, replace: bool = False
+                        ) -> BuildingUnit:
+    """Give a unit the footprint (lon/lat) read from its model (#18); a unit that has one
+    keeps it unless ``replace``."""
+    u = get_unit(s, code)
+    if u.footprint_wkt and not replace:
+        raise Conflict(f"单体 {u.code} 已有轮廓 already has a footprint (use --replace)")
+    u.footprint_wkt = footprint_wkt(footprint)
+    s.flush()
+    return u
+
+
 def delete_unit(s: Session, code: str) -> None:
     """Remove a unit; its code stays allocated forever and is never handed out again."""
     s.delete(get_unit(s, code))

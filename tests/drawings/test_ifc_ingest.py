@@ -16,7 +16,7 @@ from drawings.ingest import ingest
 from drawings.models import BlobRecord, ModelRevision, SetVersion
 from storage.blobs import open_blob_store
 from storage.db import transaction
-from storage.errors import FileFormatError, IntegrityError
+from storage.errors import FileFormatError, IntegrityError, InvalidInput
 from tests.conftest import needs_corpus
 from tests.gen.ifcmodel import house_files
 
@@ -226,3 +226,32 @@ def test_building_links_to_the_unit_and_export_stamps_its_code(sf, store, projec
         unit2 = registry.add_unit(s, CODE, division="110101", year=2026, name="2#")
     r2 = run(sf, store, [other], unit=unit2.code)
     assert any("110101202600009999" in w for w in r2.warnings)
+
+
+def test_unit_footprint_from_a_georeferenced_model(sf, store, project, house,
+                                                   tmp_path: Path) -> None:
+    import math
+
+    from shapely import wkt
+
+    from drawings import unit_footprint_from_model
+    from storage.errors import Conflict
+    from tests.gen.ifcmodel import make_house, write
+
+    with transaction(sf) as s:
+        code = registry.add_unit(s, CODE, division="110101", year=2026, name="1#住宅楼").code
+    run(sf, store, [house.base], unit=code)
+    with transaction(sf) as s:
+        u = unit_footprint_from_model(s, store, code, CODE, "head", "M-01")
+        minx, miny, maxx, maxy = wkt.loads(u.footprint_wkt).bounds
+    # the house is 8 m east-west by 6 m north-south at 39.9 N 116.4 E (site origin)
+    assert (minx, miny) == pytest.approx((116.4, 39.9), abs=1e-7)
+    east = (maxx - minx) * 111_320 * math.cos(math.radians(39.9))
+    assert east == pytest.approx(8.0, abs=0.05)
+    assert (maxy - miny) * 111_320 == pytest.approx(6.0, abs=0.05)
+    with transaction(sf) as s, pytest.raises(Conflict, match="already has a footprint"):
+        unit_footprint_from_model(s, store, code, CODE, "head", "M-01")
+    plain = write(make_house(site_coordinates=False), tmp_path / "p" / "M-09 模型.ifc")
+    run(sf, store, [plain])
+    with transaction(sf) as s, pytest.raises(InvalidInput, match="RefLatitude"):
+        unit_footprint_from_model(s, store, code, CODE, "head", "M-09", replace=True)
