@@ -111,6 +111,16 @@ def stored_region(anchor: str) -> Any | None:
         return None
 
 
+def _anchored_element(anchor: str) -> str | None:
+    """The GlobalId an opinion on a model is anchored to (#18), or None."""
+    try:
+        value = JSONText.load(anchor)
+    except ValueError:
+        return None
+    element = value.get("element") if isinstance(value, dict) else None
+    return element if isinstance(element, str) else None
+
+
 def round_change(s: Session, blobs: Any, rnd: Round, sheet_no: str,
                  change_id: str) -> dict[str, Any]:
     """Change ``change_id`` of ``sheet_no`` in the round's diff (as `review diff` lists it)."""
@@ -217,6 +227,11 @@ def carry_opinions(s: Session, blobs: Any, sub: Submission, rnd: Round, version:
                 affected = True
                 note = ("图纸已修改 sheet changed (region not located)" if region is not None
                         else "图纸已修改、锚点无效 sheet changed, anchor unreadable")
+            elif (element := _anchored_element(o.anchor)) is not None:
+                affected = any(element in (c.get("guid"), c.get("old_guid"))
+                               for c in report.changes)  # a model: its element changed
+                note = "锚定构件有修改 anchored element changed" if affected else \
+                    "锚定构件未变 anchored element unchanged"
             else:
                 affected = report.touches(region)
                 note = "锚定区域有修改 anchored region changed" if affected else \

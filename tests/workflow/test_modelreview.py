@@ -189,3 +189,41 @@ def test_bcf_round_trip(sqlite_world: World, tmp_path: Path, version: str) -> No
     junk.write_bytes(b"not a zip")
     with w.sf() as s, pytest.raises(FileFormatError, match="junk.bcf"):
         bcfio.import_bcf(s, w.blobs, CODE, junk, model="A-901", user="rev_a", keys=w.keys)
+
+
+def test_resubmitted_model_flags_the_opinions_on_changed_elements(sqlite_world: World,
+                                                                  tmp_path: Path) -> None:
+    from tests.gen.ifcmodel import edit_house
+
+    w = sqlite_world
+    first = write(make_house(door_width=800.0), tmp_path / "r1" / "A-901 建筑模型.ifc")
+    f = make_house(door_width=800.0)
+    edit_house(f)  # 1F-D1 (its fire rating) changes; 1F-W3 does not
+    second = write(f, tmp_path / "r2" / "A-901 建筑模型.ifc")
+    with w.sf() as s, s.begin():
+        r1 = ingest(s, w.blobs, CODE, [str(first)], message="r1", author="des")
+    w.fire("submit", "des", version=r1.version.id, large_works=True)
+    w.fire("accept_review", "rev_a")
+    m = _index(first)
+    wall = next(e for e in m.elements if e.name == "1F-W3")
+    with w.sf() as s, s.begin():
+        run = modelreview.run_checks(s, w.blobs, CODE, "A-901", user="rev_a", submission=1)
+        door = next(x for x in run.findings if x.guid and x.storey == "1F")
+        modelreview.confirm(s, w.blobs, CODE, door.number, user="rev_a", keys=w.keys,
+                            now=w.tick(0.01))
+        opinions.add_opinion(s, CODE, user="rev_a", keys=w.keys, sheet_no="A-901",
+                             anchor={"type": "point", "coords": list(wall.position[:2]),
+                                     "element": wall.guid}, category="general",
+                             text="墙厚 wall thickness", now=w.tick(0.01))
+    w.fire("return", "rev_a")
+    with w.sf() as s, s.begin():
+        for n in (1, 2):
+            opinions.reply(s, CODE, n, "已改 done", user="des", keys=w.keys, now=w.tick(0.01))
+        r2 = ingest(s, w.blobs, CODE, [str(second)], message="r2", author="des")
+    w.fire("resubmit", "des", version=r2.version.id)
+    with w.sf() as s:
+        ops = {o.number: o for o in opinions.list_opinions(s, CODE)}
+        assert ops[1].affected and not ops[2].affected
+        assert "anchored element changed" in ops[1].replies[-1].text
+        rep = audit.verify_chain(s, CODE, w.blobs)
+        assert rep.ok, rep.problems
