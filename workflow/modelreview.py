@@ -11,6 +11,7 @@ the set.
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -106,10 +107,10 @@ def _sha256(path: Path) -> str:
 
 def get_finding(s: Session, project: str | Project, number: int | str) -> CheckFinding:
     p = registry.get_project(s, project)
-    try:
-        n = int(str(number).lstrip("Ff#"))
-    except ValueError:
-        raise InvalidInput(f"invalid finding number {quote(number)}") from None
+    m = re.fullmatch(r"\s*(?:[Ff]-?|#)?(\d{1,9})\s*", str(number))
+    if m is None:
+        raise InvalidInput(f"invalid finding number {quote(number)} (F-N)")
+    n = int(m.group(1))
     f = s.scalar(select(CheckFinding).where(CheckFinding.project_code == p.code,
                                             CheckFinding.number == n))
     if f is None:
