@@ -213,7 +213,7 @@ def _element(p: Any, scale: float, geom: _GeometryDigests) -> Element:
         aggregate=_ref(_parent(p)),
         placement=placement,
         geometry=geom.of(p.Representation) if getattr(p, "Representation", None) else None,
-        psets=_jsonable(_psets(p)),
+        psets=_jsonable(_psets(p, geom.type_psets, t)),
         openings=sorted(r.RelatedOpeningElement.GlobalId
                         for r in getattr(p, "HasOpenings", None) or []),
         fills=next((r.RelatingOpeningElement.GlobalId
@@ -253,13 +253,28 @@ def _ref_content(ref: dict[str, Any] | None) -> list[Any] | None:
     return None if ref is None else [ref["cls"], ref["name"]]
 
 
-def _psets(p: Any) -> dict[str, dict[str, Any]]:
+def _psets(p: Any, type_cache: dict[int, dict[str, dict[str, Any]]] | None = None,
+           t: Any = None) -> dict[str, dict[str, Any]]:
+    """Property sets and quantities as ``ifcopenshell.util.element.get_psets`` gives them
+    (the type's inherited, the occurrence's overriding property by property), without ids;
+    a type's own sets are read once per model through ``type_cache``."""
     import ifcopenshell.util.element as ue
 
+    if type_cache is None:
+        return _strip(ue.get_psets(p) or {})
     out: dict[str, dict[str, Any]] = {}
-    for pname, props in (ue.get_psets(p) or {}).items():
-        out[pname] = {k: v for k, v in props.items() if k != "id"}
+    if t is not None:
+        key = t.id()
+        if key not in type_cache:
+            type_cache[key] = _strip(ue.get_psets(t, should_inherit=False) or {})
+        out = {k: dict(v) for k, v in type_cache[key].items()}
+    for pname, props in _strip(ue.get_psets(p, should_inherit=False) or {}).items():
+        out.setdefault(pname, {}).update(props)
     return out
+
+
+def _strip(psets: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {name: {k: v for k, v in props.items() if k != "id"} for name, props in psets.items()}
 
 
 def _materials(p: Any) -> Iterable[Any]:
@@ -390,6 +405,8 @@ class _GeometryDigests:
         self._memo: dict[int, Any] = {}
         #: world matrices of IfcLocalPlacements, shared by the elements' placement chains
         self.placements: dict[int, Any] = {}
+        #: property sets of type objects, inherited by their many occurrences
+        self.type_psets: dict[int, dict[str, dict[str, Any]]] = {}
 
     def of(self, representation: Any) -> str:
         return digest(self._canon(representation), decimals=GEOMETRY_DECIMALS)
