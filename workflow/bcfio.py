@@ -33,6 +33,13 @@ from workflow.signing import KeyRing
 VERSIONS = ("3.0", "2.1")
 _CATEGORY_TYPE = {"mandatory": "强制性条文", "general": "一般性", "advice": "建议"}
 _OWN = re.compile(r"^yitaotu:([^:]+):(\d+)$")
+#: What XML 1.0 cannot hold (C0 but TAB, LF, CR; surrogates; U+FFFE, U+FFFF).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(text: str | None) -> str:
+    """``text`` storable in XML: characters XML cannot hold written as ``\\xNN``."""
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", text or "")
 
 
 def _module(version: str) -> Any:
@@ -56,19 +63,21 @@ def export_bcf(s: Session, project: str | Project, dest: str | Path, *,
     m = _module(version)
     p = registry.get_project(s, project)
     ops = list_opinions(s, p, sheet_no=sheet_no)
-    bcf = m.BcfXml.create_new(project_name=f"{p.code} {p.name}")
+    bcf = m.BcfXml.create_new(project_name=xml_text(f"{p.code} {p.name}"))
     topic_mod = __import__(m.__name__.rsplit(".", 1)[0] + ".topic", fromlist=["TopicHandler"])
     for o in ops:
         anchor = JSONText.load(o.anchor) or {}
         th = topic_mod.TopicHandler.create_new(
-            title=clip(f"#{o.number} {o.text}", 120), description=o.text, author=o.author,
-            topic_type=_CATEGORY_TYPE.get(o.category, o.category), topic_status=o.state)
-        labels = [f"yitaotu:{p.code}:{o.number}", f"sheet:{o.sheet_no}"]
+            title=xml_text(clip(f"#{o.number} {o.text}", 120)), description=xml_text(o.text),
+            author=xml_text(o.author), topic_type=_CATEGORY_TYPE.get(o.category, o.category),
+            topic_status=o.state)
+        labels = [f"yitaotu:{p.code}:{o.number}", xml_text(f"sheet:{o.sheet_no}")]
         if o.discipline:
-            labels.append(o.discipline)
+            labels.append(xml_text(o.discipline))
         _set_labels(th.topic, labels)
         for r in o.replies:
-            _add_comment(m, th, r.author, f"[{r.kind}] {r.text}", r.created)
+            _add_comment(m, th, xml_text(r.author), xml_text(f"[{r.kind}] {r.text}"),
+                         r.created)
         if anchor.get("element"):
             x, y = (anchor.get("coords") or [0.0, 0.0])[:2]
             th.add_viewpoint_from_point_and_guids(np.array([x, y, 1.5]), anchor["element"])
