@@ -35,6 +35,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/diff.py
+	$(BIN)/python bench/ifc.py
 
 # Re-resolve every dependency of pyproject.toml (with the test extra) and the build tools
 # to the newest releases, with hashes.  Review the diff, run `make test`, commit both.

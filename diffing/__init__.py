@@ -11,6 +11,10 @@ Public API (callers do not reach into the modules):
 - :func:`read_drawing` (a file as the diff reads it, naming it in errors), :func:`sha256_file`,
   :func:`pad` (text columns of the writers)
 - :data:`ENGINE_VERSION`
+- BIM models (#18): :func:`diff_models` (two element indexes) -> :class:`ModelDiff` of
+  :class:`ElementChange`, :func:`write_model_text` / :func:`write_model_json`,
+  :data:`MODEL_ENGINE_VERSION` (``yitaotu-ifcdiff/1``); through the store
+  :func:`diff_model_entries`, :func:`load_model_index`
 """
 
 from typing import Any
@@ -23,6 +27,10 @@ from diffing.compare import (
     sha256_file,
 )
 from diffing.markup import write_markup_dxf
+from diffing.modeldiff import ENGINE_VERSION as MODEL_ENGINE_VERSION
+from diffing.modeldiff import ElementChange, ModelDiff, diff_models, read_model_file
+from diffing.modeldiff import write_json as write_model_json
+from diffing.modeldiff import write_text as write_model_text
 from diffing.report import (
     ENGINE_VERSION,
     Alignment,
@@ -55,6 +63,15 @@ __all__ = [
     "write_json",
     "write_markup_dxf",
     "write_text",
+    "MODEL_ENGINE_VERSION",
+    "ElementChange",
+    "ModelDiff",
+    "diff_models",
+    "read_model_file",
+    "write_model_json",
+    "write_model_text",
+    "diff_model_entries",
+    "load_model_index",
     "ADDED",
     "CHANGED",
     "REMOVED",
@@ -67,7 +84,8 @@ __all__ = [
 ]
 
 _LAZY = {"ADDED", "CHANGED", "REMOVED", "SetDiff", "UNCHANGED", "diff_entries",
-         "diff_versions", "load_sheet_index", "sheet_entry"}
+         "diff_versions", "load_sheet_index", "sheet_entry", "diff_model_entries",
+         "load_model_index"}
 
 
 def __getattr__(name: str) -> Any:

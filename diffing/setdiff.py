@@ -15,8 +15,10 @@ from sqlalchemy.orm import Session
 
 from diffing import cache
 from diffing.compare import diff_drawings
+from diffing.modeldiff import ENGINE_VERSION as MODEL_ENGINE
+from diffing.modeldiff import ModelDiff, diff_models
 from diffing.report import ENGINE_VERSION, DiffReport, FileInfo
-from storage.errors import IntegrityError, NotFound
+from storage.errors import IntegrityError, InvalidInput, NotFound
 
 ADDED, REMOVED, CHANGED, UNCHANGED = "added", "removed", "changed", "unchanged"
 
@@ -29,14 +31,23 @@ class SheetEntry:
     new: dict[str, Any] | None = None
     summary: dict[str, int] | None = None
 
+    @property
+    def is_model(self) -> bool:
+        """A BIM model (IFC) entry: its summary counts elements, not drawing entities."""
+        return any((e or {}).get("format") == "ifc" for e in (self.old, self.new))
+
     def to_json(self) -> dict[str, Any]:
         def side(e: dict[str, Any] | None) -> dict[str, Any] | None:
             if e is None:
                 return None
             return {k: e.get(k) for k in ("blob", "page", "format", "title", "index")}
 
-        return {"sheet": self.number, "status": self.status, "old": side(self.old),
-                "new": side(self.new), "summary": self.summary}
+        out = {"sheet": self.number, "status": self.status, "old": side(self.old),
+               "new": side(self.new), "summary": self.summary}
+        if self.is_model:
+            out["kind"] = "model"
+            out["engine"] = MODEL_ENGINE
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +100,32 @@ def load_sheet_index(blobs: Any, entry: dict[str, Any], label: str) -> Any:
                            sheets=[idx.sheets[int(page) - 1]])
 
 
+def load_model_index(blobs: Any, entry: dict[str, Any], label: str) -> Any:
+    """The stored element index of a model entry (rebuilt from the model if it is missing)."""
+    from drawings import modelindex, read_model
+
+    index_id = entry.get("index")
+    if index_id:
+        try:
+            return modelindex.loads(blobs.read_bytes(index_id), label)
+        except KeyError:
+            pass  # gone from the store: rebuild below (verify/fsck report the missing blob)
+    try:
+        data = blobs.read_bytes(entry["blob"])
+    except KeyError as e:
+        raise NotFound(f"{label}: model blob {entry['blob'][:12]} missing from the store") from e
+    return read_model(data, label)
+
+
+def diff_model_entries(blobs: Any, old: dict[str, Any], new: dict[str, Any], *,
+                       label: str = "") -> ModelDiff:
+    """Diff two model entries from their stored element indexes."""
+    oi = load_model_index(blobs, old, f"{label} (old {old['blob'][:12]})")
+    ni = load_model_index(blobs, new, f"{label} (new {new['blob'][:12]})")
+    oi.path, ni.path = f"{label}@{old['blob'][:12]}", f"{label}@{new['blob'][:12]}"
+    return diff_models(oi, ni, old_blob=old["blob"], new_blob=new["blob"])
+
+
 def _options(tolerance, ignore_style, include_xdata, old, new) -> dict[str, Any]:
     return {"tolerance": tolerance, "ignore_style": ignore_style,
             "include_xdata": include_xdata, "old_page": old.get("page"),
@@ -106,8 +143,15 @@ def diff_entries(
     ignore_style: bool = False,
     include_xdata: bool = False,
     use_cache: bool = True,
-) -> DiffReport:
-    """Diff two manifest entries (one sheet each) from their stored indexes, through the cache."""
+) -> DiffReport | ModelDiff:
+    """Diff two manifest entries (one sheet each) from their stored indexes, through the cache;
+    two BIM model entries give a :class:`ModelDiff`."""
+    from drawings import is_model_entry
+
+    if is_model_entry(old) or is_model_entry(new):
+        if not (is_model_entry(old) and is_model_entry(new)):
+            raise InvalidInput(f"{label}: a model and a drawing sheet cannot be compared")
+        return diff_model_entries(blobs, old, new, label=label)
     opts = _options(tolerance, ignore_style, include_xdata, old, new)
     if session is not None and use_cache:
         hit = cache.get(session, old["blob"], new["blob"], opts)
@@ -161,6 +205,8 @@ def diff_versions(
             entries.append(SheetEntry(number, REMOVED, a, None))
         elif a.get("blob") == b.get("blob") and a.get("page") == b.get("page"):
             entries.append(SheetEntry(number, UNCHANGED, a, b))
+        elif (a.get("format") == "ifc") != (b.get("format") == "ifc"):
+            entries.append(SheetEntry(number, CHANGED, a, b))  # a sheet became a model
         else:
             rep = diff_entries(session, blobs, a, b, label=number, tolerance=tolerance,
                                ignore_style=ignore_style, include_xdata=include_xdata,

@@ -13,6 +13,10 @@ Public API — other packages use only these names and modules:
   :func:`record`, :func:`check_version_fields`, :func:`load_mapping`, :class:`IngestResult`;
 - maintenance: :func:`verify`, :func:`fsck`, :func:`gc`, :func:`export_version`,
   :func:`register_blob_references` (upper layers name the blobs their rows hold);
+- BIM models (#18): :func:`read_model` (IFC bytes -> element index with header facts),
+  :func:`open_model` (IFC bytes -> ``ifcopenshell.file``), :data:`MODEL_READER_VERSION`,
+  :func:`is_model_entry` (a manifest entry that is a model), :func:`unit_footprint_from_model`
+  (a building unit's footprint from its georeferenced model); module :mod:`modelindex`;
 - :data:`PARTY_ROLES` (the roles a party of a project can have);
 - modules: :mod:`registry` (projects, parties, units, versions, refs: the set registry
   service), :mod:`model` (the neutral sheet model), :mod:`models` (its tables, for foreign
@@ -51,6 +55,11 @@ _LAZY = {
     "record": "drawings.ingest",
     "stage": "drawings.ingest",
     "PARTY_ROLES": "drawings.models",
+    "read_model": "drawings.ifcread",
+    "open_model": "drawings.ifcread",
+    "MODEL_READER_VERSION": "drawings.ifcread",
+    "is_model_entry": "drawings.registry",
+    "unit_footprint_from_model": "drawings.ifcunit",
     "export_version": "drawings.maintenance",
     "fsck": "drawings.maintenance",
     "gc": "drawings.maintenance",
@@ -59,7 +68,7 @@ _LAZY = {
 }
 
 #: Modules other packages may import by name (the rest are this package's own business).
-PUBLIC_MODULES = ("registry", "model", "models", "render", "index", "geo")
+PUBLIC_MODULES = ("registry", "model", "models", "render", "index", "geo", "modelindex")
 
 
 def __getattr__(name: str) -> object:

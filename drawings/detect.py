@@ -42,6 +42,12 @@ _DWG_NAMES = {
 
 _DWG_RE = re.compile(rb"^(AC1\.2|AC1\.40|AC1\.50|AC2\.10|AC\d{4})")
 _PDF_RE = re.compile(rb"%PDF-(\d\.\d)")
+#: ISO 10303-21 (STEP physical file), the exchange form of IFC: ``ISO-10303-21;`` first.
+_SPF_START_RE = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*ISO-10303-21\s*;")
+_SPF_SCHEMA_RE = re.compile(rb"FILE_SCHEMA\s*\(\s*\(\s*'([^']*)'", re.IGNORECASE)
+_IFC_SCHEMA_RE = re.compile(r"^IFC(?:2X3|4|4X1|4X2|4X3)(?:_[A-Z0-9_]+)?$", re.IGNORECASE)
+#: Schemas IfcOpenShell 0.9 reads (IFC2X3 TC1, IFC4 ADD2 TC1, IFC4X3 ADD2); others are refused.
+IFC_SUPPORTED = ("IFC2X3", "IFC4", "IFC4X3")
 _DXF_START_RE = re.compile(
     rb"\A(?:\xef\xbb\xbf)?\s*(?:999[ \t]*\r?\n[^\n]*\n\s*)*0[ \t]*\r?\n\s*SECTION[ \t]*\r?$",
     re.MULTILINE,
@@ -54,7 +60,7 @@ _DWG_MIN_HEAD = 0x80
 
 @dataclass(frozen=True, slots=True)
 class FormatInfo:
-    format: str  # "dxf" | "dxf-binary" | "dwg" | "pdf"
+    format: str  # "dxf" | "dxf-binary" | "dwg" | "pdf" | "ifc"
     version: str  # "AC1027", "PDF-1.7", ...
 
 
@@ -98,6 +104,8 @@ def detect_format(head: bytes, name: str = "") -> FormatInfo:
         return FormatInfo("pdf", f"PDF-{pdf.group(1).decode()}")
     if head[:1024].lstrip().startswith(b"%PDF"):
         raise FileFormatError(label, "truncated PDF header / PDF 文件头不完整")
+    if _SPF_START_RE.match(head[:4096]):
+        return FormatInfo("ifc", _ifc_schema(head, label))
     if _DXF_START_RE.match(head[:4096]):
         m = _DXF_ACADVER_RE.search(head)
         if m:
@@ -105,13 +113,36 @@ def detect_format(head: bytes, name: str = "") -> FormatInfo:
         if b"$ACADVER" in head:
             raise FileFormatError(label, "truncated DXF header / DXF 文件头不完整")
         return FormatInfo("dxf", "AC1009")  # R12 files may omit the HEADER section
-    raise FileFormatError(label, "not a DXF, DWG or PDF drawing / 不是 DXF、DWG 或 PDF 图纸")
+    raise FileFormatError(
+        label,
+        "not a DXF, DWG or PDF drawing nor an IFC model / 不是 DXF、DWG 或 PDF 图纸或 IFC 模型",
+    )
+
+
+def _ifc_schema(head: bytes, label: str) -> str:
+    """The schema a STEP file's header declares; a STEP file that is not IFC is refused."""
+    m = _SPF_SCHEMA_RE.search(head)
+    if m is None:
+        if b"ENDSEC" in head:
+            raise FileFormatError(label, "STEP file without FILE_SCHEMA / 缺少 FILE_SCHEMA")
+        raise FileFormatError(label, "truncated IFC header / IFC 文件头不完整")
+    schema = m.group(1).decode("ascii", "replace").strip()
+    if not _IFC_SCHEMA_RE.match(schema):
+        raise FileFormatError(
+            label, f"STEP file of schema {schema!r}, not IFC / 非 IFC 的 STEP 文件"
+        )
+    base = schema.upper().split("_")[0]
+    family = "IFC4X3" if base.startswith("IFC4X3") else "IFC4" if base.startswith("IFC4") else base
+    if family not in IFC_SUPPORTED:
+        raise FileFormatError(label, f"unsupported IFC schema {schema} / 不支持的 IFC 版本")
+    return base
 
 
 #: Bytes at the end of a file that hold its end marker (DXF ``EOF``, PDF ``%%EOF``).
 TAIL_SIZE = 1024
 
 _DXF_EOF = re.compile(rb"(^|\n)\s*EOF\s*$")
+_SPF_END_RE = re.compile(rb"END-ISO-10303-21\s*;\s*$")
 
 
 def check_complete(name: str, fmt: str, tail: bytes) -> None:
@@ -124,6 +155,8 @@ def check_complete(name: str, fmt: str, tail: bytes) -> None:
         raise FileFormatError(name, "truncated DXF: no EOF marker / DXF 文件不完整")
     if fmt == "dxf-binary" and b"EOF" not in tail:
         raise FileFormatError(name, "truncated binary DXF: no EOF / DXF 文件不完整")
+    if fmt == "ifc" and not _SPF_END_RE.search(tail):
+        raise FileFormatError(name, "truncated IFC: no END-ISO-10303-21 / IFC 文件不完整")
     if fmt == "pdf" and b"%%EOF" not in tail:
         raise FileFormatError(name, "truncated PDF: no %%EOF marker / PDF 文件不完整")
 

@@ -81,6 +81,8 @@ class Prepared:
     #: sheet number -> (page or None, 图名)
     sheets: dict[str, tuple[int | None, str | None]]
     warnings: list[str] = field(default_factory=list)
+    #: a BIM model (IFC): its header facts and element count, recorded as a ModelRevision
+    model: dict[str, Any] | None = None
 
 
 @dataclass
@@ -263,6 +265,8 @@ def prepare(
     data = read_source(src, budget or Budget(UploadLimits.from_env()))
     info = drawings.detect_format(data[:HEAD_SIZE], src.name)
     drawings.check_complete(src.name, info.format, data[-TAIL_SIZE:])
+    if info.format == "ifc":
+        return prepare_model(src, data, info.version, mapping)
     try:
         drawing = drawings.read(data, name=src.name)
         index = drawing_index.dumps(drawing)
@@ -318,6 +322,51 @@ def prepare(
         sheets=sheets,
         warnings=warnings,
     )
+
+
+def prepare_model(
+    src: Source, data: bytes, schema: str, mapping: dict[str, dict[str, str]] | None
+) -> Prepared:
+    """An IFC model: read with IfcOpenShell into its element index; numbered like a sheet
+    (``--map``, else the file name, else the stem), titled by the model's project name."""
+    from drawings import modelindex
+    from drawings.ifcread import MODEL_READER_VERSION, read_model
+
+    model = read_model(data, src.name)
+    index = modelindex.dumps(model)
+    blob, size = hashlib.sha256(data).hexdigest(), len(data)
+    warnings: list[str] = []
+    number, name_title, how = _number_for(src, {}, mapping)
+    number = _sheet_number(src, number, how)
+    if how == "stem":
+        warnings.append(f"{src.name}: no 模型编号 model number in the name, using {quote(number)}")
+    project = model.header.get("project") or {}
+    title = name_title or project.get("long_name") or project.get("name")
+    title = limits.SHEET_TITLE.fit(title, warnings, src.name) if title else None
+    return Prepared(
+        source=src, blob=blob, size=size, format="ifc", version=schema, index=index,
+        index_id=hashlib.sha256(index).hexdigest(), units="m", title={},
+        reader_version=MODEL_READER_VERSION, sheets={number: (None, title)},
+        warnings=warnings, model={"header": model.header, "elements": len(model.elements)},
+    )
+
+
+def _model_fields(p: Prepared) -> dict[str, Any]:
+    """The ModelRevision columns of a prepared model (texts cut to their columns)."""
+    assert p.model is not None
+    h = p.model["header"]
+    site = next((s for s in h.get("sites") or [] if s.get("latitude") is not None), None)
+    project = h.get("project") or {}
+
+    def cut(v: Any) -> str | None:
+        return None if v is None else str(v)[:300]
+
+    return {"format": p.format, "schema": p.version, "application": cut(h.get("application")),
+            "project_name": cut(project.get("name")),
+            "latitude": site and site["latitude"], "longitude": site and site["longitude"],
+            "elevation": site and site.get("elevation_m"), "elements": p.model["elements"],
+            "header": orjson.dumps(h).decode(), "index_blob_id": p.index_id,
+            "reader_version": p.reader_version}
 
 
 def _number_for(
@@ -442,11 +491,12 @@ def stage(
     ``upload_limits`` (default: from the environment) bound each file and the whole upload."""
     upload = upload_limits or UploadLimits.from_env()
     proj = registry.get_project(session, project)
-    unit_code = None
+    unit_code = unit_name = None
     if unit is not None:
         from drawings.geo.verify import verify_unit
 
-        unit_code = verify_unit(session, proj, unit).code  # #14: checked at every step
+        u = verify_unit(session, proj, unit)  # #14: checked at every step
+        unit_code, unit_name = u.code, u.name
     if isinstance(mapping, (str, os.PathLike)):
         mapping = load_mapping(mapping)
 
@@ -463,6 +513,11 @@ def stage(
         except InvalidInput as e:  # this file; the others are still checked, then all named
             refused.append(e)
             continue
+        if p.model is not None and unit_code is not None:
+            from drawings.ifcunit import check_link
+
+            p.warnings += [f"{src.name}: {w}" for w in
+                           check_link(p.model["header"], unit_code, unit_name)]
         for number in p.sheets:
             if number in seen:
                 raise InvalidInput(
@@ -511,22 +566,17 @@ def record(
     for p in prepared:
         registry.record_blob(session, p.blob, p.size, format=p.format, version=p.version)
         registry.record_blob(session, p.index_id, len(p.index), format="index")
+        if p.model is not None:
+            registry.record_model(session, p.blob, **_model_fields(p))
         for number, (page, sheet_title) in p.sheets.items():
-            registry.record_sheet(
-                session,
-                p.blob,
-                page,
-                format=p.format,
-                version=p.version,
-                units=p.units,
-                number=p.title.get("number") if page is None else number,
-                title=sheet_title,
-                discipline=p.title.get("discipline"),
-                revision=p.title.get("revision"),
-                scale=p.title.get("scale"),
-                index_blob_id=p.index_id,
-                reader_version=p.reader_version,
-            )
+            if p.model is None:
+                registry.record_sheet(
+                    session, p.blob, page, format=p.format, version=p.version, units=p.units,
+                    number=p.title.get("number") if page is None else number,
+                    title=sheet_title, discipline=p.title.get("discipline"),
+                    revision=p.title.get("revision"), scale=p.title.get("scale"),
+                    index_blob_id=p.index_id, reader_version=p.reader_version,
+                )
             entries[number] = {
                 "blob": p.blob,
                 "page": page,

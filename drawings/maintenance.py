@@ -30,6 +30,7 @@ from drawings import registry
 from drawings.models import (
     BlobRecord,
     ManifestEntry,
+    ModelRevision,
     Project,
     Ref,
     RefLogEntry,
@@ -38,7 +39,7 @@ from drawings.models import (
 )
 from storage.errors import InvalidInput, NotFound, ObjectCorrupt, YitaotuError
 
-EXTENSIONS = {"dxf": ".dxf", "dxf-binary": ".dxf", "dwg": ".dwg", "pdf": ".pdf"}
+EXTENSIONS = {"dxf": ".dxf", "dxf-binary": ".dxf", "dwg": ".dwg", "pdf": ".pdf", "ifc": ".ifc"}
 
 #: A provider yields ``(blob id, the row naming it)``, e.g. ``("9f…", "wf_certificates #1")``,
 #: for one project (its code) or, given None, for every project.
@@ -67,6 +68,11 @@ def _registry_references(s: Session, project: str | None) -> Iterator[tuple[str,
             yield sr.blob_id, f"sheet_revisions #{sr.id}"
             if sr.index_blob_id:
                 yield sr.index_blob_id, f"sheet_revisions #{sr.id} (index)"
+    for mr in s.scalars(select(ModelRevision)):
+        if project is None or mr.blob_id in sheet_blobs:
+            yield mr.blob_id, f"model_revisions #{mr.id}"
+            if mr.index_blob_id:
+                yield mr.index_blob_id, f"model_revisions #{mr.id} (index)"
 
 
 def blob_references(s: Session, project: str | None = None) -> dict[str, str]:
@@ -255,13 +261,38 @@ def _safe_name(sheet_no: str) -> str:
     return name or "sheet"
 
 
+def _stamp(s: Session, target: Path, unit_code: str) -> dict[str, str] | None:
+    """Write the unit's code into the exported model (atomically); None if it had it."""
+    from drawings.ifcunit import stamp_unit_code
+
+    data = target.read_bytes()
+    unit = registry.get_unit(s, unit_code)
+    new = stamp_unit_code(data, target.name, unit.code, unit.name)
+    if new == data:
+        return None
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".export-")
+    try:
+        with os.fdopen(fd, "wb") as dst:
+            dst.write(new)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return {"unit": unit.code, "sha256": hashlib.sha256(new).hexdigest()}
+
+
 def export_version(
-    s: Session, blobs: Any, version: SetVersion, directory: str | Path
+    s: Session, blobs: Any, version: SetVersion, directory: str | Path,
+    *, stamp_unit_codes: bool = False,
 ) -> list[dict]:
     """Write the version's files into ``directory`` (new or empty), checking every hash.
 
     A blob holding several sheets (PDF pages) is written once, named after its first sheet.
-    A ``manifest.json`` beside the files maps sheet numbers to file names.
+    A ``manifest.json`` beside the files maps sheet numbers to file names.  With
+    ``stamp_unit_codes`` a model of a building unit gets the unit's code in its IfcBuilding
+    when missing (#18): that file is then not the stored blob, and its entry says so
+    (``"stamped": {"unit", "sha256"}``).
     """
     out = Path(directory)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
@@ -297,7 +328,10 @@ def export_version(
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        written.append({"file": name, "blob": oid, "sheets": [n for n, _ in sheets]})
+        row: dict[str, Any] = {"file": name, "blob": oid, "sheets": [n for n, _ in sheets]}
+        if stamp_unit_codes and first.get("format") == "ifc" and first.get("unit"):
+            row["stamped"] = _stamp(s, target, first["unit"])
+        written.append(row)
     (out / "manifest.json").write_bytes(
         orjson.dumps(
             {"version": version.id, "project": version.project_code, "files": written},

@@ -207,6 +207,36 @@ class SheetRevision(Base):
     __table_args__ = (UniqueConstraint("blob_id", "page"),)
 
 
+class ModelRevision(Base):
+    """A blob read as a BIM model (IFC): its header facts and its element index (#18)."""
+
+    __tablename__ = "model_revisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    blob_id: Mapped[str] = mapped_column(ForeignKey("blobs.id"), unique=True)
+    format: Mapped[str] = mapped_column(String(20))
+    schema: Mapped[str | None] = mapped_column(String(20))
+    application: Mapped[str | None] = mapped_column(String(300))
+    project_name: Mapped[str | None] = mapped_column(String(300))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    elevation: Mapped[float | None] = mapped_column(Float)
+    elements: Mapped[int] = mapped_column(Integer, default=0)
+    #: header facts as read (JSON): sites, map conversion, buildings, storeys, class counts
+    header: Mapped[str] = mapped_column(Text)
+    index_blob_id: Mapped[str | None] = mapped_column(ForeignKey("blobs.id"))
+    reader_version: Mapped[str | None] = mapped_column(String(40))
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"blob": self.blob_id, "format": self.format, "schema": self.schema,
+                "application": self.application, "project_name": self.project_name,
+                "latitude": self.latitude, "longitude": self.longitude,
+                "elevation": self.elevation, "elements": self.elements,
+                "header": orjson.loads(self.header), "index": self.index_blob_id,
+                "reader_version": self.reader_version}
+
+
 class SetVersion(Base):
     """One immutable version of a project's set; ``id`` = sha256 of ``body`` (canonical JSON)."""
 

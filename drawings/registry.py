@@ -32,6 +32,7 @@ from drawings.models import (
     BlobRecord,
     BuildingUnit,
     ManifestEntry,
+    ModelRevision,
     Party,
     Project,
     Ref,
@@ -241,6 +242,18 @@ def list_units(s: Session, project: str | Project | None = None) -> list[Buildin
     return list(s.scalars(q))
 
 
+def fill_unit_footprint(s: Session, code: str, footprint: Any, *, replace: bool = False
+                        ) -> BuildingUnit:
+    """Give a unit the footprint (lon/lat) read from its model (#18); a unit that has one
+    keeps it unless ``replace``."""
+    u = get_unit(s, code)
+    if u.footprint_wkt and not replace:
+        raise Conflict(f"单体 {u.code} 已有轮廓 already has a footprint (use --replace)")
+    u.footprint_wkt = footprint_wkt(footprint)
+    s.flush()
+    return u
+
+
 def delete_unit(s: Session, code: str) -> None:
     """Remove a unit; its code stays allocated forever and is never handed out again."""
     s.delete(get_unit(s, code))
@@ -287,6 +300,31 @@ def get_sheet(s: Session, blob_id: str, page: int | None = None) -> SheetRevisio
     if sr is None:
         raise NotFound(f"no sheet revision for blob {blob_id[:12]} page {page}")
     return sr
+
+
+def record_model(s: Session, blob_id: str, **fields: Any) -> ModelRevision:
+    """Insert or return the ModelRevision of a blob; a newer reader refreshes its facts."""
+    mr = s.scalar(select(ModelRevision).where(ModelRevision.blob_id == blob_id))
+    if mr is None:
+        mr = ModelRevision(blob_id=blob_id, created=utcnow(), **fields)
+        s.add(mr)
+    elif fields.get("reader_version") and fields.get("reader_version") != mr.reader_version:
+        for k, v in fields.items():
+            setattr(mr, k, v)
+    s.flush()
+    return mr
+
+
+def get_model(s: Session, blob_id: str) -> ModelRevision:
+    mr = s.scalar(select(ModelRevision).where(ModelRevision.blob_id == blob_id))
+    if mr is None:
+        raise NotFound(f"no model revision for blob {blob_id[:12]}")
+    return mr
+
+
+def is_model_entry(entry: dict[str, Any] | None) -> bool:
+    """A manifest entry that is a BIM model (IFC) rather than a drawing sheet."""
+    return bool(entry) and entry.get("format") == "ifc"  # type: ignore[union-attr]
 
 
 # -- set versions -------------------------------------------------------------------------------

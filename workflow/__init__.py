@@ -18,6 +18,10 @@ commits).  The service API:
 - access (:mod:`workflow.access`, :mod:`workflow.accounts`): :func:`project_access`,
   :func:`visible_projects`, :func:`authenticate`, :func:`set_password`, :func:`issue_token`,
   :func:`user_for_token`, :func:`add_jurisdiction`
+- assisted review of BIM models (#18): :func:`run_model_checks` (IDS + rules -> drafted
+  findings), :func:`list_findings`, :func:`confirm_finding` (-> an opinion),
+  :func:`discard_finding`, :func:`finding_dict`, :data:`CHECK_RULES`; BCF 2.1/3.0
+  :func:`export_bcf` / :func:`import_bcf` of opinions
 - reading: :func:`status`, :func:`inbox`, :func:`set_in_force`, :func:`audit_events`,
   :func:`audit_head`, :func:`verify_chain`
 - archive (#13): :func:`create_archive`, :func:`verify_package` (四性检测 on a package),
@@ -58,6 +62,7 @@ from workflow.archive import list_packages as archive_packages
 from workflow.audit import events as audit_events
 from workflow.audit import head as audit_head
 from workflow.audit import parse_anchor, verify_chain
+from workflow.bcfio import export_bcf, import_bcf
 from workflow.blobrefs import blob_references
 from workflow.changes import change_version, meeting, meetings, minutes_blob, rebased_version
 from workflow.changes import show as change_details
@@ -78,6 +83,11 @@ from workflow.machine import (
     parse_change_kind,
     parse_role,
 )
+from workflow.modelchecks import RULES as CHECK_RULES
+from workflow.modelreview import confirm as confirm_finding
+from workflow.modelreview import discard as discard_finding
+from workflow.modelreview import finding_dict, list_findings
+from workflow.modelreview import run_checks as run_model_checks
 from workflow.opinions import (
     add_opinion,
     close,
@@ -130,6 +140,14 @@ __all__ = [
     "set_password",
     "user_for_token",
     "visible_projects",
+    "CHECK_RULES",
+    "export_bcf",
+    "import_bcf",
+    "confirm_finding",
+    "discard_finding",
+    "finding_dict",
+    "list_findings",
+    "run_model_checks",
     "CHANGE",
     "CHINA_TZ",
     "EVENT_LABELS",

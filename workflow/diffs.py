@@ -101,6 +101,8 @@ def measure_sheet(blobs: Any, old: dict[str, Any], new: dict[str, Any]) -> Sheet
     if the indexes cannot be used, both blobs are read and parsed."""
     if blobs is None:
         raise NotMeasured("没有文件存储 no blob store to read the sheets from")
+    if old.get("format") == "ifc" or new.get("format") == "ifc":
+        return _model_changes(blobs, old, new)
     if old.get("index") and new.get("index"):
         out = _from_indexes(blobs, old, new)
         if out is not None:
@@ -122,6 +124,33 @@ def measure_sheet(blobs: Any, old: dict[str, Any], new: dict[str, Any]) -> Sheet
     if sheet is not None:
         _set_extents(out, sheet.extents)
     return out
+
+
+#: Half the side of the plan box a changed model element stands for (m): an opinion anchored
+#: at an element's plan position is affected when that element changed.
+ELEMENT_BOX = 0.5
+
+
+def _model_changes(blobs: Any, old: dict[str, Any], new: dict[str, Any]) -> SheetChanges:
+    """A model's changes as the workflow needs them: one plan box per changed element, with
+    its GlobalIds (an opinion anchored to an element is affected when that element changed).
+    The old entry may be only ``{"blob", "page"}`` (a carried opinion's)."""
+    try:
+        import diffing
+
+        report = diffing.diff_model_entries(blobs, old, new, label=new["blob"][:12])
+    except Exception as e:  # noqa: BLE001 - any failure of reading or diffing: not measured
+        lines = str(e).strip().splitlines()
+        raise NotMeasured(f"比对失败 diff failed: {type(e).__name__}: "
+                          f"{lines[0] if lines else ''}".rstrip(": ")) from e
+    d = ELEMENT_BOX
+    changes = []
+    for c in report.changes:
+        p = c.position
+        box = [p[0] - d, p[1] - d, p[0] + d, p[1] + d] if p else None
+        changes.append({"id": c.id, "kind": c.kind, "bbox": box, "guid": c.new_guid,
+                        "old_guid": c.old_guid})
+    return SheetChanges(changes, [tuple(c["bbox"]) for c in changes if c["bbox"]], None)
 
 
 def _from_indexes(blobs: Any, old: dict[str, Any], new: dict[str, Any]) -> SheetChanges | None:
@@ -163,6 +192,11 @@ def fingerprints(blobs: Any, entry: dict[str, Any] | None) -> Counter[bytes]:
     from drawings import index as drawing_index
 
     label = f"{entry['blob'][:12]}"
+    if entry.get("format") == "ifc":  # a model: its elements' content fingerprints
+        from diffing import load_model_index
+
+        model = load_model_index(blobs, entry, label)
+        return Counter(bytes.fromhex(e.fingerprint) for e in model.elements)
     if entry.get("index"):
         idx = drawing_index.loads(blobs.read_bytes(entry["index"]), label)
     else:

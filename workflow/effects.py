@@ -595,7 +595,9 @@ def _create_opinion(a: Act) -> None:
         raise NotFound(f"图纸 {sheet} 不在送审范围中 sheet not under review in S-{sub.number}")
     text = _text(a, "text", "意见内容 opinion text")
     category = parse_category(a.params.get("category") or "general")
-    anchor = make_anchor(a.params["anchor"]["type"], a.params["anchor"]["coords"])
+    anchor = make_anchor(a.params["anchor"]["type"], a.params["anchor"]["coords"],
+                         element=a.params["anchor"].get("element"),
+                         level=a.params["anchor"].get("level"))
     if a.params.get("change_id") is not None and not a.params.get("checked_change"):
         round_change(a.s, a.blobs, rnd, sheet, a.params["change_id"])
     entry = manifest[sheet]

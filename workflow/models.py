@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from drawings.models import UTCDateTime, utcnow
@@ -482,3 +482,54 @@ class ArchivePackage(Base):
     final_only: Mapped[bool] = mapped_column(Boolean, default=False)
     catalogue: Mapped[str] = mapped_column(Text)  # the package's catalogue.json
     created: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CheckRun(Base):
+    """智能辅助审查: one run of the model checks on a model of the set (#18)."""
+
+    __tablename__ = "wf_check_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_code: Mapped[str] = mapped_column(ForeignKey("projects.code"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    sheet_no: Mapped[str] = mapped_column(String(100))
+    blob_id: Mapped[str] = mapped_column(String(64))
+    version_id: Mapped[str] = mapped_column(ForeignKey("set_versions.id"))
+    #: the submission's round the run belongs to (its results are part of the round)
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("wf_rounds.id"))
+    #: what was checked: IDS file names and digests, the unit's declared facts
+    basis: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(100))
+    created: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    findings: Mapped[list[CheckFinding]] = relationship(order_by="CheckFinding.number")
+    __table_args__ = (UniqueConstraint("project_code", "number"),)
+
+
+class CheckFinding(Base):
+    """A finding of a check run: a drafted opinion the reviewer confirms or discards."""
+
+    __tablename__ = "wf_check_findings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("wf_check_runs.id"), index=True)
+    project_code: Mapped[str] = mapped_column(ForeignKey("projects.code"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    rule: Mapped[str] = mapped_column(String(300))
+    source: Mapped[str] = mapped_column(String(10))  # rule | ids
+    clause: Mapped[str] = mapped_column(String(300))
+    category: Mapped[str] = mapped_column(String(20))  # mandatory | general | advice
+    message: Mapped[str] = mapped_column(Text)
+    guid: Mapped[str | None] = mapped_column(String(64))
+    ifc_class: Mapped[str | None] = mapped_column(String(64))
+    element_name: Mapped[str | None] = mapped_column(String(300))
+    storey: Mapped[str | None] = mapped_column(String(300))
+    x: Mapped[float | None] = mapped_column(Float)
+    y: Mapped[float | None] = mapped_column(Float)
+    state: Mapped[str] = mapped_column(String(20))  # draft | confirmed | discarded
+    opinion_id: Mapped[int | None] = mapped_column(ForeignKey("wf_opinions.id"))
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    note: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (UniqueConstraint("project_code", "number"),)

@@ -8,6 +8,7 @@ signed audit event.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -45,10 +46,25 @@ def _numbers(coords: Any, n: int) -> list[float]:
     return [finite(v, "坐标 coordinate") for v in coords]
 
 
-def make_anchor(kind: str, coords: Any) -> dict[str, Any]:
+def make_anchor(kind: str, coords: Any, *, element: str | None = None,
+                level: str | None = None) -> dict[str, Any]:
     """Validate an anchor: point [x, y], rect [x0, y0, x1, y1] with an area, or simple polygon
     [[x, y], ...] with an area.  Coordinates must be finite: a JSON column cannot keep NaN or
-    inf (orjson writes null), and a null anchor cannot be located on the next revision."""
+    inf (orjson writes null), and a null anchor cannot be located on the next revision.
+
+    On a BIM model the coordinates are plan metres and ``element`` names the IFC element
+    (its GlobalId), ``level`` its storey; both are kept with the anchor (#18)."""
+    anchor = _make_anchor(kind, coords)
+    if element is not None:
+        if not isinstance(element, str) or not re.fullmatch(r"[0-9A-Za-z_$]{22}(#\d+)?", element):
+            raise InvalidInput(f"无效的构件 invalid element GlobalId {quote(element)}")
+        anchor["element"] = element
+    if level is not None:
+        anchor["level"] = limits.SHEET_TITLE.check(str(level))
+    return anchor
+
+
+def _make_anchor(kind: str, coords: Any) -> dict[str, Any]:
     try:
         if kind == "point":
             return {"type": "point", "coords": _numbers(coords, 2)}
@@ -93,6 +109,16 @@ def stored_region(anchor: str) -> Any | None:
         return anchor_region(make_anchor(a["type"], a["coords"]))
     except (TypeError, KeyError, ValueError):  # InvalidInput and JSONDecodeError included
         return None
+
+
+def _anchored_element(anchor: str) -> str | None:
+    """The GlobalId an opinion on a model is anchored to (#18), or None."""
+    try:
+        value = JSONText.load(anchor)
+    except ValueError:
+        return None
+    element = value.get("element") if isinstance(value, dict) else None
+    return element if isinstance(element, str) else None
 
 
 def round_change(s: Session, blobs: Any, rnd: Round, sheet_no: str,
@@ -201,6 +227,11 @@ def carry_opinions(s: Session, blobs: Any, sub: Submission, rnd: Round, version:
                 affected = True
                 note = ("图纸已修改 sheet changed (region not located)" if region is not None
                         else "图纸已修改、锚点无效 sheet changed, anchor unreadable")
+            elif (element := _anchored_element(o.anchor)) is not None:
+                affected = any(element in (c.get("guid"), c.get("old_guid"))
+                               for c in report.changes)  # a model: its element changed
+                note = "锚定构件有修改 anchored element changed" if affected else \
+                    "锚定构件未变 anchored element unchanged"
             else:
                 affected = report.touches(region)
                 note = "锚定区域有修改 anchored region changed" if affected else \

@@ -35,6 +35,9 @@ def read(source: str | Path | bytes, *, name: str | None = None) -> Drawing:
     """
     data, label = load_source(source, name)
     info = detect_format(data[:HEAD_SIZE], label)
+    if info.format == "ifc":
+        raise FileFormatError(label, "an IFC model, not a drawing sheet / IFC 模型不是图纸 "
+                                     "(models are read with drawings.read_model)")
     from drawings.readers.common import finish
 
     # Hundreds of thousands of small objects and no cycles: the cyclic GC would only rescan

@@ -48,6 +48,7 @@ __all__ = [
     "render",
     "render_bytes",
     "render_source",
+    "model_plans",
     "to_png",
     "to_svg",
 ]
@@ -202,6 +203,12 @@ def render_source(
 
     _check_format(fmt)
     data, label = load_source(source, name)
+    if drawings.detect_format(data[: drawings.HEAD_SIZE], label).format == "ifc":
+        drawing = model_plans(data, label)  # a BIM model: its storey plans (#18)
+        sheet = pick_sheet(drawing, layout)
+        out = render_bytes(drawing, fmt, layout=layout, dpi=dpi, width=width, paper=paper,
+                           progress=progress)
+        return Rendered(out, sheet.name, len(sheet))
     if fmt == "png":
         min_line_width()  # before a fork, so both processes draw alike
     with paused_gc():
@@ -228,6 +235,14 @@ def render_source(
             warnings=warnings,
         )
     return Rendered(out, sheet.name, len(sheet), tuple(warnings))
+
+
+def model_plans(data: bytes, label: str) -> Drawing:
+    """An IFC model's storey plans as a drawing (one sheet per storey, named as the storey)."""
+    from drawings.ifcplan import plan_drawing
+    from drawings.ifcread import open_model, read_model
+
+    return plan_drawing(open_model(data, label), read_model(data, label), label)
 
 
 def write_atomic(path: str | Path, data: bytes) -> Path:

@@ -43,9 +43,13 @@ def _write_out(text: str, output: Path | None) -> None:
 
 
 def _render(report: Any, fmt: str) -> str:
-    from diffing import get_writer
+    from diffing import ModelDiff, get_writer, write_model_json, write_model_text
 
     buf = io.StringIO()
+    if isinstance(report, ModelDiff):  # a BIM model: elements, not drawing entities
+        if fmt != "quiet":
+            (write_model_json if fmt == "json" else write_model_text)(report, buf)
+        return buf.getvalue()
     get_writer(fmt)(report, buf)
     return buf.getvalue()
 
@@ -71,6 +75,8 @@ def _set_text(sd: Any) -> str:
             counts = f"+{x['added']} −{x['removed']} ~{x['modified']}"
             if e.status == UNCHANGED:
                 counts += "  (重存 re-saved, 内容未变 same content)"
+        if e.is_model:
+            counts = (counts + "  模型 model (构件 elements)").lstrip()
         lines.append(f"  {pad(e.number, 20)}{pad(label[e.status], 18)}{counts}".rstrip())
     return "\n".join(printable(line) for line in lines) + "\n"
 
@@ -106,10 +112,12 @@ def _overlay(report: Any, old_drawing: Any, new_drawing: Any, out: Path, sheet: 
 @click.option("--include-xdata", is_flag=True, help="比较扩展数据 report XDATA differences.")
 @click.option("--sheet", help="图纸/布局 sheet number (store) or layout/page name (files).")
 @click.option("--no-cache", is_flag=True, help="不用缓存 recompute store diffs.")
+@click.option("--storey", help="模型楼层 storey of a BIM model whose plan --overlay shows "
+                               "(default: the first).")
 def diff_cmd(args: tuple[str, ...], fmt: str, as_json: bool, output: Path | None,
              dxf_out: Path | None, overlay_out: Path | None, ignore_style: bool,
              tolerance: float | None, include_xdata: bool, sheet: str | None,
-             no_cache: bool) -> None:
+             no_cache: bool, storey: str | None) -> None:
     """比较图纸 Compare two drawings or two set versions (exit 0 same, 1 changed, 2 error)."""
     if as_json:
         fmt = "json"
@@ -117,7 +125,8 @@ def diff_cmd(args: tuple[str, ...], fmt: str, as_json: bool, output: Path | None
         raise click.BadParameter("must be >= 0", param_hint="--tolerance")
     opts = {"tolerance": tolerance, "ignore_style": ignore_style, "include_xdata": include_xdata}
     try:
-        changed = _run(args, fmt, output, dxf_out, overlay_out, sheet, not no_cache, opts)
+        changed = _run(args, fmt, output, dxf_out, overlay_out, sheet, not no_cache, opts,
+                       storey)
     except YitaotuError as e:
         print_error(e.message)
         sys.exit(EXIT_ERROR)
@@ -141,7 +150,7 @@ def _parse_ref(arg: str) -> tuple[str, str, str | None]:
     return parts[0], parts[1], parts[2] if len(parts) == 3 else None
 
 
-def _run(args, fmt, output, dxf_out, overlay_out, sheet, use_cache, opts) -> bool:
+def _run(args, fmt, output, dxf_out, overlay_out, sheet, use_cache, opts, storey=None) -> bool:
     if len(args) == 3:
         project, v1, v2 = args
         if sheet is None:
@@ -160,7 +169,7 @@ def _run(args, fmt, output, dxf_out, overlay_out, sheet, use_cache, opts) -> boo
                 raise InvalidInput(f"references name two projects: {po} and {pn}")
             return _store_set(po, ro, rn, fmt, output, dxf_out, overlay_out, use_cache, opts)
         return _store_sheet((po, ro, so), (pn, rn, sn), fmt, output, dxf_out, overlay_out,
-                            use_cache, opts)
+                            use_cache, opts, storey)
     if _is_ref(old) or _is_ref(new):
         return _mixed(old, new, fmt, output, dxf_out, overlay_out, sheet, opts)
     return _files(Path(old), Path(new), fmt, output, dxf_out, overlay_out, sheet, opts)
@@ -171,6 +180,8 @@ def _files(old: Path, new: Path, fmt, output, dxf_out, overlay_out, sheet, opts,
            pages: tuple[int | None, int | None] = (None, None)) -> bool:
     from diffing import diff_drawings, read_drawing, sha256_file, write_markup_dxf
 
+    if _is_model_file(old) or _is_model_file(new):
+        return _model_files(old, new, fmt, output, dxf_out, overlay_out, labels, blobs)
     od = read_drawing(old)
     nd = read_drawing(new)
     for d, page in zip((od, nd), pages, strict=True):
@@ -185,6 +196,31 @@ def _files(old: Path, new: Path, fmt, output, dxf_out, overlay_out, sheet, opts,
         write_markup_dxf(report, new, dxf_out, old_drawing=od, new_drawing=nd)
     if overlay_out is not None:
         _overlay(report, od, nd, overlay_out, sheet)
+    return bool(report)
+
+
+def _is_model_file(path: Path) -> bool:
+    """An IFC model, by its bytes (a missing file is left to the readers to name)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return False
+    return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"ISO-10303-21")
+
+
+def _model_files(old: Path, new: Path, fmt, output, dxf_out, overlay_out,
+                 labels: tuple[str, str] | None, blobs: tuple[str, str] | None) -> bool:
+    """Two IFC models: read both (IfcOpenShell) and diff their element indexes."""
+    from diffing import diff_models, read_model_file, sha256_file
+
+    if dxf_out is not None or overlay_out is not None:
+        raise InvalidInput("--dxf/--overlay are for drawing sheets, not IFC models")
+    labels = labels or (str(old), str(new))
+    models = [read_model_file(p, label) for p, label in zip((old, new), labels, strict=True)]
+    blobs = blobs or (sha256_file(old), sha256_file(new))
+    report = diff_models(models[0], models[1], old_blob=blobs[0], new_blob=blobs[1])
+    _write_out(_render(report, fmt), output)
     return bool(report)
 
 
@@ -241,7 +277,8 @@ def _store_set(project, v1, v2, fmt, output, dxf_out, overlay_out, use_cache, op
     return bool(sd)
 
 
-def _store_sheet(old_ref, new_ref, fmt, output, dxf_out, overlay_out, use_cache, opts) -> bool:
+def _store_sheet(old_ref, new_ref, fmt, output, dxf_out, overlay_out, use_cache, opts,
+                 storey=None) -> bool:
     import diffing
     from yitaotu.commands._common import get_app
 
@@ -254,8 +291,28 @@ def _store_sheet(old_ref, new_ref, fmt, output, dxf_out, overlay_out, use_cache,
                                       **opts)
     _write_out(_render(report, fmt), output)
     if dxf_out is not None or overlay_out is not None:
-        _store_pictures(app, a, b, report, dxf_out, overlay_out)
+        from diffing import ModelDiff
+
+        if isinstance(report, ModelDiff):
+            _model_overlay(app, a, b, dxf_out, overlay_out, storey)
+        else:
+            _store_pictures(app, a, b, report, dxf_out, overlay_out)
     return bool(report)
+
+
+def _model_overlay(app, a, b, dxf_out, overlay_out, storey) -> None:
+    """Two revisions of a model: the plans of one storey diffed as sheets (handles are
+    GlobalIds) and drawn as an overlay, as for drawings."""
+    from diffing import diff_drawings
+    from drawings import render
+
+    if dxf_out is not None:
+        raise InvalidInput("--dxf is for drawing sheets; use --overlay for a model")
+    od = render.model_plans(app.blobs.read_bytes(a["blob"]), f"old {a['blob'][:12]}")
+    nd = render.model_plans(app.blobs.read_bytes(b["blob"]), f"new {b['blob'][:12]}")
+    name = render.pick_sheet(nd, storey).name
+    report = diff_drawings(od, nd, sheet=name)
+    _overlay(report, od, nd, overlay_out, name)
 
 
 def _store_pictures(app, a, b, report, dxf_out, overlay_out) -> None:

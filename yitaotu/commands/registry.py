@@ -223,6 +223,28 @@ def unit_show(code: str, as_json: bool) -> None:
     emit(data, as_json, text)
 
 
+@unit_cmd.command("footprint")
+@click.argument("code")
+@click.option("--from", "source", required=True, metavar="PROJECT:REV:MODEL",
+              help="定位的模型 a georeferenced model of the set (its IfcBuilding's ground floor).")
+@click.option("--replace", is_flag=True, help="替换已有轮廓 replace a footprint already set.")
+@json_option
+def unit_footprint(code: str, source: str, replace: bool, as_json: bool) -> None:
+    """由模型生成轮廓 Fill a unit's footprint (lon/lat) from its model (#18)."""
+    from drawings import unit_footprint_from_model
+    from storage.errors import InvalidInput
+
+    parts = source.split(":")
+    if len(parts) != 3 or not all(parts):
+        raise InvalidInput(f"--from {source!r}: expected PROJECT:REV:MODEL")
+    app = get_app()
+    with app.session() as s:
+        u = unit_footprint_from_model(s, app.blobs, code, *parts, replace=replace)
+        data = u.to_dict()
+    emit(data, as_json,
+         lambda: [f"{data['code']}: 轮廓已由模型生成 footprint filled from {source}"])
+
+
 @unit_cmd.command("delete")
 @click.argument("code")
 @json_option
@@ -346,15 +368,19 @@ def ls_cmd(version: str, as_json: bool) -> None:
 @click.command("export")
 @click.argument("version")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--stamp-unit-codes", is_flag=True,
+              help="模型写入单体编码 write each model's building unit code into its IfcBuilding "
+                   "when missing (the file then differs from the stored one).")
 @json_option
-def export_cmd(version: str, directory: Path, as_json: bool) -> None:
+def export_cmd(version: str, directory: Path, stamp_unit_codes: bool, as_json: bool) -> None:
     """导出 Write the files of VERSION into DIRECTORY, checking every hash."""
     from drawings import export_version
 
     app = get_app()
     with app.session(write=False) as s:
         v = _resolve(s, version)
-        written = export_version(s, app.blobs, v, directory)
+        written = export_version(s, app.blobs, v, directory,
+                                 stamp_unit_codes=stamp_unit_codes)
     data = {"version": v.id, "directory": str(directory), "files": written}
     emit(
         data,
