@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from drawings import detect_format, modelindex, read, read_model, registry
 from drawings.detect import check_complete
-from drawings.ingest import ingest
+from drawings.ingest import ingest, stage
 from drawings.models import BlobRecord, ModelRevision, SetVersion
 from storage.blobs import open_blob_store
 from storage.db import transaction
@@ -196,13 +196,22 @@ def test_corpus_models_header_facts_match_the_manifest(corpus: Path) -> None:
         assert len(m.elements) == int(counted.group(1)), r["path"]
 
 
+def square(lon: float, lat: float = 39.9) -> str:
+    """A small valid footprint (about 8 m across) at ``lon``, ``lat``."""
+    d = 0.0001
+    ring = [(lon, lat), (lon + d, lat), (lon + d, lat + d), (lon, lat + d), (lon, lat)]
+    return "POLYGON((" + ", ".join(f"{x} {y}" for x, y in ring) + "))"
+
+
 def test_building_links_to_the_unit_and_export_stamps_its_code(sf, store, project, house,
                                                                tmp_path: Path) -> None:
     from drawings import export_version
     from drawings.ifcunit import PROP, PSET, find_building, unit_codes
 
     with transaction(sf) as s:
-        unit = registry.add_unit(s, CODE, division="110101", year=2026, name="1#住宅楼")
+        # units named by an ingest need footprints (#14: checks at every step)
+        unit = registry.add_unit(s, CODE, division="110101", year=2026, name="1#住宅楼",
+                                 footprint=square(116.4))
         code = unit.code
     r = run(sf, store, [house.base], unit=code)
     assert not r.warnings  # the model's one building is named as the unit
@@ -223,7 +232,8 @@ def test_building_links_to_the_unit_and_export_stamps_its_code(sf, store, projec
     other.parent.mkdir()
     other.write_bytes(out.replace(code.encode(), b"110101202600009999"))
     with transaction(sf) as s:
-        unit2 = registry.add_unit(s, CODE, division="110101", year=2026, name="2#")
+        unit2 = registry.add_unit(s, CODE, division="110101", year=2026, name="2#",
+                                  footprint=square(116.401))
     r2 = run(sf, store, [other], unit=unit2.code)
     assert any("110101202600009999" in w for w in r2.warnings)
 
@@ -240,7 +250,11 @@ def test_unit_footprint_from_a_georeferenced_model(sf, store, project, house,
 
     with transaction(sf) as s:
         code = registry.add_unit(s, CODE, division="110101", year=2026, name="1#住宅楼").code
-    run(sf, store, [house.base], unit=code)
+    # the unit has no footprint yet, so no ingest may name it (#14): the model comes in
+    # unlinked and its IfcBuilding is found by the unit's name
+    with transaction(sf) as s, pytest.raises(InvalidInput, match="footprint-present"):
+        stage(s, store, CODE, [house.base], unit=code)
+    run(sf, store, [house.base])
     with transaction(sf) as s:
         u = unit_footprint_from_model(s, store, code, CODE, "head", "M-01")
         minx, miny, maxx, maxy = wkt.loads(u.footprint_wkt).bounds

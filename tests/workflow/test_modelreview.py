@@ -89,13 +89,17 @@ def test_ids_findings_carry_clause_and_category(tmp_path: Path) -> None:
         modelchecks.run_ids(None, _index(p), [bad])
 
 
+FOOTPRINT = "POLYGON((116.4 39.9, 116.4001 39.9, 116.4001 39.9001, 116.4 39.9001, 116.4 39.9))"
+
+
 def test_a_check_run_drafts_findings_the_reviewer_confirms_or_discards(
         sqlite_world: World, tmp_path: Path) -> None:
     w = sqlite_world
     path = write(make_house(door_width=800.0), tmp_path / "A-901 建筑模型.ifc")
     with w.sf() as s, s.begin():
+        # a unit named by an ingest needs a footprint (#14: checks at every step)
         unit = registry.add_unit(s, CODE, division="110101", year=2026, name="1#",
-                                 floors_above=3, height=6.0)
+                                 floors_above=3, height=6.0, footprint=FOOTPRINT)
         r = ingest(s, w.blobs, CODE, [str(path)], message="模型", author="des", unit=unit.code)
     w.fire("submit", "des", version=r.version.id, large_works=True)
     w.fire("accept_review", "rev_a")
