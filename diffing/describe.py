@@ -11,6 +11,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
+from diffing.appearance import same_look
 from diffing.geometry import differing_keys, transform_geometry, transform_point, translate_geometry
 from diffing.report import Alignment
 
@@ -50,10 +51,9 @@ def _short(v: Any) -> Any:
 
 
 def _same_style_value(key: str, a: Any, b: Any) -> bool:
-    """Linetype names are case-insensitive in DXF/DWG ("CONTINUOUS" is "Continuous")."""
-    if isinstance(a, str) and isinstance(b, str) and key == "linetype":
-        return a.casefold() == b.casefold()
-    return a == b
+    """Equal appearance (:func:`diffing.appearance.same_look`): linetype names are
+    case-insensitive, an ACI equals its identical true colour."""
+    return same_look(key, a, b)
 
 
 def _follows_layer(key: str, values: list[Any], old_layer: Any, new_layer: Any) -> bool:
@@ -197,7 +197,9 @@ def describe(
     if text_styles is not None and kind in _TEXT_KINDS:
         style_diff.update(_text_style_diff(old.geometry.get("style"), b.get("style"),
                                            text_styles))
-    if style_diff and old.layer != new.layer and layers is not None:
+    if style_diff and layers is not None:
+        # values that simply follow each file's layer: a layer that changed (its colour...)
+        # is one LAYER change (diffing.tables), not one change per entity on it
         lo, ln = layers[0].get(old.layer), layers[1].get(new.layer)
         style_diff = {k: v for k, v in style_diff.items() if not _follows_layer(k, v, lo, ln)}
     if style_diff and not ignore_style:

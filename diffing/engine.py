@@ -21,6 +21,7 @@ import numpy as np
 import shapely
 
 from diffing import align as _align
+from diffing.appearance import Respellings, same_look
 from diffing.describe import TextStyles, describe
 from diffing.geometry import (
     bbox_diag,
@@ -173,7 +174,11 @@ def match_sheet(
     changed_blocks: frozenset[str] = frozenset(),
     layers: tuple[dict[str, Any], dict[str, Any]] | None = None,
     text_styles: TextStyles | None = None,
+    respellings: Respellings | None = None,
+    scale_hint: float | None = None,
 ) -> SheetMatch:
+    """``respellings`` counts the appearance-equal style spellings of the final pairs;
+    ``scale_hint`` (a unit change's factor) is tried as the alignment before estimating one."""
     res = SheetMatch()
     lo, ln = _Lazy(old), _Lazy(new)
     pairs = exact_pairs(old, new)
@@ -232,16 +237,22 @@ def match_sheet(
         and len(pairs) < 0.5 * min(len(old), len(new))
     ):
         q = max(2 * tol, diag * 1e-9)
-        guess = _align.estimate([lo[i] for i in u_old], [ln[j] for j in u_new], q)
-        if not guess.is_identity:
+        hits: list[tuple[int, int]] = []
+        guess = IDENTITY
+        if scale_hint:
+            guess = Alignment(scale=scale_hint)  # about the origin, as a unit change is
             hits = _match_under(guess, u_old, u_new, lo, ln, tol, q, _desc)
-            if len(hits) >= max(3, 0.2 * min(len(u_old), len(u_new))):
-                al = guess
-                hit_o = {i for i, _ in hits}
-                hit_n = {j for _, j in hits}
-                u_old = [i for i in u_old if i not in hit_o]
-                u_new = [j for j in u_new if j not in hit_n]
-                res.unchanged += len(hits)
+        if len(hits) < max(3, 0.2 * min(len(u_old), len(u_new))):
+            guess = _align.estimate([lo[i] for i in u_old], [ln[j] for j in u_new], q)
+            hits = [] if guess.is_identity else _match_under(guess, u_old, u_new, lo, ln, tol,
+                                                             q, _desc)
+        if not guess.is_identity and len(hits) >= max(3, 0.2 * min(len(u_old), len(u_new))):
+            al = guess
+            hit_o = {i for i, _ in hits}
+            hit_n = {j for _, j in hits}
+            u_old = [i for i in u_old if i not in hit_o]
+            u_new = [j for j in u_new if j not in hit_n]
+            res.unchanged += len(hits)
     res.alignment = al
 
     # 4. neighbours and same-shape groups
@@ -255,6 +266,8 @@ def match_sheet(
         paired_o.add(i)
         paired_n.add(j)
         d = _desc(i, j, al)
+        if respellings is not None:
+            note_respellings(lo[i], ln[j], respellings)
         if d is None:
             res.unchanged += 1
         else:
@@ -263,6 +276,17 @@ def match_sheet(
     res.added = [j for j in u_new if j not in paired_n]
     res.modified.sort(key=lambda m: m.new)
     return res
+
+
+def note_respellings(a: Any, b: Any, respellings: Respellings) -> None:
+    """Count the style values of a matched pair spelt differently but plotting the same."""
+    sa, sb = a.style, b.style
+    if sa is sb or sa == sb:
+        return
+    for k in ("color", "linetype"):
+        va, vb = sa.get(k), sb.get(k)
+        if va != vb and same_look(k, va, vb):
+            respellings.note(k)
 
 
 def _match_under(al, u_old, u_new, lo, ln, tol, q, desc) -> list[tuple[int, int]]:

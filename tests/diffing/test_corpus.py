@@ -89,17 +89,26 @@ def test_sha2017_generator_symbols_moved(corpus):
     # three symbol INSERTs changed handle and place; the fourth handle change in the notes is
     # a paper-space VIEWPORT re-created with the same content: not a change
     assert not report.added and not report.removed
-    assert [c.what for c in report.changes] == [("moved",)] * 3
-    assert {c.type for c in report.changes} == {"INSERT"}
-    assert all(c.old_handle != c.new_handle for c in report.changes)
+    entities = [c for c in report.changes if c.type != "LAYER"]
+    assert [c.what for c in entities] == [("moved",)] * 3
+    assert {c.type for c in entities} == {"INSERT"}
+    assert all(c.old_handle != c.new_handle for c in entities)
+    # and a layer thawed: 39 fire extinguishers appear on the plot (issue #16 §1)
+    assert [(c.layer, c.what, c.details["after"], c.details["entities"])
+            for c in report.tables] == [
+        ("safety ... fire extinguisher", ("frozen",), {"frozen": False}, 39)]
 
 
 @needs_corpus
 def test_trees_imported_as_points(corpus):
     d = corpus / "pairs/emfcamp-2012-siteplan-trees"
     report = diff_files(d / "r1_eb32ad2.dxf", d / "r2_d2df857.dxf")
-    assert report.stats == {"added": 562, "removed": 0, "modified": 0, "unchanged": 376}
+    assert report.stats == {"added": 562, "removed": 0, "modified": 0, "unchanged": 376,
+                            "tables": 2}
     assert {c.type for c in report.added} == {"POINT"}
+    # and two layers switched off and frozen
+    assert [(c.layer, c.what) for c in report.tables] == [
+        ("Frame", ("on", "frozen")), ("Grid", ("on", "frozen"))]
 
 
 @needs_corpus
@@ -111,9 +120,17 @@ def test_arrow_added(corpus):
 
 def test_librecad_resave_without_visible_change(corpus):
     """woodshed plan r1->r2: LibreCAD re-wrote every DIMENSION with one extra (invisible)
-    attribute; the drawing did not change."""
+    attribute; no entity changed, but two layers were frozen/thawed (issue #16 §1): one
+    LAYER change each, with the entities it shows or hides."""
     d = corpus / "pairs/woodshed-plan"
-    assert not diff_files(d / "r1_61ab014.dxf", d / "r2_a9bea91.dxf")
+    report = diff_files(d / "r1_61ab014.dxf", d / "r2_a9bea91.dxf")
+    assert report.stats == {"added": 0, "removed": 0, "modified": 0, "unchanged": 1955,
+                            "tables": 2}
+    assert [(c.type, c.layer, c.what, c.details["before"], c.details["after"],
+             c.details["entities"]) for c in report.changes] == [
+        ("LAYER", "4_frame_d", ("frozen",), {"frozen": True}, {"frozen": False}, 129),
+        ("LAYER", "5_shelf_rack_d", ("frozen",), {"frozen": False}, {"frozen": True}, 80),
+    ]
 
 
 @needs_corpus
