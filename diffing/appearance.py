@@ -22,6 +22,8 @@ RESPELLING_LABEL = {
     "layer_color": "图层颜色 ACI ↔ 真彩色 layer colour index vs identical true colour",
     "linetype": "线型大小写 linetype name case",
     "layer_linetype": "图层线型大小写 layer linetype name case",
+    "layer_on_frozen": "冻结图层的开关 layer switched off/on while frozen in both",
+    "style_renamed": "文字样式改名 text style definitions kept, names swapped",
 }
 
 

@@ -100,18 +100,23 @@ def _overlay(report: Any, old_drawing: Any, new_drawing: Any, out: Path, sheet: 
 @click.option("--ignore-style", is_flag=True, help="忽略样式 ignore colour/linetype/lineweight.")
 @click.option("--tolerance", type=float, help="容差 tolerance (drawing units; PDF: points).")
 @click.option("--include-xdata", is_flag=True, help="比较扩展数据 report XDATA differences.")
+@click.option("--strict-style", is_flag=True,
+              help="同外观异写法也算变化 list appearance-equal respellings (ACI vs true colour…).")
+@click.option("--strict-position", is_flag=True,
+              help="PDF 整页偏移也算变化 a PDF page moved as a whole is a change too.")
 @click.option("--sheet", help="图纸/布局 sheet number (store) or layout/page name (files).")
 @click.option("--no-cache", is_flag=True, help="不用缓存 recompute store diffs.")
 def diff_cmd(args: tuple[str, ...], fmt: str, as_json: bool, output: Path | None,
              dxf_out: Path | None, overlay_out: Path | None, ignore_style: bool,
-             tolerance: float | None, include_xdata: bool, sheet: str | None,
-             no_cache: bool) -> None:
+             tolerance: float | None, include_xdata: bool, strict_style: bool,
+             strict_position: bool, sheet: str | None, no_cache: bool) -> None:
     """比较图纸 Compare two drawings or two set versions (exit 0 same, 1 changed, 2 error)."""
     if as_json:
         fmt = "json"
     if tolerance is not None and not tolerance >= 0:
         raise click.BadParameter("must be >= 0", param_hint="--tolerance")
-    opts = {"tolerance": tolerance, "ignore_style": ignore_style, "include_xdata": include_xdata}
+    opts = {"tolerance": tolerance, "ignore_style": ignore_style, "include_xdata": include_xdata,
+            "strict_style": strict_style, "strict_position": strict_position}
     try:
         changed = _run(args, fmt, output, dxf_out, overlay_out, sheet, not no_cache, opts)
     except YitaotuError as e:
