@@ -41,6 +41,7 @@ __all__ = [
     "build",
     "format_of",
     "overlay",
+    "overlay_paths",
     "pick_sheet",
     "plan",
     "render",
@@ -264,11 +265,40 @@ def overlay(
     width: int | None = None,
     paper: str | None = None,
 ) -> Path:
-    """Diff overlay (removed red, added green, modified orange, unchanged grey, clouds)."""
-    from drawings.render.overlays import overlay_bytes
+    """Diff overlay (removed red, added green, modified orange, unchanged grey, clouds).
+
+    Without ``sheet`` every changed sheet is drawn: a PDF gets one page per sheet, PNG/SVG one
+    file per sheet named ``<stem>-<sheet><suffix>`` when there are several (the first sheet's
+    file is ``out_path`` itself only when it is the one changed sheet).  Returns ``out_path``;
+    :func:`overlay_paths` says which files a call writes."""
+    from drawings.render.overlays import overlay_bytes, overlay_pdf
 
     fmt = format_of(out_path)
-    data = overlay_bytes(
-        report, old_drawing, new_drawing, fmt, sheet=sheet, dpi=dpi, width=width, paper=paper
-    )
-    return write_atomic(out_path, data)
+    paths = overlay_paths(report, out_path, sheet)
+    if fmt == "pdf" and sheet is None:
+        return write_atomic(out_path, overlay_pdf(report, old_drawing, new_drawing, paper=paper))
+    for name, path in paths:
+        data = overlay_bytes(report, old_drawing, new_drawing, fmt, sheet=name, dpi=dpi,
+                             width=width, paper=paper)
+        write_atomic(path, data)
+    return Path(out_path)
+
+
+def overlay_paths(report, out_path: str | Path, sheet: str | None = None
+                  ) -> list[tuple[str | None, Path]]:
+    """(sheet, file) for each overlay file :func:`overlay` writes to ``out_path``."""
+    from drawings.render.overlays import changed_sheets
+
+    out = Path(out_path)
+    if sheet is not None:
+        return [(sheet, out)]
+    names = changed_sheets(report)
+    if format_of(out) == "pdf" or len(names) <= 1:
+        return [(names[0] if names else None, out)]
+    return [(n, out.with_name(f"{out.stem}-{_file_part(n)}{out.suffix}")) for n in names]
+
+
+def _file_part(name: str) -> str:
+    """A sheet name as part of a file name (no separators or control characters)."""
+    keep = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name).strip("._")
+    return keep[:60] or "sheet"
