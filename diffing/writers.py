@@ -202,6 +202,23 @@ def text_lines(report: DiffReport) -> list[str]:
     return out
 
 
+def cluster_captions(report: DiffReport) -> dict[int, list[str]]:
+    """Per cluster its title and one line per change (the change atlas prints them beside
+    the zoomed cluster): ``c12 修改 modified LINE A-WALL 移动 moved (100, 0)``."""
+    by_id = {c.id: c for c in report.changes}
+    out: dict[int, list[str]] = {}
+    for cl in report.clusters:
+        lines = [f"云线 Cluster {cl.id} · {cl.sheet} · {len(cl.changes)} 处变更 changes"]
+        for cid in cl.changes:
+            c = by_id[cid]
+            line = f"{c.id} {KIND_LABEL[c.kind]} {c.type} {c.layer}"
+            if c.kind == MODIFIED:
+                line += f" {_what_text(c)}"
+            lines.append(printable(line))
+        out[cl.id] = lines
+    return out
+
+
 def _notes_lines(report: DiffReport) -> list[str]:
     """Warnings, drawing notes and (with ``--strict-style``) the respellings, one line each."""
     out = [f"警告 Warning: {w}" for w in report.warnings]
@@ -261,4 +278,5 @@ def get_writer(name: str) -> Callable[[DiffReport, TextIO], None]:
         raise InvalidInput(f"unknown diff format {name!r} (one of {', '.join(WRITERS)})") from None
 
 
-__all__ = ["FORMATS", "KINDS", "get_writer", "write_json", "write_quiet", "write_text"]
+__all__ = ["FORMATS", "KINDS", "cluster_captions", "get_writer", "write_json", "write_quiet",
+           "write_text"]

@@ -40,6 +40,7 @@ __all__ = [
     "Rendered",
     "build",
     "format_of",
+    "atlas",
     "overlay",
     "overlay_paths",
     "pick_sheet",
@@ -282,6 +283,17 @@ def overlay(
                              width=width, paper=paper)
         write_atomic(path, data)
     return Path(out_path)
+
+
+def atlas(report, old_drawing: Drawing, new_drawing: Drawing, out_path: str | Path,
+          captions: dict[int, list[str]], *, paper: str | None = None) -> Path:
+    """Change atlas PDF (see :func:`drawings.render.overlays.atlas_pdf`)."""
+    from drawings.render.overlays import atlas_pdf
+
+    if format_of(out_path) != "pdf":
+        raise InvalidInput(f"the atlas is a PDF: {out_path} / 变更图集须为 PDF")
+    return write_atomic(out_path, atlas_pdf(report, old_drawing, new_drawing, captions,
+                                            paper=paper))
 
 
 def overlay_paths(report, out_path: str | Path, sheet: str | None = None

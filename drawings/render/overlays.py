@@ -149,8 +149,12 @@ def overlay_spec(
     *,
     sheet: str | None = None,
     paper: str | None = None,
+    view: tuple[float, float, float, float] | None = None,
 ):
-    """The page (see :func:`drawings.render.page.plan`) of a diff overlay."""
+    """The page (see :func:`drawings.render.page.plan`) of a diff overlay.
+
+    ``view`` (new drawing units): zoom onto that box, drawn in the left part of a landscape
+    page (an atlas page; :func:`atlas_pdf` writes the change list on the right)."""
     sd = _sheet_diff(report, sheet)
     old_sheet = _find(old, getattr(sd, "old_name", None), sd.name)
     new_sheet = _find(new, getattr(sd, "new_name", None), sd.name)
@@ -206,7 +210,7 @@ def overlay_spec(
         tol = TOL_PT / spec.matrix[0]
     else:
         pw, ph = paper_size(paper)
-        tol = TOL_PT / fit(est, max(pw, ph) * MM, min(pw, ph) * MM, 0.0)[0]
+        tol = TOL_PT / fit(view or est, max(pw, ph) * MM, min(pw, ph) * MM, 0.0)[0]
         spec = PageSpec(
             0.0, 0.0, IDENTITY, flatten(base_drawing, base_sheet, tol=tol, paint=paint_new_base)
         )
@@ -232,6 +236,12 @@ def overlay_spec(
         spec.width, spec.height = W * MM, H * MM
         spec.matrix = fit(box, spec.width, spec.height, MARGIN_MM * MM)
         spec.box = box
+    if view is not None:
+        pw, ph = paper_size(paper)
+        spec.width, spec.height = max(pw, ph) * MM, min(pw, ph) * MM
+        spec.box = view
+        spec.matrix = fit(view, spec.width * (1.0 - ATLAS_TEXT_SHARE), spec.height,
+                          MARGIN_MM * MM)
     # unchanged solid fills and hatches stay in the background, light enough to read through
     spec.dl.fills = {UNCHANGED_FILL: _merge_fills(spec.dl.fills.values())} if spec.dl.fills else {}
     for p in spec.dl.patterns:
@@ -336,6 +346,78 @@ def changed_sheets(report: Any) -> list[str]:
     if not sheets:
         return []
     return names or [sheets[0].name]
+
+
+#: Atlas pages: the right-hand share of the page that holds the cluster's change list.
+ATLAS_TEXT_SHARE = 0.34
+#: Space around a cluster on its atlas page, as a share of the cluster's size on each side
+#: (the cluster then fills well over a third of the page).
+ATLAS_CONTEXT = 0.25
+
+
+def zoom_box(bbox, extent, min_share: float = 0.01):
+    """The view of one cluster: its box with some context around, at least ``min_share`` of
+    the sheet's extent across (a cluster of one point still shows where it is)."""
+    x0, y0, x1, y1 = bbox
+    ext = extent or bbox
+    least = max(ext[2] - ext[0], ext[3] - ext[1], 1e-9) * min_share
+    w, h = max(x1 - x0, least), max(y1 - y0, least)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    w, h = w * (1 + 2 * ATLAS_CONTEXT), h * (1 + 2 * ATLAS_CONTEXT)
+    return (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+
+
+def _sidebar(width: float, height: float, lines: list[str]) -> DisplayList:
+    """A white column on the right of an atlas page with ``lines`` of text (page points)."""
+    dl = DisplayList()
+    x0 = width * (1.0 - ATLAS_TEXT_SHARE)
+    g = dl.fills.setdefault((1.0, 1.0, 1.0), FillGroup())
+    g.coords.extend([x0, 0.0, width, 0.0, width, height, x0, height])
+    g.counts.append(4)
+    g.rings.append(1)
+    size = 9.0
+    step = size * 1.45
+    room = max(1, int((height - 4 * MARGIN_MM * MM) / step))
+    if len(lines) > room:
+        lines = [*lines[: room - 1], f"… 另有 {len(lines) - room + 1} 项 more"]
+    y = height - 2 * MARGIN_MM * MM
+    for k, line in enumerate(lines):
+        big = size * 1.5 if k == 0 else size
+        rgb = colors.CLOUD if k == 0 else colors.BLACK
+        dl.texts.append(TextRun((big, 0.0, 0.0, big, x0 + 4 * MM, y), line[:110], rgb))
+        y -= step * (1.6 if k == 0 else 1.0)
+    return dl
+
+
+def atlas_pdf(report: Any, old: Drawing, new: Drawing, captions: dict[int, list[str]], *,
+              paper: str | None = None) -> bytes:
+    """A change atlas: per changed sheet an overview page, then one page per cluster zoomed
+    so it fills the drawing area, its number and ``captions[cluster id]`` beside it."""
+    import pymupdf
+
+    from drawings.gcpause import paused_gc
+    from drawings.render.page import build
+
+    doc = pymupdf.open()
+    try:
+        for name in changed_sheets(report):
+            with paused_gc():
+                build(overlay_spec(report, old, new, sheet=name, paper=paper), doc,
+                      compress=True)
+            sd = _sheet_diff(report, name)
+            new_sheet = _find(new, getattr(sd, "new_name", None), sd.name)
+            extent = entity_box(new_sheet) if new_sheet is not None else None
+            for cl in getattr(sd, "clusters", ()):
+                spec = overlay_spec(report, old, new, sheet=name, paper=paper,
+                                    view=zoom_box(tuple(cl.bbox), extent))
+                lines = captions.get(cl.id) or [f"云线 Cluster {cl.id}"]
+                spec.extra = [*(spec.extra or []),
+                              (_sidebar(spec.width, spec.height, lines), IDENTITY)]
+                with paused_gc():
+                    build(spec, doc, compress=True)
+        return doc.tobytes(garbage=0, deflate=False)
+    finally:
+        doc.close()
 
 
 def overlay_pdf(report: Any, old: Drawing, new: Drawing, *, paper: str | None = None) -> bytes:

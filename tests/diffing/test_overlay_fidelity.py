@@ -82,3 +82,33 @@ def test_clouds_are_never_tiny_nor_beyond_the_page() -> None:
     box, pad = cloud_box((-500.0, -500.0, 5000.0, 5000.0), page, unit=1.0)
     assert page[0] <= box[0] - pad and box[2] + pad <= page[2]
     assert page[1] <= box[1] - pad and box[3] + pad <= page[3]
+
+
+def test_atlas_overview_then_one_zoomed_page_per_cluster(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from drawings.render.overlays import zoom_box
+    from yitaotu.cli import cli
+
+    old, new = _pair(tmp_path)
+    res = CliRunner().invoke(cli, ["diff", str(old), str(new), "--format", "quiet",
+                                   "--atlas", str(tmp_path / "atlas.pdf")])
+    assert res.exit_code == 1, res.output
+    report = diff_files(old, new)
+    clusters = report.clusters
+    with pymupdf.open(tmp_path / "atlas.pdf") as pdf:
+        # per changed sheet (Model, A2): an overview, then its clusters
+        assert pdf.page_count == 2 + len(clusters)
+        texts = [page.get_text() for page in pdf]
+    model = [cl for cl in clusters if cl.sheet == "Model"]
+    first = texts[1]  # the first cluster of Model, after its overview
+    assert f"Cluster {model[0].id}" in first
+    for cid in model[0].changes:
+        assert cid in first
+    od, nd = read(old), read(new)
+    for cl in clusters:
+        view = zoom_box(tuple(cl.bbox), None)
+        spec = overlay_spec(report, od, nd, sheet=cl.sheet, view=view)
+        w = (view[2] - view[0]) * spec.matrix[0]
+        h = (view[3] - view[1]) * abs(spec.matrix[3])
+        assert w >= spec.width / 3 or h >= spec.height / 3  # zoomed: a third of the page

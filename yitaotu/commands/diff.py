@@ -79,11 +79,18 @@ def _is_ref(arg: str) -> bool:
     return ":" in arg and not Path(arg).exists()
 
 
-def _overlay(report: Any, old_drawing: Any, new_drawing: Any, out: Path, sheet: str | None):
-    """The overlay is drawn by the sheet renderer, so it shows what `yitaotu render` shows."""
+def _overlay(report: Any, old_drawing: Any, new_drawing: Any,
+             out: tuple[Path | None, Path | None], sheet: str | None) -> None:
+    """The overlay (and the change atlas) are drawn by the sheet renderer, so they show what
+    `yitaotu render` shows.  ``out``: (overlay path, atlas path), either None."""
+    from diffing import cluster_captions
     from drawings import render
 
-    return render.overlay(report, old_drawing, new_drawing, out, sheet=sheet)
+    overlay_out, atlas_out = out
+    if overlay_out is not None:
+        render.overlay(report, old_drawing, new_drawing, overlay_out, sheet=sheet)
+    if atlas_out is not None:
+        render.atlas(report, old_drawing, new_drawing, atlas_out, cluster_captions(report))
 
 
 @click.command("diff")
@@ -97,6 +104,8 @@ def _overlay(report: Any, old_drawing: Any, new_drawing: Any, out: Path, sheet: 
               help="标注 DXF: the new drawing with YTT-* change layers and revision clouds.")
 @click.option("--overlay", "overlay_out", type=click.Path(dir_okay=False, path_type=Path),
               help="叠加图 overlay picture (.png/.svg/.pdf).")
+@click.option("--atlas", "atlas_out", type=click.Path(dir_okay=False, path_type=Path),
+              help="变更图集 change atlas PDF: overview, then one zoomed page per cluster.")
 @click.option("--ignore-style", is_flag=True, help="忽略样式 ignore colour/linetype/lineweight.")
 @click.option("--tolerance", type=float, help="容差 tolerance (drawing units; PDF: points).")
 @click.option("--include-xdata", is_flag=True, help="比较扩展数据 report XDATA differences.")
@@ -107,7 +116,8 @@ def _overlay(report: Any, old_drawing: Any, new_drawing: Any, out: Path, sheet: 
 @click.option("--sheet", help="图纸/布局 sheet number (store) or layout/page name (files).")
 @click.option("--no-cache", is_flag=True, help="不用缓存 recompute store diffs.")
 def diff_cmd(args: tuple[str, ...], fmt: str, as_json: bool, output: Path | None,
-             dxf_out: Path | None, overlay_out: Path | None, ignore_style: bool,
+             dxf_out: Path | None, overlay_out: Path | None, atlas_out: Path | None,
+             ignore_style: bool,
              tolerance: float | None, include_xdata: bool, strict_style: bool,
              strict_position: bool, sheet: str | None, no_cache: bool) -> None:
     """比较图纸 Compare two drawings or two set versions (exit 0 same, 1 changed, 2 error)."""
@@ -118,7 +128,8 @@ def diff_cmd(args: tuple[str, ...], fmt: str, as_json: bool, output: Path | None
     opts = {"tolerance": tolerance, "ignore_style": ignore_style, "include_xdata": include_xdata,
             "strict_style": strict_style, "strict_position": strict_position}
     try:
-        changed = _run(args, fmt, output, dxf_out, overlay_out, sheet, not no_cache, opts)
+        pictures = (overlay_out, atlas_out)
+        changed = _run(args, fmt, output, dxf_out, pictures, sheet, not no_cache, opts)
     except YitaotuError as e:
         print_error(e.message)
         sys.exit(EXIT_ERROR)
@@ -184,7 +195,7 @@ def _files(old: Path, new: Path, fmt, output, dxf_out, overlay_out, sheet, opts,
     _write_out(_render(report, fmt), output)
     if dxf_out is not None:
         write_markup_dxf(report, new, dxf_out, old_drawing=od, new_drawing=nd)
-    if overlay_out is not None:
+    if any(overlay_out):
         _overlay(report, od, nd, overlay_out, sheet)
     return bool(report)
 
@@ -227,8 +238,9 @@ def _store_set(project, v1, v2, fmt, output, dxf_out, overlay_out, use_cache, op
     import diffing
     from yitaotu.commands._common import get_app
 
-    if dxf_out is not None or overlay_out is not None:
-        raise InvalidInput("--dxf/--overlay need one sheet: --sheet NO or PROJECT:REV:SHEETNO")
+    if dxf_out is not None or any(overlay_out):
+        raise InvalidInput("--dxf/--overlay/--atlas need one sheet: --sheet NO or "
+                           "PROJECT:REV:SHEETNO")
     app = get_app()
     with app.session() as s:
         sd = diffing.diff_versions(s, app.blobs, project, v1, v2, use_cache=use_cache, **opts)
@@ -254,7 +266,7 @@ def _store_sheet(old_ref, new_ref, fmt, output, dxf_out, overlay_out, use_cache,
         report = diffing.diff_entries(s, app.blobs, a, b, label=label, use_cache=use_cache,
                                       **opts)
     _write_out(_render(report, fmt), output)
-    if dxf_out is not None or overlay_out is not None:
+    if dxf_out is not None or any(overlay_out):
         _store_pictures(app, a, b, report, dxf_out, overlay_out)
     return bool(report)
 
@@ -275,5 +287,5 @@ def _store_pictures(app, a, b, report, dxf_out, overlay_out) -> None:
                 d.sheets = [d.sheets[int(e["page"]) - 1]]
         if dxf_out is not None:
             write_markup_dxf(report, paths[1], dxf_out, old_drawing=od, new_drawing=nd)
-        if overlay_out is not None:
+        if any(overlay_out):
             _overlay(report, od, nd, overlay_out, None)
