@@ -276,8 +276,12 @@ def _diff_drawings(
             changes.insert(0, move)
         pending.append((name, ov.name if ov is not None else None,
                         nv.name if nv is not None else None, m, changes, len(ov_), len(nv_)))
-    placed = _place_tables(table_changes(old, new, respelt, ignore_style=ignore_style), sheet_pairs,
+    # layers and style tables compare like with like: a PDF's layers are not a CAD file's
+    same_model = cad or set(fmts) == {"pdf"}
+    table = table_changes(old, new, respelt, ignore_style=ignore_style) if same_model else []
+    placed = _place_tables(table, sheet_pairs,
                            list((getattr(new, "blocks", None) or {}).values()))
+    warnings = [w for p in pending if (w := _match_warning(p[0], p[3], p[5], p[6], fmts))]
 
     next_change, next_cluster = 1, 1
     sheets: list[SheetDiff] = []
@@ -323,8 +327,31 @@ def _diff_drawings(
         engine=ENGINE_VERSION,
         respellings=dict(respelt),
         notes=tuple(drawing_notes(old, new)),
-        warnings=(),
+        warnings=tuple(warnings),
     )
+
+
+#: Below this share of entities matched, a sheet pair is said to have no common ground.
+MATCH_WARN_SHARE = 0.05
+
+
+def _match_warning(name: str, m: SheetMatch, n_old: int, n_new: int,
+                   fmts: tuple[str, ...]) -> str | None:
+    """A warning when two non-empty sheets share almost nothing: all-added/all-removed then
+    says more about the comparison than about the drawing (a DXF against the PDF plotted from
+    it: no plot transform found; the wrong sheet or file)."""
+    if not n_old or not n_new or m.unchanged + len(m.modified) > MATCH_WARN_SHARE * min(
+            n_old, n_new):
+        return None
+    kinds = set(fmts)
+    if "pdf" in kinds and kinds & {"dxf", "dwg"}:
+        why = ("未找到出图变换 no plot transform found between the CAD drawing and the PDF: "
+               "its entities and the PDF's paths are counted as removed and added")
+    else:
+        why = ("几乎没有共同内容 almost nothing in common: check that the two files are "
+               "revisions of one drawing")
+    return (f"[{name}] {why} ({m.unchanged + len(m.modified)} of {min(n_old, n_new)} "
+            f"matched)")
 
 
 def _built(c: dict[str, Any], chid: str, sheet: str, cluster: int | None) -> Change:

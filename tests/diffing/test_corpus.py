@@ -158,3 +158,13 @@ def test_same_drawing_as_dxf_and_dwg(corpus, version):
     basic = {"LINE", "LWPOLYLINE", "CIRCLE", "ARC", "TEXT", "MTEXT", "INSERT", "POINT"}
     assert not [c for c in report.changes if c.type in basic], report.changes
     assert report.stats["unchanged"] >= 50
+
+
+@needs_corpus
+def test_dxf_against_its_own_plot_is_never_silent(corpus):
+    """nchh r1: the DXF and the PDF plotted from it (issue #16 §6): without a plot transform
+    the report says so instead of a silent 100 % added/removed."""
+    d = corpus / "pairs/nchh-layout-dxf-pdf"
+    report = diff_files(d / "r1_6cb6efc.dxf", d / "r1_6cb6efc.pdf")
+    assert report.warnings and "no plot transform" in report.warnings[0]
+    assert not report.tables  # a PDF's layers are not compared with a CAD file's

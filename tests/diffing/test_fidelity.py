@@ -230,3 +230,16 @@ def test_text_report_shows_xdata_values(tmp_path: Path) -> None:
                         include_xdata=True)
     text = "\n".join(text_lines(report))
     assert "EMFNET: [1000 'DK-1'] → [1000 'DK-2']" in text
+
+
+def test_cad_against_its_plot_without_transform_warns(tmp_path: Path, plan) -> None:
+    """A DXF against the PDF plotted from it at 1:100 with text as strokes: the engine finds
+    no common ground (no plot transform yet): it says so, in the JSON and the text."""
+    write_dxf(plan, tmp_path / "plan.dxf")
+    write_pdf(plan, tmp_path / "plot.pdf", text=False)
+    report = diff_files(tmp_path / "plan.dxf", tmp_path / "plot.pdf")
+    assert report.stats["unchanged"] == 0
+    assert len(report.warnings) == 1 and "no plot transform found" in report.warnings[0]
+    assert report.to_json()["warnings"] == list(report.warnings)
+    assert "警告 Warning:" in "\n".join(text_lines(report))
+    assert not diff_files(tmp_path / "plan.dxf", tmp_path / "plan.dxf").warnings
