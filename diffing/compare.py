@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from diffing.appearance import Respellings
 from diffing.cluster import cluster_regions, group_bbox
+from diffing.crossformat import cross_format, one_sided_kinds
+from diffing.crossformat import warnings as format_warnings
 from diffing.describe import text_style_tables
 from diffing.engine import SheetMatch, match_sheet
 from diffing.geometry import bbox_union, finite_bbox, transform_bbox, values_equal
@@ -202,6 +205,14 @@ def _shown(path: str | None) -> str | None:
     return None if path is None else display_path(path)
 
 
+def _kinds(drawing: Any) -> Counter[str]:
+    """Entity kinds over all sheets of a drawing (or a stored index)."""
+    out: Counter[str] = Counter()
+    for v in sheet_views(drawing):
+        out.update(e.kind for e in _entities(v))
+    return out
+
+
 def _entities(view: SheetView | None) -> list[Any]:
     return [] if view is None else [view.entity(i) for i in range(len(view))]
 
@@ -257,6 +268,8 @@ def _diff_drawings(
                                      text_styles=text_styles)
     sheet_pairs = _pair_sheets(sheet_views(old), sheet_views(new, new_handle_fix), sheet)
     factor = unit_factor(getattr(old, "units", ""), getattr(new, "units", "")) if cad else None
+    cross: Counter[str] | None = Counter() if cross_format(fmts) else None
+    one_sided = one_sided_kinds(*(_kinds(v) for v in (old, new))) if cross is not None else {}
 
     pending: list[tuple[str, str | None, str | None, SheetMatch, list[dict[str, Any]], int, int]]
     pending = []
@@ -268,8 +281,10 @@ def _diff_drawings(
                         include_xdata=include_xdata, use_handles=use_handles,
                         changed_blocks=changed_blocks,
                         layers=layers, text_styles=text_styles, respellings=respelt,
-                        scale_hint=factor)
+                        scale_hint=factor, cross=cross)
         changes = _sheet_changes(m, ov_, nv_)
+        if one_sided:  # said once in the warnings instead
+            changes = [c for c in changes if c["type"] not in one_sided]
         move = sheet_move(m.alignment, ov_, nv_, cad=cad, strict_position=strict_position,
                           unit_factor=factor)
         if move is not None:
@@ -282,6 +297,8 @@ def _diff_drawings(
     placed = _place_tables(table, sheet_pairs,
                            list((getattr(new, "blocks", None) or {}).values()))
     warnings = [w for p in pending if (w := _match_warning(p[0], p[3], p[5], p[6], fmts))]
+    if cross is not None:
+        warnings += format_warnings(fmts, one_sided, cross)
 
     next_change, next_cluster = 1, 1
     sheets: list[SheetDiff] = []

@@ -8,10 +8,12 @@ Differences within the tolerance are no change at all.
 
 from __future__ import annotations
 
+from collections import Counter
 from types import SimpleNamespace
 from typing import Any
 
 from diffing.appearance import same_look
+from diffing.crossformat import lenient_keys
 from diffing.geometry import differing_keys, transform_geometry, transform_point, translate_geometry
 from diffing.report import Alignment
 
@@ -117,6 +119,7 @@ def describe(
     changed_blocks: frozenset[str] = frozenset(),
     layers: tuple[dict[str, Any], dict[str, Any]] | None = None,
     text_styles: TextStyles | None = None,
+    cross: Counter[str] | None = None,
 ) -> tuple[tuple[str, ...], dict[str, Any]] | None:
     """``(what, details)`` for a matched pair, or ``None`` when they are equal within ``tol``.
 
@@ -125,7 +128,9 @@ def describe(
     change per definition).  ``layers`` (old, new layer tables) lets a move to another layer
     not also count as a style change when the entity simply follows its layer's style.
     ``text_styles`` (:func:`text_style_tables`) reports a text whose style kept its name but
-    changed its definition (e.g. its font) as a style change.
+    changed its definition (e.g. its font) as a style change.  ``cross`` (DXF against DWG):
+    fields one format does not carry are not compared, only counted there
+    (:mod:`diffing.crossformat`).
     """
     what: set[str] = set()
     details: dict[str, Any] = {}
@@ -137,6 +142,8 @@ def describe(
     vx, vy = new.anchor[0] - ax, new.anchor[1] - ay
     moved = abs(vx) > tol or abs(vy) > tol
     keys = differing_keys(a, b, tol)
+    if cross is not None and keys:
+        keys = lenient_keys(kind, keys, a, b, cross)
     if kind == "PATH":
         # a PDF path's stroke/fill colour and width are its style (also in Entity.style)
         keys = [k for k in keys if k not in _PATH_STYLE_KEYS]

@@ -13,7 +13,7 @@ Order of evidence (design.md §4):
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -176,6 +176,7 @@ def match_sheet(
     text_styles: TextStyles | None = None,
     respellings: Respellings | None = None,
     scale_hint: float | None = None,
+    cross: Counter[str] | None = None,
 ) -> SheetMatch:
     """``respellings`` counts the appearance-equal style spellings of the final pairs;
     ``scale_hint`` (a unit change's factor) is tried as the alignment before estimating one."""
@@ -191,10 +192,12 @@ def match_sheet(
     u_old = np.flatnonzero(~mo).tolist()
     u_new = np.flatnonzero(~mn).tolist()
 
-    def _desc(i: int, j: int, al: Alignment):
+    def _desc(i: int, j: int, al: Alignment, sink: Counter[str] | None = None):
+        # fields skipped across formats are counted for the final pairs only (``sink``)
+        lenient = None if cross is None else (Counter() if sink is None else sink)
         return describe(lo[i], ln[j], al, tol, ignore_style=ignore_style,
                         include_xdata=include_xdata, changed_blocks=changed_blocks,
-                        layers=layers, text_styles=text_styles)
+                        layers=layers, text_styles=text_styles, cross=lenient)
 
     if include_xdata:
         for i, j in pairs.tolist():
@@ -265,7 +268,7 @@ def match_sheet(
             continue
         paired_o.add(i)
         paired_n.add(j)
-        d = _desc(i, j, al)
+        d = _desc(i, j, al, cross)
         if respellings is not None:
             note_respellings(lo[i], ln[j], respellings)
         if d is None:
