@@ -30,6 +30,11 @@ _TEXT_KINDS = frozenset({"TEXT", "MTEXT", "ATTRIB", "ATTDEF"})
 _PATH_STYLE_KEYS = frozenset({"stroke", "fill", "width"})
 
 
+#: A PDF text span moved by less than this share of its font size is the same span (plot
+#: drivers re-place glyph runs by up to ~0.6 pt at 10 pt between two plots of one drawing).
+GLYPH_JITTER = 0.08
+
+
 def _label(kind: str, key: str) -> str:
     if key == "radius":
         return "radius"
@@ -120,6 +125,7 @@ def describe(
     layers: tuple[dict[str, Any], dict[str, Any]] | None = None,
     text_styles: TextStyles | None = None,
     cross: Counter[str] | None = None,
+    hatch_tol: float = 0.0,
 ) -> tuple[tuple[str, ...], dict[str, Any]] | None:
     """``(what, details)`` for a matched pair, or ``None`` when they are equal within ``tol``.
 
@@ -130,11 +136,19 @@ def describe(
     ``text_styles`` (:func:`text_style_tables`) reports a text whose style kept its name but
     changed its definition (e.g. its font) as a style change.  ``cross`` (DXF against DWG):
     fields one format does not carry are not compared, only counted there
-    (:mod:`diffing.crossformat`).
+    (:mod:`diffing.crossformat`).  ``hatch_tol``: the tolerance for hatch boundaries (the
+    engine makes it relative to the sheet's extent: CAD programs re-compute boundaries with
+    jitter); a PDF text span's position is compared within :data:`GLYPH_JITTER` of its size.
     """
     what: set[str] = set()
     details: dict[str, Any] = {}
     kind = new.kind
+    if kind == "HATCH":
+        tol = max(tol, hatch_tol)
+    elif kind == "TEXT" and "font" in new.geometry:  # a PDF span: drivers place glyphs loosely
+        h = new.geometry.get("height")
+        if isinstance(h, int | float):
+            tol = max(tol, GLYPH_JITTER * float(h))
 
     a = transform_geometry(old.geometry, al)
     b = new.geometry

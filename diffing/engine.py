@@ -49,6 +49,9 @@ NEAR_SHARE = 0.02
 #: The sheet scale is at most this times the anchors' 1-99 % box (stray far entities).
 ROBUST_MARGIN = 1.5
 ROBUST_MIN_ENTITIES = 50
+#: Hatch boundaries are compared within this share of the sheet's extent diagonal: CAD
+#: programs re-compute boundary vertices on save (4e-4 units seen on a 1000-unit sheet).
+HATCH_JITTER = 1e-6
 #: Candidates kept per unmatched old entity (closest first).
 NEIGHBOURS = 12
 FAR_SHARE = 0.25
@@ -197,7 +200,8 @@ def match_sheet(
         lenient = None if cross is None else (Counter() if sink is None else sink)
         return describe(lo[i], ln[j], al, tol, ignore_style=ignore_style,
                         include_xdata=include_xdata, changed_blocks=changed_blocks,
-                        layers=layers, text_styles=text_styles, cross=lenient)
+                        layers=layers, text_styles=text_styles, cross=lenient,
+                        hatch_tol=HATCH_JITTER * res.extent_diag)
 
     if include_xdata:
         for i, j in pairs.tolist():

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import ezdxf
+import pymupdf
 import pytest
 from click.testing import CliRunner
 from ezdxf.colors import DXF_DEFAULT_COLORS
@@ -243,3 +244,41 @@ def test_cad_against_its_plot_without_transform_warns(tmp_path: Path, plan) -> N
     assert report.to_json()["warnings"] == list(report.warnings)
     assert "警告 Warning:" in "\n".join(text_lines(report))
     assert not diff_files(tmp_path / "plan.dxf", tmp_path / "plan.dxf").warnings
+
+
+def _hatch_doc(path: Path, jitter: float, *, move: float = 0.0) -> Path:
+    doc = ezdxf.new("R2018")
+    msp = doc.modelspace()
+    for k in range(40):
+        msp.add_line((k * 250.0, 0), (k * 250.0, 8000))
+    h = msp.add_hatch()
+    h.set_pattern_fill("ANSI31", scale=20)
+    h.paths.add_polyline_path([(1000 + jitter, 1000), (3000, 1000 - jitter),
+                               (3000 + move, 3000 + jitter), (1000, 3000)], is_closed=True)
+    doc.saveas(path)
+    return path
+
+
+def test_hatch_boundary_jitter_is_relative_to_the_extent(tmp_path: Path) -> None:
+    old = _hatch_doc(tmp_path / "a.dxf", 0.0)
+    assert not diff_files(old, _hatch_doc(tmp_path / "b.dxf", 4e-4))
+    moved = diff_files(old, _hatch_doc(tmp_path / "c.dxf", 4e-4, move=50.0))
+    assert [(c.type, c.what) for c in moved.changes] == [("HATCH", ("vertices",))]
+
+
+def _span_pdf(path: Path, dx: float) -> Path:
+    doc = pymupdf.open()
+    page = doc.new_page(width=595, height=842)
+    for k in range(30):
+        page.draw_line((20 + k * 15, 100), (20 + k * 15, 700))
+    page.insert_text((100 + dx, 400), "一层平面图 PLAN", fontsize=10, fontname="china-s")
+    doc.save(str(path))
+    doc.close()
+    return path
+
+
+def test_pdf_glyph_jitter_is_no_move(tmp_path: Path) -> None:
+    old = _span_pdf(tmp_path / "a.pdf", 0.0)
+    assert not diff_files(old, _span_pdf(tmp_path / "b.pdf", 0.6))
+    moved = diff_files(old, _span_pdf(tmp_path / "c.pdf", 3.0))
+    assert [c.what for c in moved.changes] == [("moved",)]
