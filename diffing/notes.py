@@ -84,7 +84,8 @@ def drawing_notes(old: Any, new: Any) -> list[dict[str, Any]]:
                           "after": list(en)})
         po, pn = getattr(so, "paper", None) or {}, getattr(sn, "paper", None) or {}
         if po and pn:
-            page = {k: [po.get(k), pn.get(k)] for k in ("width", "height", "rotation", "units")
+            page = {k: [po.get(k), pn.get(k)]
+                    for k in ("width", "height", "rotation", "page_rotation", "units")
                     if _page_value(po.get(k)) != _page_value(pn.get(k))}
             if page:
                 notes.append({"kind": "page", "sheet": so.name,

@@ -282,3 +282,23 @@ def test_pdf_glyph_jitter_is_no_move(tmp_path: Path) -> None:
     assert not diff_files(old, _span_pdf(tmp_path / "b.pdf", 0.6))
     moved = diff_files(old, _span_pdf(tmp_path / "c.pdf", 3.0))
     assert [c.what for c in moved.changes] == [("moved",)]
+
+
+def test_pdf_page_size_and_rotation_are_noted(tmp_path: Path) -> None:
+    def make(path: Path, size: tuple[float, float], rotate: int) -> Path:
+        doc = pymupdf.open()
+        page = doc.new_page(width=size[0], height=size[1])
+        page.draw_line((20, 20), (200, 200))
+        page.set_rotation(rotate)
+        doc.save(str(path))
+        doc.close()
+        return path
+
+    report = diff_files(make(tmp_path / "a.pdf", (595, 842), 0),
+                        make(tmp_path / "b.pdf", (842, 1191), 90))
+    pages = [n for n in report.to_json()["notes"] if n["kind"] == "page"]
+    assert len(pages) == 1
+    assert pages[0]["before"]["page_rotation"] is None
+    assert pages[0]["after"]["page_rotation"] == 90
+    assert pages[0]["after"]["width"] != pages[0]["before"]["width"]
+    assert "注 Note [Page 1]: 页面 page" in "\n".join(text_lines(report))
