@@ -3,7 +3,8 @@
 Public API (callers do not reach into the modules):
 
 - :func:`diff_files` / :func:`diff_drawings` -> :class:`DiffReport`
-- :func:`write_text`, :func:`write_json`, :func:`get_writer` (by name), :func:`write_markup_dxf`
+- :func:`write_text`, :func:`write_json`, :func:`get_writer` (by name), :func:`write_markup_dxf`,
+  :func:`cluster_captions` (the change atlas's text per cluster)
 - :func:`diff_versions` / :func:`diff_entries` (set versions and manifest entries through the
   store: stored indexes, report cache), :class:`SetDiff`, :func:`sheet_entry`,
   :func:`load_sheet_index`, the sheet states ``ADDED``/``CHANGED``/``REMOVED``/``UNCHANGED``
@@ -41,7 +42,7 @@ from diffing.report import (
     FileInfo,
     SheetDiff,
 )
-from diffing.writers import FORMATS, get_writer, pad, write_json, write_text
+from diffing.writers import FORMATS, cluster_captions, get_writer, pad, write_json, write_text
 
 __all__ = [
     "DEFAULT_TOLERANCE",
@@ -54,6 +55,7 @@ __all__ = [
     "DiffResult",
     "FileInfo",
     "SheetDiff",
+    "cluster_captions",
     "diff_drawings",
     "diff_files",
     "get_writer",

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from diffing.appearance import Respellings
 from diffing.cluster import cluster_regions, group_bbox
+from diffing.crossformat import cross_format, one_sided_kinds
+from diffing.crossformat import warnings as format_warnings
 from diffing.describe import text_style_tables
 from diffing.engine import SheetMatch, match_sheet
 from diffing.geometry import bbox_union, finite_bbox, transform_bbox, values_equal
+from diffing.notes import drawing_notes, sheet_move
 from diffing.report import (
     ADDED,
     ENGINE_VERSION,
@@ -22,6 +27,7 @@ from diffing.report import (
     FileInfo,
     SheetDiff,
 )
+from diffing.tables import affected, table_changes, unit_factor
 from diffing.views import SheetView, block_fingerprints, fp_array, sheet_views
 from drawings import paused_gc
 from storage.display import display_path
@@ -174,10 +180,15 @@ def diff_drawings(
     old_path: str | None = None,
     new_path: str | None = None,
     new_handle_fix: dict[int, str] | None = None,
+    strict_style: bool = False,
+    strict_position: bool = False,
 ) -> DiffReport:
     """Diff two ``Drawing`` or ``DrawingIndex`` objects (any mix).
 
     ``new_handle_fix``: NEW's handles for entity objects it shares with OLD (``diff_files``).
+    ``strict_style``: appearance-equal respellings (ACI vs the identical true colour...) make
+    the report non-empty (they are always counted in ``respellings``).  ``strict_position``:
+    a PDF page moved as a whole is a change too (CAD model space always is).
     """
     # The engine allocates little but runs beside two big object graphs: the cyclic GC would
     # rescan those again and again for nothing (it doubled the run time on 100k entities).
@@ -185,12 +196,48 @@ def diff_drawings(
         return _diff_drawings(old, new, tolerance=tolerance, ignore_style=ignore_style,
                               include_xdata=include_xdata, sheet=sheet, old_blob=old_blob,
                               new_blob=new_blob, old_path=_shown(old_path),
-                              new_path=_shown(new_path), new_handle_fix=new_handle_fix)
+                              new_path=_shown(new_path), new_handle_fix=new_handle_fix,
+                              strict_style=strict_style, strict_position=strict_position)
 
 
 def _shown(path: str | None) -> str | None:
     """A path as the report shows it: printable and JSON-safe whatever bytes name it."""
     return None if path is None else display_path(path)
+
+
+def _kinds(drawing: Any) -> Counter[str]:
+    """Entity kinds over all sheets of a drawing (or a stored index)."""
+    out: Counter[str] = Counter()
+    for v in sheet_views(drawing):
+        out.update(e.kind for e in _entities(v))
+    return out
+
+
+def _entities(view: SheetView | None) -> list[Any]:
+    return [] if view is None else [view.entity(i) for i in range(len(view))]
+
+
+def _place_tables(table: list[dict[str, Any]], sheet_pairs: list,
+                  blocks: list[Any]) -> dict[int, list]:
+    """Each table change on the sheet where most of its entities are (the first sheet when
+    none), with the number of entities it affects over all sheets and their box there.
+    A layer or style no entity uses (in the sheets or in ``blocks``) is left out."""
+    placed: dict[int, list[dict[str, Any]]] = {}
+    if not table:
+        return placed
+    sides = [_entities(nv if nv is not None else ov) for ov, nv in sheet_pairs]
+    for ch in table:
+        counts = [affected(ch, ents) for ents in sides]
+        total = sum(n for n, _ in counts)
+        if not total and ch["type"] != "HEADER" and not any(
+                affected(ch, b.entities)[0] for b in blocks):
+            continue  # a table entry nothing uses: invisible either way
+        best = max(range(len(counts)), key=lambda k: counts[k][0]) if counts else 0
+        ch["details"]["entities"] = total
+        bb = counts[best][1] if counts else None
+        ch["bbox"] = bb if bb is not None and finite_bbox(bb) else (0.0, 0.0, 0.0, 0.0)
+        placed.setdefault(best, []).append(ch)
+    return placed
 
 
 def _diff_drawings(
@@ -206,16 +253,23 @@ def _diff_drawings(
     old_path: str | None,
     new_path: str | None,
     new_handle_fix: dict[int, str] | None = None,
+    strict_style: bool = False,
+    strict_position: bool = False,
 ) -> DiffReport:
     fmts = tuple(f for f in (getattr(old, "format", ""), getattr(new, "format", "")) if f)
     tol = default_tolerance(*fmts) if tolerance is None else float(tolerance)
     use_handles = "pdf" not in fmts
+    cad = bool(fmts) and set(fmts) <= {"dxf", "dwg"}
     layers = (getattr(old, "layers", None) or {}, getattr(new, "layers", None) or {})
     text_styles = text_style_tables(old, new)
+    respelt = Respellings()
     changed_blocks = _changed_blocks(old, new, tol=tol, ignore_style=ignore_style,
                                      include_xdata=include_xdata, layers=layers,
                                      text_styles=text_styles)
     sheet_pairs = _pair_sheets(sheet_views(old), sheet_views(new, new_handle_fix), sheet)
+    factor = unit_factor(getattr(old, "units", ""), getattr(new, "units", "")) if cad else None
+    cross: Counter[str] | None = Counter() if cross_format(fmts) else None
+    one_sided = one_sided_kinds(*(_kinds(v) for v in (old, new))) if cross is not None else {}
 
     pending: list[tuple[str, str | None, str | None, SheetMatch, list[dict[str, Any]], int, int]]
     pending = []
@@ -226,43 +280,55 @@ def _diff_drawings(
         m = match_sheet(ov_, nv_, tol=tol, ignore_style=ignore_style,
                         include_xdata=include_xdata, use_handles=use_handles,
                         changed_blocks=changed_blocks,
-                        layers=layers, text_styles=text_styles)
+                        layers=layers, text_styles=text_styles, respellings=respelt,
+                        scale_hint=factor, cross=cross)
         changes = _sheet_changes(m, ov_, nv_)
+        if one_sided:  # said once in the warnings instead
+            changes = [c for c in changes if c["type"] not in one_sided]
+        move = sheet_move(m.alignment, ov_, nv_, cad=cad, strict_position=strict_position,
+                          unit_factor=factor)
+        if move is not None:
+            changes.insert(0, move)
         pending.append((name, ov.name if ov is not None else None,
                         nv.name if nv is not None else None, m, changes, len(ov_), len(nv_)))
+    # layers and style tables compare like with like: a PDF's layers are not a CAD file's
+    same_model = cad or set(fmts) == {"pdf"}
+    table = table_changes(old, new, respelt, ignore_style=ignore_style) if same_model else []
+    placed = _place_tables(table, sheet_pairs,
+                           list((getattr(new, "blocks", None) or {}).values()))
+    warnings = [w for p in pending if (w := _match_warning(p[0], p[3], p[5], p[6], fmts))]
+    if cross is not None:
+        warnings += format_warnings(fmts, one_sided, cross)
 
     next_change, next_cluster = 1, 1
     sheets: list[SheetDiff] = []
-    for name, oname, nname, m, changes, n_old, n_new in pending:
+    for k, (name, oname, nname, m, changes, n_old, n_new) in enumerate(pending):
+        whole = [c for c in changes if c["type"] == "SHEET"]
+        changes = [c for c in changes if c["type"] != "SHEET"]
         boxes = [c["bbox"] for c in changes]
-        ext = None
-        for b in boxes:
-            ext = bbox_union(ext, b)
         gap = max(CLUSTER_SHARE * (m.extent_diag or 0.0), tol * 10)
         groups = cluster_regions(boxes, gap, max(CLOUD_MAX_SHARE * (m.extent_diag or 0.0),
                                                  gap * 4))
         built: list[Change] = []
         clusters: list[Cluster] = []
+        for c in whole:  # the sheet as a whole: no cloud (it would be the whole sheet)
+            built.append(_built(c, f"c{next_change}", name, None))
+            next_change += 1
         for members in groups:
             cid = next_cluster
             next_cluster += 1
             ids = []
-            for k in sorted(members, key=lambda k: (_KIND_ORDER[changes[k]["kind"]],
-                                                    changes[k]["new_index"] or -1,
-                                                    changes[k]["old_index"] or -1)):
-                c = changes[k]
-                chid = f"c{next_change}"
+            for i in sorted(members, key=lambda i: (_KIND_ORDER[changes[i]["kind"]],
+                                                    changes[i]["new_index"] or -1,
+                                                    changes[i]["old_index"] or -1)):
+                built.append(_built(changes[i], f"c{next_change}", name, cid))
+                ids.append(built[-1].id)
                 next_change += 1
-                ids.append(chid)
-                bb = c["bbox"] if finite_bbox(c["bbox"]) else (0.0, 0.0, 0.0, 0.0)
-                built.append(Change(
-                    id=chid, kind=c["kind"], type=c["type"], layer=c["layer"], bbox=bb,
-                    sheet=name, old_handle=c["old_handle"], new_handle=c["new_handle"],
-                    old_index=c["old_index"], new_index=c["new_index"],
-                    what=tuple(c.get("what", ())), details=c.get("details") or {}, cluster=cid,
-                ))
             clusters.append(Cluster(id=cid, sheet=name, bbox=group_bbox(boxes, members),
                                     changes=tuple(ids)))
+        for c in placed.get(k, ()):  # drawing-level: no cloud either
+            built.append(_built(c, f"c{next_change}", name, None))
+            next_change += 1
         sheets.append(SheetDiff(
             name=name, alignment=m.alignment, changes=tuple(built), clusters=tuple(clusters),
             unchanged=m.unchanged, old_entities=n_old, new_entities=n_new,
@@ -273,8 +339,45 @@ def _diff_drawings(
         new=_info(new, new_path, new_blob),
         sheets=tuple(sheets),
         options={"tolerance": tol, "ignore_style": ignore_style,
-                 "include_xdata": include_xdata, "sheet": sheet},
+                 "include_xdata": include_xdata, "sheet": sheet,
+                 "strict_style": strict_style, "strict_position": strict_position},
         engine=ENGINE_VERSION,
+        respellings=dict(respelt),
+        notes=tuple(drawing_notes(old, new)),
+        warnings=tuple(warnings),
+    )
+
+
+#: Below this share of entities matched, a sheet pair is said to have no common ground.
+MATCH_WARN_SHARE = 0.05
+
+
+def _match_warning(name: str, m: SheetMatch, n_old: int, n_new: int,
+                   fmts: tuple[str, ...]) -> str | None:
+    """A warning when two non-empty sheets share almost nothing: all-added/all-removed then
+    says more about the comparison than about the drawing (a DXF against the PDF plotted from
+    it: no plot transform found; the wrong sheet or file)."""
+    if not n_old or not n_new or m.unchanged + len(m.modified) > MATCH_WARN_SHARE * min(
+            n_old, n_new):
+        return None
+    kinds = set(fmts)
+    if "pdf" in kinds and kinds & {"dxf", "dwg"}:
+        why = ("未找到出图变换 no plot transform found between the CAD drawing and the PDF: "
+               "its entities and the PDF's paths are counted as removed and added")
+    else:
+        why = ("几乎没有共同内容 almost nothing in common: check that the two files are "
+               "revisions of one drawing")
+    return (f"[{name}] {why} ({m.unchanged + len(m.modified)} of {min(n_old, n_new)} "
+            f"matched)")
+
+
+def _built(c: dict[str, Any], chid: str, sheet: str, cluster: int | None) -> Change:
+    bb = c["bbox"] if finite_bbox(c["bbox"]) else (0.0, 0.0, 0.0, 0.0)
+    return Change(
+        id=chid, kind=c["kind"], type=c["type"], layer=c["layer"], bbox=bb, sheet=sheet,
+        old_handle=c["old_handle"], new_handle=c["new_handle"], old_index=c["old_index"],
+        new_index=c["new_index"], what=tuple(c.get("what", ())),
+        details=c.get("details") or {}, cluster=cluster,
     )
 
 
@@ -363,6 +466,8 @@ def diff_files(
     ignore_style: bool = False,
     include_xdata: bool = False,
     sheet: str | None = None,
+    strict_style: bool = False,
+    strict_position: bool = False,
 ) -> DiffReport:
     """Read both files (DXF, DWG, PDF in any mix) and diff them.
 
@@ -381,14 +486,17 @@ def diff_files(
         del pair
         return _diff_read(old, new, old_path, new_path, tolerance=tolerance,
                           ignore_style=ignore_style, include_xdata=include_xdata, sheet=sheet,
-                          new_handle_fix=fix)
+                          new_handle_fix=fix, strict_style=strict_style,
+                          strict_position=strict_position)
 
 
 def _diff_read(old: Any, new: Any, old_path: Any, new_path: Any, *, tolerance: float | None,
                ignore_style: bool, include_xdata: bool, sheet: str | None,
-               new_handle_fix: dict[int, str] | None) -> DiffReport:
+               new_handle_fix: dict[int, str] | None, strict_style: bool = False,
+               strict_position: bool = False) -> DiffReport:
     return diff_drawings(
         old, new, tolerance=tolerance, ignore_style=ignore_style, include_xdata=include_xdata,
         sheet=sheet, old_blob=sha256_file(old_path), new_blob=sha256_file(new_path),
         old_path=str(old_path), new_path=str(new_path), new_handle_fix=new_handle_fix,
+        strict_style=strict_style, strict_position=strict_position,
     )

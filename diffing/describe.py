@@ -8,9 +8,12 @@ Differences within the tolerance are no change at all.
 
 from __future__ import annotations
 
+from collections import Counter
 from types import SimpleNamespace
 from typing import Any
 
+from diffing.appearance import same_look
+from diffing.crossformat import lenient_keys
 from diffing.geometry import differing_keys, transform_geometry, transform_point, translate_geometry
 from diffing.report import Alignment
 
@@ -25,6 +28,11 @@ _ANCHOR_KEYS = frozenset({"insert", "center", "location"})
 STYLE_KEYS = ("color", "linetype", "lineweight")
 _TEXT_KINDS = frozenset({"TEXT", "MTEXT", "ATTRIB", "ATTDEF"})
 _PATH_STYLE_KEYS = frozenset({"stroke", "fill", "width"})
+
+
+#: A PDF text span moved by less than this share of its font size is the same span (plot
+#: drivers re-place glyph runs by up to ~0.6 pt at 10 pt between two plots of one drawing).
+GLYPH_JITTER = 0.08
 
 
 def _label(kind: str, key: str) -> str:
@@ -50,10 +58,9 @@ def _short(v: Any) -> Any:
 
 
 def _same_style_value(key: str, a: Any, b: Any) -> bool:
-    """Linetype names are case-insensitive in DXF/DWG ("CONTINUOUS" is "Continuous")."""
-    if isinstance(a, str) and isinstance(b, str) and key == "linetype":
-        return a.casefold() == b.casefold()
-    return a == b
+    """Equal appearance (:func:`diffing.appearance.same_look`): linetype names are
+    case-insensitive, an ACI equals its identical true colour."""
+    return same_look(key, a, b)
 
 
 def _follows_layer(key: str, values: list[Any], old_layer: Any, new_layer: Any) -> bool:
@@ -117,6 +124,8 @@ def describe(
     changed_blocks: frozenset[str] = frozenset(),
     layers: tuple[dict[str, Any], dict[str, Any]] | None = None,
     text_styles: TextStyles | None = None,
+    cross: Counter[str] | None = None,
+    hatch_tol: float = 0.0,
 ) -> tuple[tuple[str, ...], dict[str, Any]] | None:
     """``(what, details)`` for a matched pair, or ``None`` when they are equal within ``tol``.
 
@@ -125,11 +134,21 @@ def describe(
     change per definition).  ``layers`` (old, new layer tables) lets a move to another layer
     not also count as a style change when the entity simply follows its layer's style.
     ``text_styles`` (:func:`text_style_tables`) reports a text whose style kept its name but
-    changed its definition (e.g. its font) as a style change.
+    changed its definition (e.g. its font) as a style change.  ``cross`` (DXF against DWG):
+    fields one format does not carry are not compared, only counted there
+    (:mod:`diffing.crossformat`).  ``hatch_tol``: the tolerance for hatch boundaries (the
+    engine makes it relative to the sheet's extent: CAD programs re-compute boundaries with
+    jitter); a PDF text span's position is compared within :data:`GLYPH_JITTER` of its size.
     """
     what: set[str] = set()
     details: dict[str, Any] = {}
     kind = new.kind
+    if kind == "HATCH":
+        tol = max(tol, hatch_tol)
+    elif kind == "TEXT" and "font" in new.geometry:  # a PDF span: drivers place glyphs loosely
+        h = new.geometry.get("height")
+        if isinstance(h, int | float):
+            tol = max(tol, GLYPH_JITTER * float(h))
 
     a = transform_geometry(old.geometry, al)
     b = new.geometry
@@ -137,6 +156,8 @@ def describe(
     vx, vy = new.anchor[0] - ax, new.anchor[1] - ay
     moved = abs(vx) > tol or abs(vy) > tol
     keys = differing_keys(a, b, tol)
+    if cross is not None and keys:
+        keys = lenient_keys(kind, keys, a, b, cross)
     if kind == "PATH":
         # a PDF path's stroke/fill colour and width are its style (also in Entity.style)
         keys = [k for k in keys if k not in _PATH_STYLE_KEYS]
@@ -197,7 +218,9 @@ def describe(
     if text_styles is not None and kind in _TEXT_KINDS:
         style_diff.update(_text_style_diff(old.geometry.get("style"), b.get("style"),
                                            text_styles))
-    if style_diff and old.layer != new.layer and layers is not None:
+    if style_diff and layers is not None:
+        # values that simply follow each file's layer: a layer that changed (its colour...)
+        # is one LAYER change (diffing.tables), not one change per entity on it
         lo, ln = layers[0].get(old.layer), layers[1].get(new.layer)
         style_diff = {k: v for k, v in style_diff.items() if not _follows_layer(k, v, lo, ln)}
     if style_diff and not ignore_style:

@@ -13,7 +13,7 @@ Order of evidence (design.md §4):
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +21,7 @@ import numpy as np
 import shapely
 
 from diffing import align as _align
+from diffing.appearance import Respellings, same_look
 from diffing.describe import TextStyles, describe
 from diffing.geometry import (
     bbox_diag,
@@ -48,6 +49,9 @@ NEAR_SHARE = 0.02
 #: The sheet scale is at most this times the anchors' 1-99 % box (stray far entities).
 ROBUST_MARGIN = 1.5
 ROBUST_MIN_ENTITIES = 50
+#: Hatch boundaries are compared within this share of the sheet's extent diagonal: CAD
+#: programs re-compute boundary vertices on save (4e-4 units seen on a 1000-unit sheet).
+HATCH_JITTER = 1e-6
 #: Candidates kept per unmatched old entity (closest first).
 NEIGHBOURS = 12
 FAR_SHARE = 0.25
@@ -173,7 +177,12 @@ def match_sheet(
     changed_blocks: frozenset[str] = frozenset(),
     layers: tuple[dict[str, Any], dict[str, Any]] | None = None,
     text_styles: TextStyles | None = None,
+    respellings: Respellings | None = None,
+    scale_hint: float | None = None,
+    cross: Counter[str] | None = None,
 ) -> SheetMatch:
+    """``respellings`` counts the appearance-equal style spellings of the final pairs;
+    ``scale_hint`` (a unit change's factor) is tried as the alignment before estimating one."""
     res = SheetMatch()
     lo, ln = _Lazy(old), _Lazy(new)
     pairs = exact_pairs(old, new)
@@ -186,10 +195,13 @@ def match_sheet(
     u_old = np.flatnonzero(~mo).tolist()
     u_new = np.flatnonzero(~mn).tolist()
 
-    def _desc(i: int, j: int, al: Alignment):
+    def _desc(i: int, j: int, al: Alignment, sink: Counter[str] | None = None):
+        # fields skipped across formats are counted for the final pairs only (``sink``)
+        lenient = None if cross is None else (Counter() if sink is None else sink)
         return describe(lo[i], ln[j], al, tol, ignore_style=ignore_style,
                         include_xdata=include_xdata, changed_blocks=changed_blocks,
-                        layers=layers, text_styles=text_styles)
+                        layers=layers, text_styles=text_styles, cross=lenient,
+                        hatch_tol=HATCH_JITTER * res.extent_diag)
 
     if include_xdata:
         for i, j in pairs.tolist():
@@ -232,16 +244,22 @@ def match_sheet(
         and len(pairs) < 0.5 * min(len(old), len(new))
     ):
         q = max(2 * tol, diag * 1e-9)
-        guess = _align.estimate([lo[i] for i in u_old], [ln[j] for j in u_new], q)
-        if not guess.is_identity:
+        hits: list[tuple[int, int]] = []
+        guess = IDENTITY
+        if scale_hint:
+            guess = Alignment(scale=scale_hint)  # about the origin, as a unit change is
             hits = _match_under(guess, u_old, u_new, lo, ln, tol, q, _desc)
-            if len(hits) >= max(3, 0.2 * min(len(u_old), len(u_new))):
-                al = guess
-                hit_o = {i for i, _ in hits}
-                hit_n = {j for _, j in hits}
-                u_old = [i for i in u_old if i not in hit_o]
-                u_new = [j for j in u_new if j not in hit_n]
-                res.unchanged += len(hits)
+        if len(hits) < max(3, 0.2 * min(len(u_old), len(u_new))):
+            guess = _align.estimate([lo[i] for i in u_old], [ln[j] for j in u_new], q)
+            hits = [] if guess.is_identity else _match_under(guess, u_old, u_new, lo, ln, tol,
+                                                             q, _desc)
+        if not guess.is_identity and len(hits) >= max(3, 0.2 * min(len(u_old), len(u_new))):
+            al = guess
+            hit_o = {i for i, _ in hits}
+            hit_n = {j for _, j in hits}
+            u_old = [i for i in u_old if i not in hit_o]
+            u_new = [j for j in u_new if j not in hit_n]
+            res.unchanged += len(hits)
     res.alignment = al
 
     # 4. neighbours and same-shape groups
@@ -254,7 +272,9 @@ def match_sheet(
             continue
         paired_o.add(i)
         paired_n.add(j)
-        d = _desc(i, j, al)
+        d = _desc(i, j, al, cross)
+        if respellings is not None:
+            note_respellings(lo[i], ln[j], respellings)
         if d is None:
             res.unchanged += 1
         else:
@@ -263,6 +283,17 @@ def match_sheet(
     res.added = [j for j in u_new if j not in paired_n]
     res.modified.sort(key=lambda m: m.new)
     return res
+
+
+def note_respellings(a: Any, b: Any, respellings: Respellings) -> None:
+    """Count the style values of a matched pair spelt differently but plotting the same."""
+    sa, sb = a.style, b.style
+    if sa is sb or sa == sb:
+        return
+    for k in ("color", "linetype"):
+        va, vb = sa.get(k), sb.get(k)
+        if va != vb and same_look(k, va, vb):
+            respellings.note(k)
 
 
 def _match_under(al, u_old, u_new, lo, ln, tol, q, desc) -> list[tuple[int, int]]:

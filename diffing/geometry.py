@@ -104,7 +104,11 @@ def transform_geometry(geom: dict[str, Any], al: Alignment) -> dict[str, Any]:
         if k in POINT_KEYS:
             out[k] = map_points(v, f)
         elif similar and k in LENGTH_KEYS and _is_num(v):
-            out[k] = v * al.scale
+            # a solid fill has no pattern: its nominal scale does not follow the drawing
+            out[k] = v if k == "pattern_scale" and geom.get("solid") else v * al.scale
+        elif (similar and k == "scale" and isinstance(v, list | tuple)
+              and all(_is_num(x) for x in v)):
+            out[k] = tuple(x * al.scale for x in v)  # a block reference's (sx, sy)
         elif similar and k in ANGLE_KEYS and _is_num(v):
             out[k] = (v + al.rotation) % 360.0
         elif similar and k in ("major_axis", "u", "v") and is_point(v):

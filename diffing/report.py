@@ -19,6 +19,9 @@ ADDED = "added"
 REMOVED = "removed"
 MODIFIED = "modified"
 KINDS = (ADDED, REMOVED, MODIFIED)
+#: ``type`` of drawing-level changes (layers, style tables, header): counted under ``tables``
+#: in the summary, apart from the entity changes.
+TABLE_TYPES = frozenset({"LAYER", "STYLE", "DIMSTYLE", "HEADER"})
 
 BBox = tuple[float, float, float, float]
 
@@ -133,8 +136,7 @@ class SheetDiff:
 
     @property
     def stats(self) -> dict[str, int]:
-        c = Counter(ch.kind for ch in self.changes)
-        return {k: c.get(k, 0) for k in KINDS} | {"unchanged": self.unchanged}
+        return _stats(self.changes, self.unchanged)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -176,6 +178,11 @@ class DiffReport:
     sheets: tuple[SheetDiff, ...]
     options: dict[str, Any] = field(default_factory=dict)
     engine: str = ENGINE_VERSION
+    #: Equivalent spellings seen (``{"color": 1151}``): listed by ``--strict-style``.
+    respellings: dict[str, int] = field(default_factory=dict)
+    #: Drawing-level notes (units, measurement, extents, page size) and warnings.
+    notes: tuple[dict[str, Any], ...] = ()
+    warnings: tuple[str, ...] = ()
 
     # -- views ------------------------------------------------------------------------------
     @property
@@ -209,11 +216,15 @@ class DiffReport:
 
     @property
     def stats(self) -> dict[str, int]:
-        c = Counter(ch.kind for ch in self.changes)
-        return {k: c.get(k, 0) for k in KINDS} | {"unchanged": self.unchanged}
+        return _stats(self.changes, self.unchanged)
+
+    @property
+    def tables(self) -> list[Change]:
+        """Drawing-level changes (layers, text/dimension styles, units)."""
+        return [c for c in self.changes if c.type in TABLE_TYPES]
 
     def __bool__(self) -> bool:
-        return any(self.sheets)
+        return any(self.sheets) or bool(self.options.get("strict_style") and self.respellings)
 
     def __iter__(self) -> Iterator[Change]:
         return iter(self.changes)
@@ -241,6 +252,9 @@ class DiffReport:
             "clusters": [c.to_json() for c in self.clusters],
             "sheets": [s.to_json() for s in self.sheets],
             "options": dict(self.options),
+            "respellings": [{"kind": k, "count": n} for k, n in sorted(self.respellings.items())],
+            "notes": [_jsonable(n) for n in self.notes],
+            "warnings": list(self.warnings),
         }
 
     @classmethod
@@ -284,16 +298,30 @@ class DiffReport:
                             version=d.get("version"))
 
         return cls(old=info(data["old"]), new=info(data["new"]), sheets=tuple(sheets),
-                   options=dict(data.get("options") or {}), engine=data["engine"])
+                   options=dict(data.get("options") or {}), engine=data["engine"],
+                   respellings={r["kind"]: r["count"] for r in data.get("respellings") or ()},
+                   notes=tuple(data.get("notes") or ()),
+                   warnings=tuple(data.get("warnings") or ()))
 
     def with_files(self, old: FileInfo, new: FileInfo) -> DiffReport:
         """The same result described as coming from other files (e.g. cached by blob id)."""
         return DiffReport(old=old, new=new, sheets=self.sheets, options=self.options,
-                          engine=self.engine)
+                          engine=self.engine, respellings=self.respellings, notes=self.notes,
+                          warnings=self.warnings)
 
 
 #: Kept for readers of style.md: the dvc-data name for the same thing.
 DiffResult = DiffReport
+
+
+def _stats(changes: tuple[Change, ...], unchanged: int) -> dict[str, int]:
+    """Entity changes by kind; drawing-level changes under ``tables`` (only when any)."""
+    c = Counter(ch.kind for ch in changes if ch.type not in TABLE_TYPES)
+    out = {k: c.get(k, 0) for k in KINDS} | {"unchanged": unchanged}
+    tables = sum(1 for ch in changes if ch.type in TABLE_TYPES)
+    if tables:
+        out["tables"] = tables
+    return out
 
 
 def _r(v: float, nd: int = 6) -> float:

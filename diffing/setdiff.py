@@ -126,10 +126,14 @@ def diff_model_entries(blobs: Any, old: dict[str, Any], new: dict[str, Any], *,
     return diff_models(oi, ni, old_blob=old["blob"], new_blob=new["blob"])
 
 
-def _options(tolerance, ignore_style, include_xdata, old, new) -> dict[str, Any]:
-    return {"tolerance": tolerance, "ignore_style": ignore_style,
-            "include_xdata": include_xdata, "old_page": old.get("page"),
-            "new_page": new.get("page")}
+def _options(tolerance, ignore_style, include_xdata, old, new, strict_style=False,
+             strict_position=False) -> dict[str, Any]:
+    out = {"tolerance": tolerance, "ignore_style": ignore_style,
+           "include_xdata": include_xdata, "old_page": old.get("page"),
+           "new_page": new.get("page")}
+    if strict_style or strict_position:  # keys of reports cached before these options kept
+        out |= {"strict_style": strict_style, "strict_position": strict_position}
+    return out
 
 
 def diff_entries(
@@ -143,6 +147,8 @@ def diff_entries(
     ignore_style: bool = False,
     include_xdata: bool = False,
     use_cache: bool = True,
+    strict_style: bool = False,
+    strict_position: bool = False,
 ) -> DiffReport | ModelDiff:
     """Diff two manifest entries (one sheet each) from their stored indexes, through the cache;
     two BIM model entries give a :class:`ModelDiff`."""
@@ -152,7 +158,8 @@ def diff_entries(
         if not (is_model_entry(old) and is_model_entry(new)):
             raise InvalidInput(f"{label}: a model and a drawing sheet cannot be compared")
         return diff_model_entries(blobs, old, new, label=label)
-    opts = _options(tolerance, ignore_style, include_xdata, old, new)
+    opts = _options(tolerance, ignore_style, include_xdata, old, new, strict_style,
+                    strict_position)
     if session is not None and use_cache:
         hit = cache.get(session, old["blob"], new["blob"], opts)
         if hit is not None:
@@ -162,7 +169,8 @@ def diff_entries(
     report = diff_drawings(oi, ni, tolerance=tolerance, ignore_style=ignore_style,
                            include_xdata=include_xdata, old_blob=old["blob"],
                            new_blob=new["blob"], old_path=f"{label}@{old['blob'][:12]}",
-                           new_path=f"{label}@{new['blob'][:12]}")
+                           new_path=f"{label}@{new['blob'][:12]}", strict_style=strict_style,
+                           strict_position=strict_position)
     report = report.with_files(
         FileInfo(report.old.path, old.get("format") or report.old.format, report.old.entities,
                  old["blob"], old.get("version")),
@@ -191,6 +199,8 @@ def diff_versions(
     ignore_style: bool = False,
     include_xdata: bool = False,
     use_cache: bool = True,
+    strict_style: bool = False,
+    strict_position: bool = False,
 ) -> SetDiff:
     """Sheets added, removed, changed (with change counts) and unchanged between two versions."""
     vo = resolve(session, project, old_rev)
@@ -210,7 +220,8 @@ def diff_versions(
         else:
             rep = diff_entries(session, blobs, a, b, label=number, tolerance=tolerance,
                                ignore_style=ignore_style, include_xdata=include_xdata,
-                               use_cache=use_cache)
+                               use_cache=use_cache, strict_style=strict_style,
+                               strict_position=strict_position)
             status = CHANGED if rep else UNCHANGED
             entries.append(SheetEntry(number, status, a, b, rep.stats))
     return SetDiff(project=vn.project_code, old_version=vo.id, new_version=vn.id,

@@ -177,17 +177,20 @@ class DrawingIndex:
     """The metadata of a :class:`Drawing` and one :class:`SheetIndex` per sheet."""
 
     __slots__ = ("path", "format", "version", "units", "title", "layers", "blocks", "warnings",
-                 "sheets", "linetypes", "text_styles")  # fmt: skip
+                 "sheets", "linetypes", "text_styles", "dim_styles", "header")  # fmt: skip
 
     def __init__(self, path: str, format: str, version: str, units: str, title: dict[str, str],
                  layers: dict[str, LayerInfo], blocks: Mapping[str, BlockIndex],
                  warnings: list[str], sheets: list[SheetIndex],
                  linetypes: dict[str, Any] | None = None,
-                 text_styles: dict[str, Any] | None = None) -> None:  # fmt: skip
+                 text_styles: dict[str, Any] | None = None,
+                 dim_styles: dict[str, Any] | None = None,
+                 header: dict[str, Any] | None = None) -> None:  # fmt: skip
         self.path, self.format, self.version, self.units = path, format, version, units
         self.title, self.layers, self.blocks, self.warnings = title, layers, blocks, warnings
         self.sheets, self.linetypes = sheets, linetypes or {}
         self.text_styles = text_styles or {}
+        self.dim_styles, self.header = dim_styles or {}, header or {}
 
     def __repr__(self) -> str:
         return f"DrawingIndex({self.path!r}, {[s.name for s in self.sheets]})"
@@ -204,7 +207,7 @@ class DrawingIndex:
             self.path, self.format, self.version, self.units, [s.to_sheet() for s in self.sheets],
             blocks={k: b.to_blockdef() for k, b in self.blocks.items()}, layers=self.layers,
             linetypes=self.linetypes, text_styles=self.text_styles, title=self.title,
-            warnings=self.warnings,
+            warnings=self.warnings, dim_styles=self.dim_styles, header=self.header,
         )  # fmt: skip
 
 
@@ -273,9 +276,9 @@ def dumps(obj: Drawing | DrawingIndex) -> bytes:
         meta = {
             "path": d.path, "format": d.format, "version": d.version, "units": d.units,
             "title": d.title, "warnings": d.warnings, "linetypes": d.linetypes,
-            "text_styles": d.text_styles,
-            "layers": {k: [v.name, v.color, v.linetype, v.lineweight, v.on, v.frozen, v.plot]
-                       for k, v in d.layers.items()},
+            "text_styles": d.text_styles, "dim_styles": d.dim_styles, "header": d.header,
+            "layers": {k: [v.name, v.color, v.linetype, v.lineweight, v.on, v.frozen, v.plot,
+                           v.transparency] for k, v in d.layers.items()},
             "sheets": sheets_meta, "blocks": blocks_meta, "block_table": block_sizes,
         }  # fmt: skip
         meta_b = orjson.dumps(meta, option=orjson.OPT_SERIALIZE_NUMPY)
@@ -345,7 +348,8 @@ def loads(data: bytes, name: str) -> DrawingIndex:
             return DrawingIndex(
                 meta["path"], meta["format"], meta["version"], meta["units"], meta["title"], layers,
                 blocks, meta["warnings"], sheets, meta.get("linetypes") or {},
-                meta.get("text_styles") or {},
+                meta.get("text_styles") or {}, meta.get("dim_styles") or {},
+                meta.get("header") or {},
             )  # fmt: skip
         except (orjson.JSONDecodeError, ValueError, TypeError, KeyError) as e:
             raise IntegrityError(f"{name}: corrupt drawing index: {e}") from None

@@ -118,6 +118,8 @@ class LayerInfo:
     on: bool = True
     frozen: bool = False
     plot: bool = True
+    #: 0.0 (opaque) .. 1.0 (clear); None when the layer does not set it.
+    transparency: float | None = None
 
 
 @dataclass(slots=True)
@@ -156,6 +158,11 @@ class Drawing:
     title: dict[str, str] = field(default_factory=dict)
     #: Non-fatal findings while reading (recovered damage, skipped entities).
     warnings: list[str] = field(default_factory=list)
+    #: Dimension styles by name: a few defining fields (``dimscale``, ``dimtxt``, ``dimasz``...).
+    dim_styles: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Drawing-level settings the diff notes: ``measurement`` ("metric"/"imperial"),
+    #: ``ltscale``; absent when the file does not say.
+    header: dict[str, Any] = field(default_factory=dict)
 
     def sheet(self, name: str) -> Sheet:
         for s in self.sheets:

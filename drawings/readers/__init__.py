@@ -11,7 +11,7 @@ from storage.display import clip, display_path
 from storage.errors import FileFormatError, YitaotuError
 
 #: Bump whenever fingerprints or geometry produced by any reader change: caches keyed on it.
-READER_VERSION = "yitaotu-read/5"
+READER_VERSION = "yitaotu-read/6"
 
 
 def load_source(source: str | Path | bytes, name: str | None) -> tuple[bytes, str]:

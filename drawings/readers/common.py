@@ -506,12 +506,13 @@ _DEFAULT_FONTS = frozenset(("", "txt", "standard"))
 
 def _font(name: str) -> str:
     name = name.replace("\\", "/").rsplit("/", 1)[-1].strip().lower()
-    name = name[:-4] if name.endswith(".shx") else name
+    # "arial.ttf" in the style table and "Arial" in its XDATA are one font
+    name = name[:-4] if name.endswith((".shx", ".ttf", ".ttc", ".otf")) else name
     return "txt" if name in _DEFAULT_FONTS else name
 
 
 def font_name(name: str) -> str:
-    """A font file name as the fingerprints compare it (no folder, case, ``.shx``; the
+    """A font file name as the fingerprints compare it (no folder, case, ``.shx``/``.ttf``; the
     default font's spellings are one)."""
     return _font(name)
 

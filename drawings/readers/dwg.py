@@ -20,6 +20,8 @@ from storage.display import clip
 from storage.errors import FileFormatError
 
 #: ezdwg type name -> DXF entity name where they differ.
+#: The element offsets of the STANDARD multiline style (the only one ezdwg lets us know).
+_MLINE_STANDARD = (0.5, -0.5)
 _KIND = {"POLYLINE_2D": "POLYLINE", "POLYLINE_3D": "POLYLINE", "POLYLINE_MESH": "POLYLINE",
          "POLYLINE_PFACE": "POLYLINE"}  # fmt: skip
 
@@ -440,6 +442,36 @@ class _DWGToTags:
         self.t.pt(11, d["unit_vector"])
 
     _e_XLINE = _e_RAY
+
+    def _e_MLINE(self, d: dict, e: Any) -> None:
+        """ezdwg gives the vertices, directions and miters but not the elements' offsets
+        along each miter: those of the STANDARD style (+0.5, -0.5), justified and scaled,
+        divided by the miter's sine (as the DXF writes them)."""
+        t = self.t
+        pts = d.get("points") or []
+        dirs = d.get("vertex_directions") or []
+        miters = d.get("miter_directions") or []
+        if not pts or len(dirs) != len(pts) or len(miters) != len(pts):
+            raise ValueError("MLINE without vertex and miter directions")
+        scale = float(d.get("scale") or 1.0)
+        offsets = list(_MLINE_STANDARD)
+        just = int(d.get("justification") or 0)
+        shift = -max(offsets) if just == 0 else (-min(offsets) if just == 2 else 0.0)
+        t.add(2, "STANDARD")
+        t.add(40, scale)
+        t.add(70, just)
+        t.add(71, 1 | (2 if d.get("closed") else 0))
+        t.add(72, len(pts))
+        t.add(73, len(offsets))
+        for p, v, m in zip(pts, dirs, miters, strict=True):
+            t.pt(11, p)
+            t.pt(12, v)
+            t.pt(13, m)
+            sine = v[0] * m[1] - v[1] * m[0]
+            for off in offsets:
+                t.add(74, 1)
+                t.add(41, (off + shift) * scale / sine if abs(sine) > 1e-12 else 0.0)
+                t.add(75, 0)
 
     def _e_LEADER(self, d: dict, e: Any) -> None:
         for p in d.get("points") or []:

@@ -56,6 +56,22 @@ _TEXT_SPECIAL = (
     ("%%%", "%"),
 )
 #: Linetype names are case-insensitive; these have one spelling whoever wrote the file.
+#: DIMSTYLE fields compared by the diff: name -> (group code, default).
+_DIMSTYLE_FIELDS = {
+    "dimscale": (40, 1.0), "dimasz": (41, 0.18), "dimexo": (42, 0.0625), "dimexe": (44, 0.18),
+    "dimtxt": (140, 0.18), "dimcen": (141, 0.09), "dimlfac": (144, 1.0), "dimgap": (147, 0.09),
+    "dimdec": (271, 4.0), "dimtad": (77, 0.0), "dimclrd": (176, 0.0), "dimclrt": (178, 0.0),
+}
+
+
+def _transparency(v: str | None) -> float | None:
+    """A layer's AcCmTransparency XDATA value (0x02000000 | alpha) as 0 (opaque) .. 1."""
+    n = _i(v, -1)
+    if n < 0 or not n & 0x02000000:
+        return None
+    return round(1.0 - (n & 0xFF) / 255.0, 2)
+
+
 _LT_SPELLING = {"BYBLOCK": "ByBlock", "CONTINUOUS": "Continuous"}
 _MIRROR = "mirror"  # extrusion (0, 0, -1): OCS x axis is WCS -x
 
@@ -370,6 +386,7 @@ class DXFTagReader:
         self._layers_ci: dict[str, LayerInfo] = {}
         self.linetypes: dict[str, Any] = {}
         self.text_styles: dict[str, dict[str, Any]] = {}
+        self.dim_styles: dict[str, dict[str, Any]] = {}
         self.block_records: dict[str, str] = {}  # handle -> name
         self.blocks: dict[str, BlockDef] = {}
         self.block_flags: dict[str, int] = {}
@@ -462,6 +479,7 @@ class DXFTagReader:
                 on=_i(d.get(62), 7) >= 0,
                 frozen=bool(flags & 1),
                 plot=_i(d.get(290), 1) != 0,
+                transparency=_transparency(d.get(1071)) if 1071 in d else None,
             )
             self.layers[name] = info
             self._layers_ci[name.upper()] = info
@@ -473,12 +491,21 @@ class DXFTagReader:
             d = self._dict(s, e)
             name = d.get(2, "")
             if name and not _i(d.get(70)) & 1:  # not a shape file
+                # a TrueType font may be named only in the style's XDATA (ACAD 1000 family)
+                font = (d.get(3) or "").strip() or (d.get(1000) or "").strip()
                 self.text_styles[name] = {
-                    "font": (d.get(3) or "").strip(),
+                    "font": font,
                     "bigfont": (d.get(4) or "").strip(),
                     "width": _f(d.get(41), 1.0),
                     "oblique": _f(d.get(50)),
                     "height": _f(d.get(40)),
+                }
+        elif kind == "DIMSTYLE":
+            d = self._dict(s, e)
+            name = d.get(2, "")
+            if name:
+                self.dim_styles[name] = {
+                    k: _f(d.get(code), default) for k, (code, default) in _DIMSTYLE_FIELDS.items()
                 }
         elif kind == "BLOCK_RECORD":
             d = self._dict(s, e)
@@ -693,7 +720,20 @@ class DXFTagReader:
             linetypes=self.linetypes,
             text_styles=self.text_styles,
             warnings=self.warnings,
+            dim_styles=self.dim_styles,
+            header=self._drawing_header(),
         )
+
+    def _drawing_header(self) -> dict[str, Any]:
+        """The header values the diff notes (only those the file writes)."""
+        out: dict[str, Any] = {}
+        m = self.header.get("$MEASUREMENT")
+        if m is not None:
+            out["measurement"] = "metric" if _i(m) == 1 else "imperial"
+        lt = self.header.get("$LTSCALE")
+        if lt is not None:
+            out["ltscale"] = _f(lt, 1.0)
+        return out
 
     def _block_entities(self, upper_name: str) -> list[Entity]:
         for n, b in self.blocks.items():

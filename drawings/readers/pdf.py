@@ -145,8 +145,10 @@ def read_pdf(data: bytes, name: str) -> Drawing:
             w, h = page.rect.width, page.rect.height
             if not ents and page.get_images():
                 warnings.append(f"page {pno + 1}: raster only (scanned?), no vector content")
-            sheets.append(Sheet(f"Page {pno + 1}", ents, paper={"width": w, "height": h,
-                                                                 "units": "pt"}))  # fmt: skip
+            paper = {"width": w, "height": h, "units": "pt"}
+            if page.rotation:  # /Rotate: the diff notes a page turned (rect is already turned)
+                paper["page_rotation"] = int(page.rotation)
+            sheets.append(Sheet(f"Page {pno + 1}", ents, paper=paper))
         version = f"PDF-{doc.metadata.get('format', 'PDF 1.7').split()[-1]}"
     finally:
         doc.close()

@@ -42,7 +42,9 @@ __all__ = [
     "Rendered",
     "build",
     "format_of",
+    "atlas",
     "overlay",
+    "overlay_paths",
     "pick_sheet",
     "plan",
     "render",
@@ -293,12 +295,54 @@ def overlay(
     warnings: list[str] | None = None,
 ) -> Path:
     """Diff overlay (removed red, added green, modified orange, unchanged grey, clouds);
-    what was not drawn as it is (:mod:`.limits`) is added to ``warnings``."""
-    from drawings.render.overlays import overlay_bytes
+    what was not drawn as it is (:mod:`.limits`) is added to ``warnings``.
+
+    Without ``sheet`` every changed sheet is drawn: a PDF gets one page per sheet, PNG/SVG one
+    file per sheet named ``<stem>-<sheet><suffix>`` when there are several (the first sheet's
+    file is ``out_path`` itself only when it is the one changed sheet).  Returns ``out_path``;
+    :func:`overlay_paths` says which files a call writes."""
+    from drawings.render.overlays import overlay_bytes, overlay_pdf
 
     fmt = format_of(out_path)
-    data = overlay_bytes(
-        report, old_drawing, new_drawing, fmt, sheet=sheet, dpi=dpi, width=width, paper=paper,
-        warnings=warnings,
-    )
-    return write_atomic(out_path, data)
+    paths = overlay_paths(report, out_path, sheet)
+    if fmt == "pdf" and sheet is None:
+        return write_atomic(out_path, overlay_pdf(report, old_drawing, new_drawing, paper=paper,
+                                                  warnings=warnings))
+    for name, path in paths:
+        data = overlay_bytes(report, old_drawing, new_drawing, fmt, sheet=name, dpi=dpi,
+                             width=width, paper=paper, warnings=warnings)
+        write_atomic(path, data)
+    return Path(out_path)
+
+
+def atlas(report, old_drawing: Drawing, new_drawing: Drawing, out_path: str | Path,
+          captions: dict[int, list[str]], *, paper: str | None = None,
+          warnings: list[str] | None = None) -> Path:
+    """Change atlas PDF (see :func:`drawings.render.overlays.atlas_pdf`); what the limits
+    outlined is added to ``warnings``."""
+    from drawings.render.overlays import atlas_pdf
+
+    if format_of(out_path) != "pdf":
+        raise InvalidInput(f"the atlas is a PDF: {out_path} / 变更图集须为 PDF")
+    return write_atomic(out_path, atlas_pdf(report, old_drawing, new_drawing, captions,
+                                            paper=paper, warnings=warnings))
+
+
+def overlay_paths(report, out_path: str | Path, sheet: str | None = None
+                  ) -> list[tuple[str | None, Path]]:
+    """(sheet, file) for each overlay file :func:`overlay` writes to ``out_path``."""
+    from drawings.render.overlays import changed_sheets
+
+    out = Path(out_path)
+    if sheet is not None:
+        return [(sheet, out)]
+    names = changed_sheets(report)
+    if format_of(out) == "pdf" or len(names) <= 1:
+        return [(names[0] if names else None, out)]
+    return [(n, out.with_name(f"{out.stem}-{_file_part(n)}{out.suffix}")) for n in names]
+
+
+def _file_part(name: str) -> str:
+    """A sheet name as part of a file name (no separators or control characters)."""
+    keep = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name).strip("._")
+    return keep[:60] or "sheet"

@@ -407,8 +407,11 @@ class Flattener:
         paint: Callable[[Entity], RGB | None] | None = None,
         dl: DisplayList | None = None,
         limits: RenderLimits | None = None,
+        reveal: bool = False,
     ) -> None:
         self.drawing = drawing
+        #: draw what ``paint`` colours even on a hidden layer (diff overlays: every change)
+        self.reveal = reveal and paint is not None
         self.tol = tol
         self.paint = paint
         self.dl = dl if dl is not None else DisplayList()
@@ -535,9 +538,10 @@ class Flattener:
         paper = sheet.paper is not None
         hidden, paint, handlers = self.hidden, self.paint, _HANDLERS
         contexts: dict[tuple[str, RGB | None], _Ctx] = {}  # read-only, shared by entities
+        reveal = self.reveal
         for e in sheet.entities:
             kind, layer = e.kind, e.layer
-            if layer in hidden and kind != "INSERT":
+            if layer in hidden and kind != "INSERT" and not reveal:
                 continue  # a block reference's own layer never hides it (ezdxf, AutoCAD)
             override = None
             if paint is not None:
@@ -1298,12 +1302,15 @@ def flatten(
     paint: Callable[[Entity], RGB | None] | None = None,
     dl: DisplayList | None = None,
     limits: RenderLimits | None = None,
+    reveal: bool = False,
 ) -> DisplayList:
     """Display list of ``sheet`` (drawing units); curves within ``tol`` drawing units; what
     expands past ``limits`` (default: from the environment) is outlined, with a warning in
-    the list's ``warnings``."""
+    the list's ``warnings``.  ``reveal``: entities ``paint`` colours are drawn even on frozen
+    or switched-off layers."""
     with paused_gc():
-        return Flattener(drawing, tol=tol, paint=paint, dl=dl, limits=limits).sheet(sheet)
+        return Flattener(drawing, tol=tol, paint=paint, dl=dl, limits=limits,
+                         reveal=reveal).sheet(sheet)
 
 
 def sheet_cost(drawing: Drawing, sheet: Sheet, limits: RenderLimits | None = None) -> int:

@@ -88,13 +88,17 @@ def test_resave_without_edit_gives_no_changes(tmp_path, plan, opts):
     assert report.stats["unchanged"] == report.old.entities
 
 
-def test_global_shift_is_reported_in_alignment_only(tmp_path, plan):
+def test_global_shift_is_one_sheet_change(tmp_path, plan):
+    """Model-space coordinates are data: a whole-drawing move is ONE sheet-level change (and
+    the alignment), never one change per entity (issue #16 §4)."""
     old, new, _ = _case(tmp_path, plan, edits=None, seed=0, shift=(1000.0, 500.0),
                         shuffle=6, handle_start=0x6000)
     report = diff_files(old, new)
-    assert not report, report.changes[:5]
+    assert [(c.kind, c.type, c.what, c.details) for c in report.changes] == [
+        ("modified", "SHEET", ("moved",), {"moved_by": [1000.0, 500.0]})]
     al = report.to_json()["alignment"]
     assert al == {"dx": 1000.0, "dy": 500.0, "scale": 1.0, "rotation": 0.0}
+    assert report.stats["unchanged"] == report.old.entities
 
 
 def test_global_shift_with_edits(tmp_path, plan):
@@ -102,7 +106,8 @@ def test_global_shift_with_edits(tmp_path, plan):
                             shuffle=1, handle_start=0x6000)
     report = diff_files(old, new)
     assert (report.alignment.dx, report.alignment.dy) == (1000.0, 500.0)
-    got = _key_map(report.changes)
+    assert [c.type for c in report.changes].count("SHEET") == 1
+    got = _key_map(c for c in report.changes if c.type != "SHEET")
     want = {(t.kind, t.old_handle, t.new_handle): t for t in truth}
     assert set(got) == set(want)
     for k, t in want.items():

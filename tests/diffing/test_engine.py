@@ -42,9 +42,12 @@ def test_line_moved_is_one_modified_change():
     assert c.cluster == r.clusters[0].id
 
 
-def test_global_shift_is_alignment_only():
+def test_global_shift_is_one_sheet_change():
+    """Model space moved as a whole: one SHEET change, no entity change (issue #16 §4)."""
     r = diff_drawings(drawing(grid()), drawing(grid(dx=1000, dy=500, handle0=0x900)))
-    assert not r, r.changes
+    assert [(c.type, c.what, c.details) for c in r.changes] == [
+        ("SHEET", ("moved",), {"moved_by": [1000.0, 500.0]})]
+    assert r.stats == {"added": 0, "removed": 0, "modified": 1, "unchanged": 60}
     assert (r.alignment.dx, r.alignment.dy) == (1000.0, 500.0)
     assert r.to_json()["alignment"] == {"dx": 1000.0, "dy": 500.0, "scale": 1.0, "rotation": 0.0}
 
@@ -140,7 +143,7 @@ def _rotated(entities, deg, dx, dy, handle0):
     return out
 
 
-def test_rotated_and_moved_drawing_is_alignment_only():
+def test_rotated_and_moved_drawing_is_one_sheet_change():
     base = grid(40) + [
         ent("TEXT", "A-TEXT", f"T{k}", text=f"房间 {k}", insert=(300.0 * k, 77.0 * k),
             height=250.0, rotation=0.0)
@@ -148,7 +151,8 @@ def test_rotated_and_moved_drawing_is_alignment_only():
     ]
     turned = _rotated(base, 90.0, 5000.0, -200.0, 0x5000)
     r = diff_drawings(drawing(base), drawing(turned))
-    assert not r, r.changes[:3]
+    assert [(c.type, c.what) for c in r.changes] == [("SHEET", ("moved", "rotated"))]
+    assert r.changes[0].details["rotation"] == pytest.approx(90.0, abs=1e-6)
     assert r.alignment.rotation == pytest.approx(90.0, abs=1e-6)
     assert (r.alignment.dx, r.alignment.dy) == (pytest.approx(5000.0), pytest.approx(-200.0))
 

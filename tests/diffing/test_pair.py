@@ -148,8 +148,13 @@ def test_layer_colour_change_restyles_its_bylayer_entities(tmp_path, plan, monke
     _context_case(tmp_path, plan, monkeypatch, edit)
     old, new = tmp_path / "old.dxf", tmp_path / "new.dxf"
     report = diff_files(old, new)
-    assert report.changes and all(c.layer == "A-WALL" for c in report.changes)
-    assert all("style" in c.what for c in report.changes)
+    # one LAYER change for the layer, none per BYLAYER entity on it (issue #16 §1)
+    walls = sum(1 for e in read(old).sheets[0].entities if e.layer == "A-WALL")
+    assert [(c.type, c.layer, c.what, c.details["before"], c.details["after"],
+             c.details["entities"]) for c in report.changes] == [
+        ("LAYER", "A-WALL", ("color",), {"color": 7}, {"color": 1}, walls)]
+    assert report.stats["tables"] == 1 and report.stats["modified"] == 0
+    assert not diff_files(old, new, ignore_style=True)
 
 
 def test_block_definition_edit_reaches_its_inserts(tmp_path, plan, monkeypatch):

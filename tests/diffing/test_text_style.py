@@ -50,6 +50,7 @@ def _changes(report) -> list[tuple]:
 EXPECTED = [
     ("modified", "BLOCK", ("block",), None),
     ("modified", "MTEXT", ("style",), ["txt.shx", "simhei.ttf"]),
+    ("modified", "STYLE", ("font",), None),  # the definition itself, once (issue #16 §1)
     ("modified", "TEXT", ("style",), ["txt.shx", "simhei.ttf"]),
 ]
 
@@ -80,7 +81,8 @@ def test_ignore_style_drops_font_changes(pair, monkeypatch) -> None:
 def test_other_definition_changes_are_named(tmp_path: Path) -> None:
     old = _make(tmp_path / "old.dxf", "txt.shx")
     new = _make(tmp_path / "new.dxf", "TXT.SHX", width=0.8)  # same font, narrower
-    texts = [c for c in diff_files(old, new).to_json()["changes"] if c["type"] != "BLOCK"]
+    texts = [c for c in diff_files(old, new).to_json()["changes"]
+             if c["type"] not in ("BLOCK", "STYLE")]
     assert len(texts) == 2
     for c in texts:
         assert c["what"] == ["style"]

@@ -85,15 +85,23 @@ def _is_ref(arg: str) -> bool:
     return ":" in arg and not Path(arg).exists()
 
 
-def _overlay(report: Any, old_drawing: Any, new_drawing: Any, out: Path, sheet: str | None):
-    """The overlay is drawn by the sheet renderer, so it shows what `yitaotu render` shows
-    (and warns of what it outlined instead, see drawings/render/limits.py)."""
+def _overlay(report: Any, old_drawing: Any, new_drawing: Any,
+             out: tuple[Path | None, Path | None], sheet: str | None) -> None:
+    """The overlay (and the change atlas) are drawn by the sheet renderer, so they show what
+    `yitaotu render` shows, and warn of what it outlined instead (drawings/render/limits.py).
+    ``out``: (overlay path, atlas path), either None."""
+    from diffing import cluster_captions
     from drawings import render
 
+    overlay_out, atlas_out = out
     warnings: list[str] = []
-    path = render.overlay(report, old_drawing, new_drawing, out, sheet=sheet, warnings=warnings)
+    if overlay_out is not None:
+        render.overlay(report, old_drawing, new_drawing, overlay_out, sheet=sheet,
+                       warnings=warnings)
+    if atlas_out is not None:
+        render.atlas(report, old_drawing, new_drawing, atlas_out, cluster_captions(report),
+                     warnings=warnings)
     say((f"警告 warning: {w}" for w in warnings), err=True)
-    return path
 
 
 @click.command("diff")
@@ -107,26 +115,35 @@ def _overlay(report: Any, old_drawing: Any, new_drawing: Any, out: Path, sheet: 
               help="标注 DXF: the new drawing with YTT-* change layers and revision clouds.")
 @click.option("--overlay", "overlay_out", type=click.Path(dir_okay=False, path_type=Path),
               help="叠加图 overlay picture (.png/.svg/.pdf).")
+@click.option("--atlas", "atlas_out", type=click.Path(dir_okay=False, path_type=Path),
+              help="变更图集 change atlas PDF: overview, then one zoomed page per cluster.")
 @click.option("--ignore-style", is_flag=True, help="忽略样式 ignore colour/linetype/lineweight.")
 @click.option("--tolerance", type=float, help="容差 tolerance (drawing units; PDF: points).")
 @click.option("--include-xdata", is_flag=True, help="比较扩展数据 report XDATA differences.")
+@click.option("--strict-style", is_flag=True,
+              help="同外观异写法也算变化 list appearance-equal respellings (ACI vs true colour…).")
+@click.option("--strict-position", is_flag=True,
+              help="PDF 整页偏移也算变化 a PDF page moved as a whole is a change too.")
 @click.option("--sheet", help="图纸/布局 sheet number (store) or layout/page name (files).")
 @click.option("--no-cache", is_flag=True, help="不用缓存 recompute store diffs.")
 @click.option("--storey", help="模型楼层 storey of a BIM model whose plan --overlay shows "
                                "(default: the first).")
 def diff_cmd(args: tuple[str, ...], fmt: str, as_json: bool, output: Path | None,
-             dxf_out: Path | None, overlay_out: Path | None, ignore_style: bool,
-             tolerance: float | None, include_xdata: bool, sheet: str | None,
-             no_cache: bool, storey: str | None) -> None:
+             dxf_out: Path | None, overlay_out: Path | None, atlas_out: Path | None,
+             ignore_style: bool,
+             tolerance: float | None, include_xdata: bool, strict_style: bool,
+             strict_position: bool, sheet: str | None, no_cache: bool,
+             storey: str | None) -> None:
     """比较图纸 Compare two drawings or two set versions (exit 0 same, 1 changed, 2 error)."""
     if as_json:
         fmt = "json"
     if tolerance is not None and not tolerance >= 0:
         raise click.BadParameter("must be >= 0", param_hint="--tolerance")
-    opts = {"tolerance": tolerance, "ignore_style": ignore_style, "include_xdata": include_xdata}
+    opts = {"tolerance": tolerance, "ignore_style": ignore_style, "include_xdata": include_xdata,
+            "strict_style": strict_style, "strict_position": strict_position}
     try:
-        changed = _run(args, fmt, output, dxf_out, overlay_out, sheet, not no_cache, opts,
-                       storey)
+        pictures = (overlay_out, atlas_out)
+        changed = _run(args, fmt, output, dxf_out, pictures, sheet, not no_cache, opts, storey)
     except YitaotuError as e:
         print_error(e.message)
         sys.exit(EXIT_ERROR)
@@ -194,7 +211,7 @@ def _files(old: Path, new: Path, fmt, output, dxf_out, overlay_out, sheet, opts,
     _write_out(_render(report, fmt), output)
     if dxf_out is not None:
         write_markup_dxf(report, new, dxf_out, old_drawing=od, new_drawing=nd)
-    if overlay_out is not None:
+    if any(overlay_out):
         _overlay(report, od, nd, overlay_out, sheet)
     return bool(report)
 
@@ -214,8 +231,8 @@ def _model_files(old: Path, new: Path, fmt, output, dxf_out, overlay_out,
     """Two IFC models: read both (IfcOpenShell) and diff their element indexes."""
     from diffing import diff_models, read_model_file, sha256_file
 
-    if dxf_out is not None or overlay_out is not None:
-        raise InvalidInput("--dxf/--overlay are for drawing sheets, not IFC models")
+    if dxf_out is not None or any(overlay_out):
+        raise InvalidInput("--dxf/--overlay/--atlas are for drawing sheets, not IFC models")
     labels = labels or (str(old), str(new))
     models = [read_model_file(p, label) for p, label in zip((old, new), labels, strict=True)]
     blobs = blobs or (sha256_file(old), sha256_file(new))
@@ -262,8 +279,9 @@ def _store_set(project, v1, v2, fmt, output, dxf_out, overlay_out, use_cache, op
     import diffing
     from yitaotu.commands._common import get_app
 
-    if dxf_out is not None or overlay_out is not None:
-        raise InvalidInput("--dxf/--overlay need one sheet: --sheet NO or PROJECT:REV:SHEETNO")
+    if dxf_out is not None or any(overlay_out):
+        raise InvalidInput("--dxf/--overlay/--atlas need one sheet: --sheet NO or "
+                           "PROJECT:REV:SHEETNO")
     app = get_app()
     with app.session() as s:
         sd = diffing.diff_versions(s, app.blobs, project, v1, v2, use_cache=use_cache, **opts)
@@ -290,7 +308,7 @@ def _store_sheet(old_ref, new_ref, fmt, output, dxf_out, overlay_out, use_cache,
         report = diffing.diff_entries(s, app.blobs, a, b, label=label, use_cache=use_cache,
                                       **opts)
     _write_out(_render(report, fmt), output)
-    if dxf_out is not None or overlay_out is not None:
+    if dxf_out is not None or any(overlay_out):
         from diffing import ModelDiff
 
         if isinstance(report, ModelDiff):
@@ -331,5 +349,5 @@ def _store_pictures(app, a, b, report, dxf_out, overlay_out) -> None:
                 d.sheets = [d.sheets[int(e["page"]) - 1]]
         if dxf_out is not None:
             write_markup_dxf(report, paths[1], dxf_out, old_drawing=od, new_drawing=nd)
-        if overlay_out is not None:
+        if any(overlay_out):
             _overlay(report, od, nd, overlay_out, None)
