@@ -97,6 +97,13 @@ def _opinion(s: Session, loop: Loop, text: str, *points: tuple[float, float]) ->
         page.mouse.move(b["x"], b["y"], steps=8)
         page.mouse.up()
     page.locator("#opinion-form").wait_for(state="visible")
+    coords = page.input_value("#opinion-form input[name=coords]")  # what the form posts
+    shown = [float(x) for x in re.findall(r"-?\d+(?:\.\d+)?", coords)]
+    wanted = [c for p in points for c in p]
+    assert len(shown) == len(wanted), shown
+    xs, ys = sorted(shown[0::2]), sorted(shown[1::2])
+    assert all(abs(a - b) < 80 for a, b in zip(xs + ys, sorted(wanted[0::2]) +
+                                                sorted(wanted[1::2]), strict=True)), shown
     page.fill("#opinion-form textarea", text)
     loop.shot(s, "opinion-placed")
     page.locator("#opinion-form button[type=submit]").click()
@@ -104,6 +111,7 @@ def _opinion(s: Session, loop: Loop, text: str, *points: tuple[float, float]) ->
     page.goto(f"{s.base}/projects/{P}/opinions")
     number = (page.locator(f"li.opinion:has-text('{text}')").get_attribute("id") or "")
     assert number.startswith("opinion-"), number
+    loop.shot(s, "opinions")
     return number.removeprefix("opinion-")
 
 
@@ -206,12 +214,16 @@ def test_the_whole_loop_through_the_pages(browser: Any, server: str, home: Any, 
     s.page.goto(f"{server}/inspect")
     s.page.fill("input[name=q]", P)
     s.page.click("button[type=submit].primary")
+    s.page.wait_for_selector("#results")
+    loop.shot(s, "search-phone")
     s.page.click(f"a[href='/inspect/{P}']")
     at_now = (datetime.now(CST) + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M")
     s.page.fill("input[name=at]", at_now)
     s.page.click("form.inline-form button[type=submit]")
     s.page.wait_for_selector("#proof")
     assert s.page.evaluate("document.documentElement.scrollWidth") <= 390
+    in_force = s.page.inner_text("main")
+    assert re.search(rf"A-104\s+四层平面图\s+{sub}", in_force), in_force  # the new stage
     loop.shot(s, "in-force-phone")
     s.page.click("#package")
     s.page.wait_for_selector("#download", timeout=120_000)
