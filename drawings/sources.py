@@ -25,6 +25,7 @@ from typing import BinaryIO
 from drawings.detect import HEAD_SIZE, detect_format, file_error
 from storage.display import clip, display_path, quote
 from storage.errors import FileFormatError, InvalidInput, YitaotuError
+from storage.numbers import env_positive_int
 
 #: Bytes read at a time.
 CHUNK = 1 << 20
@@ -44,17 +45,7 @@ _INFLATE_ERRORS = (
 )
 
 
-def _env_bytes(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = -1
-    if value <= 0:
-        raise InvalidInput(f"{name}={quote(raw)}: expected a positive number of bytes")
-    return value
+BYTES = "number of bytes"
 
 
 @dataclass(frozen=True)
@@ -75,8 +66,8 @@ class UploadLimits:
     @classmethod
     def from_env(cls) -> UploadLimits:
         return cls(
-            per_file=_env_bytes("YITAOTU_MAX_UPLOAD", cls.per_file),
-            total=_env_bytes("YITAOTU_MAX_UPLOAD_TOTAL", cls.total),
+            per_file=env_positive_int("YITAOTU_MAX_UPLOAD", cls.per_file, unit=BYTES),
+            total=env_positive_int("YITAOTU_MAX_UPLOAD_TOTAL", cls.total, unit=BYTES),
         )
 
     def too_big(self, name: str, size: int) -> InvalidInput:

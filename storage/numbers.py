@@ -45,3 +45,22 @@ def finite(value: object, what: str) -> float:
 
 
 __all__ = ["INT_MAX", "INT_MIN", "db_int", "finite"]
+
+
+def env_positive_int(name: str, default: int, *, ceiling: int | None = None,
+                     unit: str = "whole number") -> int:
+    """A limit set in the environment (``YITAOTU_MAX_UPLOAD``…): ``default`` when unset, else a
+    positive integer up to ``ceiling``; anything else is :class:`InvalidInput` naming it."""
+    import os
+
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = -1
+    if value <= 0 or (ceiling is not None and value > ceiling):
+        upto = f" up to {ceiling}" if ceiling is not None else ""
+        raise InvalidInput(f"{name}={quote(raw)}: 应为正整数 expected a positive {unit}{upto}")
+    return value

@@ -26,31 +26,13 @@ Top-level entities are drawn whatever their number: they are in the file, so
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, fields
 from typing import ClassVar
 
-from storage.display import quote
-from storage.errors import InvalidInput
+from storage.numbers import env_positive_int
 
 #: Nesting beyond this would exhaust Python's stack (about five frames per level).
 DEPTH_CEILING = 64
-
-
-def _env_count(name: str, default: int, ceiling: int | None = None) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = -1
-    if value <= 0 or (ceiling is not None and value > ceiling):
-        upto = f" up to {ceiling}" if ceiling is not None else ""
-        raise InvalidInput(
-            f"{name}={quote(raw)}: 应为正整数 expected a positive whole number{upto}"
-        )
-    return value
 
 
 @dataclass(frozen=True)
@@ -81,7 +63,7 @@ class RenderLimits:
         values = {}
         for f in fields(cls):
             ceiling = DEPTH_CEILING if f.name == "depth" else None
-            values[f.name] = _env_count(cls.ENV[f.name], f.default, ceiling)
+            values[f.name] = env_positive_int(cls.ENV[f.name], f.default, ceiling=ceiling)
         return cls(**values)
 
     def setting(self, name: str) -> str:
