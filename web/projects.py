@@ -65,6 +65,7 @@ def actions_of(st: dict[str, Any]) -> list[dict[str, Any]]:
                 "version": event in signoffs.WITH_VERSION,
                 "text": event in signoffs.WITH_TEXT,
                 "kinds": signoffs.KINDS.get(event, {}),
+                "stage": event in signoffs.WITH_STAGE and record == "new",
             })
     return out
 
@@ -99,7 +100,9 @@ def take(code: str, event: str) -> Any:
         out = signoffs.take(store(), current_user.name, code, event,
                             record=form.get("record"), version=form.get("version") or None,
                             text=(form.get("text") or "").strip() or None,
-                            kind=form.get("kind") or None, expect_lock=lock)
+                            kind=form.get("kind") or None, expect_lock=lock,
+                            stage=(form.get("stage") or "").strip()[:100] or None,
+                            sheets=signoffs.sheet_patterns(form.get("sheets")))
     except workflow.TransitionNotAllowed as e:
         return _refused(code, _("Refused: %(reason)s", reason=e.reason), e.allowed)
     except Conflict as e:

@@ -7,6 +7,7 @@ effects of the event's rows (``workflow.machine.EFFECTS``) for the confirmation 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import workflow
@@ -23,6 +24,10 @@ WITH_TEXT = frozenset({"answer_change", "answer_question", "reject_change", "rej
 #: Of those, the ones whose text is a reason (the rest take an answer).
 WITH_REASON = frozenset({"reject_change", "reject_as_built", "propose_change", "withdraw_change",
                          "raise_change", "request_change"})
+#: Events that take a stage and its sheets (a later stage once earlier sheets are approved).
+WITH_STAGE = frozenset({"submit"})
+#: At most this many sheet patterns in one staged submission (input bound).
+MAX_SHEET_PATTERNS = 500
 #: Events that take a kind, and the kinds (a contractor raises a 工程洽商 or a 技术核定单).
 KINDS = {"raise_change": {k: v for k, v in machine.CHANGE_KINDS.items() if k != "design"}}
 #: Events taken from the project page when they create a record ("new").
@@ -36,6 +41,17 @@ def consequences(event: str) -> list[str]:
     return [machine.EFFECTS[n] for n in names]
 
 
+def sheet_patterns(text: str | None) -> list[str] | None:
+    """The sheet numbers or patterns of a staged submission, separated by spaces, commas or
+    the full-width comma (``A-104 A-105``, ``A-1*``); None when none is given."""
+    items = [x for x in re.split(r"[\s,，、;；]+", text or "") if x]
+    if len(items) > MAX_SHEET_PATTERNS:
+        raise InvalidInput(f"图纸过多 too many sheets: {len(items)} > {MAX_SHEET_PATTERNS}")
+    if any(len(x) > 100 for x in items):
+        raise InvalidInput("图号过长 sheet number too long (> 100)")
+    return items or None
+
+
 def record_arg(record: str | None) -> str | None:
     """``project`` and ``new`` name no record; the rest are record names (``S-1``, ``C-2``)."""
     return None if record in (None, "", "project", "new") else record
@@ -43,11 +59,12 @@ def record_arg(record: str | None) -> str | None:
 
 def take(store: Store, user: str, code: str, event: str, *, record: str | None = None,
          version: str | None = None, text: str | None = None, kind: str | None = None,
-         expect_lock: int | None = None) -> dict[str, Any]:
+         expect_lock: int | None = None, stage: str | None = None,
+         sheets: list[str] | None = None) -> dict[str, Any]:
     """Take ``event`` on ``record`` of project ``code`` as ``user``; the audit entry with
     the events it caused (``workflow.outcome``).  Raises NotFound (outsider), Forbidden
     (role), TransitionNotAllowed (guard: why, and what is allowed now), Conflict (someone
-    acted first)."""
+    acted first).  ``stage`` and ``sheets`` make a ``submit`` a staged submission."""
     if event not in machine.EVENTS:
         raise InvalidInput(f"未知事件 unknown event: {event[:60]!r}")
     rec = record_arg(record)
@@ -63,7 +80,9 @@ def take(store: Store, user: str, code: str, event: str, *, record: str | None =
         if event in ("submit", "resubmit"):
             ev = workflow.submit(s, access.project, version or "head", user=user, keys=keys,
                                  blobs=blobs, record=rec if event == "resubmit" else None,
-                                 expect_lock=expect_lock)
+                                 expect_lock=expect_lock,
+                                 stage=stage if event == "submit" else None,
+                                 sheets=sheets if event == "submit" else None)
         elif event == "propose_change":
             ev = workflow.propose_change(s, access.project, version or "head", user=user,
                                          keys=keys, blobs=blobs, record=rec,

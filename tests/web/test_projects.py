@@ -131,3 +131,33 @@ def test_contractor_raises_a_negotiation_from_the_page(as_role: Any) -> None:
                       text="地下室防水做法 basement waterproofing")
     assert resp.status_code == 303, resp.get_data(as_text=True)
     assert "C-2" in con.get(PAGE).get_data(as_text=True)
+
+
+def test_a_later_stage_is_submitted_from_the_page(as_role: Any, home: Any, tmp_path: Any
+                                                  ) -> None:
+    """Once the first sheets are approved, 报审 of the whole set is refused (they change by a
+    设计变更); the page's submit form names a stage and its sheets, as the CLI does."""
+    from drawings import ingest_upload
+    from yitaotu import demo
+    from yitaotu.context import App
+
+    demo.sheet(tmp_path / "s2" / "A-104 四层平面图.dxf", "A-104", "四层平面图", 0)
+    app = App(home.settings)
+    try:
+        ingest_upload(app.session, app.blobs, P, [tmp_path / "s2"], message="二期",
+                      author="des")
+    finally:
+        app.close()
+    des = as_role("design")
+    html = des.get(PAGE).get_data(as_text=True)
+    assert 'name="stage"' in html and 'name="sheets"' in html
+    refused = post_event(des, "submit", record="new", version="head")
+    assert refused.status_code == 409 and "A-101" in refused.get_data(as_text=True)
+    too_many = post_event(des, "submit", record="new", stage="二期",
+                          sheets=" ".join(f"X-{i}" for i in range(501)))
+    assert too_many.status_code == 422
+    resp = post_event(des, "submit", record="new", version="head", stage="二期",
+                      sheets="A-104，")
+    assert resp.status_code == 303, resp.get_data(as_text=True)
+    html = des.get(PAGE).get_data(as_text=True)
+    assert "S-2" in html and "二期" in html
