@@ -59,8 +59,9 @@ def blueprints() -> list[Any]:
     """Every area of the app; a new area adds its blueprint here (web/README.md)."""
     from web.auth import bp as auth_bp
     from web.compare_pages import bp as compare_bp
+    from web.geomap import bp as map_bp
     from web.projects import bp as projects_bp
     from web.review_pages import bp as review_bp
     from web.sheets import bp as sheets_bp
 
-    return [auth_bp, projects_bp, sheets_bp, compare_bp, review_bp]
+    return [auth_bp, projects_bp, sheets_bp, compare_bp, review_bp, map_bp]

@@ -98,6 +98,9 @@ MATRIX: dict[str, tuple[str, str, dict[str, Any] | None, dict[str, int]]] = {
     "/api/v1/projects/<code>/opinions/<int:number>/<action>": (
         "POST", f"/api/v1/projects/{P}/opinions/1/reply", {"text": "x"},
         by(("design",), 409, anon=401)),
+    # the map (#14): everyone signed in; each sees only their projects (tests/web/test_map.py)
+    "/map": ("GET", "/map", None, by(EVERYONE, 200)),
+    "/api/v1/map": ("GET", "/api/v1/map", None, by(EVERYONE, 200, anon=401)),
     "/logout": ("POST", "/logout", {}, {**by(EVERYONE, 302), "anonymous": 302}),  # the last
 }
 #: Served to anyone and holding nothing of a project.
