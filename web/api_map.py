@@ -31,10 +31,17 @@ class Feature(ma.Schema):
                        "scheme and their attributes (name, address, floors…)"})
 
 
+class Unreadable(ma.Schema):
+    project = ma.fields.String(required=True)
+    message = ma.fields.String(required=True)
+
+
 class FeatureCollection(ma.Schema):
     type = ma.fields.String(required=True, metadata={"description": "FeatureCollection"})
     yitaotu = ma.fields.String(required=True, metadata={"description": "format name"})
     features = ma.fields.List(ma.fields.Nested(Feature), required=True)
+    unreadable = ma.fields.List(ma.fields.Nested(Unreadable), required=True, metadata={
+        "description": "projects left out: a stored site or footprint cannot be read"})
 
 
 @bp.route("")

@@ -183,3 +183,24 @@ def test_no_setting_means_no_base_map(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("YITAOTU_MAP_TILES", raising=False)
     t = tiles_from_env()
     assert t.url is None and t.origin is None and t.problem is None
+
+
+def test_an_unreadable_footprint_is_named_and_the_rest_still_drawn(two_projects: Any,
+                                                                   home: Any,
+                                                                   logins: Any) -> None:
+    from drawings.models import Project
+
+    app = App(home.settings)
+    try:
+        with app.session() as s:  # a row written behind the services' back
+            s.get(Project, OTHER).site_footprint_wkt = "POLYGON((120.15 30.28, 120.1"
+    finally:
+        app.close()
+    doc = api_map(two_projects, logins["admin"])
+    assert projects_of(doc) == {P}
+    assert [u["project"] for u in doc["unreadable"]] == [OTHER]
+    assert OTHER in doc["unreadable"][0]["message"]
+    page = login(two_projects.test_client(), logins["admin"]).get("/map")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert f"未绘制：{OTHER}" in html and len(embedded(html)["features"]) == 3
