@@ -201,3 +201,50 @@ def test_inspector_map_on_a_phone(browser: Any, server: str, home: Any) -> None:
     s.shot("map-inspector-phone-en")
     assert s.errors == [], s.errors
     s.close()
+
+
+@pytest.fixture
+def tile_server() -> Iterator[tuple[str, list[str]]]:
+    """A base map on loopback: one small PNG for every ``/{z}/{x}/{y}.png``; the paths asked."""
+    import io
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (256, 256), (200, 230, 201)).save(buf, "PNG")
+    png, asked = buf.getvalue(), []
+
+    class Tiles(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            asked.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.send_header("Content-Length", str(len(png)))
+            self.end_headers()
+            self.wfile.write(png)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Tiles)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{srv.server_port}", asked
+    srv.shutdown()
+
+
+def test_map_on_a_base_map_of_another_origin(browser: Any, server: str, home: Any,
+                                             tile_server: Any,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    base, asked = tile_server
+    monkeypatch.setenv("YITAOTU_MAP_TILES", f"{base}/{{z}}/{{x}}/{{y}}.png")
+    monkeypatch.setenv("YITAOTU_MAP_ATTRIBUTION", "© 测试底图")
+    s = Session(browser, server, home.logins["review"], viewport={"width": 1280, "height": 900})
+    assert map_drawn(s, server) == 3
+    s.page.wait_for_selector("img.leaflet-tile-loaded")
+    assert asked and all(p.endswith(".png") for p in asked)
+    assert "© 测试底图" in s.page.inner_text(".leaflet-control-attribution")
+    s.shot("map-review-base-map")
+    assert s.errors == [], s.errors  # the tiles pass the page's CSP
+    s.close()

@@ -63,6 +63,7 @@
     if (el.dataset.tiles) {
       L.tileLayer(el.dataset.tiles, {maxZoom: 20,
         attribution: escapeHtml(el.dataset.attribution || "")}).addTo(map);
+      map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
     } else {
       new PlainGrid({maxZoom: 22}).addTo(map);
       map.attributionControl.setPrefix(false);
