@@ -232,6 +232,7 @@ def tile_server() -> Iterator[tuple[str, list[str]]]:
     thread.start()
     yield f"http://127.0.0.1:{srv.server_port}", asked
     srv.shutdown()
+    srv.server_close()
 
 
 def test_map_on_a_base_map_of_another_origin(browser: Any, server: str, home: Any,
