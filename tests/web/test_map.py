@@ -204,3 +204,10 @@ def test_an_unreadable_footprint_is_named_and_the_rest_still_drawn(two_projects:
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert f"未绘制：{OTHER}" in html and len(embedded(html)["features"]) == 3
+
+
+def test_a_user_who_sees_no_project_gets_an_empty_map(as_role: Any) -> None:
+    resp = as_role("outsider").get("/map?lang=en")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and embedded(html)["features"] == []
+    assert "No project you may see yet." in html and P not in html
