@@ -301,6 +301,7 @@ def init_app(app: Flask) -> None:
 def more_blueprints() -> list[Blueprint]:
     """The API of the other areas (each module registers :func:`_bearer` on its blueprint)."""
     from web import api_pages
+    from web.api_map import bp as geomap
     from web.api_sheets import bp as sheets
 
-    return [sheets, *api_pages.BLUEPRINTS]
+    return [sheets, geomap, *api_pages.BLUEPRINTS]

@@ -59,6 +59,7 @@ def blueprints() -> list[Any]:
     """Every area of the app; a new area adds its blueprint here (web/README.md)."""
     from web.auth import bp as auth_bp
     from web.compare_pages import bp as compare_bp
+    from web.geomap import bp as map_bp
     from web.inspect import bp as inspect_bp
     from web.projects import bp as projects_bp
     from web.review_pages import bp as review_bp
@@ -68,4 +69,4 @@ def blueprints() -> list[Any]:
     from web.verify import bp as verify_bp
 
     return [auth_bp, projects_bp, uploads_bp, sets_bp, sheets_bp, compare_bp, review_bp,
-            verify_bp, inspect_bp]
+            verify_bp, inspect_bp, map_bp]

@@ -1,6 +1,7 @@
 """A demo home through the services: organisations and one user per role with passwords, a
-project with its parties and a building unit, generated sheets in two review rounds with an
-opinion, an approval with its certificate, and a design change awaiting confirmation.
+project with its parties, its site and two building units (#14: the map draws them), generated
+sheets in two review rounds with an opinion, an approval with its certificate, and a design
+change awaiting confirmation.
 
 ``yitaotu demo`` and ``make run`` build it; the web tests start from it (tests/web/conftest.py).
 """
@@ -105,7 +106,7 @@ def story(app: App, work: Path) -> None:
     """Two review rounds (an opinion returned, answered, closed), both disciplines sign, the
     approval with its certificate, then a design change awaiting owner and supervisor."""
     import workflow
-    from drawings import ingest_upload, registry
+    from drawings import geo, ingest_upload, registry
 
     keys = workflow.KeyRing(Path(app.settings.home) / "keys")
     for folder, sheets in REVISIONS.items():
@@ -125,6 +126,13 @@ def story(app: App, work: Path) -> None:
                           floors_above=18, floors_below=2, use="住宅",
                           footprint="POLYGON((116.40 39.90,116.401 39.90,116.401 39.901,"
                                     "116.40 39.901,116.40 39.90))")
+        # the site around it (#14): the map page draws both
+        geo.set_site(s, PROJECT, "POLYGON((116.3995 39.8995,116.4025 39.8995,116.4025 "
+                                 "39.9015,116.3995 39.9015,116.3995 39.8995))")
+        registry.add_unit(s, PROJECT, division="110101", year=2026, name="2#住宅楼",
+                          floors_above=11, floors_below=1, use="住宅",
+                          footprint="POLYGON((116.4013 39.9,116.4022 39.9,116.4022 39.9008,"
+                                    "116.4013 39.9008,116.4013 39.9))")
     ingest("r1", "首次报审 first submission")
     with app.session() as s:
         workflow.submit(s, PROJECT, "head", user="des", keys=keys, blobs=app.blobs)

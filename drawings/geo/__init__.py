@@ -19,6 +19,7 @@ from importlib import import_module
 from typing import Any
 
 from drawings.geo.footprints import (
+    GEOJSON_TYPE,
     Finding,
     check_project,
     check_unit_code,
@@ -54,6 +55,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "GEOJSON_TYPE",
     "TOLERANCE_M", "Check", "Finding", "GeoCheckFailed", "LocalGrid", "check_project",
     "check_unit_code", "crs_spec", "geojson", "gk_epsg", "import_geojson", "parse_crs",
     "parse_polygon", "set_footprint", "set_site", "site_of", "to_lonlat", "to_projected",

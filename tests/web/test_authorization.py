@@ -135,6 +135,9 @@ MATRIX: dict[str, tuple[str, str, dict[str, Any] | None, dict[str, int]]] = {
                              {w: 404 for w in WHO}),
     "/api/v1/certificates/<project>/<code>": ("GET", f"/api/v1/certificates/{P}/"
                                               "AAAAAAAAAAAAAAAA", None, {w: 404 for w in WHO}),
+    # the map (#14): everyone signed in; each sees only their projects (tests/web/test_map.py)
+    "/map": ("GET", "/map", None, by(EVERYONE, 200)),
+    "/api/v1/map": ("GET", "/api/v1/map", None, by(EVERYONE, 200, anon=401)),
     "/logout": ("POST", "/logout", {}, {**by(EVERYONE, 302), "anonymous": 302}),  # the last
 }
 #: Served to anyone and holding nothing of a project.

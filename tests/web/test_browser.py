@@ -154,3 +154,98 @@ def test_english_switch(browser: Any, server: str, home: Any) -> None:
     assert "Construction" in s.page.inner_text("main")
     s.shot("project-review-en")
     s.close()
+
+
+def map_drawn(s: Session, server: str) -> int:
+    """Open the map page and wait until map.js has drawn the footprints; their number."""
+    s.page.goto(f"{server}/map")
+    s.page.wait_for_selector("#map[data-drawn]")
+    return int(s.page.get_attribute("#map", "data-drawn") or "-1")
+
+
+def test_map_draws_the_footprints_and_opens_the_project(browser: Any, server: str,
+                                                        home: Any) -> None:
+    s = Session(browser, server, home.logins["owner"], viewport={"width": 1280, "height": 900})
+    assert map_drawn(s, server) == 3
+    assert s.page.locator("path.map-unit.map-state-construction").count() == 2
+    assert s.page.locator("path.map-site").count() == 1
+    assert s.page.locator(".leaflet-control-scale-line").is_visible()  # no base map: a scale
+    assert s.page.locator(".legend li").count() == 7
+    fill = s.page.eval_on_selector("path.map-unit", "p => getComputedStyle(p).fill")
+    swatch = s.page.eval_on_selector(".swatch.map-state-construction",
+                                     "e => getComputedStyle(e).backgroundColor")
+    assert fill == swatch == "rgb(217, 130, 43)"  # the legend's colour is the shape's
+    s.page.locator("path.map-unit").first.hover()
+    s.page.wait_for_selector(".leaflet-tooltip")
+    assert "住宅楼" in s.page.inner_text(".leaflet-tooltip")
+    s.shot("map-owner")
+    s.page.locator("path.map-unit").first.click()
+    s.page.wait_for_url(f"{server}/projects/{P}")
+    assert "示例住宅小区" in s.page.inner_text("h1")
+    assert s.errors == [], s.errors  # a CSP violation would be one
+    s.close()
+
+
+def test_inspector_map_on_a_phone(browser: Any, server: str, home: Any) -> None:
+    s = Session(browser, server, home.logins["inspector"],
+                viewport={"width": 390, "height": 844}, is_mobile=True)
+    assert map_drawn(s, server) == 3
+    box = s.page.locator("#map").bounding_box()
+    assert box is not None and box["width"] > 300 and box["height"] > 300
+    width = s.page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the map page scrolls sideways on a phone ({width}px)"
+    s.shot("map-inspector-phone")
+    s.page.click("text=English")
+    assert map_drawn(s, server) == 3
+    assert "Construction" in s.page.inner_text(".legend")
+    s.shot("map-inspector-phone-en")
+    assert s.errors == [], s.errors
+    s.close()
+
+
+@pytest.fixture
+def tile_server() -> Iterator[tuple[str, list[str]]]:
+    """A base map on loopback: one small PNG for every ``/{z}/{x}/{y}.png``; the paths asked."""
+    import io
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (256, 256), (200, 230, 201)).save(buf, "PNG")
+    png, asked = buf.getvalue(), []
+
+    class Tiles(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            asked.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.send_header("Content-Length", str(len(png)))
+            self.end_headers()
+            self.wfile.write(png)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Tiles)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{srv.server_port}", asked
+    srv.shutdown()
+    srv.server_close()
+
+
+def test_map_on_a_base_map_of_another_origin(browser: Any, server: str, home: Any,
+                                             tile_server: Any,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    base, asked = tile_server
+    monkeypatch.setenv("YITAOTU_MAP_TILES", f"{base}/{{z}}/{{x}}/{{y}}.png")
+    monkeypatch.setenv("YITAOTU_MAP_ATTRIBUTION", "© 测试底图")
+    s = Session(browser, server, home.logins["review"], viewport={"width": 1280, "height": 900})
+    assert map_drawn(s, server) == 3
+    s.page.wait_for_selector("img.leaflet-tile-loaded")
+    assert asked and all(p.endswith(".png") for p in asked)
+    assert "© 测试底图" in s.page.inner_text(".leaflet-control-attribution")
+    s.shot("map-review-base-map")
+    assert s.errors == [], s.errors  # the tiles pass the page's CSP
+    s.close()

@@ -94,3 +94,23 @@ def test_map_geojson_carries_the_workflow_state(world) -> None:
         flow_state = workflow.get_flow(s, CODE).state
         doc = workflow.map_geojson(s, CODE)
     assert {f["properties"]["state"] for f in doc["features"]} == {flow_state}
+
+
+def test_map_geojson_for_a_user_holds_only_what_they_may_see(world) -> None:
+    import workflow
+
+    w, other = world, "2024-110105-04-01-000002"
+    with w.sf() as s, s.begin():
+        geo.set_site(s, CODE, rect(0, 0, 200, 100))
+        registry.create_project(s, other, "别家的项目")  # no party of the world's firms
+        geo.set_site(s, other, rect(1000, 1000, 100, 100))
+        registry.add_unit(s, other, division="110105", footprint=rect(1010, 1010, 10, 10).wkt)
+    with w.sf() as s:
+        everything = workflow.map_geojson(s)
+        mine = workflow.map_geojson(s, user="des")
+        theirs = workflow.map_geojson(s, other, user="des")
+        one = workflow.map_geojson(s, CODE, user="des")
+    assert {f["properties"]["project"] for f in everything["features"]} == {CODE, other}
+    assert [f["properties"]["project"] for f in mine["features"]] == [CODE]
+    assert theirs["features"] == [] and theirs["type"] == "FeatureCollection"
+    assert one == mine and mine["yitaotu"] == everything["yitaotu"]
