@@ -30,7 +30,9 @@ def ensure_chromium() -> None:
     if Path(CHROMIUM).exists():
         return
     if os.geteuid() != 0 or not shutil.which("apt-get"):
-        pytest.skip("needs /usr/bin/chromium (apt-get install chromium fonts-wqy-microhei)")
+        # CI runs every test: a browser that cannot be installed is a failure, not a skip
+        pytest.fail("needs /usr/bin/chromium: run as root with apt-get, or "
+                    "`apt-get install chromium fonts-wqy-microhei` first")
     subprocess.run(["apt-get", "install", "-y", "-q", "chromium", "fonts-wqy-microhei"],
                    check=True, capture_output=True, env={**os.environ,
                                                           "DEBIAN_FRONTEND": "noninteractive"})
